@@ -1,0 +1,69 @@
+//! Findings: the result of judging one criterion (or one implicit rule) against evidence.
+//!
+//! Owns: the finding data type, which the store persists as JSON and reports render.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::evidence::model::{opt_secs, secs};
+use crate::plan::{Metric, Op, Severity, Unit};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Pass,
+    Fail,
+    /// Not enough (or not trustworthy) evidence to decide.
+    Inconclusive,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Pass => "pass",
+            Outcome::Fail => "fail",
+            Outcome::Inconclusive => "inconclusive",
+        }
+    }
+}
+
+/// The stretch of evidence a finding read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Window {
+    /// Offsets from the run start.
+    #[serde(with = "secs")]
+    pub start: Duration,
+    #[serde(with = "opt_secs")]
+    pub end: Option<Duration>,
+    /// Interval indices within the phase (inclusive), when the metric reads intervals.
+    pub first_interval: Option<u32>,
+    pub last_interval: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    /// The criterion as written (`baseline latency.p99 <= 50ms`), or the implicit
+    /// rule's name (`service stayed up`).
+    pub criterion: String,
+    /// True for rules gonogo applies without a criterion (service crash, aborted run).
+    pub implicit: bool,
+    pub phase: String,
+    pub workload: Option<String>,
+    pub metric: Metric,
+    pub op: Op,
+    /// In the metric's base unit.
+    pub threshold: f64,
+    pub unit: Unit,
+    pub severity: Severity,
+    /// `None` when nothing could be measured.
+    pub observed: Option<f64>,
+    /// Requests (load metrics) or resource samples (resource metrics) read.
+    pub samples: u64,
+    pub outcome: Outcome,
+    pub window: Option<Window>,
+    /// How the value was computed, in words.
+    pub method: String,
+    /// Why it passed, failed or could not be decided, in one or two sentences.
+    pub explanation: String,
+}

@@ -1,0 +1,6 @@
+//! The evidence store: what a run recorded, in SQLite, and the model types.
+
+pub mod model;
+pub mod store;
+
+pub use store::{Store, StoreError, StoredEvaluation};

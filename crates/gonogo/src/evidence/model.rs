@@ -1,0 +1,371 @@
+//! The evidence model: the records a run leaves in the store.
+//!
+//! Owns: plain data types shared by the recorder (conductor side) and by the queries
+//! that evaluation and reports read. Does not own: SQL (that is `evidence::store`),
+//! nor any interpretation of the numbers (that is `evaluate`).
+//!
+//! Times inside a run are offsets from the run's start ([`Duration`]), so every
+//! producer shares one timeline. Wall-clock times appear only in the manifest.
+
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+
+/// Identifier of a stored run (SQLite rowid, shown to users as a plain number).
+pub type RunId = i64;
+
+/// Facts about the run, written once when it starts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunManifest {
+    /// Campaign name from the plan.
+    pub name: String,
+    /// Wall-clock start, milliseconds since the Unix epoch.
+    pub started_at_ms: i64,
+    /// gonogo's version (`CARGO_PKG_VERSION`).
+    pub tool_version: String,
+    /// The spec file as given on the command line.
+    pub spec_path: String,
+    /// The spec's full text, so the run can be re-judged without the file.
+    pub spec_text: String,
+    /// SHA-256 of `spec_text`, lowercase hex.
+    pub spec_hash: String,
+    pub host: HostFacts,
+    /// `git rev-parse HEAD` of the spec's directory, when it is in a repository.
+    pub git_commit: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostFacts {
+    pub hostname: String,
+    /// Logical CPUs available to gonogo.
+    pub cores: u32,
+    /// Total memory (MemTotal), bytes.
+    pub memory_bytes: u64,
+    /// `uname -sr`-style kernel description.
+    pub kernel: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    /// Started and not finished: either in progress or the process died.
+    Running,
+    Completed,
+    /// Stopped early (operator interrupt, environment failure); evidence is partial.
+    Aborted,
+}
+
+impl RunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Running => "running",
+            RunStatus::Completed => "completed",
+            RunStatus::Aborted => "aborted",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<RunStatus> {
+        match text {
+            "running" => Some(RunStatus::Running),
+            "completed" => Some(RunStatus::Completed),
+            "aborted" => Some(RunStatus::Aborted),
+            _ => None,
+        }
+    }
+}
+
+/// One phase as it actually ran.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PhaseRecord {
+    pub name: String,
+    /// `steady`, …
+    pub kind: String,
+    /// `open` or `closed`.
+    pub model: String,
+    /// Planned rate (open model), requests/s.
+    pub planned_rate: Option<f64>,
+    /// Connections (closed model) or in-flight cap (open model).
+    pub connections: u64,
+    #[serde(with = "secs")]
+    pub warmup: Duration,
+    #[serde(with = "secs")]
+    pub planned_duration: Duration,
+    /// Offset from run start.
+    #[serde(with = "secs")]
+    pub started: Duration,
+    /// Offset from run start; `None` when the run stopped inside this phase.
+    #[serde(with = "opt_secs")]
+    pub ended: Option<Duration>,
+}
+
+/// Counts of completed requests by outcome.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutcomeCounts {
+    pub ok: u64,
+    /// A response arrived with a status not in `expect_status`.
+    pub status_mismatch: u64,
+    /// The TCP connection could not be opened.
+    pub connect_error: u64,
+    /// No complete response within the workload's timeout.
+    pub timeout: u64,
+    /// The connection broke or the response was malformed.
+    pub io_error: u64,
+}
+
+impl OutcomeCounts {
+    pub fn total(&self) -> u64 {
+        self.ok + self.failed()
+    }
+
+    pub fn failed(&self) -> u64 {
+        self.status_mismatch + self.connect_error + self.timeout + self.io_error
+    }
+
+    pub fn add(&mut self, other: &OutcomeCounts) {
+        self.ok += other.ok;
+        self.status_mismatch += other.status_mismatch;
+        self.connect_error += other.connect_error;
+        self.timeout += other.timeout;
+        self.io_error += other.io_error;
+    }
+}
+
+/// Histogram resolution: values are microseconds, 3 significant digits.
+pub const HISTOGRAM_SIGFIG: u8 = 3;
+
+/// A new, empty, auto-resizing histogram of microseconds.
+pub fn new_histogram() -> Histogram<u64> {
+    let mut histogram =
+        Histogram::new(HISTOGRAM_SIGFIG).expect("3 significant digits is a valid precision");
+    histogram.auto(true);
+    histogram
+}
+
+/// What the load driver measured for one workload during one interval.
+/// Requests are bucketed by their completion time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IntervalStats {
+    /// Response time in µs: from the intended send time (open model, coordinated
+    /// omission corrected) or from the actual send (closed model) to the response's end.
+    pub response: Histogram<u64>,
+    /// Service time in µs: from the actual send to the response's end.
+    pub service: Histogram<u64>,
+    /// Schedule lag in µs: actual send minus intended send (open model; 0 in closed).
+    pub lag: Histogram<u64>,
+    /// The generator's own delay in µs: actual send minus the later of the intended
+    /// time and the moment a connection was free. Large values mean gonogo fell behind.
+    pub gen_delay: Histogram<u64>,
+    pub outcomes: OutcomeCounts,
+    /// Sends the schedule intended inside this interval (open model; 0 in closed).
+    pub planned: u64,
+    /// Requests that waited for a free connection (the in-flight cap was reached).
+    pub cap_waits: u64,
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+}
+
+impl Default for IntervalStats {
+    fn default() -> Self {
+        IntervalStats {
+            response: new_histogram(),
+            service: new_histogram(),
+            lag: new_histogram(),
+            gen_delay: new_histogram(),
+            outcomes: OutcomeCounts::default(),
+            planned: 0,
+            cap_waits: 0,
+            bytes_sent: 0,
+            bytes_received: 0,
+        }
+    }
+}
+
+impl IntervalStats {
+    /// Merge another interval's statistics into this one (histograms are added,
+    /// never averaged).
+    pub fn merge(&mut self, other: &IntervalStats) {
+        // Adding auto-resizing histograms of the same precision cannot fail.
+        let _ = self.response.add(&other.response);
+        let _ = self.service.add(&other.service);
+        let _ = self.lag.add(&other.lag);
+        let _ = self.gen_delay.add(&other.gen_delay);
+        self.outcomes.add(&other.outcomes);
+        self.planned += other.planned;
+        self.cap_waits += other.cap_waits;
+        self.bytes_sent += other.bytes_sent;
+        self.bytes_received += other.bytes_received;
+    }
+}
+
+/// One stored interval of one workload in one phase.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IntervalRecord {
+    pub phase: String,
+    pub workload: String,
+    /// Index within the phase, from 0.
+    pub index: u32,
+    /// Offset of the interval's start from the run's start.
+    pub start: Duration,
+    pub length: Duration,
+    /// Inside the phase's warm-up: stored, excluded from statistics.
+    pub warmup: bool,
+    /// CPU time (user + system) the whole gonogo process used during the interval.
+    pub generator_cpu_seconds: f64,
+    pub stats: IntervalStats,
+}
+
+/// The service's process tree at one instant, read from /proc.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ResourceSample {
+    #[serde(with = "secs")]
+    pub at: Duration,
+    /// Processes in the tree (0 when the service is not running).
+    pub processes: u32,
+    /// Sum of resident set sizes, bytes.
+    pub rss_bytes: u64,
+    /// Cumulative CPU time (user + system) of the tree, seconds.
+    pub cpu_seconds: f64,
+    pub threads: u64,
+    pub open_fds: u64,
+    /// Host MemAvailable, bytes.
+    pub host_available_bytes: u64,
+}
+
+/// Something that happened, on the run's timeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    #[serde(with = "secs")]
+    pub at: Duration,
+    pub kind: EventKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventKind {
+    ServiceStarted {
+        pid: u32,
+        port: u16,
+        command: Vec<String>,
+    },
+    ServiceReady {
+        #[serde(with = "secs")]
+        after: Duration,
+    },
+    /// The service exited. `expected` is true when gonogo asked it to stop.
+    ServiceExited {
+        code: Option<i32>,
+        signal: Option<i32>,
+        expected: bool,
+    },
+    PhaseStarted {
+        phase: String,
+    },
+    PhaseEnded {
+        phase: String,
+        /// Requests still in flight when the drain grace ran out.
+        abandoned: u64,
+    },
+    /// The operator interrupted gonogo (Ctrl-C, SIGTERM).
+    Interrupted {
+        signal: String,
+    },
+    /// The run could not go on (service failed to start, store error, …).
+    Failure {
+        message: String,
+    },
+}
+
+impl EventKind {
+    /// Short tag stored in its own column for queries.
+    pub fn tag(&self) -> &'static str {
+        match self {
+            EventKind::ServiceStarted { .. } => "service_started",
+            EventKind::ServiceReady { .. } => "service_ready",
+            EventKind::ServiceExited { .. } => "service_exited",
+            EventKind::PhaseStarted { .. } => "phase_started",
+            EventKind::PhaseEnded { .. } => "phase_ended",
+            EventKind::Interrupted { .. } => "interrupted",
+            EventKind::Failure { .. } => "failure",
+        }
+    }
+}
+
+/// A file the run produced (service stdout/stderr, …), recorded by path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Artifact {
+    pub name: String,
+    pub path: String,
+}
+
+/// Everything stored about one run, as evaluation and reports read it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunEvidence {
+    pub id: RunId,
+    pub manifest: RunManifest,
+    pub status: RunStatus,
+    /// Wall-clock end, ms since the epoch, when the run finished.
+    pub ended_at_ms: Option<i64>,
+    pub phases: Vec<PhaseRecord>,
+    /// Ordered by phase start, workload, index.
+    pub intervals: Vec<IntervalRecord>,
+    /// Ordered by time.
+    pub samples: Vec<ResourceSample>,
+    /// Ordered by time.
+    pub events: Vec<Event>,
+    pub artifacts: Vec<Artifact>,
+}
+
+/// A line of `gonogo runs`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunSummary {
+    pub id: RunId,
+    pub name: String,
+    pub spec_path: String,
+    pub started_at_ms: i64,
+    pub ended_at_ms: Option<i64>,
+    pub status: RunStatus,
+    /// Decision of the latest stored evaluation, if any.
+    pub decision: Option<crate::verdict::Decision>,
+}
+
+/// Serde helpers: durations as fractional seconds.
+pub mod secs {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(value: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_f64(value.as_secs_f64())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+        let secs = f64::deserialize(deserializer)?;
+        Duration::try_from_secs_f64(secs).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Serde helpers: optional durations as fractional seconds or null.
+pub mod opt_secs {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(
+        value: &Option<Duration>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(d) => serializer.serialize_some(&d.as_secs_f64()),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<Duration>, D::Error> {
+        let secs = Option::<f64>::deserialize(deserializer)?;
+        secs.map(|s| Duration::try_from_secs_f64(s).map_err(serde::de::Error::custom))
+            .transpose()
+    }
+}

@@ -1,0 +1,383 @@
+//! The typed campaign plan: what `spec` becomes once it is validated and resolved.
+//!
+//! Owns: the types every later stage reads (durations, rates, load models, templates,
+//! criteria with thresholds in base units). Does not own: TOML parsing or error
+//! reporting with file/line (that is `spec`), nor any I/O. No strings that need
+//! further parsing survive past this border, except URL/body templates, which are
+//! pre-split into [`Template`] segments.
+
+mod resolve;
+
+pub use resolve::resolve;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// A resolved, validated campaign.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    /// Campaign name: the spec's `name` field, or the spec file's stem.
+    pub name: String,
+    pub service: ServicePlan,
+    pub workloads: Vec<WorkloadPlan>,
+    pub phases: Vec<PhasePlan>,
+    pub criteria: Vec<CriterionPlan>,
+    pub settings: Settings,
+}
+
+/// Campaign-wide settings (`[settings]` in the spec, all optional).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// Length of one evidence interval for load statistics (default 1 s).
+    pub interval: Duration,
+    /// Period of the resource sampler (default 1 s).
+    pub sample_interval: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            interval: Duration::from_secs(1),
+            sample_interval: Duration::from_secs(1),
+        }
+    }
+}
+
+/// How to start, probe and stop the service under test.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServicePlan {
+    /// Program and arguments; each may contain `{port}`.
+    pub command: Vec<Template>,
+    pub port: PortChoice,
+    /// Extra environment variables (values may contain `{port}`).
+    pub env: Vec<(String, Template)>,
+    /// Working directory, resolved relative to the spec file's directory.
+    pub cwd: Option<PathBuf>,
+    pub ready: ReadyProbe,
+    pub stop: StopPlan,
+    /// Expected production traffic in requests/s, for headroom.
+    pub expected_rate: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PortChoice {
+    /// A free loopback port picked by gonogo at start.
+    Auto,
+    Fixed(u16),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadyProbe {
+    pub kind: ReadyKind,
+    /// Give up (environment failure) when not ready after this long.
+    pub timeout: Duration,
+    /// Pause between probe attempts.
+    pub interval: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReadyKind {
+    /// GET this URL; ready on any 2xx.
+    Http { url: Template },
+    /// Ready when a TCP connect to `host:port` succeeds.
+    Tcp { address: Template },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StopPlan {
+    /// Signal number sent to the service's process group for a graceful stop.
+    pub signal: i32,
+    /// Time to wait after the signal before SIGKILL of the whole group.
+    pub grace: Duration,
+}
+
+/// One kind of request the load driver can send.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkloadPlan {
+    pub name: String,
+    pub method: String,
+    pub url: Template,
+    pub headers: Vec<(String, Template)>,
+    pub body: Option<Template>,
+    /// Statuses counted as `ok`; anything else is `status_mismatch`.
+    pub expect_status: Vec<u16>,
+    /// Per-request timeout; a timeout is a failure recorded with its latency.
+    pub timeout: Duration,
+    /// Size of the key space `{key}` draws from (`key-0` .. `key-{keys-1}`).
+    pub keys: u64,
+    /// Share of a phase's rate or connections when a phase mixes workloads.
+    pub weight: u32,
+}
+
+/// A URL, header or body with placeholders, split once at plan time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Template {
+    pub segments: Vec<Segment>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Segment {
+    Literal(String),
+    /// `{port}`: the service's port.
+    Port,
+    /// `{key}`: a key drawn uniformly from the workload's key space.
+    Key,
+    /// `{seq}`: a sequence number unique within the workload and phase.
+    Seq,
+    /// `{random}`: a random u64 in decimal.
+    Random,
+}
+
+impl Template {
+    /// A template without placeholders.
+    pub fn literal(text: impl Into<String>) -> Self {
+        Template {
+            segments: vec![Segment::Literal(text.into())],
+        }
+    }
+
+    /// Render with only `{port}` known; other placeholders render as empty strings.
+    /// Used for the service command, environment and probes.
+    pub fn render_with_port(&self, port: u16) -> String {
+        let mut out = String::new();
+        for segment in &self.segments {
+            match segment {
+                Segment::Literal(text) => out.push_str(text),
+                Segment::Port => out.push_str(&port.to_string()),
+                Segment::Key | Segment::Seq | Segment::Random => {}
+            }
+        }
+        out
+    }
+
+    /// Whether any segment varies per request (`{key}`, `{seq}`, `{random}`).
+    pub fn is_per_request(&self) -> bool {
+        self.segments
+            .iter()
+            .any(|s| matches!(s, Segment::Key | Segment::Seq | Segment::Random))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PhaseKind {
+    Steady,
+}
+
+impl PhaseKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PhaseKind::Steady => "steady",
+        }
+    }
+}
+
+/// Open model (fixed arrival rate) or closed model (N connections back to back).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum LoadModel {
+    Open {
+        /// Requests per second for the whole phase (split across its workloads by weight).
+        rate: f64,
+        /// In-flight cap: the most connections (hence concurrent requests) the driver opens.
+        max_connections: usize,
+    },
+    Closed {
+        connections: usize,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PhasePlan {
+    pub name: String,
+    pub kind: PhaseKind,
+    /// Indices into [`Plan::workloads`].
+    pub workloads: Vec<usize>,
+    pub model: LoadModel,
+    /// Measured time, after the warm-up.
+    pub duration: Duration,
+    /// Recorded but excluded from statistics.
+    pub warmup: Duration,
+    /// Time allowed for in-flight requests to finish at the phase end.
+    pub drain: Duration,
+}
+
+impl PhasePlan {
+    /// Warm-up plus measured duration: how long load is offered.
+    pub fn total(&self) -> Duration {
+        self.warmup + self.duration
+    }
+}
+
+/// What a criterion measures. Evaluation computes each from stored evidence only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Metric {
+    /// Response time (from the intended send time in the open model) percentiles.
+    LatencyP50,
+    LatencyP90,
+    LatencyP99,
+    LatencyP999,
+    LatencyMax,
+    /// Time from the actual send to the end of the response.
+    ServiceTimeP99,
+    /// Schedule lag: actual send minus intended send.
+    LagP99,
+    /// Completed requests per second over the measured window.
+    Throughput,
+    /// Failed requests (any outcome but ok) over all completed requests.
+    ErrorRate,
+    /// Largest RSS of the service's process tree during the phase.
+    RssMax,
+    /// Mean CPU use of the service's process tree, in cores.
+    CpuMean,
+    FdsMax,
+    ThreadsMax,
+    /// 1 when the service exited without being asked to during the phase, else 0.
+    ServiceCrashed,
+}
+
+impl Metric {
+    /// All metrics, in the order the spec reference lists them.
+    pub const ALL: [Metric; 14] = [
+        Metric::LatencyP50,
+        Metric::LatencyP90,
+        Metric::LatencyP99,
+        Metric::LatencyP999,
+        Metric::LatencyMax,
+        Metric::ServiceTimeP99,
+        Metric::LagP99,
+        Metric::Throughput,
+        Metric::ErrorRate,
+        Metric::RssMax,
+        Metric::CpuMean,
+        Metric::FdsMax,
+        Metric::ThreadsMax,
+        Metric::ServiceCrashed,
+    ];
+
+    /// The name used in specs and reports, e.g. `latency.p99`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::LatencyP50 => "latency.p50",
+            Metric::LatencyP90 => "latency.p90",
+            Metric::LatencyP99 => "latency.p99",
+            Metric::LatencyP999 => "latency.p999",
+            Metric::LatencyMax => "latency.max",
+            Metric::ServiceTimeP99 => "service_time.p99",
+            Metric::LagP99 => "lag.p99",
+            Metric::Throughput => "throughput",
+            Metric::ErrorRate => "error_rate",
+            Metric::RssMax => "rss.max",
+            Metric::CpuMean => "cpu.mean",
+            Metric::FdsMax => "fds.max",
+            Metric::ThreadsMax => "threads.max",
+            Metric::ServiceCrashed => "service.crashed",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Metric> {
+        Metric::ALL.into_iter().find(|m| m.name() == name)
+    }
+
+    /// The unit the metric's value (and its threshold) is expressed in.
+    pub fn unit(self) -> Unit {
+        match self {
+            Metric::LatencyP50
+            | Metric::LatencyP90
+            | Metric::LatencyP99
+            | Metric::LatencyP999
+            | Metric::LatencyMax
+            | Metric::ServiceTimeP99
+            | Metric::LagP99 => Unit::Seconds,
+            Metric::Throughput => Unit::PerSecond,
+            Metric::ErrorRate => Unit::Ratio,
+            Metric::RssMax => Unit::Bytes,
+            Metric::CpuMean => Unit::Cores,
+            Metric::FdsMax | Metric::ThreadsMax => Unit::Count,
+            Metric::ServiceCrashed => Unit::Boolean,
+        }
+    }
+}
+
+/// Base units; thresholds and observed values are f64 in these units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    Seconds,
+    PerSecond,
+    /// A fraction in [0, 1]; written `0.1%` or `0.001` in specs.
+    Ratio,
+    Bytes,
+    Cores,
+    Count,
+    /// 0 or 1; written `true`/`false` in specs.
+    Boolean,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Op {
+    #[serde(rename = "<")]
+    Lt,
+    #[serde(rename = "<=")]
+    Le,
+    #[serde(rename = ">")]
+    Gt,
+    #[serde(rename = ">=")]
+    Ge,
+    #[serde(rename = "==")]
+    Eq,
+}
+
+impl Op {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Op::Lt => "<",
+            Op::Le => "<=",
+            Op::Gt => ">",
+            Op::Ge => ">=",
+            Op::Eq => "==",
+        }
+    }
+
+    pub fn from_symbol(symbol: &str) -> Option<Op> {
+        [Op::Lt, Op::Le, Op::Gt, Op::Ge, Op::Eq]
+            .into_iter()
+            .find(|op| op.symbol() == symbol)
+    }
+
+    /// Whether `observed op threshold` holds.
+    pub fn holds(self, observed: f64, threshold: f64) -> bool {
+        match self {
+            Op::Lt => observed < threshold,
+            Op::Le => observed <= threshold,
+            Op::Gt => observed > threshold,
+            Op::Ge => observed >= threshold,
+            Op::Eq => observed == threshold,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Blocker,
+    Advisory,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CriterionPlan {
+    /// `phase metric op value`, as written, for reports (e.g. `baseline latency.p99 <= 50ms`).
+    pub label: String,
+    pub phase: String,
+    /// Restrict to one workload of the phase; `None` merges all its workloads.
+    pub workload: Option<String>,
+    pub metric: Metric,
+    pub op: Op,
+    /// In the metric's base unit (see [`Metric::unit`]).
+    pub threshold: f64,
+    pub severity: Severity,
+    /// Fewer samples than this (requests for load metrics, resource samples for
+    /// resource metrics) makes the criterion INCONCLUSIVE.
+    pub min_samples: u64,
+}

@@ -1,0 +1,5 @@
+//! STUB
+use super::Plan;
+pub fn resolve() -> Plan {
+    todo!()
+}
