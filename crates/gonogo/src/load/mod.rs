@@ -1,1 +1,244 @@
-//! STUB
+//! The HTTP load driver: offers one phase's load and records it interval by interval.
+//!
+//! Owns: splitting a phase's rate and connections across its workloads by weight,
+//! running the workers ([`worker`]), closing each interval on time and sending it to
+//! the conductor as a [`Record::Interval`], and draining in-flight requests at the
+//! end. Does not own: the service, the store, or judging the numbers.
+//!
+//! Open model: intended send times come from the plan (`t0 + i/rate`); when every
+//! connection is busy the next request waits, its schedule lag grows, and its
+//! response time still runs from the intended time (coordinated omission corrected).
+//! Closed model: each connection sends its next request as soon as the last one ends.
+
+mod http;
+mod recorder;
+mod request;
+mod schedule;
+mod worker;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+pub use recorder::{RequestOutcome, RequestResult};
+pub use request::RequestBuildError;
+pub use schedule::{Schedule, Ticket};
+
+use crate::evidence::model::IntervalRecord;
+use crate::plan::{LoadModel, PhasePlan, Plan};
+use crate::run::events::{Record, RecordSender, RunClock};
+use recorder::Recorder;
+use request::RequestFactory;
+use worker::{WorkloadRun, worker};
+
+/// Time between an interval's end and the moment it is closed, so that requests
+/// finishing right at the boundary are in it.
+const CLOSE_GRACE: Duration = Duration::from_millis(50);
+/// Lead time to spawn workers before the first request is due.
+const START_LEAD: Duration = Duration::from_millis(20);
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    Request(#[from] RequestBuildError),
+    #[error("phase {phase}: workload index {index} is not in the plan")]
+    MissingWorkload { phase: String, index: usize },
+}
+
+/// What the conductor needs to know when a phase's load ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PhaseLoadSummary {
+    /// Requests cut short at the drain deadline (counted as timeouts).
+    pub abandoned: u64,
+    /// Intervals recorded per workload.
+    pub intervals: u32,
+    /// True when the phase was cancelled before its end.
+    pub cancelled: bool,
+}
+
+/// Shared context for a phase's load.
+#[derive(Debug, Clone)]
+pub struct LoadContext {
+    pub clock: RunClock,
+    pub records: RecordSender,
+    pub cancel: CancellationToken,
+    /// Evidence interval length.
+    pub interval: Duration,
+}
+
+/// Rate (open) and connection count for each workload of a phase, split by weight.
+fn shares(phase: &PhasePlan, weights: &[u32]) -> Vec<(Option<f64>, usize)> {
+    let total: u32 = weights.iter().sum::<u32>().max(1);
+    weights
+        .iter()
+        .map(|&w| {
+            let share = f64::from(w) / f64::from(total);
+            let split = |n: usize| ((n as f64 * share).round() as usize).max(1);
+            match phase.model {
+                LoadModel::Open {
+                    rate,
+                    max_connections,
+                } => (Some(rate * share), split(max_connections)),
+                LoadModel::Closed { connections } => (None, split(connections)),
+            }
+        })
+        .collect()
+}
+
+/// Offer `phase`'s load to the service on `port` and record it.
+pub async fn run_phase(
+    plan: &Plan,
+    phase: &PhasePlan,
+    port: u16,
+    ctx: &LoadContext,
+) -> Result<PhaseLoadSummary, LoadError> {
+    let workloads = phase
+        .workloads
+        .iter()
+        .map(|&index| {
+            plan.workloads.get(index).ok_or(LoadError::MissingWorkload {
+                phase: phase.name.clone(),
+                index,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let interval = ctx.interval.max(Duration::from_millis(10));
+    let total = phase.total();
+    let count = u32::try_from(total.as_nanos().div_ceil(interval.as_nanos()))
+        .unwrap_or(u32::MAX)
+        .max(1);
+    let start = Instant::now() + START_LEAD;
+    let weights: Vec<u32> = workloads.iter().map(|w| w.weight).collect();
+    let mut runs = Vec::new();
+    let mut tasks = JoinSet::new();
+    for (workload, (rate, connections)) in workloads.iter().zip(shares(phase, &weights)) {
+        let factory = RequestFactory::new(workload, port).await?;
+        let schedule = match rate {
+            Some(rate) => Schedule::open(start, total, rate),
+            None => Schedule::closed(start, total),
+        };
+        let run = Arc::new(WorkloadRun {
+            schedule,
+            recorder: Recorder::new(start, interval, count - 1),
+            factory,
+            port,
+            expect_status: workload.expect_status.clone(),
+            timeout: workload.timeout,
+            hard_deadline: start + total + phase.drain,
+            abandoned: AtomicU64::new(0),
+            in_flight: AtomicU64::new(0),
+        });
+        for _ in 0..connections {
+            tasks.spawn(worker(Arc::clone(&run)));
+        }
+        runs.push((workload.name.clone(), run));
+    }
+    let mut cpu_before = generator_cpu_seconds();
+    let mut cancelled = false;
+    let mut closed = 0;
+    for index in 0..count {
+        let last = index + 1 == count;
+        let boundary = start + interval * (index + 1);
+        let cancel = ctx.cancel.cancelled();
+        if last {
+            tokio::select! {
+                _ = async { while tasks.join_next().await.is_some() {} } => {}
+                () = cancel => cancelled = true,
+            }
+        } else {
+            tokio::select! {
+                () = tokio::time::sleep_until((boundary + CLOSE_GRACE).into()) => {}
+                () = cancel => cancelled = true,
+            }
+        }
+        if cancelled {
+            tasks.abort_all();
+        }
+        let cpu_now = generator_cpu_seconds();
+        let interval_start = interval * index;
+        let length = if last || cancelled {
+            Instant::now()
+                .saturating_duration_since(start + interval_start)
+                .min(total.saturating_sub(interval_start))
+        } else {
+            interval
+        };
+        for (name, run) in &runs {
+            let mut stats = run.recorder.take(index);
+            stats.planned = run
+                .schedule
+                .planned_between(interval_start, interval_start + length);
+            let record = IntervalRecord {
+                phase: phase.name.clone(),
+                workload: name.clone(),
+                index,
+                start: ctx.clock.offset(start + interval_start),
+                length,
+                warmup: interval_start < phase.warmup,
+                generator_cpu_seconds: cpu_now - cpu_before,
+                stats,
+            };
+            // A closed channel means the conductor is gone; nothing left to record to.
+            let _ = ctx.records.send(Record::Interval(Box::new(record)));
+        }
+        cpu_before = cpu_now;
+        closed = index + 1;
+        if cancelled {
+            break;
+        }
+    }
+    let abandoned = runs
+        .iter()
+        .map(|(_, run)| {
+            run.abandoned.load(Ordering::Relaxed) + run.in_flight.load(Ordering::Relaxed)
+        })
+        .sum();
+    Ok(PhaseLoadSummary {
+        abandoned,
+        intervals: closed,
+        cancelled,
+    })
+}
+
+/// CPU time (user + system) used by this whole process so far, seconds.
+pub fn generator_cpu_seconds() -> f64 {
+    use nix::sys::resource::{UsageWho, getrusage};
+    match getrusage(UsageWho::RUSAGE_SELF) {
+        Ok(usage) => {
+            let secs = |t: nix::sys::time::TimeVal| t.tv_sec() as f64 + t.tv_usec() as f64 / 1e6;
+            secs(usage.user_time()) + secs(usage.system_time())
+        }
+        Err(_) => 0.0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn phase(model: LoadModel) -> PhasePlan {
+        PhasePlan {
+            name: "p".into(),
+            kind: crate::plan::PhaseKind::Steady,
+            workloads: vec![0, 1],
+            model,
+            duration: Duration::from_secs(1),
+            warmup: Duration::ZERO,
+            drain: Duration::from_secs(1),
+        }
+    }
+
+    #[test]
+    fn rate_and_connections_split_by_weight() {
+        let open = phase(LoadModel::Open {
+            rate: 1000.0,
+            max_connections: 40,
+        });
+        assert_eq!(shares(&open, &[3, 1]), vec![(Some(750.0), 30), (Some(250.0), 10)]);
+        let closed = phase(LoadModel::Closed { connections: 1 });
+        assert_eq!(shares(&closed, &[1, 1]), vec![(None, 1), (None, 1)], "at least one each");
+    }
+}

@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
-use crate::evidence::model::{Artifact, Event, EventKind, IntervalRecord, ResourceSample};
+use crate::evidence::model::{
+    Artifact, Event, EventKind, IntervalRecord, PhaseRecord, ResourceSample,
+};
 
 /// The run's clock: every offset on the evidence timeline is measured from `start`.
 #[derive(Debug, Clone, Copy)]
@@ -57,6 +59,14 @@ pub enum Record {
     Interval(Box<IntervalRecord>),
     Sample(ResourceSample),
     Artifact(Artifact),
+    /// A phase began: its row in the store, plus a `PhaseStarted` event.
+    PhaseStarted(PhaseRecord),
+    /// A phase ended at `at`: closes its row, plus a `PhaseEnded` event.
+    PhaseEnded {
+        phase: String,
+        at: Duration,
+        abandoned: u64,
+    },
 }
 
 pub type RecordSender = mpsc::UnboundedSender<Record>;

@@ -1,3 +1,319 @@
 //! The conductor: runs a plan against a live service and records the evidence.
+//!
+//! Owns: the order of a campaign (start the service, run each phase, stop the
+//! service), the one record stream, signal handling, and writing every record to
+//! the store as it arrives (the conductor is the store's only writer). After the
+//! run it evaluates the stored evidence and stores the findings. Does not own:
+//! how load is offered (`load`), how the service is supervised (`service`), or how
+//! evidence is judged (`evaluate`).
 
 pub mod events;
+pub mod manifest;
+mod progress;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+use crate::evaluate::{self, Finding};
+use crate::evidence::model::{
+    Event, EventKind, PhaseRecord, RunEvidence, RunId, RunStatus,
+};
+use crate::evidence::{Store, StoreError};
+use crate::load::{self, LoadContext, LoadError};
+use crate::plan::{LoadModel, PhasePlan, Plan};
+use crate::service::{self, ServiceContext, ServiceError};
+use crate::verdict::{self, Verdict};
+use events::{Record, RecordReceiver, RecordSender, RunClock};
+use progress::Progress;
+
+/// How to run a campaign.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub spec_path: PathBuf,
+    pub spec_text: String,
+    pub store_path: PathBuf,
+    /// Send load to non-loopback targets.
+    pub allow_remote: bool,
+    /// Show a live progress display (only drawn on a terminal).
+    pub progress: bool,
+}
+
+/// What a finished (or stopped) run left behind.
+#[derive(Debug)]
+pub struct RunOutcome {
+    pub run_id: RunId,
+    pub evidence: RunEvidence,
+    pub findings: Vec<Finding>,
+    pub verdict: Verdict,
+    /// The signal that interrupted the run, if one did.
+    pub interrupted: Option<String>,
+    /// Why the run could not go on, when the tool or environment failed.
+    pub failure: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(
+        "refusing to send load to non-loopback targets: {}; gonogo only targets 127.0.0.0/8, ::1 and localhost unless you pass --allow-remote",
+        .0.join(", ")
+    )]
+    RemoteTargets(Vec<String>),
+    #[error("evidence store: {0}")]
+    Store(#[from] StoreError),
+    #[error("cannot install signal handlers: {0}")]
+    Signals(#[source] std::io::Error),
+}
+
+/// Why the campaign stopped early.
+#[derive(Debug, thiserror::Error)]
+enum CampaignError {
+    #[error("service: {0}")]
+    Service(#[from] ServiceError),
+    #[error("load: {0}")]
+    Load(#[from] LoadError),
+    #[error("interrupted before the service was ready")]
+    Interrupted,
+}
+
+/// Run `plan` and record everything in the store at `options.store_path`.
+pub async fn conduct(plan: &Plan, options: &RunOptions) -> Result<RunOutcome, RunError> {
+    let remote = plan.remote_targets();
+    if !remote.is_empty() && !options.allow_remote {
+        return Err(RunError::RemoteTargets(remote));
+    }
+    let mut store = Store::open(&options.store_path)?;
+    let manifest = manifest::build(&plan.name, &options.spec_path, &options.spec_text);
+    let run_id = store.begin_run(&manifest)?;
+    let clock = RunClock::new();
+    let (records, receiver) = events::channel();
+    let cancel = CancellationToken::new();
+    let spec_dir = options
+        .spec_path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let log_dir = options
+        .store_path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+        .join("runs")
+        .join(run_id.to_string());
+    let campaign = tokio::spawn(campaign(
+        Arc::new(plan.clone()),
+        CampaignContext {
+            clock,
+            records,
+            cancel: cancel.clone(),
+            spec_dir,
+            log_dir,
+        },
+    ));
+    let progress = Progress::new(options.progress, plan);
+    let recorded = record_all(&mut store, run_id, clock, receiver, &cancel, progress).await;
+    let failure = match campaign.await {
+        Ok(Ok(())) => None,
+        Ok(Err(CampaignError::Interrupted)) => None,
+        Ok(Err(err)) => Some(err.to_string()),
+        Err(join) => Some(format!("the campaign task failed: {join}")),
+    };
+    let interrupted = recorded?;
+    if let Some(message) = &failure {
+        let event = Event {
+            at: clock.elapsed(),
+            kind: EventKind::Failure {
+                message: message.clone(),
+            },
+        };
+        store.record_event(run_id, &event)?;
+    }
+    let status = if interrupted.is_some() || failure.is_some() {
+        RunStatus::Aborted
+    } else {
+        RunStatus::Completed
+    };
+    store.finish_run(run_id, status, manifest::now_ms())?;
+    let evidence = store.load_run(run_id)?;
+    let findings = evaluate::evaluate(&plan.criteria, &evidence);
+    let verdict = verdict::decide(&findings);
+    store.record_evaluation(
+        run_id,
+        &evidence.manifest.spec_hash,
+        manifest::now_ms(),
+        &findings,
+        &verdict,
+    )?;
+    Ok(RunOutcome {
+        run_id,
+        evidence,
+        findings,
+        verdict,
+        interrupted,
+        failure,
+    })
+}
+
+/// Receive every record until all producers are done, writing each to the store.
+/// The first SIGINT/SIGTERM is recorded and cancels the campaign, which then winds
+/// down (drain, stop the service) while its records are still written.
+async fn record_all(
+    store: &mut Store,
+    run_id: RunId,
+    clock: RunClock,
+    mut receiver: RecordReceiver,
+    cancel: &CancellationToken,
+    mut progress: Progress,
+) -> Result<Option<String>, RunError> {
+    let mut sigint = signal(SignalKind::interrupt()).map_err(RunError::Signals)?;
+    let mut sigterm = signal(SignalKind::terminate()).map_err(RunError::Signals)?;
+    let mut interrupted: Option<String> = None;
+    let mut first_error: Option<StoreError> = None;
+    loop {
+        let record = tokio::select! {
+            record = receiver.recv() => match record {
+                Some(record) => record,
+                None => break,
+            },
+            _ = sigint.recv(), if interrupted.is_none() => {
+                interrupted = Some("SIGINT".to_string());
+                cancel.cancel();
+                clock.event(EventKind::Interrupted { signal: "SIGINT".into() })
+            }
+            _ = sigterm.recv(), if interrupted.is_none() => {
+                interrupted = Some("SIGTERM".to_string());
+                cancel.cancel();
+                clock.event(EventKind::Interrupted { signal: "SIGTERM".into() })
+            }
+        };
+        progress.observe(&record);
+        if first_error.is_none()
+            && let Err(err) = write(store, run_id, &record)
+        {
+            // Without a store there is no point going on: stop the campaign, keep
+            // draining so producers are not blocked, and report the first error.
+            cancel.cancel();
+            first_error = Some(err);
+        }
+    }
+    progress.finish();
+    match first_error {
+        Some(err) => Err(RunError::Store(err)),
+        None => Ok(interrupted),
+    }
+}
+
+fn write(store: &mut Store, run_id: RunId, record: &Record) -> Result<(), StoreError> {
+    match record {
+        Record::Event(event) => store.record_event(run_id, event),
+        Record::Interval(interval) => store.record_interval(run_id, interval),
+        Record::Sample(sample) => store.record_sample(run_id, sample),
+        Record::Artifact(artifact) => store.record_artifact(run_id, artifact),
+        Record::PhaseStarted(phase) => {
+            store.phase_started(run_id, phase)?;
+            let kind = EventKind::PhaseStarted {
+                phase: phase.name.clone(),
+            };
+            store.record_event(run_id, &Event { at: phase.started, kind })
+        }
+        Record::PhaseEnded {
+            phase,
+            at,
+            abandoned,
+        } => {
+            store.phase_ended(run_id, phase, *at)?;
+            let kind = EventKind::PhaseEnded {
+                phase: phase.clone(),
+                abandoned: *abandoned,
+            };
+            store.record_event(run_id, &Event { at: *at, kind })
+        }
+    }
+}
+
+/// What the campaign task needs.
+#[derive(Debug)]
+struct CampaignContext {
+    clock: RunClock,
+    records: RecordSender,
+    cancel: CancellationToken,
+    spec_dir: PathBuf,
+    log_dir: PathBuf,
+}
+
+/// Start the service, run every phase, stop the service.
+async fn campaign(plan: Arc<Plan>, ctx: CampaignContext) -> Result<(), CampaignError> {
+    let service_ctx = ServiceContext {
+        spec_dir: ctx.spec_dir.clone(),
+        log_dir: ctx.log_dir.clone(),
+        clock: ctx.clock,
+        records: ctx.records.clone(),
+    };
+    let mut service = tokio::select! {
+        started = service::start(&plan.service, &service_ctx) => started?,
+        () = ctx.cancel.cancelled() => return Err(CampaignError::Interrupted),
+    };
+    let (_root_tx, root_rx) = watch::channel(Some(service.pid()));
+    let sampler_cancel = CancellationToken::new();
+    let sampler = tokio::spawn(crate::sample::run(
+        root_rx,
+        plan.settings.sample_interval,
+        ctx.clock,
+        ctx.records.clone(),
+        sampler_cancel.clone(),
+    ));
+    let load_ctx = LoadContext {
+        clock: ctx.clock,
+        records: ctx.records.clone(),
+        cancel: ctx.cancel.clone(),
+        interval: plan.settings.interval,
+    };
+    let exited = service.exited();
+    let mut result = Ok(());
+    for phase in &plan.phases {
+        if ctx.cancel.is_cancelled() || exited.borrow().is_some() {
+            // A service that died stays dead: later phases would measure nothing.
+            break;
+        }
+        let _ = ctx.records.send(Record::PhaseStarted(phase_record(phase, &ctx.clock)));
+        let summary = load::run_phase(&plan, phase, service.port(), &load_ctx).await;
+        let abandoned = summary.as_ref().map(|s| s.abandoned).unwrap_or(0);
+        let _ = ctx.records.send(Record::PhaseEnded {
+            phase: phase.name.clone(),
+            at: ctx.clock.elapsed(),
+            abandoned,
+        });
+        if let Err(err) = summary {
+            result = Err(err.into());
+            break;
+        }
+    }
+    let stopped = service.stop().await;
+    sampler_cancel.cancel();
+    let _ = sampler.await;
+    result.and(stopped.map(|_| ()).map_err(CampaignError::from))
+}
+
+fn phase_record(phase: &PhasePlan, clock: &RunClock) -> PhaseRecord {
+    let (model, planned_rate, connections) = match phase.model {
+        LoadModel::Open {
+            rate,
+            max_connections,
+        } => ("open", Some(rate), max_connections),
+        LoadModel::Closed { connections } => ("closed", None, connections),
+    };
+    PhaseRecord {
+        name: phase.name.clone(),
+        kind: phase.kind.as_str().to_string(),
+        model: model.to_string(),
+        planned_rate,
+        connections: connections as u64,
+        warmup: phase.warmup,
+        planned_duration: phase.duration,
+        started: clock.elapsed(),
+        ended: None,
+    }
+}

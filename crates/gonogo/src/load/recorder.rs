@@ -1,0 +1,204 @@
+//! Per-interval accumulation of request results for one workload.
+//!
+//! Owns: bucketing each finished request into the interval of its completion time,
+//! and handing closed intervals to the aggregator. Workers lock the recorder only
+//! for the few hundred nanoseconds it takes to record; the aggregator takes whole
+//! intervals out. A result that arrives for an interval already taken goes into the
+//! oldest open one, so nothing is ever dropped.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crate::evidence::model::IntervalStats;
+
+/// How one request ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestOutcome {
+    Ok,
+    StatusMismatch,
+    ConnectError,
+    Timeout,
+    IoError,
+}
+
+/// Everything measured about one request.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestResult {
+    pub intended: Instant,
+    /// When a connection became free to take this request.
+    pub picked: Instant,
+    pub sent: Instant,
+    pub done: Instant,
+    pub outcome: RequestOutcome,
+    /// Whether the request had to wait for a free connection (in-flight cap).
+    pub cap_wait: bool,
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+}
+
+fn micros(d: Duration) -> u64 {
+    // HDR histograms cannot hold 0 usefully at this precision; 1 µs is the floor.
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX).max(1)
+}
+
+/// Interval buckets for one workload, shared by its workers.
+#[derive(Debug)]
+pub struct Recorder {
+    start: Instant,
+    interval: Duration,
+    last_index: u32,
+    inner: Mutex<Buckets>,
+}
+
+#[derive(Debug, Default)]
+struct Buckets {
+    /// Intervals below this index were taken by the aggregator.
+    next_open: u32,
+    open: BTreeMap<u32, IntervalStats>,
+}
+
+impl Recorder {
+    /// Buckets of `interval` from `start`; completions after the last interval
+    /// (during the drain) count in the last one, `last_index`.
+    pub fn new(start: Instant, interval: Duration, last_index: u32) -> Self {
+        Recorder {
+            start,
+            interval,
+            last_index,
+            inner: Mutex::new(Buckets::default()),
+        }
+    }
+
+    fn index_of(&self, at: Instant) -> u32 {
+        let offset = at.saturating_duration_since(self.start);
+        let index = offset.as_nanos() / self.interval.as_nanos().max(1);
+        u32::try_from(index)
+            .unwrap_or(u32::MAX)
+            .min(self.last_index)
+    }
+
+    pub fn record(&self, result: &RequestResult) {
+        let index = self.index_of(result.done);
+        let response = micros(result.done.saturating_duration_since(result.intended));
+        let service = micros(result.done.saturating_duration_since(result.sent));
+        let lag = micros(result.sent.saturating_duration_since(result.intended));
+        let gen_delay = micros(
+            result
+                .sent
+                .saturating_duration_since(result.intended.max(result.picked)),
+        );
+        let mut buckets = match self.inner.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let index = index.max(buckets.next_open);
+        let stats = buckets.open.entry(index).or_default();
+        // Auto-resizing histograms accept any value; recording cannot fail.
+        let _ = stats.response.record(response);
+        let _ = stats.service.record(service);
+        let _ = stats.lag.record(lag);
+        let _ = stats.gen_delay.record(gen_delay);
+        let counts = &mut stats.outcomes;
+        match result.outcome {
+            RequestOutcome::Ok => counts.ok += 1,
+            RequestOutcome::StatusMismatch => counts.status_mismatch += 1,
+            RequestOutcome::ConnectError => counts.connect_error += 1,
+            RequestOutcome::Timeout => counts.timeout += 1,
+            RequestOutcome::IoError => counts.io_error += 1,
+        }
+        stats.cap_waits += u64::from(result.cap_wait);
+        stats.bytes_sent += result.bytes_sent;
+        stats.bytes_received += result.bytes_received;
+    }
+
+    /// Take interval `index` (and any earlier leftovers, merged into it); later
+    /// results for it go to the next interval.
+    pub fn take(&self, index: u32) -> IntervalStats {
+        let mut buckets = match self.inner.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let mut taken = IntervalStats::default();
+        let keep = buckets.open.split_off(&(index + 1));
+        for stats in std::mem::replace(&mut buckets.open, keep).values() {
+            taken.merge(stats);
+        }
+        buckets.next_open = buckets.next_open.max(index + 1);
+        taken
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(start: Instant, done_ms: u64, outcome: RequestOutcome) -> RequestResult {
+        RequestResult {
+            intended: start,
+            picked: start,
+            sent: start + Duration::from_millis(1),
+            done: start + Duration::from_millis(done_ms),
+            outcome,
+            cap_wait: false,
+            bytes_sent: 10,
+            bytes_received: 20,
+        }
+    }
+
+    #[test]
+    fn results_land_in_the_interval_of_their_completion() {
+        let t0 = Instant::now();
+        let recorder = Recorder::new(t0, Duration::from_secs(1), 9);
+        recorder.record(&result(t0, 500, RequestOutcome::Ok));
+        recorder.record(&result(t0, 1500, RequestOutcome::Timeout));
+        let first = recorder.take(0);
+        assert_eq!(first.outcomes.ok, 1);
+        assert_eq!(first.outcomes.timeout, 0);
+        assert_eq!(first.response.max(), first.response.highest_equivalent(500_000));
+        let second = recorder.take(1);
+        assert_eq!(second.outcomes.timeout, 1);
+        assert_eq!(second.bytes_received, 20);
+    }
+
+    #[test]
+    fn late_results_go_to_the_next_open_interval_not_lost() {
+        let t0 = Instant::now();
+        let recorder = Recorder::new(t0, Duration::from_secs(1), 9);
+        let _ = recorder.take(0);
+        recorder.record(&result(t0, 200, RequestOutcome::IoError));
+        assert_eq!(recorder.take(1).outcomes.io_error, 1);
+    }
+
+    #[test]
+    fn completions_after_the_last_interval_count_in_the_last() {
+        let t0 = Instant::now();
+        let recorder = Recorder::new(t0, Duration::from_secs(1), 2);
+        recorder.record(&result(t0, 4_000, RequestOutcome::Ok));
+        assert_eq!(recorder.take(2).outcomes.ok, 1);
+    }
+
+    #[test]
+    fn latency_runs_from_the_intended_time_and_service_time_from_the_send() {
+        let t0 = Instant::now();
+        let recorder = Recorder::new(t0, Duration::from_secs(10), 0);
+        let r = RequestResult {
+            intended: t0,
+            picked: t0 + Duration::from_millis(300),
+            sent: t0 + Duration::from_millis(301),
+            done: t0 + Duration::from_millis(311),
+            outcome: RequestOutcome::Ok,
+            cap_wait: true,
+            bytes_sent: 0,
+            bytes_received: 0,
+        };
+        recorder.record(&r);
+        let stats = recorder.take(0);
+        let near = |h: &hdrhistogram::Histogram<u64>, us: u64| h.equivalent(h.max(), us);
+        assert!(near(&stats.response, 311_000));
+        assert!(near(&stats.service, 10_000));
+        assert!(near(&stats.lag, 301_000));
+        assert!(near(&stats.gen_delay, 1_000), "own delay excludes the cap wait");
+        assert_eq!(stats.cap_waits, 1);
+    }
+}
