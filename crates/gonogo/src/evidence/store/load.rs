@@ -1,0 +1,390 @@
+//! Queries that read evidence back: a whole run, the list of runs, evaluations.
+//!
+//! Owns: the read side of the store's SQL and the mapping of rows to model types.
+//! Does not own: writes (the parent `store` module) or the column encodings (`codec`).
+//!
+//! A value that cannot be converted back (a negative duration, an unknown status,
+//! broken JSON, a damaged histogram) gives [`StoreError::Corrupt`], never a panic.
+
+use std::time::Duration;
+
+use rusqlite::types::Type;
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use serde::de::DeserializeOwned;
+
+use super::codec::{decode_histogram, from_micros};
+use super::{StoreError, StoredEvaluation};
+use crate::evidence::model::{
+    Artifact, Event, IntervalRecord, IntervalStats, OutcomeCounts, PhaseRecord, ResourceSample,
+    RunEvidence, RunId, RunManifest, RunStatus, RunSummary,
+};
+use crate::verdict::Decision;
+
+/// Everything stored about `run`, read inside one transaction so a run being
+/// recorded by another process is seen at one instant.
+pub fn load_run(conn: &Connection, path: &str, run: RunId) -> Result<RunEvidence, StoreError> {
+    let tx = conn
+        .unchecked_transaction()
+        .map_err(read_error(path, format!("run {run}")))?;
+    let (manifest, status, ended_at_ms) = load_manifest(&tx, path, run)?;
+    let evidence = RunEvidence {
+        id: run,
+        manifest,
+        status,
+        ended_at_ms,
+        phases: load_phases(&tx, path, run)?,
+        intervals: load_intervals(&tx, path, run)?,
+        samples: load_samples(&tx, path, run)?,
+        events: load_events(&tx, path, run)?,
+        artifacts: load_artifacts(&tx, path, run)?,
+    };
+    tx.finish()
+        .map_err(read_error(path, format!("run {run}")))?;
+    Ok(evidence)
+}
+
+fn load_manifest(
+    conn: &Connection,
+    path: &str,
+    run: RunId,
+) -> Result<(RunManifest, RunStatus, Option<i64>), StoreError> {
+    conn.query_row(
+        "SELECT name, started_at_ms, tool_version, spec_path, spec_text, spec_hash, host_json,
+                git_commit, status, ended_at_ms
+         FROM runs WHERE id = ?1",
+        [run],
+        |row| {
+            let manifest = RunManifest {
+                name: row.get(0)?,
+                started_at_ms: row.get(1)?,
+                tool_version: row.get(2)?,
+                spec_path: row.get(3)?,
+                spec_text: row.get(4)?,
+                spec_hash: row.get(5)?,
+                host: json_at(row, 6)?,
+                git_commit: row.get(7)?,
+            };
+            Ok((manifest, status_at(row, 8)?, row.get(9)?))
+        },
+    )
+    .optional()
+    .map_err(read_error(path, format!("manifest of run {run}")))?
+    .ok_or_else(|| StoreError::RunNotFound(run, path.to_string()))
+}
+
+fn load_phases(conn: &Connection, path: &str, run: RunId) -> Result<Vec<PhaseRecord>, StoreError> {
+    collect(
+        conn,
+        "SELECT name, kind, model, planned_rate, connections, warmup_us, planned_duration_us,
+                started_us, ended_us
+         FROM phases WHERE run_id = ?1 ORDER BY started_us, id",
+        run,
+        |row| {
+            Ok(PhaseRecord {
+                name: row.get(0)?,
+                kind: row.get(1)?,
+                model: row.get(2)?,
+                planned_rate: row.get(3)?,
+                connections: row.get(4)?,
+                warmup: duration_at(row, 5)?,
+                planned_duration: duration_at(row, 6)?,
+                started: duration_at(row, 7)?,
+                ended: row
+                    .get::<_, Option<i64>>(8)?
+                    .map(|_| duration_at(row, 8))
+                    .transpose()?,
+            })
+        },
+    )
+    .map_err(read_error(path, format!("phases of run {run}")))
+}
+
+/// An interval row with its histograms still encoded.
+struct RawInterval {
+    record: IntervalRecord,
+    /// response, service, lag, gen_delay.
+    blobs: [Vec<u8>; 4],
+}
+
+fn load_intervals(
+    conn: &Connection,
+    path: &str,
+    run: RunId,
+) -> Result<Vec<IntervalRecord>, StoreError> {
+    let raw = collect(
+        conn,
+        "SELECT p.name, i.workload, i.idx, i.start_us, i.length_us, i.warmup,
+                i.generator_cpu_seconds, i.ok, i.status_mismatch, i.connect_error, i.timeout,
+                i.io_error, i.planned, i.cap_waits, i.bytes_sent, i.bytes_received,
+                i.response_hist, i.service_hist, i.lag_hist, i.gen_delay_hist
+         FROM intervals i JOIN phases p ON p.id = i.phase_id
+         WHERE i.run_id = ?1
+         ORDER BY p.started_us, p.id, i.workload, i.idx",
+        run,
+        raw_interval,
+    )
+    .map_err(read_error(path, format!("intervals of run {run}")))?;
+    raw.into_iter()
+        .map(|raw| decode_interval(path, run, raw))
+        .collect()
+}
+
+fn raw_interval(row: &Row<'_>) -> rusqlite::Result<RawInterval> {
+    let stats = IntervalStats {
+        outcomes: OutcomeCounts {
+            ok: row.get(7)?,
+            status_mismatch: row.get(8)?,
+            connect_error: row.get(9)?,
+            timeout: row.get(10)?,
+            io_error: row.get(11)?,
+        },
+        planned: row.get(12)?,
+        cap_waits: row.get(13)?,
+        bytes_sent: row.get(14)?,
+        bytes_received: row.get(15)?,
+        ..IntervalStats::default()
+    };
+    Ok(RawInterval {
+        record: IntervalRecord {
+            phase: row.get(0)?,
+            workload: row.get(1)?,
+            index: row.get(2)?,
+            start: duration_at(row, 3)?,
+            length: duration_at(row, 4)?,
+            warmup: row.get(5)?,
+            generator_cpu_seconds: row.get(6)?,
+            stats,
+        },
+        blobs: [row.get(16)?, row.get(17)?, row.get(18)?, row.get(19)?],
+    })
+}
+
+fn decode_interval(path: &str, run: RunId, raw: RawInterval) -> Result<IntervalRecord, StoreError> {
+    let RawInterval { mut record, blobs } = raw;
+    let [response, service, lag, gen_delay] = blobs;
+    let decode = |which: &str, blob: &[u8]| {
+        decode_histogram(blob).map_err(|source| StoreError::Corrupt {
+            path: path.to_string(),
+            what: format!(
+                "{which} histogram of run {run}, phase {:?}, workload {:?}, interval {}",
+                record.phase, record.workload, record.index
+            ),
+            source: Box::new(source),
+        })
+    };
+    let stats = IntervalStats {
+        response: decode("response", &response)?,
+        service: decode("service", &service)?,
+        lag: decode("lag", &lag)?,
+        gen_delay: decode("gen_delay", &gen_delay)?,
+        ..record.stats
+    };
+    record.stats = stats;
+    Ok(record)
+}
+
+fn load_samples(
+    conn: &Connection,
+    path: &str,
+    run: RunId,
+) -> Result<Vec<ResourceSample>, StoreError> {
+    collect(
+        conn,
+        "SELECT at_us, processes, rss_bytes, cpu_seconds, threads, open_fds, host_available_bytes
+         FROM resource_samples WHERE run_id = ?1 ORDER BY at_us, id",
+        run,
+        |row| {
+            Ok(ResourceSample {
+                at: duration_at(row, 0)?,
+                processes: row.get(1)?,
+                rss_bytes: row.get(2)?,
+                cpu_seconds: row.get(3)?,
+                threads: row.get(4)?,
+                open_fds: row.get(5)?,
+                host_available_bytes: row.get(6)?,
+            })
+        },
+    )
+    .map_err(read_error(path, format!("resource samples of run {run}")))
+}
+
+fn load_events(conn: &Connection, path: &str, run: RunId) -> Result<Vec<Event>, StoreError> {
+    collect(
+        conn,
+        "SELECT at_us, detail FROM events WHERE run_id = ?1 ORDER BY at_us, id",
+        run,
+        |row| {
+            Ok(Event {
+                at: duration_at(row, 0)?,
+                kind: json_at(row, 1)?,
+            })
+        },
+    )
+    .map_err(read_error(path, format!("events of run {run}")))
+}
+
+fn load_artifacts(conn: &Connection, path: &str, run: RunId) -> Result<Vec<Artifact>, StoreError> {
+    collect(
+        conn,
+        "SELECT name, path FROM artifacts WHERE run_id = ?1 ORDER BY id",
+        run,
+        |row| {
+            Ok(Artifact {
+                name: row.get(0)?,
+                path: row.get(1)?,
+            })
+        },
+    )
+    .map_err(read_error(path, format!("artifacts of run {run}")))
+}
+
+/// Every run, newest first, each with the decision of its latest evaluation.
+pub fn list_runs(conn: &Connection, path: &str) -> Result<Vec<RunSummary>, StoreError> {
+    conn.prepare(
+        "SELECT r.id, r.name, r.spec_path, r.started_at_ms, r.ended_at_ms, r.status,
+                (SELECT e.decision FROM evaluations e WHERE e.run_id = r.id
+                 ORDER BY e.created_at_ms DESC, e.id DESC LIMIT 1)
+         FROM runs r ORDER BY r.started_at_ms DESC, r.id DESC",
+    )
+    .and_then(|mut statement| {
+        statement
+            .query_map([], |row| {
+                Ok(RunSummary {
+                    id: row.get(0)?,
+                    name: row.get(1)?,
+                    spec_path: row.get(2)?,
+                    started_at_ms: row.get(3)?,
+                    ended_at_ms: row.get(4)?,
+                    status: status_at(row, 5)?,
+                    decision: row
+                        .get::<_, Option<String>>(6)?
+                        .map(|_| decision_at(row, 6))
+                        .transpose()?,
+                })
+            })?
+            .collect()
+    })
+    .map_err(read_error(path, "list of runs"))
+}
+
+/// The most recently started run (the first of [`list_runs`]).
+pub fn latest_run_id(conn: &Connection, path: &str) -> Result<Option<RunId>, StoreError> {
+    conn.query_row(
+        "SELECT id FROM runs ORDER BY started_at_ms DESC, id DESC LIMIT 1",
+        [],
+        |row| row.get(0),
+    )
+    .optional()
+    .map_err(read_error(path, "latest run"))
+}
+
+/// The newest evaluation of `run` with its findings in recorded order.
+pub fn latest_evaluation(
+    conn: &Connection,
+    path: &str,
+    run: RunId,
+) -> Result<Option<StoredEvaluation>, StoreError> {
+    let failed = || read_error(path, format!("latest evaluation of run {run}"));
+    let tx = conn.unchecked_transaction().map_err(failed())?;
+    let Some(mut evaluation) = tx
+        .query_row(
+            "SELECT id, created_at_ms, spec_hash, verdict FROM evaluations WHERE run_id = ?1
+             ORDER BY created_at_ms DESC, id DESC LIMIT 1",
+            [run],
+            |row| {
+                Ok(StoredEvaluation {
+                    id: row.get(0)?,
+                    created_at_ms: row.get(1)?,
+                    spec_hash: row.get(2)?,
+                    findings: Vec::new(),
+                    verdict: json_at(row, 3)?,
+                })
+            },
+        )
+        .optional()
+        .map_err(failed())?
+    else {
+        return Ok(None);
+    };
+    evaluation.findings = collect(
+        &tx,
+        "SELECT finding FROM findings WHERE evaluation_id = ?1 ORDER BY seq",
+        evaluation.id,
+        |row| json_at(row, 0),
+    )
+    .map_err(failed())?;
+    tx.finish().map_err(failed())?;
+    Ok(Some(evaluation))
+}
+
+/// Run a query with one id parameter and map every row.
+fn collect<T>(
+    conn: &Connection,
+    sql: &str,
+    id: i64,
+    map: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<Vec<T>> {
+    let mut statement = conn.prepare_cached(sql)?;
+    let rows = statement.query_map(params![id], map)?;
+    rows.collect()
+}
+
+/// Map a read failure: a value that did not convert is [`StoreError::Corrupt`], any
+/// other failure [`StoreError::Query`].
+fn read_error(path: &str, what: impl Into<String>) -> impl FnOnce(rusqlite::Error) -> StoreError {
+    let path = path.to_string();
+    let what = what.into();
+    move |source| match source {
+        rusqlite::Error::FromSqlConversionFailure(..)
+        | rusqlite::Error::IntegralValueOutOfRange(..)
+        | rusqlite::Error::InvalidColumnType(..) => StoreError::Corrupt {
+            path,
+            what,
+            source: Box::new(source),
+        },
+        source => StoreError::Query {
+            path,
+            what: format!("read the {what}"),
+            source,
+        },
+    }
+}
+
+fn conversion_failure(
+    column: usize,
+    kind: Type,
+    message: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(column, kind, message.into())
+}
+
+/// A microsecond column as a duration.
+fn duration_at(row: &Row<'_>, column: usize) -> rusqlite::Result<Duration> {
+    let micros: i64 = row.get(column)?;
+    from_micros(micros).ok_or_else(|| {
+        conversion_failure(
+            column,
+            Type::Integer,
+            format!("negative duration of {micros} µs"),
+        )
+    })
+}
+
+/// A JSON text column as a value.
+fn json_at<T: DeserializeOwned>(row: &Row<'_>, column: usize) -> rusqlite::Result<T> {
+    let text: String = row.get(column)?;
+    serde_json::from_str(&text).map_err(|source| conversion_failure(column, Type::Text, source))
+}
+
+fn status_at(row: &Row<'_>, column: usize) -> rusqlite::Result<RunStatus> {
+    let text: String = row.get(column)?;
+    RunStatus::parse(&text).ok_or_else(|| {
+        conversion_failure(column, Type::Text, format!("unknown run status {text:?}"))
+    })
+}
+
+fn decision_at(row: &Row<'_>, column: usize) -> rusqlite::Result<Decision> {
+    let text: String = row.get(column)?;
+    Decision::parse(&text)
+        .ok_or_else(|| conversion_failure(column, Type::Text, format!("unknown decision {text:?}")))
+}
