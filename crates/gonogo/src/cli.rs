@@ -113,13 +113,13 @@ struct EvaluateArgs {
 /// Everything that can stop a command, each with its exit code.
 #[derive(Debug, thiserror::Error)]
 enum CliError {
-    #[error("{0}")]
+    #[error(transparent)]
     Spec(#[from] SpecError),
     #[error("{0}")]
     Usage(String),
-    #[error("{0}")]
+    #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("{0}")]
+    #[error(transparent)]
     Run(#[from] RunError),
     #[error("cannot write {path}: {source}")]
     Write {
@@ -156,6 +156,11 @@ pub fn main() -> u8 {
         Ok(code) => code,
         Err(err) => {
             eprintln!("error: {err}");
+            let mut cause = std::error::Error::source(&err);
+            while let Some(inner) = cause {
+                eprintln!("  caused by: {inner}");
+                cause = inner.source();
+            }
             err.exit_code()
         }
     }

@@ -62,7 +62,7 @@ pub enum RunError {
         .0.join(", ")
     )]
     RemoteTargets(Vec<String>),
-    #[error("evidence store: {0}")]
+    #[error(transparent)]
     Store(#[from] StoreError),
     #[error("cannot install signal handlers: {0}")]
     Signals(#[source] std::io::Error),
@@ -71,9 +71,9 @@ pub enum RunError {
 /// Why the campaign stopped early.
 #[derive(Debug, thiserror::Error)]
 enum CampaignError {
-    #[error("service: {0}")]
+    #[error(transparent)]
     Service(#[from] ServiceError),
-    #[error("load: {0}")]
+    #[error(transparent)]
     Load(#[from] LoadError),
     #[error("interrupted before the service was ready")]
     Interrupted,
@@ -118,7 +118,7 @@ pub async fn conduct(plan: &Plan, options: &RunOptions) -> Result<RunOutcome, Ru
     let failure = match campaign.await {
         Ok(Ok(())) => None,
         Ok(Err(CampaignError::Interrupted)) => None,
-        Ok(Err(err)) => Some(err.to_string()),
+        Ok(Err(err)) => Some(error_chain(&err)),
         Err(join) => Some(format!("the campaign task failed: {join}")),
     };
     let interrupted = recorded?;
@@ -232,6 +232,21 @@ fn write(store: &mut Store, run_id: RunId, record: &Record) -> Result<(), StoreE
             store.record_event(run_id, &Event { at: *at, kind })
         }
     }
+}
+
+/// An error and its causes on one line, joined by ": ".
+pub fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut cause = err.source();
+    while let Some(inner) = cause {
+        let inner_text = inner.to_string();
+        if !text.contains(&inner_text) {
+            text.push_str(": ");
+            text.push_str(&inner_text);
+        }
+        cause = inner.source();
+    }
+    text
 }
 
 /// What the campaign task needs.
