@@ -1,0 +1,78 @@
+//! Coordinated omission: when the service stalls, the open model's response time must
+//! include the time requests spent waiting to be sent, while service time shows the
+//! per-request view. Compared against the analytic expectation for a stall.
+
+mod common;
+
+use common::{Campaign, describe};
+use gonogo::evidence::model::IntervalStats;
+
+/// Arrival rate (requests/s), measured duration (s) and stall length (s).
+const RATE: f64 = 1000.0;
+const MEASURED_S: f64 = 10.0;
+const STALL_S: f64 = 1.0;
+
+#[test]
+fn a_one_second_stall_shows_in_response_time_as_the_analytic_p99() {
+    // The testbed stalls every /kv request for STALL_S once, after 3000 requests:
+    // about 3 s into the run, inside the measured window (1 s warm-up).
+    let body = format!(
+        r#"
+[[workload]]
+name = "get"
+http = {{ method = "GET", url = "http://127.0.0.1:{{port}}/kv/{{key}}", expect_status = [200, 404], timeout = "5s" }}
+
+[[phase]]
+name = "steady"
+kind = "steady"
+rate = {RATE}
+max_connections = 64
+duration = "{MEASURED_S}s"
+warmup = "1s"
+
+[[criterion]]
+phase = "steady"
+metric = "latency.p99"
+op = "<="
+value = "10s"
+"#
+    );
+    let campaign = Campaign::new(&["--pause-after", "3000", "--pause-for", "1s"], &body);
+    let output = campaign.run();
+    assert!(output.status.code().is_some(), "{}", describe(&output));
+    let evidence = campaign.evidence(1);
+    let mut merged = IntervalStats::default();
+    for interval in evidence.intervals.iter().filter(|i| !i.warmup) {
+        merged.merge(&interval.stats);
+    }
+    let total = merged.outcomes.total() as f64;
+    assert!(
+        (total - RATE * MEASURED_S).abs() <= RATE * MEASURED_S * 0.02,
+        "every planned request completes: {total}"
+    );
+    assert_eq!(merged.outcomes.failed(), 0, "{:?}", merged.outcomes);
+
+    // Requests due during the stall [t_s, t_s + S) all complete at about t_s + S, so
+    // the one due at t_s + u waits S - u: their response times are uniform on (0, S].
+    // The number of requests slower than x is RATE * (S - x); the p99 is the x at
+    // which that is 1% of all RATE * T requests:  p99 = S - 0.01 * T.
+    let expected = STALL_S - 0.01 * MEASURED_S;
+    let p99 = merged.response.value_at_quantile(0.99) as f64 / 1e6;
+    assert!(
+        (p99 - expected).abs() <= expected * 0.10,
+        "response-time p99 {p99:.3} s, expected {expected:.3} s ± 10%"
+    );
+
+    // Service time starts at the actual send: only the requests already in flight when
+    // the stall began (at most max_connections = 64, 0.64% of all) see it, so its p99
+    // stays an order of magnitude below the stall.
+    let service_p99 = merged.service.value_at_quantile(0.99) as f64 / 1e6;
+    assert!(
+        service_p99 < STALL_S / 10.0,
+        "service-time p99 {service_p99:.3} s should not show the stall"
+    );
+    // The stall made requests wait for a free connection, and the lag shows it.
+    assert!(merged.cap_waits > 0, "requests waited for a connection");
+    let lag_p99 = merged.lag.value_at_quantile(0.99) as f64 / 1e6;
+    assert!(lag_p99 > STALL_S / 2.0, "schedule lag p99 {lag_p99:.3} s");
+}
