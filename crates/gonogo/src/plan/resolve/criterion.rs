@@ -1,0 +1,285 @@
+//! Resolution of `[[criterion]]`: references to phases and workloads, the metric,
+//! the operator, the threshold in the metric's base unit, and the default number
+//! of samples a criterion needs before it can pass or fail.
+//!
+//! Owns: [`Metric::default_min_samples`] and unit-checked thresholds. Does not
+//! own: evaluating anything.
+
+use toml::Spanned;
+
+use super::{Diagnostic, ListOf, closest, int_in_range, unknown_reference};
+use crate::plan::{CriterionPlan, Metric, Op, PhasePlan, Severity, Unit, WorkloadPlan};
+use crate::spec::raw::{RawCriterion, ThresholdValue};
+use crate::units::{self, UnitError};
+
+impl Metric {
+    /// Fewer samples than this in the evaluated window makes a criterion on this
+    /// metric INCONCLUSIVE, unless the spec sets `min_samples`.
+    ///
+    /// The rule:
+    /// - a latency percentile q (p50, p90, p99, p999; service time and lag p99)
+    ///   needs ceil(10 / (1 − q)) requests, so that at least ten observations lie
+    ///   at or beyond the percentile: p50 → 20, p90 → 100, p99 → 1 000,
+    ///   p999 → 10 000;
+    /// - `latency.max`, `throughput` and `error_rate` need 100 requests;
+    /// - resource metrics (`rss.max`, `cpu.mean`, `fds.max`, `threads.max`) need
+    ///   3 resource samples, enough to see more than one moment;
+    /// - `service.crashed` needs 1 resource sample (the service was watched).
+    pub fn default_min_samples(self) -> u64 {
+        match self {
+            Metric::LatencyP50 => percentile_min_samples(50, 100),
+            Metric::LatencyP90 => percentile_min_samples(90, 100),
+            Metric::LatencyP99 | Metric::ServiceTimeP99 | Metric::LagP99 => {
+                percentile_min_samples(99, 100)
+            }
+            Metric::LatencyP999 => percentile_min_samples(999, 1000),
+            Metric::LatencyMax | Metric::Throughput | Metric::ErrorRate => 100,
+            Metric::RssMax | Metric::CpuMean | Metric::FdsMax | Metric::ThreadsMax => 3,
+            Metric::ServiceCrashed => 1,
+        }
+    }
+
+    /// Whether the metric is measured on the whole service (resource sampler)
+    /// rather than on a workload's requests.
+    fn is_service_wide(self) -> bool {
+        matches!(
+            self,
+            Metric::RssMax
+                | Metric::CpuMean
+                | Metric::FdsMax
+                | Metric::ThreadsMax
+                | Metric::ServiceCrashed
+        )
+    }
+}
+
+/// ceil(10 / (1 − num/den)) in integers (floating point gives 1001 for p99).
+fn percentile_min_samples(num: u64, den: u64) -> u64 {
+    (10 * den).div_ceil(den - num)
+}
+
+pub(super) fn resolve_criteria(
+    raw: &[Spanned<RawCriterion>],
+    phases: &[PhasePlan],
+    workloads: &[WorkloadPlan],
+) -> Result<Vec<CriterionPlan>, Diagnostic> {
+    raw.iter()
+        .enumerate()
+        .map(|(i, c)| resolve_criterion(c.get_ref(), &format!("criterion[{i}]"), phases, workloads))
+        .collect()
+}
+
+fn resolve_criterion(
+    raw: &RawCriterion,
+    field: &str,
+    phases: &[PhasePlan],
+    workloads: &[WorkloadPlan],
+) -> Result<CriterionPlan, Diagnostic> {
+    let phase_names: Vec<&str> = phases.iter().map(|p| p.name.as_str()).collect();
+    let phase_name = raw.phase.get_ref();
+    let Some(phase) = phases.iter().find(|p| &p.name == phase_name) else {
+        return Err(unknown_reference(
+            raw.phase.span(),
+            &format!("{field}.phase"),
+            "phase",
+            phase_name,
+            &phase_names,
+        ));
+    };
+    let metric = resolve_metric(&raw.metric, &format!("{field}.metric"))?;
+    let workload = match &raw.workload {
+        Some(name) => Some(resolve_workload(
+            name,
+            &format!("{field}.workload"),
+            phase,
+            workloads,
+            metric,
+        )?),
+        None => None,
+    };
+    let op = resolve_op(&raw.op, &format!("{field}.op"))?;
+    let threshold = threshold(&raw.value, metric, &format!("{field}.value"))?;
+    let severity = match &raw.severity {
+        None => Severity::Blocker,
+        Some(s) => match s.get_ref().as_str() {
+            "blocker" => Severity::Blocker,
+            "advisory" => Severity::Advisory,
+            other => {
+                return Err(Diagnostic::new(
+                    s.span(),
+                    format!("{field}.severity"),
+                    format!("unknown severity `{other}`"),
+                )
+                .hint("allowed: blocker (a failure means NO-GO), advisory (reported only)"));
+            }
+        },
+    };
+    let min_samples = match &raw.min_samples {
+        // At least 1 by the check; i64 → u64 cannot fail then.
+        Some(n) => u64::try_from(int_in_range(
+            n,
+            &format!("{field}.min_samples"),
+            1,
+            i64::MAX,
+        )?)
+        .unwrap_or(1),
+        None => metric.default_min_samples(),
+    };
+    Ok(CriterionPlan {
+        label: format!(
+            "{} {} {} {}",
+            phase.name,
+            metric.name(),
+            op.symbol(),
+            raw.value.get_ref()
+        ),
+        phase: phase.name.clone(),
+        workload,
+        metric,
+        op,
+        threshold,
+        severity,
+        min_samples,
+    })
+}
+
+fn resolve_metric(metric: &Spanned<String>, field: &str) -> Result<Metric, Diagnostic> {
+    Metric::from_name(metric.get_ref()).ok_or_else(|| {
+        let names: Vec<&str> = Metric::ALL.iter().map(|m| m.name()).collect();
+        let mut hint = format!("allowed metrics: {}", ListOf(&names));
+        if let Some(near) = closest(metric.get_ref(), &names) {
+            hint = format!("did you mean `{near}`? {hint}");
+        }
+        Diagnostic::new(
+            metric.span(),
+            field,
+            format!("unknown metric `{}`", metric.get_ref()),
+        )
+        .hint(hint)
+    })
+}
+
+fn resolve_workload(
+    name: &Spanned<String>,
+    field: &str,
+    phase: &PhasePlan,
+    workloads: &[WorkloadPlan],
+    metric: Metric,
+) -> Result<String, Diagnostic> {
+    if metric.is_service_wide() {
+        return Err(Diagnostic::new(
+            name.span(),
+            field,
+            format!(
+                "{} measures the whole service, not one workload",
+                metric.name()
+            ),
+        )
+        .hint("remove `workload` from this criterion"));
+    }
+    let in_phase: Vec<&str> = phase
+        .workloads
+        .iter()
+        .filter_map(|&i| workloads.get(i).map(|w| w.name.as_str()))
+        .collect();
+    if in_phase.contains(&name.get_ref().as_str()) {
+        return Ok(name.get_ref().clone());
+    }
+    let mut error = unknown_reference(name.span(), field, "workload", name.get_ref(), &in_phase);
+    error.message = format!(
+        "phase `{}` does not run workload `{}`",
+        phase.name,
+        name.get_ref()
+    );
+    Err(error)
+}
+
+fn resolve_op(op: &Spanned<String>, field: &str) -> Result<Op, Diagnostic> {
+    Op::from_symbol(op.get_ref()).ok_or_else(|| {
+        let mut hint = "allowed operators: <, <=, >, >=, ==".to_string();
+        if op.get_ref() == "=" {
+            hint = format!("did you mean `==`? {hint}");
+        }
+        Diagnostic::new(
+            op.span(),
+            field,
+            format!("unknown operator `{}`", op.get_ref()),
+        )
+        .hint(hint)
+    })
+}
+
+/// What a value of `unit` looks like, for hints.
+fn unit_example(unit: Unit) -> &'static str {
+    match unit {
+        Unit::Seconds => "a duration such as \"250us\", \"50ms\", \"1.5s\" or \"2m\"",
+        Unit::PerSecond => "a rate such as 500 or \"500/s\"",
+        Unit::Ratio => "a ratio such as \"0.1%\" or a number between 0 and 1",
+        Unit::Bytes => {
+            "a size such as \"200MiB\", \"1.5GB\", \"512KiB\" or a whole number of bytes"
+        }
+        Unit::Cores => "a number of cores such as 1.5",
+        Unit::Count => "a whole number such as 1000",
+        Unit::Boolean => "true or false",
+    }
+}
+
+fn unit_noun(unit: Unit) -> &'static str {
+    match unit {
+        Unit::Seconds => "a duration",
+        Unit::PerSecond => "a rate per second",
+        Unit::Ratio => "a ratio",
+        Unit::Bytes => "a byte size",
+        Unit::Cores => "a number of cores",
+        Unit::Count => "a count",
+        Unit::Boolean => "a boolean",
+    }
+}
+
+/// The threshold in the metric's base unit, or why `value` does not fit it.
+fn threshold(
+    value: &Spanned<ThresholdValue>,
+    metric: Metric,
+    field: &str,
+) -> Result<f64, Diagnostic> {
+    let unit = metric.unit();
+    threshold_in(value.get_ref(), unit).map_err(|cause| {
+        let written = value.get_ref();
+        let mut message = format!(
+            "`{written}` is not {} (the unit of {})",
+            unit_noun(unit),
+            metric.name()
+        );
+        if let Some(cause) = cause {
+            message = format!("{message}: {cause}");
+        }
+        Diagnostic::new(value.span(), field, message).hint(format!("write {}", unit_example(unit)))
+    })
+}
+
+/// `Err(None)`: wrong kind of value; `Err(Some(why))`: right kind, bad content.
+fn threshold_in(value: &ThresholdValue, unit: Unit) -> Result<f64, Option<UnitError>> {
+    use ThresholdValue::{Boolean, Float, Integer, Text};
+    let non_negative = |v: f64| {
+        if v.is_finite() && v >= 0.0 {
+            Ok(v)
+        } else {
+            Err(None)
+        }
+    };
+    match (unit, value) {
+        (Unit::Seconds, Text(t)) => Ok(units::parse_duration(t).map_err(Some)?.as_secs_f64()),
+        (Unit::PerSecond, Text(t)) => units::parse_rate(t).map_err(Some),
+        (Unit::Ratio, Text(t)) => units::parse_ratio(t).map_err(Some),
+        (Unit::Bytes, Text(t)) => Ok(units::parse_bytes(t).map_err(Some)? as f64),
+        (Unit::Cores, Text(t)) => units::parse_number(t).map_err(Some),
+        (Unit::PerSecond | Unit::Cores | Unit::Bytes | Unit::Count, Integer(i)) => {
+            non_negative(*i as f64)
+        }
+        (Unit::PerSecond | Unit::Cores, Float(f)) => non_negative(*f),
+        (Unit::Ratio, Integer(i)) if (0..=1).contains(i) => Ok(*i as f64),
+        (Unit::Ratio, Float(f)) if (0.0..=1.0).contains(f) => Ok(*f),
+        (Unit::Boolean, Boolean(b)) => Ok(if *b { 1.0 } else { 0.0 }),
+        _ => Err(None),
+    }
+}

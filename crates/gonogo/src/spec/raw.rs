@@ -1,0 +1,235 @@
+//! The spec as written: serde types that mirror the TOML file one to one.
+//!
+//! Owns: the user-facing shape (field names, which fields are optional) and strict
+//! deserialization (`deny_unknown_fields`, no untagged enums; the few fields that
+//! accept two shapes use hand-written visitors). Does not own: meaning. Values stay
+//! as written (durations as strings, names as strings) with their source spans, so
+//! that `plan::resolve` can validate them and point at the exact place.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use toml::Spanned;
+
+/// A whole campaign spec, as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    /// Campaign name; defaults to the spec file's stem.
+    pub name: Option<Spanned<String>>,
+    pub settings: Option<Spanned<RawSettings>>,
+    pub service: Spanned<RawService>,
+    #[serde(default)]
+    pub workload: Vec<Spanned<RawWorkload>>,
+    #[serde(default)]
+    pub phase: Vec<Spanned<RawPhase>>,
+    #[serde(default)]
+    pub criterion: Vec<Spanned<RawCriterion>>,
+}
+
+/// `[settings]`: campaign-wide intervals.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSettings {
+    pub interval: Option<Spanned<String>>,
+    pub sample_interval: Option<Spanned<String>>,
+}
+
+/// `[service]`: how to start, probe and stop the service under test.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawService {
+    pub command: Spanned<Vec<Spanned<String>>>,
+    pub port: Option<Spanned<PortSetting>>,
+    pub env: Option<BTreeMap<String, Spanned<String>>>,
+    pub cwd: Option<Spanned<String>>,
+    pub ready: Spanned<RawReady>,
+    pub stop: Option<Spanned<RawStop>>,
+    pub expected_rate: Option<Spanned<f64>>,
+}
+
+/// `ready = { http = "…" | tcp = "…", timeout, interval }`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawReady {
+    pub http: Option<Spanned<String>>,
+    pub tcp: Option<Spanned<String>>,
+    pub timeout: Option<Spanned<String>>,
+    pub interval: Option<Spanned<String>>,
+}
+
+/// `stop = { signal, grace }`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStop {
+    pub signal: Option<Spanned<String>>,
+    pub grace: Option<Spanned<String>>,
+}
+
+/// `port = "auto"` or `port = 8080`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PortSetting {
+    Auto,
+    /// As written; range-checked by `resolve`.
+    Fixed(i64),
+}
+
+impl<'de> Deserialize<'de> for PortSetting {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct PortVisitor;
+        impl Visitor<'_> for PortVisitor {
+            type Value = PortSetting;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("\"auto\" or a port number between 1 and 65535")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<PortSetting, E> {
+                Ok(PortSetting::Fixed(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<PortSetting, E> {
+                Ok(PortSetting::Fixed(i64::try_from(v).unwrap_or(i64::MAX)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<PortSetting, E> {
+                if v == "auto" {
+                    Ok(PortSetting::Auto)
+                } else {
+                    Err(E::invalid_value(de::Unexpected::Str(v), &self))
+                }
+            }
+        }
+        deserializer.deserialize_any(PortVisitor)
+    }
+}
+
+/// `[[workload]]`: one kind of request.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWorkload {
+    pub name: Spanned<String>,
+    pub weight: Option<Spanned<i64>>,
+    pub keys: Option<Spanned<i64>>,
+    pub http: Spanned<RawHttp>,
+}
+
+/// `http = { method, url, headers, body, expect_status, timeout }`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHttp {
+    pub method: Option<Spanned<String>>,
+    pub url: Spanned<String>,
+    pub headers: Option<BTreeMap<String, Spanned<String>>>,
+    pub body: Option<Spanned<String>>,
+    pub expect_status: Option<Spanned<Vec<Spanned<i64>>>>,
+    pub timeout: Option<Spanned<String>>,
+}
+
+/// `[[phase]]`: one load phase.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPhase {
+    pub name: Spanned<String>,
+    pub kind: Spanned<String>,
+    pub workload: Option<Spanned<WorkloadRef>>,
+    pub rate: Option<Spanned<f64>>,
+    pub max_connections: Option<Spanned<i64>>,
+    pub connections: Option<Spanned<i64>>,
+    pub duration: Spanned<String>,
+    pub warmup: Option<Spanned<String>>,
+    pub drain: Option<Spanned<String>>,
+}
+
+/// `workload = "get"` or `workload = ["get", "put"]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WorkloadRef {
+    One(String),
+    /// Each name with its own span.
+    Many(Vec<Spanned<String>>),
+}
+
+impl<'de> Deserialize<'de> for WorkloadRef {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct RefVisitor;
+        impl<'de> Visitor<'de> for RefVisitor {
+            type Value = WorkloadRef;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a workload name or a list of workload names")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<WorkloadRef, E> {
+                Ok(WorkloadRef::One(v.to_string()))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<WorkloadRef, A::Error> {
+                let mut names = Vec::new();
+                while let Some(name) = seq.next_element::<Spanned<String>>()? {
+                    names.push(name);
+                }
+                Ok(WorkloadRef::Many(names))
+            }
+        }
+        deserializer.deserialize_any(RefVisitor)
+    }
+}
+
+/// `[[criterion]]`: one pass/fail rule.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCriterion {
+    pub phase: Spanned<String>,
+    pub workload: Option<Spanned<String>>,
+    pub metric: Spanned<String>,
+    pub op: Spanned<String>,
+    pub value: Spanned<ThresholdValue>,
+    pub severity: Option<Spanned<String>>,
+    pub min_samples: Option<Spanned<i64>>,
+}
+
+/// A criterion's `value` as written: its meaning depends on the metric's unit.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ThresholdValue {
+    Text(String),
+    Integer(i64),
+    Float(f64),
+    Boolean(bool),
+}
+
+impl fmt::Display for ThresholdValue {
+    /// The value as the user wrote it (strings without their quotes).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ThresholdValue::Text(text) => f.write_str(text),
+            ThresholdValue::Integer(v) => write!(f, "{v}"),
+            ThresholdValue::Float(v) => write!(f, "{v}"),
+            ThresholdValue::Boolean(v) => write!(f, "{v}"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ThresholdValue {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ValueVisitor;
+        impl Visitor<'_> for ValueVisitor {
+            type Value = ThresholdValue;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a threshold: a string such as \"50ms\", a number or a boolean")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ThresholdValue, E> {
+                Ok(ThresholdValue::Text(v.to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<ThresholdValue, E> {
+                Ok(ThresholdValue::Integer(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<ThresholdValue, E> {
+                Ok(ThresholdValue::Integer(
+                    i64::try_from(v).unwrap_or(i64::MAX),
+                ))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<ThresholdValue, E> {
+                Ok(ThresholdValue::Float(v))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<ThresholdValue, E> {
+                Ok(ThresholdValue::Boolean(v))
+            }
+        }
+        deserializer.deserialize_any(ValueVisitor)
+    }
+}
