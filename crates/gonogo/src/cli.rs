@@ -288,7 +288,7 @@ fn runs_command(args: &StoreArgs) -> Result<u8, CliError> {
             run.id,
             run.status.as_str(),
             decision,
-            report::format::timestamp(run.started_at_ms),
+            report::format::iso8601_utc(run.started_at_ms),
             run.name,
             run.spec_path
         ));

@@ -126,13 +126,7 @@ fn resolve_criterion(
         None => metric.default_min_samples(),
     };
     Ok(CriterionPlan {
-        label: format!(
-            "{} {} {} {}",
-            phase.name,
-            metric.name(),
-            op.symbol(),
-            raw.value.get_ref()
-        ),
+        label: label(&phase.name, workload.as_deref(), metric, op, raw.value.get_ref()),
         phase: phase.name.clone(),
         workload,
         metric,
@@ -141,6 +135,22 @@ fn resolve_criterion(
         severity,
         min_samples,
     })
+}
+
+/// `phase metric op value` as written, with
+/// `phase/workload` when the criterion names a workload.
+fn label(
+    phase: &str,
+    workload: Option<&str>,
+    metric: Metric,
+    op: Op,
+    value: &ThresholdValue,
+) -> String {
+    let scope = match workload {
+        Some(workload) => format!("{phase}/{workload}"),
+        None => phase.to_string(),
+    };
+    format!("{scope} {} {} {value}", metric.name(), op.symbol())
 }
 
 fn resolve_metric(metric: &Spanned<String>, field: &str) -> Result<Metric, Diagnostic> {
