@@ -80,12 +80,113 @@ pub fn decide(findings: &[Finding]) -> Verdict {
             reasons: undecided.iter().map(|f| reason(f)).collect(),
         };
     }
+    let passed = match blockers.len() {
+        1 => "the 1 blocker criterion passed".to_string(),
+        n => format!("all {n} blocker criteria passed"),
+    };
     Verdict {
         decision: Decision::Go,
-        reasons: vec![format!("all {} blocker criteria passed", blockers.len())],
+        reasons: vec![passed],
     }
 }
 
 fn reason(finding: &Finding) -> String {
     format!("{}: {}", finding.criterion, finding.explanation)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{Metric, Op, Unit};
+
+    fn finding(name: &str, severity: Severity, outcome: Outcome) -> Finding {
+        Finding {
+            criterion: name.to_string(),
+            implicit: false,
+            phase: "baseline".to_string(),
+            workload: None,
+            metric: Metric::LatencyP99,
+            op: Op::Le,
+            threshold: 0.05,
+            unit: Unit::Seconds,
+            severity,
+            observed: Some(0.01),
+            samples: 1000,
+            outcome,
+            window: None,
+            method: "m".to_string(),
+            explanation: format!("{name} explained"),
+        }
+    }
+
+    use Outcome::{Fail, Inconclusive, Pass};
+    use Severity::{Advisory, Blocker};
+
+    #[test]
+    fn go_when_every_blocker_passed() {
+        let v = decide(&[finding("a", Blocker, Pass), finding("b", Blocker, Pass)]);
+        assert_eq!(v.decision, Decision::Go);
+        assert_eq!(v.reasons, vec!["all 2 blocker criteria passed".to_string()]);
+    }
+
+    #[test]
+    fn no_go_on_any_failed_blocker_naming_only_the_failures() {
+        let v = decide(&[
+            finding("a", Blocker, Pass),
+            finding("b", Blocker, Inconclusive),
+            finding("c", Blocker, Fail),
+            finding("d", Blocker, Fail),
+        ]);
+        assert_eq!(v.decision, Decision::NoGo);
+        assert_eq!(
+            v.reasons,
+            vec!["c: c explained".to_string(), "d: d explained".to_string()]
+        );
+    }
+
+    #[test]
+    fn inconclusive_when_a_blocker_is_undecided_and_none_failed() {
+        let v = decide(&[
+            finding("a", Blocker, Pass),
+            finding("b", Blocker, Inconclusive),
+            finding("c", Advisory, Fail),
+        ]);
+        assert_eq!(v.decision, Decision::Inconclusive);
+        assert_eq!(v.reasons, vec!["b: b explained".to_string()]);
+    }
+
+    #[test]
+    fn inconclusive_without_any_blocker() {
+        for findings in [vec![], vec![finding("a", Advisory, Pass)]] {
+            let v = decide(&findings);
+            assert_eq!(v.decision, Decision::Inconclusive);
+            assert!(
+                v.reasons[0].contains("no blocker criterion"),
+                "{:?}",
+                v.reasons
+            );
+        }
+    }
+
+    #[test]
+    fn a_failed_advisory_does_not_block_go() {
+        let v = decide(&[
+            finding("a", Blocker, Pass),
+            finding("b", Advisory, Fail),
+            finding("c", Advisory, Inconclusive),
+        ]);
+        assert_eq!(v.decision, Decision::Go);
+        assert_eq!(
+            v.reasons,
+            vec!["the 1 blocker criterion passed".to_string()]
+        );
+    }
+
+    #[test]
+    fn decisions_round_trip_through_their_names() {
+        for d in [Decision::Go, Decision::NoGo, Decision::Inconclusive] {
+            assert_eq!(Decision::parse(d.as_str()), Some(d));
+        }
+        assert_eq!(Decision::parse("go"), None);
+    }
 }

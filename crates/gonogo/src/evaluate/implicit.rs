@@ -1,0 +1,206 @@
+//! Implicit rules gonogo applies without a criterion — the service stayed up, the run
+//! completed — and the `service.crashed` metric, which reads the same exit events.
+//!
+//! Owns: finding unexpected service exits on the timeline and the phase each fell in,
+//! and the wording of the implicit findings. Does not own: criteria (`evaluate`).
+
+use std::time::Duration;
+
+use super::describe;
+use super::{Finding, Measurement, Outcome, Window};
+use crate::evidence::model::{EventKind, PhaseRecord, RunEvidence, RunStatus};
+use crate::plan::{Metric, Op, Severity, Unit};
+use crate::report::format;
+
+/// Name of the implicit rule failed by every unexpected service exit.
+pub const SERVICE_STAYED_UP: &str = "service stayed up";
+
+/// Name of the implicit rule that is inconclusive when the run was aborted or never
+/// finished.
+pub const RUN_COMPLETED: &str = "run completed";
+
+/// The metric name to show for a finding. The implicit "run completed" rule has no
+/// metric of its own in [`Metric`] and is shown as `run.completed`.
+pub fn metric_label(finding: &Finding) -> &'static str {
+    if finding.implicit && finding.criterion == RUN_COMPLETED {
+        "run.completed"
+    } else {
+        finding.metric.name()
+    }
+}
+
+/// An exit of the service that gonogo did not ask for.
+#[derive(Debug, Clone, Copy)]
+struct UnexpectedExit {
+    at: Duration,
+    code: Option<i32>,
+    signal: Option<i32>,
+}
+
+fn unexpected_exits(evidence: &RunEvidence) -> impl Iterator<Item = UnexpectedExit> + '_ {
+    evidence.events.iter().filter_map(|event| match event.kind {
+        EventKind::ServiceExited {
+            code,
+            signal,
+            expected: false,
+        } => Some(UnexpectedExit {
+            at: event.at,
+            code,
+            signal,
+        }),
+        _ => None,
+    })
+}
+
+/// Whether `at` falls within the phase: from its start to its end, or to the end of
+/// the run when the phase did not end.
+fn within(phase: &PhaseRecord, at: Duration) -> bool {
+    at >= phase.started && phase.ended.is_none_or(|end| at <= end)
+}
+
+/// "exit code 1", "signal 9 (SIGKILL)", or both.
+pub(crate) fn describe_exit(code: Option<i32>, signal: Option<i32>) -> String {
+    let mut parts = Vec::new();
+    if let Some(code) = code {
+        parts.push(format!("exit code {code}"));
+    }
+    if let Some(signal) = signal {
+        match nix::sys::signal::Signal::try_from(signal) {
+            Ok(named) => parts.push(format!("signal {signal} ({})", named.as_str())),
+            Err(_) => parts.push(format!("signal {signal}")),
+        }
+    }
+    if parts.is_empty() {
+        "no exit status".to_string()
+    } else {
+        parts.join(", ")
+    }
+}
+
+/// `service.crashed` for one phase: 1 when an unexpected exit falls within it.
+pub(super) fn measure_crashed(phase: &PhaseRecord, evidence: &RunEvidence) -> Measurement {
+    let exit = unexpected_exits(evidence).find(|e| within(phase, e.at));
+    let basis = match exit {
+        Some(e) => format!(
+            "during phase {} (the service exited unexpectedly at {} into the run, {})",
+            phase.name,
+            format::seconds(e.at.as_secs_f64()),
+            describe_exit(e.code, e.signal)
+        ),
+        None => format!("during phase {}", phase.name),
+    };
+    Measurement {
+        observed: Some(if exit.is_some() { 1.0 } else { 0.0 }),
+        samples: 1,
+        window: Some(Window {
+            start: phase.started,
+            end: phase.ended,
+            first_interval: None,
+            last_interval: None,
+        }),
+        method: describe::crash_method(),
+        basis,
+        doubt: None,
+    }
+}
+
+/// The implicit findings: one failure per unexpected exit, then one inconclusive
+/// finding when the run did not complete.
+pub(super) fn findings(evidence: &RunEvidence) -> Vec<Finding> {
+    let mut out: Vec<Finding> = unexpected_exits(evidence)
+        .map(|exit| crash_finding(evidence, exit))
+        .collect();
+    if evidence.status != RunStatus::Completed {
+        out.push(incomplete_finding(evidence));
+    }
+    out
+}
+
+fn crash_finding(evidence: &RunEvidence, exit: UnexpectedExit) -> Finding {
+    let phase = evidence.phases.iter().find(|p| within(p, exit.at));
+    let (phase_name, place) = match phase {
+        Some(p) => (p.name.clone(), format!("during phase {}", p.name)),
+        None => (String::new(), "outside any phase".to_string()),
+    };
+    Finding {
+        criterion: SERVICE_STAYED_UP.to_string(),
+        implicit: true,
+        phase: phase_name,
+        workload: None,
+        metric: Metric::ServiceCrashed,
+        op: Op::Eq,
+        threshold: 0.0,
+        unit: Unit::Boolean,
+        severity: Severity::Blocker,
+        observed: Some(1.0),
+        samples: 1,
+        outcome: Outcome::Fail,
+        window: Some(Window {
+            start: exit.at,
+            end: Some(exit.at),
+            first_interval: None,
+            last_interval: None,
+        }),
+        method: "every service exit that gonogo did not ask for is a failure, criterion or not"
+            .to_string(),
+        explanation: format!(
+            "the service exited without being asked to at {} into the run {place} ({}); \
+             measurements after that point describe a dead or restarted service.",
+            format::seconds(exit.at.as_secs_f64()),
+            describe_exit(exit.code, exit.signal)
+        ),
+    }
+}
+
+fn incomplete_finding(evidence: &RunEvidence) -> Finding {
+    let unfinished = evidence.phases.iter().find(|p| p.ended.is_none());
+    let last_phase = evidence.phases.last();
+    let mut explanation = match evidence.status {
+        RunStatus::Aborted => "the run was aborted before the campaign finished".to_string(),
+        _ => "the run is still marked running: it is in progress, or gonogo stopped without \
+              recording its end"
+            .to_string(),
+    };
+    if let Some(cause) = stop_cause(evidence) {
+        explanation.push_str(&format!(" ({cause})"));
+    }
+    explanation.push_str("; the evidence is partial");
+    if let Some(phase) = unfinished {
+        explanation.push_str(&format!(" and phase {} did not finish", phase.name));
+    }
+    explanation.push_str(", so phases that did not run cannot be judged; run the campaign again.");
+    Finding {
+        criterion: RUN_COMPLETED.to_string(),
+        implicit: true,
+        phase: unfinished
+            .or(last_phase)
+            .map(|p| p.name.clone())
+            .unwrap_or_default(),
+        workload: None,
+        metric: Metric::ServiceCrashed,
+        op: Op::Eq,
+        threshold: 1.0,
+        unit: Unit::Boolean,
+        severity: Severity::Blocker,
+        observed: None,
+        samples: 0,
+        outcome: Outcome::Inconclusive,
+        window: None,
+        method: "the run's recorded status must be completed for its evidence to be whole"
+            .to_string(),
+        explanation,
+    }
+}
+
+/// The last recorded reason the run stopped early, in words.
+fn stop_cause(evidence: &RunEvidence) -> Option<String> {
+    evidence
+        .events
+        .iter()
+        .rev()
+        .find_map(|event| match &event.kind {
+            EventKind::Interrupted { signal } => Some(format!("interrupted by {signal}")),
+            EventKind::Failure { message } => Some(format!("failure: {message}")),
+            _ => None,
+        })
+}

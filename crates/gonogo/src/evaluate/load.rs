@@ -1,0 +1,238 @@
+//! Load metrics: latency, service time, lag, throughput and error rate, read from the
+//! phase's measured intervals, plus the generator self-check that decides whether
+//! those intervals describe the service or gonogo itself.
+//!
+//! Owns: the measured window (intervals after the warm-up, optionally one workload),
+//! merging interval statistics (histograms added, never averaged), and the rule that
+//! marks an interval generator-bound. Does not own: the comparison with the threshold
+//! (`evaluate::conclude`).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use super::describe;
+use super::{Measurement, Window};
+use crate::evidence::model::{IntervalRecord, IntervalStats, PhaseRecord, RunEvidence};
+use crate::plan::{CriterionPlan, Metric};
+use crate::report::format;
+use crate::stats;
+
+/// An interval whose generator delay p99 exceeds this is generator-bound: gonogo sent
+/// requests late for reasons of its own (CPU starvation, scheduling), not because the
+/// service held connections.
+pub const GENERATOR_DELAY_LIMIT: Duration = Duration::from_millis(5);
+
+/// An open-model interval that completed fewer than this share of its planned sends,
+/// while never waiting on the in-flight cap, is generator-bound: the generator neither
+/// sent on time nor was held back by the service.
+pub const GENERATOR_SHORTFALL: f64 = 0.9;
+
+/// Whether one interval is generator-bound (see [`GENERATOR_DELAY_LIMIT`] and
+/// [`GENERATOR_SHORTFALL`]).
+pub fn generator_bound(stats: &IntervalStats) -> bool {
+    delayed(stats) || short(stats)
+}
+
+fn delay_p99_micros(stats: &IntervalStats) -> Option<u64> {
+    (!stats.gen_delay.is_empty()).then(|| stats.gen_delay.value_at_quantile(0.99))
+}
+
+fn delayed(stats: &IntervalStats) -> bool {
+    delay_p99_micros(stats).is_some_and(|p99| p99 > GENERATOR_DELAY_LIMIT.as_micros() as u64)
+}
+
+fn short(stats: &IntervalStats) -> bool {
+    stats.planned > 0
+        && stats.cap_waits == 0
+        && (stats.outcomes.total() as f64) < GENERATOR_SHORTFALL * stats.planned as f64
+}
+
+/// The phase's intervals after the warm-up, of one workload or of all of them, in
+/// stored order.
+pub(crate) fn measured_intervals<'a>(
+    evidence: &'a RunEvidence,
+    phase: &str,
+    workload: Option<&str>,
+) -> Vec<&'a IntervalRecord> {
+    evidence
+        .intervals
+        .iter()
+        .filter(|r| r.phase == phase && !r.warmup)
+        .filter(|r| workload.is_none_or(|w| r.workload == w))
+        .collect()
+}
+
+/// Measured time of a set of intervals: the sum of the lengths of distinct interval
+/// indices, so that intervals of several workloads covering the same second count once.
+pub(crate) fn measured_time(records: &[&IntervalRecord]) -> Duration {
+    let mut by_index: BTreeMap<u32, Duration> = BTreeMap::new();
+    for record in records {
+        let length = by_index.entry(record.index).or_default();
+        *length = (*length).max(record.length);
+    }
+    by_index.values().sum()
+}
+
+/// Merge the statistics of several intervals.
+pub(crate) fn merge(records: &[&IntervalRecord]) -> IntervalStats {
+    let mut merged = IntervalStats::default();
+    for record in records {
+        merged.merge(&record.stats);
+    }
+    merged
+}
+
+pub(super) fn measure(
+    criterion: &CriterionPlan,
+    phase: &PhaseRecord,
+    evidence: &RunEvidence,
+) -> Measurement {
+    let workload = criterion.workload.as_deref();
+    let records = measured_intervals(evidence, &phase.name, workload);
+    let merged = merge(&records);
+    let samples = merged.outcomes.total();
+    let observed = value(criterion.metric, &merged, measured_time(&records));
+    let place = describe::where_measured(&phase.name, workload);
+    let check = GeneratorCheck::of(&records);
+    let doubt = if check.bound > 0 {
+        Some(check.explain(&place))
+    } else if samples < criterion.min_samples {
+        Some(too_few(samples, criterion.min_samples, &place))
+    } else if observed.is_none() {
+        Some(format!(
+            "no {} values were recorded in the measured window of {place}; lengthen the phase \
+             or raise the rate.",
+            criterion.metric.name()
+        ))
+    } else {
+        None
+    };
+    Measurement {
+        observed,
+        samples,
+        window: Some(window(phase, &records)),
+        method: describe::load_method(criterion.metric, phase, workload),
+        basis: format!("over {} requests in {place}", format::count(samples)),
+        doubt,
+    }
+}
+
+/// The metric's value from merged statistics, in its base unit.
+fn value(metric: Metric, merged: &IntervalStats, measured: Duration) -> Option<f64> {
+    match metric {
+        Metric::LatencyP50 => stats::quantile_seconds(&merged.response, 0.50),
+        Metric::LatencyP90 => stats::quantile_seconds(&merged.response, 0.90),
+        Metric::LatencyP99 => stats::quantile_seconds(&merged.response, 0.99),
+        Metric::LatencyP999 => stats::quantile_seconds(&merged.response, 0.999),
+        Metric::LatencyMax => stats::max_seconds(&merged.response),
+        Metric::ServiceTimeP99 => stats::quantile_seconds(&merged.service, 0.99),
+        Metric::LagP99 => stats::quantile_seconds(&merged.lag, 0.99),
+        Metric::Throughput => stats::rate(merged.outcomes.total(), measured),
+        Metric::ErrorRate => stats::ratio(merged.outcomes.failed(), merged.outcomes.total()),
+        Metric::RssMax
+        | Metric::CpuMean
+        | Metric::FdsMax
+        | Metric::ThreadsMax
+        | Metric::ServiceCrashed => None,
+    }
+}
+
+fn window(phase: &PhaseRecord, records: &[&IntervalRecord]) -> Window {
+    let start = records.iter().map(|r| r.start).min();
+    let end = records.iter().map(|r| r.start + r.length).max();
+    Window {
+        start: start.unwrap_or(phase.started + phase.warmup),
+        end: end.or(phase.ended),
+        first_interval: records.iter().map(|r| r.index).min(),
+        last_interval: records.iter().map(|r| r.index).max(),
+    }
+}
+
+fn too_few(samples: u64, min_samples: u64, place: &str) -> String {
+    format!(
+        "only {} requests completed in the measured window of {place}, fewer than the {} \
+         required (min_samples); lengthen the phase or raise the rate.",
+        format::count(samples),
+        format::count(min_samples)
+    )
+}
+
+/// The generator self-check over a window of intervals.
+#[derive(Debug, Default)]
+struct GeneratorCheck {
+    /// Intervals that are generator-bound for any reason.
+    bound: usize,
+    /// Intervals read.
+    of: usize,
+    /// Intervals whose generator delay p99 exceeded the limit.
+    delayed: usize,
+    /// Intervals that fell short of their planned sends without cap waits.
+    short: usize,
+    /// The largest generator delay p99 among the delayed intervals, µs.
+    worst_delay_micros: u64,
+    /// Lowest share of planned sends completed among the short intervals.
+    worst_share: f64,
+}
+
+impl GeneratorCheck {
+    fn of(records: &[&IntervalRecord]) -> GeneratorCheck {
+        let mut check = GeneratorCheck {
+            of: records.len(),
+            worst_share: 1.0,
+            ..GeneratorCheck::default()
+        };
+        for record in records {
+            let stats = &record.stats;
+            if delayed(stats) {
+                check.delayed += 1;
+                let p99 = delay_p99_micros(stats).unwrap_or(0);
+                check.worst_delay_micros = check.worst_delay_micros.max(p99);
+            }
+            if short(stats) {
+                check.short += 1;
+                let share = stats.outcomes.total() as f64 / stats.planned as f64;
+                check.worst_share = check.worst_share.min(share);
+            }
+            if generator_bound(stats) {
+                check.bound += 1;
+            }
+        }
+        check
+    }
+
+    fn explain(&self, place: &str) -> String {
+        let mut causes = Vec::new();
+        if self.delayed > 0 {
+            causes.push(format!(
+                "in {} its own send delay p99 reached up to {} (limit {})",
+                intervals(self.delayed),
+                format::seconds(stats::micros_to_seconds(self.worst_delay_micros)),
+                format::seconds(GENERATOR_DELAY_LIMIT.as_secs_f64())
+            ));
+        }
+        if self.short > 0 {
+            causes.push(format!(
+                "{} completed as little as {} of the planned sends without ever waiting for a \
+                 free connection",
+                intervals(self.short),
+                format::percent(self.worst_share)
+            ));
+        }
+        format!(
+            "the load generator fell behind in {} of {} measured intervals of {place} ({}), so \
+             these numbers describe gonogo rather than the service; lower the rate or give the \
+             generator its own cores.",
+            self.bound,
+            self.of,
+            causes.join("; ")
+        )
+    }
+}
+
+fn intervals(n: usize) -> String {
+    if n == 1 {
+        "1 interval".to_string()
+    } else {
+        format!("{n} intervals")
+    }
+}

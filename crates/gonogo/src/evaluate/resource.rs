@@ -1,0 +1,108 @@
+//! Resource metrics: RSS, CPU, file descriptors and threads of the service's process
+//! tree, read from the resource samples taken during a phase.
+//!
+//! Owns: the sample window (after the phase's warm-up, up to its end, only while the
+//! service was running) and the value of each resource metric. Does not own: the
+//! comparison with the threshold (`evaluate::conclude`).
+
+use std::time::Duration;
+
+use super::describe;
+use super::{Measurement, Window};
+use crate::evidence::model::{PhaseRecord, ResourceSample, RunEvidence};
+use crate::plan::{CriterionPlan, Metric};
+use crate::report::format;
+use crate::stats;
+
+/// Samples of a phase's measured window, with the window itself.
+#[derive(Debug)]
+pub(crate) struct PhaseSamples<'a> {
+    pub samples: Vec<&'a ResourceSample>,
+    pub window: Window,
+}
+
+/// Samples with `at` in [phase start + warm-up, phase end] (or up to the last sample
+/// when the phase did not end) taken while the service had at least one process.
+pub(crate) fn phase_samples<'a>(
+    evidence: &'a RunEvidence,
+    phase: &PhaseRecord,
+) -> PhaseSamples<'a> {
+    let start = phase.started + phase.warmup;
+    let end = phase.ended.unwrap_or(Duration::MAX);
+    let samples: Vec<&ResourceSample> = evidence
+        .samples
+        .iter()
+        .filter(|s| s.at >= start && s.at <= end && s.processes > 0)
+        .collect();
+    let last_at = samples.last().map(|s| s.at);
+    PhaseSamples {
+        window: Window {
+            start,
+            end: phase.ended.or(last_at),
+            first_interval: None,
+            last_interval: None,
+        },
+        samples,
+    }
+}
+
+/// The maximum of one field over the samples.
+fn max_of(samples: &[&ResourceSample], field: impl Fn(&ResourceSample) -> u64) -> Option<f64> {
+    samples.iter().map(|s| field(s)).max().map(|v| v as f64)
+}
+
+/// A resource metric's value over a phase's samples, in its base unit.
+pub(crate) fn value(metric: Metric, samples: &[&ResourceSample]) -> Option<f64> {
+    match metric {
+        Metric::RssMax => max_of(samples, |s| s.rss_bytes),
+        Metric::FdsMax => max_of(samples, |s| s.open_fds),
+        Metric::ThreadsMax => max_of(samples, |s| s.threads),
+        Metric::CpuMean => match (samples.first(), samples.last()) {
+            (Some(first), Some(last)) => stats::cpu_cores(first, last),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+pub(super) fn measure(
+    criterion: &CriterionPlan,
+    phase: &PhaseRecord,
+    evidence: &RunEvidence,
+) -> Measurement {
+    let PhaseSamples { samples, window } = phase_samples(evidence, phase);
+    let count = samples.len() as u64;
+    let observed = value(criterion.metric, &samples);
+    let doubt = if count < criterion.min_samples {
+        Some(format!(
+            "only {} resource samples of the running service were taken after the warm-up of \
+             phase {}, fewer than the {} required (min_samples); lengthen the phase or sample \
+             more often (settings.sample_interval).",
+            format::count(count),
+            phase.name,
+            format::count(criterion.min_samples)
+        ))
+    } else if observed.is_none() {
+        Some(format!(
+            "{} needs at least two resource samples at different times after the warm-up of \
+             phase {}, and {} were taken; lengthen the phase or sample more often.",
+            criterion.metric.name(),
+            phase.name,
+            format::count(count)
+        ))
+    } else {
+        None
+    };
+    Measurement {
+        observed,
+        samples: count,
+        window: Some(window),
+        method: describe::resource_method(criterion.metric),
+        basis: format!(
+            "over {} resource samples in phase {}",
+            format::count(count),
+            phase.name
+        ),
+        doubt,
+    }
+}

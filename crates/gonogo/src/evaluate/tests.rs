@@ -1,0 +1,357 @@
+//! Tests of the evaluation rules on the synthetic runs of `fixtures`.
+
+use std::time::Duration;
+
+use super::fixtures::*;
+use super::*;
+use crate::evidence::model::{EventKind, RunStatus};
+use crate::plan::{Op, Severity, Unit};
+
+/// The one finding of a single criterion (no implicit findings on a clean run).
+fn judge_one(evidence: &RunEvidence, criterion: CriterionPlan) -> Finding {
+    evaluate(&[criterion], evidence).remove(0)
+}
+
+fn close(actual: Option<f64>, expected: f64) -> bool {
+    // HDR histograms at 3 significant digits: within one part in a thousand.
+    actual.is_some_and(|a| (a - expected).abs() <= expected.abs() * 1e-3 + 1e-12)
+}
+
+#[test]
+fn a_criterion_that_holds_passes_with_its_window_and_method() {
+    let (evidence, _) = go_run();
+    let c = criterion("baseline", Metric::LatencyP99, Op::Le, "50ms", 0.05);
+    let f = judge_one(&evidence, c);
+    assert_eq!(f.outcome, Outcome::Pass, "{}", f.explanation);
+    // All workloads: 2,000 requests; the 1,980th value is 8 ms.
+    assert_eq!(f.samples, 2000);
+    assert!(close(f.observed, 0.008), "observed {:?}", f.observed);
+    assert_eq!(f.unit, Unit::Seconds);
+    let window = f.window.expect("load findings have a window");
+    assert_eq!(window.start, secs(3.0));
+    assert_eq!(window.end, Some(secs(13.0)));
+    assert_eq!(
+        (window.first_interval, window.last_interval),
+        (Some(2), Some(11))
+    );
+    assert!(
+        f.method
+            .contains("99th percentile of the merged per-interval HDR histograms")
+    );
+    assert!(f.method.contains("warm-up excluded"));
+    assert_eq!(
+        f.explanation,
+        "latency.p99 was 8.00 ms over 2,000 requests in phase baseline, which meets the \
+         threshold latency.p99 <= 50.0 ms."
+    );
+}
+
+#[test]
+fn a_criterion_that_breaks_fails() {
+    let (evidence, _) = go_run();
+    let c = criterion("baseline", Metric::LatencyP99, Op::Le, "5ms", 0.005);
+    let f = judge_one(&evidence, c);
+    assert_eq!(f.outcome, Outcome::Fail);
+    assert!(
+        f.explanation
+            .contains("which breaks the threshold latency.p99 <= 5.00 ms")
+    );
+}
+
+#[test]
+fn too_few_requests_is_inconclusive_with_advice() {
+    let (evidence, _) = go_run();
+    let mut c = criterion("baseline", Metric::LatencyP99, Op::Le, "50ms", 0.05);
+    c.min_samples = 5000;
+    let f = judge_one(&evidence, c);
+    assert_eq!(f.outcome, Outcome::Inconclusive);
+    assert_eq!(f.samples, 2000);
+    assert!(
+        f.explanation.contains("only 2,000 requests"),
+        "{}",
+        f.explanation
+    );
+    assert!(f.explanation.contains("fewer than the 5,000 required"));
+    assert!(
+        f.explanation
+            .contains("lengthen the phase or raise the rate")
+    );
+}
+
+#[test]
+fn warm_up_intervals_are_excluded() {
+    let (evidence, _) = go_run();
+    // The warm-up holds 250 ms responses; the measured window's largest is 9 ms.
+    let c = criterion("baseline", Metric::LatencyMax, Op::Le, "100ms", 0.1);
+    let f = judge_one(&evidence, c);
+    assert_eq!(f.outcome, Outcome::Pass, "{}", f.explanation);
+    assert!(close(f.observed, 0.009), "observed {:?}", f.observed);
+}
+
+#[test]
+fn a_workload_filter_reads_only_that_workload() {
+    let (evidence, _) = go_run();
+    let mut get = criterion("baseline", Metric::LatencyP99, Op::Le, "50ms", 0.05);
+    get.workload = Some("get".to_string());
+    let mut put = get.clone();
+    put.workload = Some("put".to_string());
+    let get = judge_one(&evidence, get);
+    let put = judge_one(&evidence, put);
+    assert_eq!((get.samples, put.samples), (1500, 500));
+    assert!(close(get.observed, 0.009), "get {:?}", get.observed);
+    assert!(close(put.observed, 0.008), "put {:?}", put.observed);
+    assert!(get.method.contains("workload get only"));
+    assert!(get.explanation.contains("phase baseline (workload get)"));
+}
+
+#[test]
+fn throughput_error_rate_service_time_and_lag() {
+    let (evidence, _) = go_run();
+    let value = |metric, threshold| {
+        let f = judge_one(
+            &evidence,
+            criterion("baseline", metric, Op::Ge, "0", threshold),
+        );
+        (f.outcome, f.observed)
+    };
+    // 2,000 requests over 10 one-second intervals (two workloads share each second).
+    let (outcome, throughput) = value(Metric::Throughput, 190.0);
+    assert_eq!(outcome, Outcome::Pass);
+    assert_eq!(throughput, Some(200.0));
+    // One status mismatch in 2,000.
+    assert_eq!(value(Metric::ErrorRate, 0.0).1, Some(0.0005));
+    // Service p99 over 2,000: the 1,980th value is 3 ms (put's slowest).
+    assert!(close(value(Metric::ServiceTimeP99, 0.0).1, 0.003));
+    assert!(close(value(Metric::LagP99, 0.0).1, 0.000_05));
+    assert!(close(value(Metric::LatencyP50, 0.0).1, 0.0009));
+}
+
+#[test]
+fn a_generator_that_falls_behind_makes_load_criteria_inconclusive() {
+    let (mut evidence, _) = go_run();
+    let record = evidence
+        .intervals
+        .iter_mut()
+        .find(|r| r.workload == "get" && r.index == 4)
+        .expect("fixture interval");
+    record.stats.gen_delay = hist(&[(20, 100), (12_000, 50)]);
+    let load = criterion("baseline", Metric::LatencyP99, Op::Le, "50ms", 0.05);
+    let mut rss = criterion("baseline", Metric::RssMax, Op::Le, "1GiB", 1e9);
+    rss.min_samples = 5;
+    let findings = evaluate(&[load, rss], &evidence);
+    let f = &findings[0];
+    assert_eq!(f.outcome, Outcome::Inconclusive);
+    assert!(f.observed.is_some(), "the value is still shown");
+    assert!(
+        f.explanation
+            .contains("fell behind in 1 of 20 measured intervals"),
+        "{}",
+        f.explanation
+    );
+    assert!(
+        f.explanation.contains("up to 12.0 ms (limit 5.00 ms)"),
+        "{}",
+        f.explanation
+    );
+    assert!(
+        f.explanation
+            .contains("lower the rate or give the generator its own cores")
+    );
+    // Resource criteria do not depend on the generator.
+    assert_eq!(findings[1].outcome, Outcome::Pass);
+    // The same delay in a warm-up interval does not count.
+    let (mut evidence, _) = go_run();
+    evidence.intervals[0].stats.gen_delay = hist(&[(12_000, 150)]);
+    let c = criterion("baseline", Metric::LatencyP99, Op::Le, "50ms", 0.05);
+    assert_eq!(judge_one(&evidence, c).outcome, Outcome::Pass);
+}
+
+#[test]
+fn a_shortfall_without_cap_waits_is_generator_bound() {
+    let mut s = stats(ok(100), 150, &[(900, 100)], &[(800, 100)]);
+    assert!(
+        generator_bound(&s),
+        "sent 100 of 150 without waiting on the service"
+    );
+    s.cap_waits = 3;
+    assert!(
+        !generator_bound(&s),
+        "held back by the in-flight cap: the service's doing"
+    );
+    let enough = stats(ok(140), 150, &[(900, 140)], &[(800, 140)]);
+    assert!(!generator_bound(&enough), "93% of plan is within tolerance");
+    let closed = stats(ok(10), 0, &[(900, 10)], &[(800, 10)]);
+    assert!(!generator_bound(&closed), "closed model plans nothing");
+
+    let (mut evidence, _) = go_run();
+    for record in evidence.intervals.iter_mut().filter(|r| r.index >= 10) {
+        record.stats.outcomes = ok(40);
+    }
+    let f = judge_one(
+        &evidence,
+        criterion("baseline", Metric::Throughput, Op::Ge, "100", 100.0),
+    );
+    assert_eq!(f.outcome, Outcome::Inconclusive);
+    assert!(f.explanation.contains("4 of 20"), "{}", f.explanation);
+    assert!(
+        f.explanation
+            .contains("as little as 26.7% of the planned sends"),
+        "{}",
+        f.explanation
+    );
+}
+
+#[test]
+fn resource_metrics_read_samples_after_the_warm_up_while_running() {
+    let (evidence, _) = go_run();
+    let judge = |metric, min_samples| {
+        let mut c = criterion("baseline", metric, Op::Le, "x", 1e12);
+        c.min_samples = min_samples;
+        judge_one(&evidence, c)
+    };
+    // Window [3.0 s, 13.2 s]: samples at 3.5 … 12.5 (k = 3 … 12).
+    let rss = judge(Metric::RssMax, 5);
+    assert_eq!(rss.samples, 10);
+    assert_eq!(rss.observed, Some((40 * MIB + 12 * 64 * KIB) as f64));
+    assert_eq!(rss.outcome, Outcome::Pass);
+    let window = rss.window.expect("resource findings have a window");
+    assert_eq!((window.start, window.end), (secs(3.0), Some(secs(13.2))));
+    let cpu = judge(Metric::CpuMean, 5).observed.expect("cpu mean");
+    assert!((cpu - 0.05).abs() < 1e-9, "cpu {cpu}");
+    assert_eq!(judge(Metric::FdsMax, 5).observed, Some(14.0));
+    assert_eq!(judge(Metric::ThreadsMax, 5).observed, Some(5.0));
+    let few = judge(Metric::RssMax, 11);
+    assert_eq!(few.outcome, Outcome::Inconclusive);
+    assert!(
+        few.explanation.contains("only 10 resource samples"),
+        "{}",
+        few.explanation
+    );
+}
+
+#[test]
+fn resource_samples_after_a_crash_are_not_read() {
+    let (evidence, _) = nogo_run();
+    let mut c = criterion(
+        "stress",
+        Metric::RssMax,
+        Op::Le,
+        "256MiB",
+        256.0 * MIB as f64,
+    );
+    c.min_samples = 3;
+    let f = judge_one(&evidence, c);
+    // Stress measured from 16 s; the service ran until 20.5 s: samples 16.5 … 19.5.
+    assert_eq!(f.samples, 4);
+    assert_eq!(f.observed, Some((64 + 5 * 48) as f64 * MIB as f64));
+    assert_eq!(f.outcome, Outcome::Fail);
+}
+
+#[test]
+fn a_phase_that_did_not_run_is_inconclusive() {
+    let (evidence, _) = go_run();
+    let f = judge_one(
+        &evidence,
+        criterion("soak", Metric::LatencyP99, Op::Le, "50ms", 0.05),
+    );
+    assert_eq!(f.outcome, Outcome::Inconclusive);
+    assert_eq!(f.observed, None);
+    assert!(
+        f.explanation.starts_with("phase soak did not run"),
+        "{}",
+        f.explanation
+    );
+}
+
+#[test]
+fn an_unexpected_exit_fails_service_crashed_and_adds_an_implicit_blocker() {
+    let (evidence, criteria) = nogo_run();
+    let findings = evaluate(&criteria, &evidence);
+    assert_eq!(findings.len(), criteria.len() + 1);
+    let crashed = &findings[3];
+    assert_eq!(crashed.metric, Metric::ServiceCrashed);
+    assert_eq!(
+        (crashed.outcome, crashed.observed),
+        (Outcome::Fail, Some(1.0))
+    );
+    let baseline_crash = judge_one(
+        &evidence,
+        criterion("baseline", Metric::ServiceCrashed, Op::Eq, "false", 0.0),
+    );
+    assert_eq!(baseline_crash.observed, Some(0.0));
+    let implicit = findings.last().expect("implicit finding");
+    assert!(implicit.implicit);
+    assert_eq!(implicit.criterion, SERVICE_STAYED_UP);
+    assert_eq!(implicit.phase, "stress");
+    assert_eq!(implicit.severity, Severity::Blocker);
+    assert_eq!(implicit.outcome, Outcome::Fail);
+    assert!(
+        implicit.explanation.contains("at 20.5 s into the run"),
+        "{}",
+        implicit.explanation
+    );
+    assert!(
+        implicit.explanation.contains("signal 11 (SIGSEGV)"),
+        "{}",
+        implicit.explanation
+    );
+    assert_eq!(metric_label(implicit), "service.crashed");
+}
+
+#[test]
+fn an_expected_exit_is_not_a_crash() {
+    let (evidence, criteria) = go_run();
+    let findings = evaluate(&criteria, &evidence);
+    assert_eq!(
+        findings.len(),
+        criteria.len(),
+        "no implicit findings on a clean run"
+    );
+}
+
+#[test]
+fn an_aborted_run_adds_an_inconclusive_blocker() {
+    let (mut evidence, criteria) = nogo_run();
+    evidence.status = RunStatus::Aborted;
+    evidence.phases[1].ended = None;
+    evidence.events.retain(|e| e.at < Duration::from_secs(20));
+    evidence.events.push(event(
+        19.0,
+        EventKind::Interrupted {
+            signal: "SIGINT".to_string(),
+        },
+    ));
+    let findings = evaluate(&criteria, &evidence);
+    let last = findings.last().expect("implicit finding");
+    assert_eq!(last.criterion, RUN_COMPLETED);
+    assert_eq!(metric_label(last), "run.completed");
+    assert_eq!(
+        (last.outcome, last.severity),
+        (Outcome::Inconclusive, Severity::Blocker)
+    );
+    assert!(
+        last.explanation.starts_with("the run was aborted"),
+        "{}",
+        last.explanation
+    );
+    assert!(last.explanation.contains("interrupted by SIGINT"));
+    assert!(last.explanation.contains("phase stress did not finish"));
+    assert_eq!(last.phase, "stress");
+
+    evidence.status = RunStatus::Running;
+    let last = evaluate(&[], &evidence).pop().expect("implicit finding");
+    assert!(
+        last.explanation.contains("still marked running"),
+        "{}",
+        last.explanation
+    );
+}
+
+#[test]
+fn the_same_evidence_always_gives_the_same_findings() {
+    let (evidence, criteria) = nogo_run();
+    assert_eq!(
+        evaluate(&criteria, &evidence),
+        evaluate(&criteria, &evidence)
+    );
+}

@@ -1,0 +1,156 @@
+//! The Markdown renderer, for a pull-request comment: verdict line, findings table,
+//! per-phase figures, resources, events.
+//!
+//! Owns: the Markdown layout and the escaping of table cells.
+
+use std::fmt::Write;
+
+use super::RESPONSE_VS_SERVICE;
+use super::format;
+use super::model::{ReportModel, SeverityLabel};
+use super::text;
+
+/// Render the report as GitHub-flavoured Markdown.
+pub(super) fn render(model: &ReportModel) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "## {} — {} (run {})\n",
+        text::decision(model.verdict.decision),
+        inline(&model.run.name),
+        model.run.id
+    );
+    for reason in &model.verdict.reasons {
+        let _ = writeln!(out, "- {}", inline(reason));
+    }
+    let _ = writeln!(out, "\n<sub>{}</sub>", text::run_line(model, code));
+    findings(model, &mut out);
+    phases(model, &mut out);
+    events(model, &mut out);
+    out
+}
+
+/// Escape a table cell: pipes would end the cell, newlines the row.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace(['\n', '\r'], " ")
+}
+
+/// Text in a list item or paragraph: keep it on one line.
+fn inline(text: &str) -> String {
+    text.replace(['\n', '\r'], " ")
+}
+
+fn code(text: &str) -> String {
+    format!("`{}`", text.replace('`', "'"))
+}
+
+fn row(out: &mut String, cells: &[String]) {
+    let cells: Vec<String> = cells.iter().map(|c| cell(c)).collect();
+    let _ = writeln!(out, "| {} |", cells.join(" | "));
+}
+
+fn findings(model: &ReportModel, out: &mut String) {
+    out.push_str("\n### Findings\n\n");
+    if model.findings.is_empty() {
+        out.push_str("No findings.\n");
+        return;
+    }
+    out.push_str("| result | severity | criterion | observed | threshold | samples |\n");
+    out.push_str("|---|---|---|---:|---|---:|\n");
+    for f in &model.findings {
+        let result = text::outcome(f.outcome);
+        let result = if f.severity == SeverityLabel::Blocker && result != "PASS" {
+            format!("**{result}**")
+        } else {
+            result.to_string()
+        };
+        row(
+            out,
+            &[
+                result,
+                text::severity(f.severity).to_string(),
+                text::criterion(f),
+                f.observed_text.clone(),
+                text::threshold(f),
+                format::count(f.samples),
+            ],
+        );
+    }
+    out.push_str("\n<details><summary>How each finding was decided</summary>\n\n");
+    for f in &model.findings {
+        let _ = writeln!(
+            out,
+            "- **{}** — {} *Method:* {}.",
+            inline(&text::criterion(f)),
+            inline(&f.explanation),
+            inline(&f.method)
+        );
+    }
+    out.push_str("\n</details>\n");
+}
+
+fn phases(model: &ReportModel, out: &mut String) {
+    if model.phases.is_empty() {
+        return;
+    }
+    out.push_str("\n### Phases\n\n");
+    out.push_str(
+        "| phase | workload | requests | measured | planned | achieved | errors | \
+         response p50 | response p99 | response max | service p50 | service p99 | lag p99 | \
+         generator-bound | cap waits |\n",
+    );
+    out.push_str("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for p in &model.phases {
+        row(
+            out,
+            &[
+                p.phase.clone(),
+                p.workload.clone(),
+                format::count(p.requests),
+                format::seconds(p.measured_seconds),
+                text::rate(p.planned_rate),
+                text::rate(p.achieved_rate),
+                text::errors(p),
+                text::secs(p.response.p50),
+                text::secs(p.response.p99),
+                text::secs(p.response.max),
+                text::secs(p.service.p50),
+                text::secs(p.service.p99),
+                text::secs(p.lag_p99),
+                text::generator(p),
+                format::count(p.cap_waits),
+            ],
+        );
+    }
+    let _ = writeln!(out, "\n> Note: {RESPONSE_VS_SERVICE}.");
+    for p in &model.phases {
+        if let Some(kinds) = text::error_kinds(p) {
+            let _ = writeln!(out, ">\n> Errors in {} / {}: {kinds}.", p.phase, p.workload);
+        }
+    }
+    out.push_str("\n| phase | resources of the service |\n|---|---|\n");
+    for r in &model.resources {
+        row(out, &[r.phase.clone(), text::resources(r)]);
+    }
+}
+
+fn events(model: &ReportModel, out: &mut String) {
+    if !model.events.is_empty() {
+        out.push_str("\n### Events\n\n");
+        for event in &model.events {
+            let _ = writeln!(
+                out,
+                "- `{}` **{}** {}",
+                text::at(event.at_seconds),
+                event.kind,
+                inline(&event.detail)
+            );
+        }
+    }
+    if !model.artifacts.is_empty() {
+        out.push_str("\n### Artifacts\n\n");
+        for artifact in &model.artifacts {
+            let _ = writeln!(out, "- {}: {}", artifact.name, code(&artifact.path));
+        }
+    }
+}

@@ -1,0 +1,299 @@
+//! The report model: everything a report shows, built once from a run's evidence, its
+//! findings and its verdict, and serialised as the JSON report.
+//!
+//! Owns: the report's data types and their documented JSON shape (the committed
+//! `schema/report.schema.json` is generated from them). Does not own: how the figures
+//! are computed (`build`, `evaluate`, `stats`) nor any layout (the renderers).
+//! Metric, unit and event names are plain strings so the schema does not depend on
+//! the plan's types.
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+/// Version of the JSON report format; bumped on any incompatible change.
+pub const FORMAT_VERSION: &str = "1";
+
+/// A complete report of one run.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct ReportModel {
+    /// Version of this format (`"1"`).
+    pub format_version: String,
+    /// Facts about the run.
+    pub run: RunInfo,
+    /// The decision and its reasons.
+    pub verdict: VerdictInfo,
+    /// One per criterion in spec order, then the implicit findings.
+    pub findings: Vec<FindingRow>,
+    /// Load figures per phase and workload, in phase order, warm-up excluded.
+    pub phases: Vec<PhaseSummary>,
+    /// Resource figures of the service per phase, warm-up excluded.
+    pub resources: Vec<ResourceSummary>,
+    /// The run's timeline, in time order.
+    pub events: Vec<EventRow>,
+    /// Files the run produced.
+    pub artifacts: Vec<ArtifactRow>,
+}
+
+/// Facts about the run.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct RunInfo {
+    /// The run's id in the evidence store.
+    pub id: i64,
+    /// Campaign name.
+    pub name: String,
+    /// Whether the run finished.
+    pub status: RunStatusLabel,
+    /// Wall-clock start, ISO-8601 UTC with milliseconds.
+    pub started_at: String,
+    /// Wall-clock end, ISO-8601 UTC with milliseconds; null while unfinished.
+    pub ended_at: Option<String>,
+    /// Wall-clock duration in seconds; null while unfinished.
+    pub duration_seconds: Option<f64>,
+    /// Version of gonogo that recorded the run.
+    pub tool_version: String,
+    /// The spec file as given on the command line.
+    pub spec_path: String,
+    /// SHA-256 of the spec text, lowercase hex.
+    pub spec_hash: String,
+    /// Git commit of the spec's directory, when it is in a repository.
+    pub git_commit: Option<String>,
+    /// The machine the run was recorded on.
+    pub host: HostInfo,
+}
+
+/// The machine the run was recorded on.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct HostInfo {
+    /// Host name.
+    pub hostname: String,
+    /// Logical CPUs available to gonogo.
+    pub cores: u32,
+    /// Total memory, bytes.
+    pub memory_bytes: u64,
+    /// Kernel name and release.
+    pub kernel: String,
+}
+
+/// Status of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatusLabel {
+    /// Started and not finished: in progress, or gonogo stopped without recording its end.
+    Running,
+    /// Finished every phase (whatever the verdict).
+    Completed,
+    /// Stopped early; the evidence is partial.
+    Aborted,
+}
+
+/// The decision and why.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct VerdictInfo {
+    /// GO, NO-GO or INCONCLUSIVE.
+    pub decision: DecisionLabel,
+    /// One sentence per failed or undecided blocker; for GO, how many blockers passed.
+    pub reasons: Vec<String>,
+}
+
+/// GO / NO-GO / INCONCLUSIVE.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+pub enum DecisionLabel {
+    /// Every blocker criterion passed.
+    #[serde(rename = "GO")]
+    Go,
+    /// At least one blocker criterion failed.
+    #[serde(rename = "NO-GO")]
+    NoGo,
+    /// No blocker failed, but at least one could not be decided (or there was none).
+    #[serde(rename = "INCONCLUSIVE")]
+    Inconclusive,
+}
+
+/// Result of one finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OutcomeLabel {
+    /// The observed value meets the threshold.
+    Pass,
+    /// The observed value breaks the threshold.
+    Fail,
+    /// Not enough, or not trustworthy, evidence to decide.
+    Inconclusive,
+}
+
+/// Whether a failed finding blocks the release.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SeverityLabel {
+    /// A failure gives NO-GO; an undecided finding gives INCONCLUSIVE.
+    Blocker,
+    /// Reported, never changes the decision.
+    Advisory,
+}
+
+/// One judged criterion or implicit rule.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct FindingRow {
+    /// The criterion as written, or the implicit rule's name.
+    pub criterion: String,
+    /// True for rules gonogo applies without a criterion.
+    pub implicit: bool,
+    /// Phase the finding read (empty for an event outside any phase).
+    pub phase: String,
+    /// Workload the finding was restricted to; null for all of the phase's workloads.
+    pub workload: Option<String>,
+    /// Metric name as in specs (`latency.p99`), or `run.completed`.
+    pub metric: String,
+    /// Comparison operator: `<`, `<=`, `>`, `>=`, `==`.
+    pub op: String,
+    /// Threshold in the base unit.
+    pub threshold: f64,
+    /// Threshold formatted for people (`50.0 ms`).
+    pub threshold_text: String,
+    /// Observed value in the base unit; null when nothing could be measured.
+    pub observed: Option<f64>,
+    /// Observed value formatted for people, `-` when there is none.
+    pub observed_text: String,
+    /// Base unit: `seconds`, `per_second`, `ratio`, `bytes`, `cores`, `count`, `boolean`.
+    pub unit: String,
+    /// Pass, fail or inconclusive.
+    pub outcome: OutcomeLabel,
+    /// Blocker or advisory.
+    pub severity: SeverityLabel,
+    /// Requests (load metrics) or resource samples (resource metrics) read.
+    pub samples: u64,
+    /// The stretch of evidence read, when there is one.
+    pub window: Option<WindowInfo>,
+    /// How the value was computed, in words.
+    pub method: String,
+    /// Why it passed, failed or could not be decided.
+    pub explanation: String,
+}
+
+/// A stretch of the run's timeline.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct WindowInfo {
+    /// Start, seconds since the run started.
+    pub start_seconds: f64,
+    /// End, seconds since the run started; null when open-ended.
+    pub end_seconds: Option<f64>,
+    /// First interval index within the phase (load metrics).
+    pub first_interval: Option<u32>,
+    /// Last interval index within the phase, inclusive (load metrics).
+    pub last_interval: Option<u32>,
+}
+
+/// Load figures of one workload in one phase, warm-up excluded. Times are seconds.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct PhaseSummary {
+    /// Phase name.
+    pub phase: String,
+    /// Workload name.
+    pub workload: String,
+    /// Phase kind (`steady`, …).
+    pub kind: String,
+    /// `open` (fixed arrival rate) or `closed` (fixed connections).
+    pub model: String,
+    /// Completed requests.
+    pub requests: u64,
+    /// Measured time: the sum of the measured interval lengths, seconds.
+    pub measured_seconds: f64,
+    /// Intervals read.
+    pub intervals: u32,
+    /// Sends the schedule planned per second (open model); null in the closed model.
+    pub planned_rate: Option<f64>,
+    /// Completed requests per second.
+    pub achieved_rate: Option<f64>,
+    /// Response time (from the intended send in the open model) percentiles.
+    pub response: Percentiles,
+    /// Service time (from the actual send) percentiles.
+    pub service: Percentiles,
+    /// 99th percentile of schedule lag (actual minus intended send).
+    pub lag_p99: Option<f64>,
+    /// Failed requests by kind.
+    pub errors: ErrorCounts,
+    /// Failed over completed requests.
+    pub error_rate: Option<f64>,
+    /// Request bytes written.
+    pub bytes_sent: u64,
+    /// Response bytes read.
+    pub bytes_received: u64,
+    /// Intervals in which the load generator fell behind (see the evaluation rules).
+    pub generator_bound_intervals: u32,
+    /// Requests that waited for a free connection (the in-flight cap was reached).
+    pub cap_waits: u64,
+}
+
+/// Percentiles of a latency distribution, seconds; null when nothing was recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, JsonSchema)]
+pub struct Percentiles {
+    /// Median.
+    pub p50: Option<f64>,
+    /// 90th percentile.
+    pub p90: Option<f64>,
+    /// 99th percentile.
+    pub p99: Option<f64>,
+    /// 99.9th percentile.
+    pub p999: Option<f64>,
+    /// Largest value.
+    pub max: Option<f64>,
+}
+
+/// Failed requests by kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct ErrorCounts {
+    /// A response arrived with an unexpected status.
+    pub status_mismatch: u64,
+    /// The connection could not be opened.
+    pub connect_error: u64,
+    /// No complete response within the workload's timeout.
+    pub timeout: u64,
+    /// The connection broke or the response was malformed.
+    pub io_error: u64,
+}
+
+impl ErrorCounts {
+    /// All failed requests.
+    pub fn total(&self) -> u64 {
+        self.status_mismatch + self.connect_error + self.timeout + self.io_error
+    }
+}
+
+/// Resource figures of the service's process tree over one phase, warm-up excluded.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct ResourceSummary {
+    /// Phase name.
+    pub phase: String,
+    /// Samples taken while the service was running.
+    pub samples: u64,
+    /// Largest resident set size, bytes.
+    pub rss_max_bytes: Option<u64>,
+    /// Mean CPU use between the first and last sample, cores.
+    pub cpu_mean_cores: Option<f64>,
+    /// Largest number of open file descriptors.
+    pub fds_max: Option<u64>,
+    /// Largest number of threads.
+    pub threads_max: Option<u64>,
+}
+
+/// One event of the run's timeline.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct EventRow {
+    /// Seconds since the run started.
+    pub at_seconds: f64,
+    /// Event type: `service_started`, `service_ready`, `service_exited`, `phase_started`,
+    /// `phase_ended`, `interrupted`, `failure`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// What happened, in words.
+    pub detail: String,
+}
+
+/// A file the run produced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct ArtifactRow {
+    /// What the file holds (`service.stdout`, …).
+    pub name: String,
+    /// Where it is, as recorded.
+    pub path: String,
+}

@@ -1,0 +1,187 @@
+//! The terminal renderer: plain text, verdict first, then the findings table, the
+//! key figures of each phase (response and service time side by side), events and
+//! artifacts.
+//!
+//! Owns: the terminal layout. No colour: the output is the same on a pipe and in a
+//! snapshot.
+
+use std::fmt::Write;
+
+use super::RESPONSE_VS_SERVICE;
+use super::model::{OutcomeLabel, Percentiles, PhaseSummary, ReportModel, SeverityLabel};
+use super::table::{Align, Table};
+use super::text;
+
+/// Render the report for a terminal.
+pub(super) fn render(model: &ReportModel) -> String {
+    let mut out = String::new();
+    out.push_str(&text::headline(model));
+    out.push('\n');
+    for reason in &model.verdict.reasons {
+        let _ = writeln!(out, "  - {reason}");
+    }
+    let _ = writeln!(out, "  {}", text::run_line(model, |s| s.to_string()));
+    findings(model, &mut out);
+    phases(model, &mut out);
+    events(model, &mut out);
+    out
+}
+
+fn findings(model: &ReportModel, out: &mut String) {
+    out.push_str("\nFindings\n");
+    if model.findings.is_empty() {
+        out.push_str("  (none)\n");
+        return;
+    }
+    let mut table = Table::new(&[
+        ("result", Align::Left),
+        ("severity", Align::Left),
+        ("criterion", Align::Left),
+        ("observed", Align::Right),
+        ("threshold", Align::Left),
+        ("samples", Align::Right),
+    ]);
+    for f in &model.findings {
+        table.row(vec![
+            text::outcome(f.outcome).to_string(),
+            text::severity(f.severity).to_string(),
+            text::criterion(f),
+            f.observed_text.clone(),
+            text::threshold(f),
+            super::format::count(f.samples),
+        ]);
+    }
+    out.push_str(&table.render("  "));
+    // Blocker explanations are the verdict's reasons; advisory ones are shown here.
+    for f in model
+        .findings
+        .iter()
+        .filter(|f| f.severity == SeverityLabel::Advisory && f.outcome != OutcomeLabel::Pass)
+    {
+        let _ = writeln!(out, "  advisory {}: {}", f.criterion, f.explanation);
+    }
+}
+
+fn phases(model: &ReportModel, out: &mut String) {
+    for resource in &model.resources {
+        let rows: Vec<&PhaseSummary> = model
+            .phases
+            .iter()
+            .filter(|p| p.phase == resource.phase)
+            .collect();
+        let Some(first) = rows.first() else {
+            let _ = writeln!(
+                out,
+                "\nPhase {}: no load intervals recorded",
+                resource.phase
+            );
+            continue;
+        };
+        let _ = writeln!(
+            out,
+            "\nPhase {} ({}, {} model, {} measured)",
+            first.phase,
+            first.kind,
+            first.model,
+            text::secs(Some(first.measured_seconds))
+        );
+        out.push_str(&load_table(&rows).render("  "));
+        for row in &rows {
+            if let Some(kinds) = text::error_kinds(row) {
+                let _ = writeln!(out, "  {} errors: {kinds}", row.workload);
+            }
+        }
+        out.push('\n');
+        out.push_str(&latency_table(&rows).render("  "));
+        let _ = writeln!(out, "\n  resources  {}", text::resources(resource));
+    }
+    if !model.phases.is_empty() {
+        let _ = writeln!(out, "\nNote: {RESPONSE_VS_SERVICE}.");
+    }
+}
+
+fn load_table(rows: &[&PhaseSummary]) -> Table {
+    let mut table = Table::new(&[
+        ("workload", Align::Left),
+        ("requests", Align::Right),
+        ("planned", Align::Right),
+        ("achieved", Align::Right),
+        ("errors", Align::Right),
+        ("lag p99", Align::Right),
+        ("generator-bound", Align::Right),
+        ("cap waits", Align::Right),
+    ]);
+    for row in rows {
+        table.row(vec![
+            row.workload.clone(),
+            super::format::count(row.requests),
+            text::rate(row.planned_rate),
+            text::rate(row.achieved_rate),
+            text::errors(row),
+            text::secs(row.lag_p99),
+            text::generator(row),
+            super::format::count(row.cap_waits),
+        ]);
+    }
+    table
+}
+
+/// Reads one percentile out of [`Percentiles`].
+type Pick = fn(&Percentiles) -> Option<f64>;
+
+/// Percentiles as rows, each workload's response and service time as columns.
+fn latency_table(rows: &[&PhaseSummary]) -> Table {
+    let headers: Vec<String> = rows
+        .iter()
+        .flat_map(|r| {
+            [
+                format!("{} response", r.workload),
+                format!("{} service", r.workload),
+            ]
+        })
+        .collect();
+    let mut columns: Vec<(&str, Align)> = vec![("", Align::Left)];
+    columns.extend(headers.iter().map(|h| (h.as_str(), Align::Right)));
+    let mut table = Table::new(&columns);
+    let picks: [(&str, Pick); 5] = [
+        ("p50", |p| p.p50),
+        ("p90", |p| p.p90),
+        ("p99", |p| p.p99),
+        ("p99.9", |p| p.p999),
+        ("max", |p| p.max),
+    ];
+    for (name, pick) in picks {
+        let mut cells = vec![name.to_string()];
+        for row in rows {
+            cells.push(text::secs(pick(&row.response)));
+            cells.push(text::secs(pick(&row.service)));
+        }
+        table.row(cells);
+    }
+    table
+}
+
+fn events(model: &ReportModel, out: &mut String) {
+    if !model.events.is_empty() {
+        out.push_str("\nEvents\n");
+        let mut table = Table::new(&[
+            ("at", Align::Right),
+            ("event", Align::Left),
+            ("detail", Align::Left),
+        ]);
+        for event in &model.events {
+            table.row(vec![
+                text::at(event.at_seconds),
+                event.kind.clone(),
+                event.detail.clone(),
+            ]);
+        }
+        out.push_str(&table.render("  "));
+    }
+    if !model.artifacts.is_empty() {
+        out.push_str("\nArtifacts\n");
+        for artifact in &model.artifacts {
+            let _ = writeln!(out, "  {}  {}", artifact.name, artifact.path);
+        }
+    }
+}

@@ -1,0 +1,171 @@
+//! Snapshot tests of the three renderers on the synthetic GO and NO-GO runs, and the
+//! JSON schema tests: the committed schema is the generated one, and real rendered
+//! JSON validates against it.
+
+use std::path::PathBuf;
+
+use super::*;
+use crate::evaluate::evaluate;
+use crate::evaluate::fixtures::{go_run, nogo_run};
+use crate::evidence::model::RunEvidence;
+use crate::plan::CriterionPlan;
+use crate::verdict::decide;
+
+fn model_of((evidence, criteria): (RunEvidence, Vec<CriterionPlan>)) -> ReportModel {
+    let findings = evaluate(&criteria, &evidence);
+    let verdict = decide(&findings);
+    ReportModel::build(&evidence, &findings, &verdict)
+}
+
+fn schema_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../schema/report.schema.json")
+}
+
+fn schema_text() -> String {
+    let mut text =
+        serde_json::to_string_pretty(&json_schema()).expect("a schema serialises to JSON");
+    text.push('\n');
+    text
+}
+
+#[test]
+fn terminal_go() {
+    let text = render(&model_of(go_run()), Format::Terminal);
+    assert!(
+        text.starts_with("GO  demo (run 7)\n"),
+        "verdict first:\n{text}"
+    );
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn terminal_nogo() {
+    let text = render(&model_of(nogo_run()), Format::Terminal);
+    assert!(
+        text.starts_with("NO-GO  demo (run 8)\n"),
+        "verdict first:\n{text}"
+    );
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn markdown_go() {
+    insta::assert_snapshot!(render(&model_of(go_run()), Format::Markdown));
+}
+
+#[test]
+fn markdown_nogo() {
+    insta::assert_snapshot!(render(&model_of(nogo_run()), Format::Markdown));
+}
+
+#[test]
+fn json_go() {
+    insta::assert_snapshot!(render(&model_of(go_run()), Format::Json));
+}
+
+#[test]
+fn json_nogo() {
+    insta::assert_snapshot!(render(&model_of(nogo_run()), Format::Json));
+}
+
+#[test]
+fn the_committed_schema_is_the_generated_one() {
+    let generated = schema_text();
+    if std::env::var_os("UPDATE_SCHEMA").is_some_and(|v| v == "1") {
+        std::fs::write(schema_path(), &generated).expect("write schema/report.schema.json");
+    }
+    let committed = std::fs::read_to_string(schema_path())
+        .expect("schema/report.schema.json exists; create it with UPDATE_SCHEMA=1");
+    assert!(
+        committed == generated,
+        "schema/report.schema.json is stale; regenerate it with \
+         UPDATE_SCHEMA=1 cargo test -p gonogo --lib report::tests"
+    );
+}
+
+#[test]
+fn rendered_json_validates_against_the_committed_schema() {
+    let committed = std::fs::read_to_string(schema_path()).expect("committed schema");
+    let schema: serde_json::Value = serde_json::from_str(&committed).expect("schema is JSON");
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    for model in [model_of(go_run()), model_of(nogo_run())] {
+        let json: serde_json::Value =
+            serde_json::from_str(&render(&model, Format::Json)).expect("report is JSON");
+        let errors: Vec<String> = validator
+            .iter_errors(&json)
+            .map(|e| e.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{errors:#?}");
+
+        // The schema is not vacuous: a wrong decision and a missing field are rejected.
+        let mut wrong = json.clone();
+        wrong["verdict"]["decision"] = serde_json::json!("MAYBE");
+        assert!(!validator.is_valid(&wrong));
+        let mut missing = json.clone();
+        missing["run"]
+            .as_object_mut()
+            .expect("run is an object")
+            .remove("spec_hash");
+        assert!(!validator.is_valid(&missing));
+    }
+}
+
+#[test]
+fn the_model_carries_the_format_version_and_wall_clock_times() {
+    let model = model_of(nogo_run());
+    assert_eq!(model.format_version, "1");
+    assert_eq!(model.run.started_at, "2023-11-14T22:13:20.000Z");
+    assert_eq!(
+        model.run.ended_at.as_deref(),
+        Some("2023-11-14T22:13:47.000Z")
+    );
+    assert_eq!(model.run.duration_seconds, Some(27.0));
+    assert_eq!(model.verdict.decision, model::DecisionLabel::NoGo);
+    // baseline × {get, put}, stress × get.
+    let rows: Vec<(&str, &str)> = model
+        .phases
+        .iter()
+        .map(|p| (p.phase.as_str(), p.workload.as_str()))
+        .collect();
+    assert_eq!(
+        rows,
+        [("baseline", "get"), ("baseline", "put"), ("stress", "get")]
+    );
+    let stress = &model.phases[2];
+    assert_eq!(stress.requests, 10_000);
+    assert_eq!(stress.errors.connect_error, 5_000);
+    assert_eq!(stress.errors.io_error, 500);
+    assert_eq!(stress.planned_rate, Some(1000.0));
+    assert_eq!(model.resources[1].samples, 4);
+}
+
+#[test]
+fn formats_parse_from_their_names() {
+    for format in Format::ALL {
+        assert_eq!(Format::parse(format.name()), Some(format));
+    }
+    assert_eq!(Format::parse("md"), Some(Format::Markdown));
+    assert_eq!(Format::parse(" JSON "), Some(Format::Json));
+    assert_eq!(Format::parse("html"), None);
+}
+
+#[test]
+fn redaction_removes_run_varying_values_from_a_rendered_report() {
+    let text = render(&model_of(nogo_run()), Format::Terminal);
+    let redacted = redact::redact_with_hosts(&text, &["ci-runner"]);
+    assert!(
+        redacted.starts_with("NO-GO  demo (run [id])\n"),
+        "{redacted}"
+    );
+    for gone in [
+        "2023-11-14T",
+        "ci-runner",
+        "pid 4242",
+        "port 38211",
+        "20.500 s",
+    ] {
+        assert!(text.contains(gone), "fixture shows {gone}");
+        assert!(!redacted.contains(gone), "{gone} still in:\n{redacted}");
+    }
+    assert!(redacted.contains("[timestamp]") && redacted.contains("[duration]"));
+}

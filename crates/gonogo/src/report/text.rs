@@ -1,0 +1,165 @@
+//! Short texts the terminal and Markdown renderers share: outcome labels, the
+//! criterion and threshold cells, error and resource summaries, the run line.
+//!
+//! Owns: wording of cells only; layout stays with each renderer.
+
+use super::format;
+use super::model::{
+    DecisionLabel, FindingRow, OutcomeLabel, PhaseSummary, ReportModel, ResourceSummary,
+    RunStatusLabel, SeverityLabel,
+};
+
+pub(super) fn decision(label: DecisionLabel) -> &'static str {
+    match label {
+        DecisionLabel::Go => "GO",
+        DecisionLabel::NoGo => "NO-GO",
+        DecisionLabel::Inconclusive => "INCONCLUSIVE",
+    }
+}
+
+pub(super) fn outcome(label: OutcomeLabel) -> &'static str {
+    match label {
+        OutcomeLabel::Pass => "PASS",
+        OutcomeLabel::Fail => "FAIL",
+        OutcomeLabel::Inconclusive => "INCONCLUSIVE",
+    }
+}
+
+pub(super) fn severity(label: SeverityLabel) -> &'static str {
+    match label {
+        SeverityLabel::Blocker => "blocker",
+        SeverityLabel::Advisory => "advisory",
+    }
+}
+
+fn status(label: RunStatusLabel) -> &'static str {
+    match label {
+        RunStatusLabel::Running => "running",
+        RunStatusLabel::Completed => "completed",
+        RunStatusLabel::Aborted => "aborted",
+    }
+}
+
+/// `NO-GO  demo (run 3)`.
+pub(super) fn headline(model: &ReportModel) -> String {
+    format!(
+        "{}  {} (run {})",
+        decision(model.verdict.decision),
+        model.run.name,
+        model.run.id
+    )
+}
+
+/// The criterion as written; implicit rules are marked.
+pub(super) fn criterion(finding: &FindingRow) -> String {
+    if finding.implicit {
+        let place = if finding.phase.is_empty() {
+            String::new()
+        } else {
+            format!(" in {}", finding.phase)
+        };
+        format!("{}{place} (implicit)", finding.criterion)
+    } else {
+        finding.criterion.clone()
+    }
+}
+
+/// `<= 50.0 ms`.
+pub(super) fn threshold(finding: &FindingRow) -> String {
+    format!("{} {}", finding.op, finding.threshold_text)
+}
+
+/// `0` or `12 (0.600%)`.
+pub(super) fn errors(summary: &PhaseSummary) -> String {
+    let total = summary.errors.total();
+    match summary.error_rate {
+        Some(rate) if total > 0 => {
+            format!("{} ({})", format::count(total), format::percent(rate))
+        }
+        _ => format::count(total),
+    }
+}
+
+/// `status mismatch 10, timeout 2`, or `None` when nothing failed.
+pub(super) fn error_kinds(summary: &PhaseSummary) -> Option<String> {
+    let e = &summary.errors;
+    let kinds: Vec<String> = [
+        ("status mismatch", e.status_mismatch),
+        ("connect error", e.connect_error),
+        ("timeout", e.timeout),
+        ("I/O error", e.io_error),
+    ]
+    .into_iter()
+    .filter(|(_, n)| *n > 0)
+    .map(|(name, n)| format!("{name} {}", format::count(n)))
+    .collect();
+    (!kinds.is_empty()).then(|| kinds.join(", "))
+}
+
+/// `0 of 10` generator-bound intervals.
+pub(super) fn generator(summary: &PhaseSummary) -> String {
+    format!(
+        "{} of {}",
+        summary.generator_bound_intervals, summary.intervals
+    )
+}
+
+pub(super) fn rate(rate: Option<f64>) -> String {
+    rate.map_or_else(|| "-".to_string(), format::per_second)
+}
+
+pub(super) fn secs(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".to_string(), format::seconds)
+}
+
+/// `rss max 40.6 MiB · cpu mean 0.0500 cores · fds max 12 · threads max 5 · 10 samples`.
+pub(super) fn resources(summary: &ResourceSummary) -> String {
+    let opt = |v: Option<u64>| v.map_or_else(|| "-".to_string(), format::count);
+    format!(
+        "rss max {} · cpu mean {} · fds max {} · threads max {} · {} samples",
+        summary
+            .rss_max_bytes
+            .map_or_else(|| "-".to_string(), |b| format::bytes(b as f64)),
+        summary
+            .cpu_mean_cores
+            .map_or_else(|| "-".to_string(), format::cores),
+        opt(summary.fds_max),
+        opt(summary.threads_max),
+        format::count(summary.samples)
+    )
+}
+
+/// `completed · started 2023-11-14T22:13:20.000Z · 15.0 s · gonogo 0.1.0 · spec demo.toml`.
+pub(super) fn run_line(model: &ReportModel, code: fn(&str) -> String) -> String {
+    let run = &model.run;
+    let mut parts = vec![
+        status(run.status).to_string(),
+        format!("started {}", run.started_at),
+    ];
+    if let Some(duration) = run.duration_seconds {
+        parts.push(format!("took {}", format::seconds(duration)));
+    }
+    parts.push(format!("gonogo {}", run.tool_version));
+    let short_hash: String = run.spec_hash.chars().take(12).collect();
+    parts.push(format!(
+        "spec {} ({})",
+        code(&run.spec_path),
+        code(&short_hash)
+    ));
+    if let Some(commit) = &run.git_commit {
+        let short: String = commit.chars().take(12).collect();
+        parts.push(format!("commit {}", code(&short)));
+    }
+    parts.push(format!(
+        "host {} ({} cores, {})",
+        run.host.hostname,
+        run.host.cores,
+        format::bytes(run.host.memory_bytes as f64)
+    ));
+    parts.join(" · ")
+}
+
+/// Event time on the run's timeline: `12.345 s`.
+pub(super) fn at(seconds: f64) -> String {
+    format!("{seconds:.3} s")
+}
