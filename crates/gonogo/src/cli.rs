@@ -147,7 +147,11 @@ pub fn main() -> u8 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {
-            let code = if err.use_stderr() { exit::INVALID } else { exit::GO };
+            let code = if err.use_stderr() {
+                exit::INVALID
+            } else {
+                exit::GO
+            };
             let _ = err.print();
             return code;
         }
@@ -280,7 +284,8 @@ fn run_command(args: RunArgs) -> Result<u8, CliError> {
 
 fn runs_command(args: &StoreArgs) -> Result<u8, CliError> {
     let store = open_existing(&store_path(args))?;
-    let mut out = String::from("ID    STATUS     VERDICT       STARTED                   NAME  SPEC\n");
+    let mut out =
+        String::from("ID    STATUS     VERDICT       STARTED                   NAME  SPEC\n");
     for run in store.list_runs()? {
         let decision = run.decision.map_or("-", |d| d.as_str());
         out.push_str(&format!(

@@ -31,14 +31,19 @@ fn criterion(metric: &str, op: &str, value: &str) -> String {
 fn healthy_service_is_go_with_evidence_stored() {
     let body = format!(
         "{GET}{}{}{}{}",
-        steady(200, "4s", "1s"),
+        steady(300, "4s", "1s"),
         criterion("latency.p99", "<=", "\"100ms\""),
         criterion("error_rate", "<=", "\"0.1%\""),
         criterion("rss.max", "<=", "\"200MiB\""),
     );
     let campaign = Campaign::new(&[], &body);
     let output = campaign.run();
-    assert_eq!(output.status.code(), Some(exit::GO as i32), "{}", describe(&output));
+    assert_eq!(
+        output.status.code(),
+        Some(exit::GO as i32),
+        "{}",
+        describe(&output)
+    );
     assert!(stdout(&output).contains("GO"), "{}", describe(&output));
 
     let evidence = campaign.evidence(1);
@@ -47,7 +52,7 @@ fn healthy_service_is_go_with_evidence_stored() {
     assert_eq!(measured.len(), 4, "one interval per second after warm-up");
     let planned: u64 = measured.iter().map(|i| i.stats.planned).sum();
     let done: u64 = measured.iter().map(|i| i.stats.outcomes.total()).sum();
-    assert_eq!(planned, 800, "200/s for 4 s");
+    assert_eq!(planned, 1200, "300/s for 4 s");
     assert!(
         done.abs_diff(planned) <= 20,
         "completed {done} of {planned} planned"
@@ -55,13 +60,21 @@ fn healthy_service_is_go_with_evidence_stored() {
     assert!(evidence.samples.len() >= 4, "resource samples every second");
     assert!(evidence.samples.iter().any(|s| s.rss_bytes > 0));
     let kinds: Vec<&str> = evidence.events.iter().map(|e| e.kind.tag()).collect();
-    for expected in ["service_started", "service_ready", "phase_started", "phase_ended", "service_exited"] {
+    for expected in [
+        "service_started",
+        "service_ready",
+        "phase_started",
+        "phase_ended",
+        "service_exited",
+    ] {
         assert!(kinds.contains(&expected), "missing {expected} in {kinds:?}");
     }
-    assert!(evidence.events.iter().any(|e| matches!(
-        e.kind,
-        EventKind::ServiceExited { expected: true, .. }
-    )));
+    assert!(
+        evidence
+            .events
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::ServiceExited { expected: true, .. }))
+    );
 }
 
 #[test]
@@ -73,10 +86,18 @@ fn latency_above_the_threshold_is_no_go_naming_the_criterion() {
     );
     let campaign = Campaign::new(&["--latency", "30ms"], &body);
     let output = campaign.run();
-    assert_eq!(output.status.code(), Some(exit::NO_GO as i32), "{}", describe(&output));
+    assert_eq!(
+        output.status.code(),
+        Some(exit::NO_GO as i32),
+        "{}",
+        describe(&output)
+    );
     let text = stdout(&output);
     assert!(text.contains("NO-GO"), "{text}");
-    assert!(text.contains("latency.p50"), "the failing criterion is named: {text}");
+    assert!(
+        text.contains("latency.p50"),
+        "the failing criterion is named: {text}"
+    );
 }
 
 #[test]
@@ -88,18 +109,31 @@ fn a_crash_is_no_go_with_the_crash_event() {
     );
     let campaign = Campaign::new(&["--crash-after", "50"], &body);
     let output = campaign.run();
-    assert_eq!(output.status.code(), Some(exit::NO_GO as i32), "{}", describe(&output));
+    assert_eq!(
+        output.status.code(),
+        Some(exit::NO_GO as i32),
+        "{}",
+        describe(&output)
+    );
     let evidence = campaign.evidence(1);
     let crash = evidence
         .events
         .iter()
         .find_map(|e| match e.kind {
-            EventKind::ServiceExited { code, expected: false, .. } => Some((e.at, code)),
+            EventKind::ServiceExited {
+                code,
+                expected: false,
+                ..
+            } => Some((e.at, code)),
             _ => None,
         })
         .unwrap_or_else(|| panic!("no unexpected exit in {:?}", evidence.events));
     assert_eq!(crash.1, Some(70), "the testbed's crash status");
-    assert!(stdout(&output).to_lowercase().contains("service"), "{}", describe(&output));
+    assert!(
+        stdout(&output).to_lowercase().contains("service"),
+        "{}",
+        describe(&output)
+    );
 }
 
 #[test]
@@ -117,7 +151,11 @@ fn too_few_samples_is_inconclusive() {
         "20 requests cannot support a p99 (default min_samples 1000): {}",
         describe(&output)
     );
-    assert!(stdout(&output).contains("INCONCLUSIVE"), "{}", describe(&output));
+    assert!(
+        stdout(&output).contains("INCONCLUSIVE"),
+        "{}",
+        describe(&output)
+    );
 }
 
 #[test]
@@ -129,8 +167,12 @@ fn interrupting_gonogo_leaves_an_aborted_run_and_no_service_behind() {
     );
     // A marker argument identifies this test's testbed among other tests' processes.
     let marker = format!("127.0.0.{}", 2 + std::process::id() % 200);
-    let campaign = Campaign::on_host(&marker, &["--latency", "1ms"], &body.replace("127.0.0.1", &marker));
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gonogo"))
+    let campaign = Campaign::on_host(
+        &marker,
+        &["--latency", "1ms"],
+        &body.replace("127.0.0.1", &marker),
+    );
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_gonogo"))
         .args(["run", "campaign.toml", "--quiet"])
         .current_dir(campaign.dir.path())
         .stdout(std::process::Stdio::piped())
@@ -156,11 +198,24 @@ fn interrupting_gonogo_leaves_an_aborted_run_and_no_service_behind() {
     )
     .unwrap();
     let output = child.wait_with_output().unwrap();
-    assert_eq!(output.status.code(), Some(exit::INTERRUPTED as i32), "{}", describe(&output));
+    assert_eq!(
+        output.status.code(),
+        Some(exit::INTERRUPTED as i32),
+        "{}",
+        describe(&output)
+    );
     let evidence = campaign.evidence(1);
     assert_eq!(evidence.status, RunStatus::Aborted);
-    assert!(evidence.events.iter().any(|e| matches!(e.kind, EventKind::Interrupted { .. })));
+    assert!(
+        evidence
+            .events
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::Interrupted { .. }))
+    );
     assert!(!evidence.intervals.is_empty(), "what was measured is kept");
     let leftovers = common::processes_matching(&format!("{marker}:"));
-    assert!(leftovers.is_empty(), "testbed processes left behind: {leftovers:?}");
+    assert!(
+        leftovers.is_empty(),
+        "testbed processes left behind: {leftovers:?}"
+    );
 }

@@ -167,6 +167,25 @@ fn a_generator_that_falls_behind_makes_load_criteria_inconclusive() {
 }
 
 #[test]
+fn scheduling_hiccups_in_the_tail_alone_are_not_generator_bound() {
+    let (mut evidence, _) = go_run();
+    let record = evidence
+        .intervals
+        .iter_mut()
+        .find(|r| r.workload == "get" && r.index == 4)
+        .expect("fixture interval");
+    // 3% of sends left 8 ms late (a p99 over the limit), the rest on time.
+    record.stats.gen_delay = hist(&[(20, 97), (8_000, 3)]);
+    assert!(!generator_bound(&record.stats));
+    let c = criterion("baseline", Metric::LatencyP99, Op::Le, "50ms", 0.05);
+    assert_eq!(judge_one(&evidence, c).outcome, Outcome::Pass);
+    // 15% late is a generator that cannot keep up.
+    let record = &mut evidence.intervals[4];
+    record.stats.gen_delay = hist(&[(20, 85), (8_000, 15)]);
+    assert!(generator_bound(&record.stats));
+}
+
+#[test]
 fn a_shortfall_without_cap_waits_is_generator_bound() {
     let mut s = stats(ok(100), 150, &[(900, 100)], &[(800, 100)]);
     assert!(

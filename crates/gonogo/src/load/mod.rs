@@ -46,6 +46,13 @@ pub enum LoadError {
     Request(#[from] RequestBuildError),
     #[error("phase {phase}: workload index {index} is not in the plan")]
     MissingWorkload { phase: String, index: usize },
+    #[error("cannot start the load generator's threads: {0}")]
+    Runtime(#[source] std::io::Error),
+}
+
+/// Threads of the load runtime: one per core available to gonogo.
+fn load_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// What the conductor needs to know when a phase's load ends.
@@ -110,6 +117,15 @@ pub async fn run_phase(
     let count = u32::try_from(total.as_nanos().div_ceil(interval.as_nanos()))
         .unwrap_or(u32::MAX)
         .max(1);
+    // Workers get a runtime of their own: the conductor's store writes and the
+    // sampler's /proc reads block their threads for milliseconds at a time, which
+    // would show up as the generator's own send delay.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(load_threads())
+        .thread_name("gonogo-load")
+        .enable_all()
+        .build()
+        .map_err(LoadError::Runtime)?;
     let start = Instant::now() + START_LEAD;
     let weights: Vec<u32> = workloads.iter().map(|w| w.weight).collect();
     let mut runs = Vec::new();
@@ -132,7 +148,7 @@ pub async fn run_phase(
             in_flight: AtomicU64::new(0),
         });
         for _ in 0..connections {
-            tasks.spawn(worker(Arc::clone(&run)));
+            tasks.spawn_on(worker(Arc::clone(&run)), runtime.handle());
         }
         runs.push((workload.name.clone(), run));
     }
@@ -190,6 +206,8 @@ pub async fn run_phase(
             break;
         }
     }
+    // Dropping a runtime inside async code would block; let its threads wind down.
+    runtime.shutdown_background();
     let abandoned = runs
         .iter()
         .map(|(_, run)| {
@@ -237,8 +255,15 @@ mod tests {
             rate: 1000.0,
             max_connections: 40,
         });
-        assert_eq!(shares(&open, &[3, 1]), vec![(Some(750.0), 30), (Some(250.0), 10)]);
+        assert_eq!(
+            shares(&open, &[3, 1]),
+            vec![(Some(750.0), 30), (Some(250.0), 10)]
+        );
         let closed = phase(LoadModel::Closed { connections: 1 });
-        assert_eq!(shares(&closed, &[1, 1]), vec![(None, 1), (None, 1)], "at least one each");
+        assert_eq!(
+            shares(&closed, &[1, 1]),
+            vec![(None, 1), (None, 1)],
+            "at least one each"
+        );
     }
 }

@@ -155,7 +155,10 @@ mod tests {
         let first = recorder.take(0);
         assert_eq!(first.outcomes.ok, 1);
         assert_eq!(first.outcomes.timeout, 0);
-        assert_eq!(first.response.max(), first.response.highest_equivalent(500_000));
+        assert_eq!(
+            first.response.max(),
+            first.response.highest_equivalent(500_000)
+        );
         let second = recorder.take(1);
         assert_eq!(second.outcomes.timeout, 1);
         assert_eq!(second.bytes_received, 20);
@@ -198,7 +201,10 @@ mod tests {
         assert!(near(&stats.response, 311_000));
         assert!(near(&stats.service, 10_000));
         assert!(near(&stats.lag, 301_000));
-        assert!(near(&stats.gen_delay, 1_000), "own delay excludes the cap wait");
+        assert!(
+            near(&stats.gen_delay, 1_000),
+            "own delay excludes the cap wait"
+        );
         assert_eq!(stats.cap_waits, 1);
     }
 }

@@ -105,14 +105,23 @@ impl RequestFactory {
             reason,
         };
         let url = with_port(&workload.url, port);
-        let sample = render(&url, port, Fill { key: 0, seq: 0, random: 0 });
-        let uri: Uri = sample.parse().map_err(|e: http::uri::InvalidUri| {
-            RequestBuildError::BadUrl {
-                workload: name.clone(),
-                url: sample.clone(),
-                reason: e.to_string(),
-            }
-        })?;
+        let sample = render(
+            &url,
+            port,
+            Fill {
+                key: 0,
+                seq: 0,
+                random: 0,
+            },
+        );
+        let uri: Uri =
+            sample
+                .parse()
+                .map_err(|e: http::uri::InvalidUri| RequestBuildError::BadUrl {
+                    workload: name.clone(),
+                    url: sample.clone(),
+                    reason: e.to_string(),
+                })?;
         let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) else {
             return Err(RequestBuildError::BadUrl {
                 workload: name,
@@ -128,7 +137,15 @@ impl RequestFactory {
             });
         }
         let origin = format!("http://{authority}");
-        let other = render(&url, port, Fill { key: 1, seq: 1, random: 1 });
+        let other = render(
+            &url,
+            port,
+            Fill {
+                key: 1,
+                seq: 1,
+                random: 1,
+            },
+        );
         if !other.starts_with(&origin) || !sample.starts_with(&origin) {
             return Err(RequestBuildError::PlaceholderInAuthority {
                 workload: name,
@@ -136,7 +153,11 @@ impl RequestFactory {
             });
         }
         // `host()` keeps IPv6 brackets, which is the form lookup_host expects.
-        let lookup = format!("{}:{}", authority.host(), authority.port_u16().unwrap_or(80));
+        let lookup = format!(
+            "{}:{}",
+            authority.host(),
+            authority.port_u16().unwrap_or(80)
+        );
         let addr = tokio::net::lookup_host(lookup.as_str())
             .await
             .map_err(|e| e.to_string())
@@ -169,7 +190,14 @@ impl RequestFactory {
             addr,
         };
         // Build one request now so that header values are checked before the load starts.
-        factory.build_with(port, Fill { key: 0, seq: 0, random: 0 })?;
+        factory.build_with(
+            port,
+            Fill {
+                key: 0,
+                seq: 0,
+                random: 0,
+            },
+        )?;
         Ok(factory)
     }
 
@@ -225,7 +253,12 @@ mod tests {
             name: "w".into(),
             method: "PUT".into(),
             url: Template { segments: url },
-            headers: vec![("x-seq".into(), Template { segments: vec![Segment::Seq] })],
+            headers: vec![(
+                "x-seq".into(),
+                Template {
+                    segments: vec![Segment::Seq],
+                },
+            )],
             body: Some(Template {
                 segments: vec![Segment::Literal("v-".into()), Segment::Seq],
             }),
@@ -264,7 +297,10 @@ mod tests {
             Segment::Literal(":80/".into()),
         ]);
         let err = RequestFactory::new(&w, 80).await.expect_err("must fail");
-        assert!(matches!(err, RequestBuildError::PlaceholderInAuthority { .. }), "{err}");
+        assert!(
+            matches!(err, RequestBuildError::PlaceholderInAuthority { .. }),
+            "{err}"
+        );
     }
 
     #[tokio::test]

@@ -135,7 +135,10 @@ mod tests {
             .collect();
         let total: u64 = parts.iter().sum();
         let issued = std::iter::from_fn(|| schedule.next(t0)).count() as u64;
-        assert_eq!(total, issued, "interval counts add up to the tickets issued");
+        assert_eq!(
+            total, issued,
+            "interval counts add up to the tickets issued"
+        );
         assert_eq!(parts[0], 333);
         assert_eq!(parts[2], 167, "the last half second");
     }

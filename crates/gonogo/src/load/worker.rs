@@ -50,7 +50,8 @@ pub async fn worker(run: Arc<WorkloadRun>) {
         let request_deadline = sent + run.timeout;
         let deadline = request_deadline.min(run.hard_deadline);
         run.in_flight.fetch_add(1, Ordering::Relaxed);
-        let exchange = tokio::time::timeout_at(deadline.into(), exchange(&run, &mut conn, &mut rng));
+        let exchange =
+            tokio::time::timeout_at(deadline.into(), exchange(&run, &mut conn, &mut rng));
         let (outcome, bytes_sent, bytes_received) = match exchange.await {
             Ok(result) => result,
             Err(_elapsed) => {

@@ -33,9 +33,7 @@ fn read_trimmed(path: &str) -> Option<String> {
 /// Host name, logical CPUs, total memory and kernel, from /proc.
 pub fn host_facts() -> HostFacts {
     use procfs::Current;
-    let memory_bytes = procfs::Meminfo::current()
-        .map(|m| m.mem_total)
-        .unwrap_or(0);
+    let memory_bytes = procfs::Meminfo::current().map(|m| m.mem_total).unwrap_or(0);
     let kernel = match (
         read_trimmed("/proc/sys/kernel/ostype"),
         read_trimmed("/proc/sys/kernel/osrelease"),
@@ -57,7 +55,11 @@ pub fn host_facts() -> HostFacts {
 pub fn git_commit(dir: &Path) -> Option<String> {
     let output = std::process::Command::new("git")
         .arg("-C")
-        .arg(if dir.as_os_str().is_empty() { Path::new(".") } else { dir })
+        .arg(if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        })
         .args(["describe", "--always", "--dirty", "--abbrev=40"])
         .stderr(std::process::Stdio::null())
         .output()

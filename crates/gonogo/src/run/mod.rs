@@ -19,9 +19,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use crate::evaluate::{self, Finding};
-use crate::evidence::model::{
-    Event, EventKind, PhaseRecord, RunEvidence, RunId, RunStatus,
-};
+use crate::evidence::model::{Event, EventKind, PhaseRecord, RunEvidence, RunId, RunStatus};
 use crate::evidence::{Store, StoreError};
 use crate::load::{self, LoadContext, LoadError};
 use crate::plan::{LoadModel, PhasePlan, Plan};
@@ -91,11 +89,13 @@ pub async fn conduct(plan: &Plan, options: &RunOptions) -> Result<RunOutcome, Ru
     let clock = RunClock::new();
     let (records, receiver) = events::channel();
     let cancel = CancellationToken::new();
+    // `campaign.toml` has an empty parent: that is the current directory.
     let spec_dir = options
         .spec_path
         .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default();
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let spec_dir = std::path::absolute(spec_dir).unwrap_or_else(|_| spec_dir.to_path_buf());
     let log_dir = options
         .store_path
         .parent()
@@ -217,7 +217,13 @@ fn write(store: &mut Store, run_id: RunId, record: &Record) -> Result<(), StoreE
             let kind = EventKind::PhaseStarted {
                 phase: phase.name.clone(),
             };
-            store.record_event(run_id, &Event { at: phase.started, kind })
+            store.record_event(
+                run_id,
+                &Event {
+                    at: phase.started,
+                    kind,
+                },
+            )
         }
         Record::PhaseEnded {
             phase,
@@ -293,7 +299,9 @@ async fn campaign(plan: Arc<Plan>, ctx: CampaignContext) -> Result<(), CampaignE
             // A service that died stays dead: later phases would measure nothing.
             break;
         }
-        let _ = ctx.records.send(Record::PhaseStarted(phase_record(phase, &ctx.clock)));
+        let _ = ctx
+            .records
+            .send(Record::PhaseStarted(phase_record(phase, &ctx.clock)));
         let summary = load::run_phase(&plan, phase, service.port(), &load_ctx).await;
         let abandoned = summary.as_ref().map(|s| s.abandoned).unwrap_or(0);
         let _ = ctx.records.send(Record::PhaseEnded {

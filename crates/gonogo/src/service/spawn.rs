@@ -47,6 +47,14 @@ impl Rendered {
             return Err(ServiceError::EmptyCommand);
         };
         let cwd = plan.cwd.clone().unwrap_or_else(|| spec_dir.to_path_buf());
+        // The child resolves a relative program after changing into `cwd`, so both
+        // must be absolute: `examples/../bin` run from `examples` would not exist.
+        let cwd = if cwd.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            cwd
+        };
+        let cwd = std::path::absolute(&cwd).unwrap_or(cwd);
         let program = if first.contains('/') {
             cwd.join(first)
         } else {

@@ -225,7 +225,7 @@ fn full_example_resolves_to_the_expected_plan() {
         plan.criteria,
         vec![
             CriterionPlan {
-                label: "baseline latency.p99 <= 50ms".into(),
+                label: "baseline/get latency.p99 <= 50ms".into(),
                 phase: "baseline".into(),
                 workload: Some("get".into()),
                 metric: Metric::LatencyP99,

@@ -79,7 +79,10 @@ impl Campaign {
     }
 
     pub fn evidence(&self, run: i64) -> RunEvidence {
-        Store::open(&self.store_path()).unwrap().load_run(run).unwrap()
+        Store::open(&self.store_path())
+            .unwrap()
+            .load_run(run)
+            .unwrap()
     }
 }
 

@@ -126,7 +126,13 @@ fn resolve_criterion(
         None => metric.default_min_samples(),
     };
     Ok(CriterionPlan {
-        label: label(&phase.name, workload.as_deref(), metric, op, raw.value.get_ref()),
+        label: label(
+            &phase.name,
+            workload.as_deref(),
+            metric,
+            op,
+            raw.value.get_ref(),
+        ),
         phase: phase.name.clone(),
         workload,
         metric,
