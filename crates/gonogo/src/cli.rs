@@ -136,6 +136,7 @@ impl CliError {
         match self {
             CliError::Spec(_) | CliError::Usage(_) => exit::INVALID,
             CliError::Run(RunError::RemoteTargets(_)) => exit::INVALID,
+            CliError::Store(StoreError::RunNotFound(..)) => exit::INVALID,
             CliError::Store(_) | CliError::Run(_) | CliError::Write { .. } => exit::FAILURE,
             CliError::Runtime(_) => exit::FAILURE,
         }

@@ -16,7 +16,6 @@ mod load;
 mod reap;
 mod schema;
 #[cfg(test)]
-#[expect(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
 mod tests;
 
 use std::error::Error as StdError;

@@ -91,7 +91,6 @@ pub fn from_micros(micros: i64) -> Option<Duration> {
 }
 
 #[cfg(test)]
-#[expect(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
 mod tests {
     use super::*;
     use crate::evidence::model::new_histogram;

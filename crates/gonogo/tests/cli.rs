@@ -1,0 +1,200 @@
+//! The command line as a user drives it: re-rendering, re-judging, listing,
+//! checking specs, and refusing what it must refuse — with the documented exit codes.
+
+mod common;
+
+use common::{Campaign, describe, stdout};
+use gonogo::exit;
+
+const BODY: &str = r#"
+[[workload]]
+name = "get"
+http = { method = "GET", url = "http://127.0.0.1:{port}/kv/{key}", expect_status = [200, 404] }
+
+[[phase]]
+name = "steady"
+kind = "steady"
+rate = 200
+duration = "2s"
+
+[[criterion]]
+phase = "steady"
+metric = "error_rate"
+op = "<="
+value = "1%"
+"#;
+
+fn code(output: &std::process::Output) -> i32 {
+    output.status.code().unwrap_or(-1)
+}
+
+#[test]
+fn a_stored_run_re_renders_identically_and_its_json_matches_the_schema() {
+    let campaign = Campaign::new(&[], BODY);
+    let output = campaign.gonogo(&[
+        "run",
+        "campaign.toml",
+        "--quiet",
+        "--json",
+        "run.json",
+        "--markdown",
+        "run.md",
+    ]);
+    assert_eq!(code(&output), i32::from(exit::GO), "{}", describe(&output));
+
+    let json_at_run = std::fs::read_to_string(campaign.dir.path().join("run.json")).unwrap();
+    let again = campaign.gonogo(&["report", "1", "--format", "json"]);
+    assert_eq!(code(&again), i32::from(exit::GO), "{}", describe(&again));
+    assert_eq!(
+        stdout(&again),
+        json_at_run,
+        "JSON re-rendered from the store"
+    );
+    let markdown_at_run = std::fs::read_to_string(campaign.dir.path().join("run.md")).unwrap();
+    let markdown = campaign.gonogo(&["report", "latest", "--format", "md"]);
+    assert_eq!(
+        stdout(&markdown),
+        markdown_at_run,
+        "Markdown re-rendered from the store"
+    );
+
+    let schema_path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../schema/report.schema.json"
+    );
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(schema_path).unwrap()).unwrap();
+    let report: serde_json::Value = serde_json::from_str(&json_at_run).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&report)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "real report violates the schema: {errors:?}"
+    );
+    assert_eq!(report["verdict"]["decision"], "GO", "{report}");
+}
+
+#[test]
+fn evaluate_re_judges_stored_evidence_and_runs_lists_it() {
+    let campaign = Campaign::new(&[], BODY);
+    let output = campaign.run();
+    assert_eq!(code(&output), i32::from(exit::GO), "{}", describe(&output));
+
+    // The same evidence, judged by a stricter spec: no request is that fast.
+    let strict = BODY.replace(
+        "metric = \"error_rate\"\nop = \"<=\"\nvalue = \"1%\"",
+        "metric = \"latency.p50\"\nop = \"<=\"\nvalue = \"1us\"\nmin_samples = 10",
+    );
+    let strict_text = std::fs::read_to_string(&campaign.spec)
+        .unwrap()
+        .replace(BODY, &strict);
+    std::fs::write(campaign.dir.path().join("strict.toml"), strict_text).unwrap();
+    let judged = campaign.gonogo(&["evaluate", "1", "--spec", "strict.toml"]);
+    assert_eq!(
+        code(&judged),
+        i32::from(exit::NO_GO),
+        "{}",
+        describe(&judged)
+    );
+    assert!(
+        stdout(&judged).contains("latency.p50"),
+        "{}",
+        describe(&judged)
+    );
+
+    // The re-judgement is stored: the report now shows it, and the list says NO-GO.
+    let report = campaign.gonogo(&["report", "1"]);
+    assert_eq!(
+        code(&report),
+        i32::from(exit::NO_GO),
+        "{}",
+        describe(&report)
+    );
+    let runs = campaign.gonogo(&["runs"]);
+    assert_eq!(code(&runs), 0, "{}", describe(&runs));
+    let line = stdout(&runs)
+        .lines()
+        .find(|l| l.starts_with("1 "))
+        .map(str::to_owned)
+        .unwrap_or_else(|| panic!("run 1 not listed: {}", describe(&runs)));
+    assert!(
+        line.contains("completed") && line.contains("NO-GO"),
+        "{line}"
+    );
+
+    let missing = campaign.gonogo(&["report", "99"]);
+    assert_eq!(
+        code(&missing),
+        i32::from(exit::INVALID),
+        "{}",
+        describe(&missing)
+    );
+    assert!(
+        common::stderr(&missing).contains("gonogo runs"),
+        "{}",
+        describe(&missing)
+    );
+}
+
+#[test]
+fn check_accepts_a_good_spec_and_names_the_line_of_a_bad_one() {
+    let campaign = Campaign::new(&[], BODY);
+    let good = campaign.gonogo(&["check", "campaign.toml"]);
+    assert_eq!(code(&good), 0, "{}", describe(&good));
+    assert!(stdout(&good).contains("1 phase(s)"), "{}", describe(&good));
+
+    let text = std::fs::read_to_string(&campaign.spec).unwrap();
+    let bad = text.replace("rate = 200", "rate = 200\nrat = 5");
+    let line = bad.lines().position(|l| l == "rat = 5").unwrap() + 1;
+    std::fs::write(campaign.dir.path().join("bad.toml"), bad).unwrap();
+    let output = campaign.gonogo(&["check", "bad.toml"]);
+    assert_eq!(
+        code(&output),
+        i32::from(exit::INVALID),
+        "{}",
+        describe(&output)
+    );
+    let message = common::stderr(&output);
+    assert!(message.contains(&format!("bad.toml:{line}:")), "{message}");
+    assert!(message.contains("rat"), "{message}");
+
+    let run = campaign.gonogo(&["run", "bad.toml", "--quiet"]);
+    assert_eq!(code(&run), i32::from(exit::INVALID), "{}", describe(&run));
+    let usage = campaign.gonogo(&["run"]);
+    assert_eq!(
+        code(&usage),
+        i32::from(exit::INVALID),
+        "{}",
+        describe(&usage)
+    );
+    let format = campaign.gonogo(&["run", "campaign.toml", "--format", "pdf"]);
+    assert_eq!(
+        code(&format),
+        i32::from(exit::INVALID),
+        "{}",
+        describe(&format)
+    );
+}
+
+#[test]
+fn non_loopback_targets_are_refused_without_allow_remote() {
+    // 192.0.2.1 is TEST-NET-1: never routed; nothing is sent in either case because
+    // the refusal comes before the service starts.
+    let campaign = Campaign::new(&[], &BODY.replace("127.0.0.1", "192.0.2.1"));
+    let output = campaign.run();
+    assert_eq!(
+        code(&output),
+        i32::from(exit::INVALID),
+        "{}",
+        describe(&output)
+    );
+    let message = common::stderr(&output);
+    assert!(
+        message.contains("192.0.2.1") && message.contains("--allow-remote"),
+        "{message}"
+    );
+    assert!(!campaign.store_path().exists(), "no run was started");
+}
