@@ -9,13 +9,14 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::evidence::model::RunId;
+use crate::evaluate::Finding;
+use crate::evidence::model::{RunEvidence, RunId};
 use crate::evidence::{Store, StoreError};
 use crate::exit;
 use crate::report::{self, Format, ReportModel};
 use crate::run::{self, RunError, RunOptions};
 use crate::spec::{self, SpecError};
-use crate::verdict;
+use crate::verdict::{self, Verdict};
 
 /// The evidence store's file name inside its `.gonogo` directory.
 const STORE_DIR: &str = ".gonogo";
@@ -305,17 +306,36 @@ fn runs_command(args: &StoreArgs) -> Result<u8, CliError> {
 
 fn report_command(args: &ReportArgs) -> Result<u8, CliError> {
     let format = parse_format(&args.format)?;
-    let store = open_existing(&store_path(&args.store))?;
+    let mut store = open_existing(&store_path(&args.store))?;
     let run_id = resolve_run(&store, &args.run)?;
     let evidence = store.load_run(run_id)?;
-    let Some(evaluation) = store.latest_evaluation(run_id)? else {
-        return Err(CliError::Usage(format!(
-            "run {run_id} has no stored evaluation (it was cut off before one was written); judge it with: gonogo evaluate {run_id} --spec SPEC"
-        )));
+    let (findings, verdict) = match store.latest_evaluation(run_id)? {
+        Some(evaluation) => (evaluation.findings, evaluation.verdict),
+        // A run cut off before it was judged (gonogo was killed): judge it now by
+        // the criteria of the spec stored with it, and store that judgement.
+        None => judge_with_stored_spec(&mut store, &evidence)?,
     };
-    let model = ReportModel::build(&evidence, &evaluation.findings, &evaluation.verdict);
+    let model = ReportModel::build(&evidence, &findings, &verdict);
     print(&report::render(&model, format))?;
-    Ok(exit::for_decision(evaluation.verdict.decision))
+    Ok(exit::for_decision(verdict.decision))
+}
+
+fn judge_with_stored_spec(
+    store: &mut Store,
+    evidence: &RunEvidence,
+) -> Result<(Vec<Finding>, Verdict), CliError> {
+    let manifest = &evidence.manifest;
+    let plan = spec::plan_from_str(Path::new(&manifest.spec_path), &manifest.spec_text)?;
+    let findings = crate::evaluate::evaluate(&plan.criteria, evidence);
+    let verdict = verdict::decide(&findings);
+    store.record_evaluation(
+        evidence.id,
+        &manifest.spec_hash,
+        run::manifest::now_ms(),
+        &findings,
+        &verdict,
+    )?;
+    Ok((findings, verdict))
 }
 
 fn evaluate_command(args: &EvaluateArgs) -> Result<u8, CliError> {

@@ -179,19 +179,7 @@ fn interrupting_gonogo_leaves_an_aborted_run_and_no_service_behind() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    // Wait until load is flowing (the store has intervals), then interrupt.
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        std::thread::sleep(Duration::from_millis(200));
-        let has_intervals = campaign.store_path().exists()
-            && gonogo::evidence::Store::open(&campaign.store_path())
-                .and_then(|s| s.load_run(1))
-                .is_ok_and(|e| !e.intervals.is_empty());
-        if has_intervals {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "no load within 20 s");
-    }
+    common::wait_for_intervals(&campaign, Duration::from_secs(20));
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(child.id() as i32),
         nix::sys::signal::Signal::SIGINT,
@@ -217,5 +205,45 @@ fn interrupting_gonogo_leaves_an_aborted_run_and_no_service_behind() {
     assert!(
         leftovers.is_empty(),
         "testbed processes left behind: {leftovers:?}"
+    );
+}
+
+#[test]
+fn a_killed_gonogo_leaves_a_readable_aborted_run_and_no_service_behind() {
+    let body = format!(
+        "{GET}{}{}",
+        steady(50, "30s", "0s"),
+        criterion("error_rate", "<=", "\"1%\""),
+    );
+    let marker = format!("127.0.1.{}", 2 + std::process::id() % 200);
+    let campaign = Campaign::on_host(&marker, &[], &body.replace("127.0.0.1", &marker));
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gonogo"))
+        .args(["run", "campaign.toml", "--quiet"])
+        .current_dir(campaign.dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    common::wait_for_intervals(&campaign, Duration::from_secs(20));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // The parent-death signal takes the service down with gonogo.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while !common::processes_matching(&format!("{marker}:")).is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the testbed outlived gonogo"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // The next gonogo to open the store marks the run aborted, and judges it from
+    // the spec stored with it.
+    let report = campaign.gonogo(&["report", "1", "--format", "json"]);
+    assert!(report.status.code().is_some(), "{}", describe(&report));
+    let json: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
+    assert_eq!(json["run"]["status"], "aborted", "{json}");
+    assert!(
+        !campaign.evidence(1).intervals.is_empty(),
+        "what was measured is kept"
     );
 }

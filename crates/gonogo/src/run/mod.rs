@@ -158,7 +158,7 @@ pub async fn conduct(plan: &Plan, options: &RunOptions) -> Result<RunOutcome, Ru
 }
 
 /// Receive every record until all producers are done, writing each to the store.
-/// The first SIGINT/SIGTERM is recorded and cancels the campaign, which then winds
+/// The first SIGINT/SIGTERM/SIGHUP is recorded and cancels the campaign, which then winds
 /// down (drain, stop the service) while its records are still written.
 async fn record_all(
     store: &mut Store,
@@ -170,6 +170,8 @@ async fn record_all(
 ) -> Result<Option<String>, RunError> {
     let mut sigint = signal(SignalKind::interrupt()).map_err(RunError::Signals)?;
     let mut sigterm = signal(SignalKind::terminate()).map_err(RunError::Signals)?;
+    // A closed terminal (SIGHUP) stops the run as cleanly as Ctrl-C.
+    let mut sighup = signal(SignalKind::hangup()).map_err(RunError::Signals)?;
     let mut interrupted: Option<String> = None;
     let mut first_error: Option<StoreError> = None;
     loop {
@@ -187,6 +189,11 @@ async fn record_all(
                 interrupted = Some("SIGTERM".to_string());
                 cancel.cancel();
                 clock.event(EventKind::Interrupted { signal: "SIGTERM".into() })
+            }
+            _ = sighup.recv(), if interrupted.is_none() => {
+                interrupted = Some("SIGHUP".to_string());
+                cancel.cancel();
+                clock.event(EventKind::Interrupted { signal: "SIGHUP".into() })
             }
         };
         progress.observe(&record);

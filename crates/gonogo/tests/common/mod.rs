@@ -120,3 +120,22 @@ pub fn processes_matching(needle: &str) -> Vec<u32> {
     }
     pids
 }
+
+/// Block until the campaign's store holds at least one interval of run 1.
+pub fn wait_for_intervals(campaign: &Campaign, limit: std::time::Duration) {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let has_intervals = campaign.store_path().exists()
+            && Store::open(&campaign.store_path())
+                .and_then(|s| s.load_run(1))
+                .is_ok_and(|e| !e.intervals.is_empty());
+        if has_intervals {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no load within {limit:?}"
+        );
+    }
+}
