@@ -175,7 +175,10 @@ fn phase_summary(evidence: &RunEvidence, phase: &PhaseRecord, workload: &str) ->
         achieved_rate: stats::rate(outcomes.total(), measured),
         response: percentiles(&merged.response),
         service: percentiles(&merged.service),
-        lag_p99: stats::quantile_seconds(&merged.lag, 0.99),
+        // Lag is sending later than planned: the closed model has no plan.
+        lag_p99: (phase.model == "open")
+            .then(|| stats::quantile_seconds(&merged.lag, 0.99))
+            .flatten(),
         errors: ErrorCounts {
             status_mismatch: outcomes.status_mismatch,
             connect_error: outcomes.connect_error,

@@ -208,7 +208,7 @@ pub struct PhaseSummary {
     pub response: Percentiles,
     /// Service time (from the actual send) percentiles.
     pub service: Percentiles,
-    /// 99th percentile of schedule lag (actual minus intended send).
+    /// 99th percentile of schedule lag (actual minus intended send); open model only.
     pub lag_p99: Option<f64>,
     /// Failed requests by kind.
     pub errors: ErrorCounts,

@@ -47,11 +47,11 @@ impl Progress {
                     .find(|(name, _)| *name == phase.name)
                     .map_or(Duration::ZERO, |(_, total)| *total);
                 let bar = ProgressBar::with_draw_target(
-                    Some(total.as_secs().max(1)),
+                    Some(millis(total).max(1)),
                     ProgressDrawTarget::stderr(),
                 );
                 bar.set_style(
-                    ProgressStyle::with_template("{prefix:>12} [{bar:30}] {pos}/{len}s  {msg}")
+                    ProgressStyle::with_template("{prefix:>12} [{bar:30}] {msg}")
                         .unwrap_or_else(|_| ProgressStyle::default_bar())
                         .progress_chars("=> "),
                 );
@@ -75,8 +75,15 @@ impl Progress {
                 if let Some((_, _, stats, length)) = &mut self.current {
                     stats.merge(&interval.stats);
                     if let Some(bar) = &self.bar {
-                        bar.set_position(u64::from(interval.index + 1) * length.as_secs().max(1));
-                        bar.set_message(summary(stats, *length));
+                        let done = millis(*length) * u64::from(interval.index + 1);
+                        bar.set_position(done);
+                        let planned = bar.length().unwrap_or(done);
+                        bar.set_message(format!(
+                            "{:.0}/{:.0} s  {}",
+                            done as f64 / 1000.0,
+                            planned as f64 / 1000.0,
+                            summary(stats, *length)
+                        ));
                     }
                 }
             }
@@ -94,6 +101,10 @@ impl Progress {
             bar.finish();
         }
     }
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
 fn summary(stats: &IntervalStats, length: Duration) -> String {
