@@ -131,26 +131,19 @@ fn conclude(criterion: &CriterionPlan, m: Measurement) -> Finding {
 }
 
 fn not_run(criterion: &CriterionPlan) -> Finding {
-    Finding {
-        criterion: criterion.label.clone(),
-        implicit: false,
-        phase: criterion.phase.clone(),
-        workload: criterion.workload.clone(),
-        metric: criterion.metric,
-        op: criterion.op,
-        threshold: criterion.threshold,
-        unit: criterion.metric.unit(),
-        severity: criterion.severity,
+    let doubt = format!(
+        "phase {} did not run, so {} could not be judged; check the run's events for why it \
+         stopped early.",
+        criterion.phase,
+        describe::comparison(criterion)
+    );
+    let measurement = Measurement {
         observed: None,
         samples: 0,
-        outcome: Outcome::Inconclusive,
         window: None,
         method: "no evidence was read: the phase has no record in this run".to_string(),
-        explanation: format!(
-            "phase {} did not run, so {} could not be judged; check the run's events for why \
-             it stopped early.",
-            criterion.phase,
-            describe::comparison(criterion)
-        ),
-    }
+        basis: String::new(),
+        doubt: Some(doubt),
+    };
+    conclude(criterion, measurement)
 }
