@@ -9,6 +9,7 @@ pub mod cli;
 pub mod evaluate;
 pub mod evidence;
 pub mod exit;
+pub mod fault;
 pub mod load;
 pub mod plan;
 pub mod report;
