@@ -370,6 +370,27 @@ impl RunningService {
         Ok(info)
     }
 
+    /// Kill the service at once (SIGKILL to the group), as a fault: the exit is
+    /// reported as expected, since gonogo caused it. Idempotent like [`Self::stop`].
+    pub async fn kill(&mut self) -> Result<ExitInfo, ServiceError> {
+        if let Some(info) = self.stopped {
+            return Ok(info);
+        }
+        let info = self.terminate(Signal::SIGKILL, Duration::ZERO).await?;
+        self.stopped = Some(info);
+        Ok(info)
+    }
+
+    /// Freeze the whole process group (SIGSTOP), as a fault.
+    pub fn pause(&self) -> Result<(), ServiceError> {
+        self.signal(Signal::SIGSTOP)
+    }
+
+    /// Thaw the process group after [`Self::pause`] (SIGCONT).
+    pub fn resume(&self) -> Result<(), ServiceError> {
+        self.signal(Signal::SIGCONT)
+    }
+
     /// Send `signal` to the group, wait up to `grace`, SIGKILL the group, and report
     /// the exit as expected (unless the waiter already reported it as unexpected).
     async fn terminate(
@@ -392,6 +413,8 @@ impl RunningService {
         let mut info = None;
         if self.current_exit().is_none() {
             self.signal(signal)?;
+            // A paused service must run to act on the signal.
+            self.signal(Signal::SIGCONT)?;
             info = self.wait_exit(grace).await;
         }
         // SIGKILL the group even when the leader obeyed: grandchildren may linger.

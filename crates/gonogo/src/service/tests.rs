@@ -533,3 +533,53 @@ fn service_dies_with_the_thread_that_spawned_it() {
     }
     drop(listener);
 }
+
+#[tokio::test]
+async fn kill_is_an_expected_exit_and_pause_freezes_the_group_until_resumed() {
+    let mut h = harness();
+    let (_listener, ready) = side_listener();
+    let mut service = start(&plan(&["sh", "-c", "sleep 300 & sleep 300"], ready), &h.ctx)
+        .await
+        .unwrap();
+    let pgid = service.pid();
+    eventually("both sleeps started", || group_members(pgid).len() >= 3).await;
+
+    service.pause().unwrap();
+    let stopped = |pid: &i32| {
+        procfs::process::Process::new(*pid)
+            .and_then(|p| p.stat())
+            .is_ok_and(|s| s.state == 'T')
+    };
+    eventually("every member stopped", || {
+        group_members(pgid).iter().all(stopped)
+    })
+    .await;
+    service.resume().unwrap();
+    eventually("every member running again", || {
+        !group_members(pgid).iter().any(stopped)
+    })
+    .await;
+
+    let info = service.kill().await.unwrap();
+    assert_eq!(info.signal, Some(Signal::SIGKILL as i32));
+    eventually("the group is gone", || group_members(pgid).is_empty()).await;
+    assert_eq!(
+        h.exits(),
+        vec![(None, Some(Signal::SIGKILL as i32), true)],
+        "one exit, reported as caused by gonogo"
+    );
+}
+
+#[tokio::test]
+async fn a_paused_service_still_stops_gracefully() {
+    let h = harness();
+    let (_listener, ready) = side_listener();
+    let mut service = start(&plan(&["sleep", "300"], ready), &h.ctx)
+        .await
+        .unwrap();
+    service.pause().unwrap();
+    let started = Instant::now();
+    let info = service.stop().await.unwrap();
+    assert_eq!(info.signal, Some(Signal::SIGTERM as i32), "{info:?}");
+    assert!(started.elapsed() < Duration::from_secs(4), "no wait for the grace");
+}
