@@ -24,7 +24,55 @@ pub struct Plan {
     pub workloads: Vec<WorkloadPlan>,
     pub phases: Vec<PhasePlan>,
     pub criteria: Vec<CriterionPlan>,
+    /// Faults, in the order written.
+    pub faults: Vec<FaultPlan>,
     pub settings: Settings,
+}
+
+impl Plan {
+    /// Whether any fault needs the proxy between the load and the service. When it
+    /// does, every workload's `{port}` is the proxy's port.
+    pub fn needs_proxy(&self) -> bool {
+        self.faults
+            .iter()
+            .any(|f| matches!(f.action, FaultAction::Network(_)))
+    }
+}
+
+/// A fault and when, inside its phase, it is in force.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FaultPlan {
+    /// `phase kind window` as written, for events and reports.
+    pub label: String,
+    pub phase: String,
+    pub action: FaultAction,
+    /// Offset from the end of the phase's warm-up at which the fault starts (or,
+    /// for kill and restart, happens).
+    pub from: Duration,
+    /// Offset at which it ends (network faults, pause); `None` for an instant.
+    pub to: Option<Duration>,
+    pub recovered_when: Recovery,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FaultAction {
+    /// Applied by the proxy to the traffic.
+    Network(crate::fault::FaultSpec),
+    /// SIGKILL the service, then start it again with the same command and port.
+    Kill,
+    /// SIGSTOP the service's process group, SIGCONT at the window's end.
+    Pause,
+    /// Stop the service gracefully and start it again.
+    Restart,
+}
+
+/// When the service counts as recovered after a fault: an interval meeting every
+/// condition given.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Recovery {
+    pub latency_p99: Option<Duration>,
+    /// A fraction in [0, 1].
+    pub error_rate: Option<f64>,
 }
 
 /// Campaign-wide settings (`[settings]` in the spec, all optional).

@@ -11,6 +11,7 @@
 //! `targets` ([`Plan::remote_targets`]).
 
 mod criterion;
+mod fault;
 mod service;
 mod targets;
 mod template;
@@ -40,12 +41,14 @@ pub fn resolve(spec: &Spec, origin: &Path) -> Result<Plan, Diagnostic> {
     let workloads = resolve_workloads(&spec.workload, service.port)?;
     let phases = resolve_phases(&spec.phase, &workloads)?;
     let criteria = criterion::resolve_criteria(&spec.criterion, &phases, &workloads)?;
+    let faults = fault::resolve_faults(&spec.fault, &phases)?;
     Ok(Plan {
         name,
         service,
         workloads,
         phases,
         criteria,
+        faults,
         settings,
     })
 }

@@ -27,6 +27,40 @@ pub struct Spec {
     pub phase: Vec<Spanned<RawPhase>>,
     #[serde(default)]
     pub criterion: Vec<Spanned<RawCriterion>>,
+    #[serde(default)]
+    pub fault: Vec<Spanned<RawFault>>,
+}
+
+/// `[[fault]]`: something gonogo does to the service during a phase.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFault {
+    pub phase: Spanned<String>,
+    /// latency | bandwidth | reset | blackhole | close_after | kill | pause | restart
+    pub kind: Spanned<String>,
+    /// Window start and end (network faults, pause): `"30%"` of the measured
+    /// duration or a duration such as `"5s"`, counted from the end of the warm-up.
+    pub from: Option<Spanned<String>>,
+    pub to: Option<Spanned<String>>,
+    /// The instant of a kill or restart, written like `from`.
+    pub at: Option<Spanned<String>>,
+    /// to_service | to_client | both (network faults).
+    pub direction: Option<Spanned<String>>,
+    /// Share of connections affected, in (0, 1] (network faults).
+    pub fraction: Option<Spanned<f64>>,
+    pub delay: Option<Spanned<String>>,
+    pub jitter: Option<Spanned<String>>,
+    pub bytes_per_second: Option<Spanned<String>>,
+    pub bytes: Option<Spanned<String>>,
+    pub recovered_when: Option<Spanned<RawRecovery>>,
+}
+
+/// `recovered_when = { latency_p99 = "50ms", error_rate = "1%" }`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRecovery {
+    pub latency_p99: Option<Spanned<String>>,
+    pub error_rate: Option<Spanned<String>>,
 }
 
 /// `[settings]`: campaign-wide intervals.
