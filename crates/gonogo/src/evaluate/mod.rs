@@ -12,29 +12,49 @@ mod finding;
 mod implicit;
 mod load;
 mod resource;
+mod soak;
 
 #[cfg(test)]
 pub(crate) mod fixtures;
 #[cfg(test)]
 mod tests;
 
-pub use finding::{Finding, Outcome, Window};
+pub use finding::{ConfidenceInterval, Finding, Outcome, Window};
 pub use implicit::{RUN_COMPLETED, SERVICE_STAYED_UP, metric_label};
 pub use load::{GENERATOR_DELAY_LIMIT, GENERATOR_SHORTFALL, generator_bound};
+pub use soak::{LEAK_CONFIDENCE, LeakTrend, leak_trend};
 
 pub(crate) use implicit::describe_exit;
 pub(crate) use load::{measured_intervals, measured_time, merge as merge_intervals};
 pub(crate) use resource::phase_samples;
 
 use crate::evidence::model::{PhaseRecord, RunEvidence};
-use crate::plan::{CriterionPlan, Metric};
+use crate::plan::{CriterionPlan, Metric, PhasePlan, Plan};
 
-/// Judge every criterion against the stored evidence, plus implicit rules.
+/// Judge every criterion of `plan` against the stored evidence, plus implicit rules.
 ///
 /// Returns one finding per criterion, in the criteria's order, then one blocker
 /// finding per unexpected service exit, then one for a run that did not complete.
+/// The plan's phases supply the settings that some metrics need (a soak phase's
+/// leak bounds).
+pub fn evaluate_plan(plan: &Plan, evidence: &RunEvidence) -> Vec<Finding> {
+    evaluate_with(&plan.criteria, &plan.phases, evidence)
+}
+
+/// [`evaluate_plan`] for bare criteria: phase settings take their defaults.
 pub fn evaluate(criteria: &[CriterionPlan], evidence: &RunEvidence) -> Vec<Finding> {
-    let mut findings: Vec<Finding> = criteria.iter().map(|c| judge(c, evidence)).collect();
+    evaluate_with(criteria, &[], evidence)
+}
+
+fn evaluate_with(
+    criteria: &[CriterionPlan],
+    phases: &[PhasePlan],
+    evidence: &RunEvidence,
+) -> Vec<Finding> {
+    let mut findings: Vec<Finding> = criteria
+        .iter()
+        .map(|c| judge(c, phases, evidence))
+        .collect();
     findings.extend(implicit::findings(evidence));
     findings
 }
@@ -48,6 +68,8 @@ enum Source {
     Resource,
     /// Service exit events.
     Events,
+    /// Trends of resource samples (soak phases).
+    Trend,
 }
 
 fn source(metric: Metric) -> Source {
@@ -63,6 +85,7 @@ fn source(metric: Metric) -> Source {
         | Metric::ErrorRate => Source::Load,
         Metric::RssMax | Metric::CpuMean | Metric::FdsMax | Metric::ThreadsMax => Source::Resource,
         Metric::ServiceCrashed => Source::Events,
+        _ => Source::Trend,
     }
 }
 
@@ -70,6 +93,8 @@ fn source(metric: Metric) -> Source {
 #[derive(Debug)]
 struct Measurement {
     observed: Option<f64>,
+    /// The confidence interval of `observed`, for estimated figures.
+    interval: Option<ConfidenceInterval>,
     samples: u64,
     window: Option<Window>,
     method: String,
@@ -79,7 +104,7 @@ struct Measurement {
     doubt: Option<String>,
 }
 
-fn judge(criterion: &CriterionPlan, evidence: &RunEvidence) -> Finding {
+fn judge(criterion: &CriterionPlan, phases: &[PhasePlan], evidence: &RunEvidence) -> Finding {
     let Some(phase) = find_phase(evidence, &criterion.phase) else {
         return not_run(criterion);
     };
@@ -87,6 +112,14 @@ fn judge(criterion: &CriterionPlan, evidence: &RunEvidence) -> Finding {
         Source::Load => load::measure(criterion, phase, evidence),
         Source::Resource => resource::measure(criterion, phase, evidence),
         Source::Events => implicit::measure_crashed(phase, evidence),
+        Source::Trend => {
+            let leak = phases
+                .iter()
+                .find(|p| p.name == criterion.phase)
+                .and_then(|p| p.leak)
+                .unwrap_or_default();
+            soak::measure(criterion, phase, &leak, evidence)
+        }
     };
     conclude(criterion, measurement)
 }
@@ -122,6 +155,7 @@ fn conclude(criterion: &CriterionPlan, m: Measurement) -> Finding {
         unit: criterion.metric.unit(),
         severity: criterion.severity,
         observed: m.observed,
+        interval: m.interval.filter(|_| m.doubt.is_none()),
         samples: m.samples,
         outcome,
         window: m.window,
@@ -142,6 +176,7 @@ fn not_run(criterion: &CriterionPlan) -> Finding {
         unit: criterion.metric.unit(),
         severity: criterion.severity,
         observed: None,
+        interval: None,
         samples: 0,
         outcome: Outcome::Inconclusive,
         window: None,

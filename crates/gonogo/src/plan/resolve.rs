@@ -11,6 +11,7 @@
 //! `targets` ([`Plan::remote_targets`]).
 
 mod criterion;
+mod leak;
 mod service;
 mod targets;
 mod template;
@@ -291,13 +292,14 @@ fn resolve_phase(
     let name = checked_name(&raw.name, &format!("{field}.name"))?;
     let kind = match raw.kind.get_ref().as_str() {
         "steady" => PhaseKind::Steady,
+        "soak" => PhaseKind::Soak,
         other => {
             return Err(Diagnostic::new(
                 raw.kind.span(),
                 format!("{field}.kind"),
                 format!("unknown phase kind `{other}`"),
             )
-            .hint("allowed kinds: steady"));
+            .hint("allowed kinds: steady, soak"));
         }
     };
     let workload_indices = resolve_phase_workloads(spanned, field, workloads)?;
@@ -308,6 +310,7 @@ fn resolve_phase(
         .map_or(Duration::ZERO, |(d, _)| d);
     let drain = optional_duration(raw.drain.as_ref(), &format!("{field}.drain"))?
         .map_or(Duration::from_secs(2), |(d, _)| d);
+    let leak = leak::resolve_leak(raw.leak.as_ref(), kind, field)?;
     Ok(PhasePlan {
         name,
         kind,
@@ -316,6 +319,7 @@ fn resolve_phase(
         duration,
         warmup,
         drain,
+        leak,
     })
 }
 

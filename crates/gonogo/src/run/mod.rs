@@ -138,7 +138,7 @@ pub async fn conduct(plan: &Plan, options: &RunOptions) -> Result<RunOutcome, Ru
     };
     store.finish_run(run_id, status, manifest::now_ms())?;
     let evidence = store.load_run(run_id)?;
-    let findings = evaluate::evaluate(&plan.criteria, &evidence);
+    let findings = evaluate::evaluate_plan(plan, &evidence);
     let verdict = verdict::decide(&findings);
     store.record_evaluation(
         run_id,

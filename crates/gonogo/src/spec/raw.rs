@@ -137,6 +137,19 @@ pub struct RawPhase {
     pub duration: Spanned<String>,
     pub warmup: Option<Spanned<String>>,
     pub drain: Option<Spanned<String>>,
+    /// Soak phases only: leak detection settings.
+    pub leak: Option<Spanned<RawLeak>>,
+}
+
+/// `leak = { rss = "1MiB/h", fds = "10/h", threads = "10/h", horizon = "24h", window = "10s" }`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLeak {
+    pub rss: Option<Spanned<String>>,
+    pub fds: Option<Spanned<String>>,
+    pub threads: Option<Spanned<String>>,
+    pub horizon: Option<Spanned<String>>,
+    pub window: Option<Spanned<String>>,
 }
 
 /// `workload = "get"` or `workload = ["get", "put"]`.

@@ -208,6 +208,7 @@ fn full_example_resolves_to_the_expected_plan() {
                 duration: Duration::from_secs(30),
                 warmup: Duration::from_secs(5),
                 drain: Duration::from_secs(2),
+                leak: None,
             },
             PhasePlan {
                 name: "closed".into(),
@@ -217,6 +218,7 @@ fn full_example_resolves_to_the_expected_plan() {
                 duration: Duration::from_secs(10),
                 warmup: Duration::ZERO,
                 drain: Duration::from_secs(2),
+                leak: None,
             },
         ]
     );

@@ -130,6 +130,7 @@ fn finding(criterion: &str, outcome: Outcome) -> Finding {
         unit: Unit::Seconds,
         severity: Severity::Blocker,
         observed: Some(0.0125),
+        interval: None,
         samples: 4_000,
         outcome,
         window: Some(Window {
@@ -292,6 +293,7 @@ fn evaluations_round_trip_and_the_newest_wins() {
         finding("baseline error_rate <= 1%", Outcome::Fail),
         Finding {
             observed: None,
+            interval: None,
             window: None,
             implicit: true,
             ..finding("service stayed up", Outcome::Inconclusive)

@@ -24,8 +24,13 @@ impl Metric {
     /// - `latency.max`, `throughput` and `error_rate` need 100 requests;
     /// - resource metrics (`rss.max`, `cpu.mean`, `fds.max`, `threads.max`) need
     ///   3 resource samples, enough to see more than one moment;
-    /// - `service.crashed` needs 1 resource sample (the service was watched).
+    /// - `service.crashed` needs 1 resource sample (the service was watched);
+    /// - leak metrics (`leak.*`) need 10 points of the rolling minimum, so that a
+    ///   trend and its interval rest on more than a handful of moments.
     pub fn default_min_samples(self) -> u64 {
+        if self.leak().is_some() {
+            return 10;
+        }
         match self {
             Metric::LatencyP50 => percentile_min_samples(50, 100),
             Metric::LatencyP90 => percentile_min_samples(90, 100),
@@ -36,6 +41,7 @@ impl Metric {
             Metric::LatencyMax | Metric::Throughput | Metric::ErrorRate => 100,
             Metric::RssMax | Metric::CpuMean | Metric::FdsMax | Metric::ThreadsMax => 3,
             Metric::ServiceCrashed => 1,
+            _ => 10,
         }
     }
 
@@ -49,7 +55,7 @@ impl Metric {
                 | Metric::FdsMax
                 | Metric::ThreadsMax
                 | Metric::ServiceCrashed
-        )
+        ) || self.leak().is_some()
     }
 }
 
@@ -87,6 +93,19 @@ fn resolve_criterion(
         ));
     };
     let metric = resolve_metric(&raw.metric, &format!("{field}.metric"))?;
+    if metric.leak().is_some() && phase.leak.is_none() {
+        return Err(Diagnostic::new(
+            raw.metric.span(),
+            format!("{field}.metric"),
+            format!(
+                "{} is measured only in soak phases, and phase `{}` is {}",
+                metric.name(),
+                phase.name,
+                phase.kind.as_str()
+            ),
+        )
+        .hint("point the criterion at a phase with kind = \"soak\""));
+    }
     let workload = match &raw.workload {
         Some(name) => Some(resolve_workload(
             name,
@@ -237,6 +256,8 @@ fn unit_example(unit: Unit) -> &'static str {
         Unit::Cores => "a number of cores such as 1.5",
         Unit::Count => "a whole number such as 1000",
         Unit::Boolean => "true or false",
+        Unit::BytesPerHour => "a growth such as \"1MiB/h\" or \"64KiB/min\"",
+        Unit::CountPerHour => "a growth such as \"10/h\" or a number per hour",
     }
 }
 
@@ -249,6 +270,8 @@ fn unit_noun(unit: Unit) -> &'static str {
         Unit::Cores => "a number of cores",
         Unit::Count => "a count",
         Unit::Boolean => "a boolean",
+        Unit::BytesPerHour => "a size growth per hour",
+        Unit::CountPerHour => "a count growth per hour",
     }
 }
 
@@ -296,6 +319,10 @@ fn threshold_in(value: &ThresholdValue, unit: Unit) -> Result<f64, Option<UnitEr
         (Unit::Ratio, Integer(i)) if (0..=1).contains(i) => Ok(*i as f64),
         (Unit::Ratio, Float(f)) if (0.0..=1.0).contains(f) => Ok(*f),
         (Unit::Boolean, Boolean(b)) => Ok(if *b { 1.0 } else { 0.0 }),
+        (Unit::BytesPerHour, Text(t)) => units::parse_per_hour(t, true).map_err(Some),
+        (Unit::CountPerHour, Text(t)) => units::parse_per_hour(t, false).map_err(Some),
+        (Unit::CountPerHour, Integer(i)) => non_negative(*i as f64),
+        (Unit::CountPerHour, Float(f)) => non_negative(*f),
         _ => Err(None),
     }
 }
