@@ -769,3 +769,77 @@ fn garbage_never_panics_and_always_explains() {
         }
     }
 }
+
+#[test]
+fn soak_phases_take_a_leak_table_or_its_defaults() {
+    use crate::plan::LeakPlan;
+    let text = full_with(
+        "kind = \"steady\"\nworkload = [\"get\", \"put\"]",
+        "kind = \"soak\"\nworkload = [\"get\", \"put\"]\n\
+         leak = { rss = \"2MiB/h\", fds = \"1/min\", horizon = \"12h\", window = \"30s\" }",
+    ) + "\n[[criterion]]\nphase = \"baseline\"\nmetric = \"leak.rss.slope_upper\"\nop = \"<=\"\nvalue = \"1MiB/h\"\n";
+    let plan = plan_from_str(&origin(), &text).expect("valid soak spec");
+    let soak = &plan.phases[0];
+    assert_eq!(soak.kind, PhaseKind::Soak);
+    assert_eq!(
+        soak.leak,
+        Some(LeakPlan {
+            rss_per_hour: 2.0 * 1024.0 * 1024.0,
+            fds_per_hour: 60.0,
+            threads_per_hour: 10.0,
+            horizon: Duration::from_secs(12 * 3600),
+            window: Duration::from_secs(30),
+        })
+    );
+    assert_eq!(plan.phases[1].leak, None);
+    let criterion = plan.criteria.last().expect("the leak criterion");
+    assert_eq!(criterion.metric, Metric::LeakRssSlopeUpper);
+    assert_eq!(criterion.threshold, 1024.0 * 1024.0);
+    assert_eq!(criterion.min_samples, 10);
+
+    let defaults = full_with(
+        "kind = \"steady\"\nworkload = [\"get\", \"put\"]",
+        "kind = \"soak\"\nworkload = [\"get\", \"put\"]",
+    );
+    let plan = plan_from_str(&origin(), &defaults).expect("valid soak spec");
+    assert_eq!(plan.phases[0].leak, Some(LeakPlan::default()));
+}
+
+#[test]
+fn leak_settings_and_metrics_belong_to_soak_phases() {
+    let soak = "kind = \"soak\"\nworkload = [\"get\", \"put\"]";
+    let steady = "kind = \"steady\"\nworkload = [\"get\", \"put\"]";
+    for (text, field, fragment) in [
+        (
+            full_with(steady, &format!("{steady}\nleak = {{ rss = \"1MiB/h\" }}")),
+            "phase[0].leak",
+            "only to soak phases",
+        ),
+        (
+            full_with(steady, &format!("{soak}\nleak = {{ rss = \"1MiB\" }}")),
+            "phase[0].leak.rss",
+            "has no unit",
+        ),
+        (
+            full_with(steady, &format!("{soak}\nleak = {{ fds = \"3/week\" }}")),
+            "phase[0].leak.fds",
+            "unknown unit `/week`",
+        ),
+        (
+            full_with(steady, &format!("{soak}\nleak = {{ window = \"0s\" }}")),
+            "phase[0].leak.window",
+            "longer than 0s",
+        ),
+        (
+            FULL.to_string()
+                + "\n[[criterion]]\nphase = \"closed\"\nmetric = \"leak.rss.detected\"\nop = \"==\"\nvalue = false\n",
+            "criterion[",
+            "measured only in soak phases",
+        ),
+    ] {
+        let err = error(&text);
+        assert!(err.field.starts_with(field), "{err}");
+        assert!(err.message.contains(fragment), "{err}");
+        assert!(err.line > 0, "{err}");
+    }
+}
