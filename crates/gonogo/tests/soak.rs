@@ -59,8 +59,11 @@ value = false
 fn soak(args: &[&str]) -> (Option<i32>, Vec<Finding>, String) {
     let campaign = Campaign::new(args, SOAK);
     let output = campaign.run();
-    let store = Store::open(&campaign.store_path()).unwrap();
-    let evaluation = store.latest_evaluation(1).unwrap().expect("evaluated");
+    let store = Store::open(&campaign.store_path()).expect("the run's store");
+    let evaluation = store
+        .latest_evaluation(1)
+        .expect("readable evaluation")
+        .expect("evaluated");
     (output.status.code(), evaluation.findings, describe(&output))
 }
 
@@ -90,7 +93,11 @@ fn per_request_leak_is_flagged_within_a_short_soak() {
     assert!(interval.lower > 0.0 && interval.lower <= observed && observed <= interval.upper);
     assert!(slope.samples >= 50, "{} trend points", slope.samples);
     for metric in ["leak.fds.detected", "leak.threads.detected"] {
-        assert_eq!(finding(&findings, metric).outcome, Outcome::Pass, "{metric}");
+        assert_eq!(
+            finding(&findings, metric).outcome,
+            Outcome::Pass,
+            "{metric}"
+        );
     }
 }
 

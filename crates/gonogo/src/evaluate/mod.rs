@@ -7,6 +7,7 @@
 //! Does not own: the aggregation into a verdict (`verdict`) nor rendering (`report`).
 //! Pure: no I/O and no clock reads; the same evidence always gives the same findings.
 
+mod capacity;
 mod describe;
 mod finding;
 mod implicit;
@@ -19,6 +20,7 @@ pub(crate) mod fixtures;
 #[cfg(test)]
 mod tests;
 
+pub use capacity::{Broken, Capacity, StepJudgement, StepVerdict, capacity, climb_on, judge_step};
 pub use finding::{ConfidenceInterval, Finding, Outcome, Window};
 pub use implicit::{RUN_COMPLETED, SERVICE_STAYED_UP, metric_label};
 pub use load::{GENERATOR_DELAY_LIMIT, GENERATOR_SHORTFALL, generator_bound};
@@ -38,22 +40,44 @@ use crate::plan::{CriterionPlan, Metric, PhasePlan, Plan};
 /// The plan's phases supply the settings that some metrics need (a soak phase's
 /// leak bounds).
 pub fn evaluate_plan(plan: &Plan, evidence: &RunEvidence) -> Vec<Finding> {
-    evaluate_with(&plan.criteria, &plan.phases, evidence)
+    let context = Context {
+        phases: &plan.phases,
+        expected_rate: plan.service.expected_rate,
+    };
+    evaluate_with(&plan.criteria, &context, evidence)
 }
 
-/// [`evaluate_plan`] for bare criteria: phase settings take their defaults.
+/// [`evaluate_plan`] for bare criteria: phase settings take their defaults and there
+/// is no expected rate.
 pub fn evaluate(criteria: &[CriterionPlan], evidence: &RunEvidence) -> Vec<Finding> {
-    evaluate_with(criteria, &[], evidence)
+    let context = Context {
+        phases: &[],
+        expected_rate: None,
+    };
+    evaluate_with(criteria, &context, evidence)
+}
+
+/// What some metrics need from the plan besides the criterion.
+#[derive(Debug, Clone, Copy)]
+struct Context<'a> {
+    phases: &'a [PhasePlan],
+    expected_rate: Option<f64>,
+}
+
+impl Context<'_> {
+    fn phase(&self, name: &str) -> Option<&PhasePlan> {
+        self.phases.iter().find(|p| p.name == name)
+    }
 }
 
 fn evaluate_with(
     criteria: &[CriterionPlan],
-    phases: &[PhasePlan],
+    context: &Context<'_>,
     evidence: &RunEvidence,
 ) -> Vec<Finding> {
     let mut findings: Vec<Finding> = criteria
         .iter()
-        .map(|c| judge(c, phases, evidence))
+        .map(|c| judge(c, context, evidence))
         .collect();
     findings.extend(implicit::findings(evidence));
     findings
@@ -70,6 +94,8 @@ enum Source {
     Events,
     /// Trends of resource samples (soak phases).
     Trend,
+    /// The steps of a ramp phase.
+    Capacity,
 }
 
 fn source(metric: Metric) -> Source {
@@ -85,6 +111,9 @@ fn source(metric: Metric) -> Source {
         | Metric::ErrorRate => Source::Load,
         Metric::RssMax | Metric::CpuMean | Metric::FdsMax | Metric::ThreadsMax => Source::Resource,
         Metric::ServiceCrashed => Source::Events,
+        Metric::CapacityLastGoodRate | Metric::CapacityFirstBadRate | Metric::Headroom => {
+            Source::Capacity
+        }
         _ => Source::Trend,
     }
 }
@@ -104,7 +133,7 @@ struct Measurement {
     doubt: Option<String>,
 }
 
-fn judge(criterion: &CriterionPlan, phases: &[PhasePlan], evidence: &RunEvidence) -> Finding {
+fn judge(criterion: &CriterionPlan, context: &Context<'_>, evidence: &RunEvidence) -> Finding {
     let Some(phase) = find_phase(evidence, &criterion.phase) else {
         return not_run(criterion);
     };
@@ -113,12 +142,19 @@ fn judge(criterion: &CriterionPlan, phases: &[PhasePlan], evidence: &RunEvidence
         Source::Resource => resource::measure(criterion, phase, evidence),
         Source::Events => implicit::measure_crashed(phase, evidence),
         Source::Trend => {
-            let leak = phases
-                .iter()
-                .find(|p| p.name == criterion.phase)
+            let leak = context
+                .phase(&criterion.phase)
                 .and_then(|p| p.leak)
                 .unwrap_or_default();
             soak::measure(criterion, phase, &leak, evidence)
+        }
+        Source::Capacity => {
+            let stop = context
+                .phase(&criterion.phase)
+                .and_then(|p| p.ramp)
+                .map(|r| r.stop)
+                .unwrap_or_default();
+            capacity::measure(criterion, phase, &stop, context.expected_rate, evidence)
         }
     };
     conclude(criterion, measurement)

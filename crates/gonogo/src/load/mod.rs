@@ -247,6 +247,7 @@ mod tests {
             warmup: Duration::ZERO,
             drain: Duration::from_secs(1),
             leak: None,
+            ramp: None,
         }
     }
 

@@ -166,6 +166,8 @@ pub enum PhaseKind {
     Steady,
     /// A long steady phase whose resource samples are checked for leaks.
     Soak,
+    /// Open-model steps of rising rate until a stop condition holds (breaking point).
+    Ramp,
 }
 
 impl PhaseKind {
@@ -173,6 +175,7 @@ impl PhaseKind {
         match self {
             PhaseKind::Steady => "steady",
             PhaseKind::Soak => "soak",
+            PhaseKind::Ramp => "ramp",
         }
     }
 }
@@ -237,6 +240,70 @@ pub struct PhasePlan {
     pub drain: Duration,
     /// Leak detection settings; `Some` exactly for soak phases.
     pub leak: Option<LeakPlan>,
+    /// Steps and stop conditions; `Some` exactly for ramp phases, whose `model` then
+    /// holds the first step's rate and `duration`/`warmup` apply to each step.
+    pub ramp: Option<RampPlan>,
+}
+
+/// The steps of a ramp phase and when to stop climbing.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RampPlan {
+    /// Rate of the first step, requests/s.
+    pub start_rate: f64,
+    pub growth: RampGrowth,
+    /// No step goes above this rate.
+    pub max_rate: f64,
+    pub stop: StopConditions,
+}
+
+/// How a ramp's rate rises from one step to the next.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RampGrowth {
+    /// Add this many requests/s per step.
+    Step(f64),
+    /// Multiply the rate by this factor (> 1) per step.
+    Factor(f64),
+}
+
+impl RampPlan {
+    /// Every step's rate, from `start_rate` up to `max_rate` inclusive (at most 1000).
+    pub fn rates(&self) -> Vec<f64> {
+        let mut rates = Vec::new();
+        let mut rate = self.start_rate;
+        while rate <= self.max_rate * (1.0 + 1e-9) && rates.len() < 1000 {
+            rates.push(rate);
+            rate = match self.growth {
+                RampGrowth::Step(step) => rate + step,
+                RampGrowth::Factor(factor) => rate * factor,
+            };
+        }
+        rates
+    }
+}
+
+/// When a ramp step counts as broken (`stop_when` in the spec). Each bound is
+/// exceeded strictly: a step at exactly the bound still meets it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StopConditions {
+    /// The step's p99 response time above this breaks it.
+    pub latency_p99: Option<Duration>,
+    /// The step's error rate above this breaks it.
+    pub error_rate: Option<f64>,
+    /// Completed requests per second below `planned × (1 − shortfall)` break it.
+    pub shortfall: f64,
+    /// The step's p99 schedule lag above this breaks it (the service held requests).
+    pub lag_p99: Option<Duration>,
+}
+
+impl Default for StopConditions {
+    fn default() -> Self {
+        StopConditions {
+            latency_p99: None,
+            error_rate: Some(0.01),
+            shortfall: 0.05,
+            lag_p99: None,
+        }
+    }
 }
 
 impl PhasePlan {
@@ -289,11 +356,17 @@ pub enum Metric {
     LeakThreadsSlopeUpper,
     LeakThreadsDetected,
     LeakThreadsProjected,
+    /// Ramp phases: the highest step rate that met every stop condition, requests/s.
+    CapacityLastGoodRate,
+    /// Ramp phases: the rate of the first step that broke a stop condition.
+    CapacityFirstBadRate,
+    /// Ramp phases: `capacity.last_good_rate / service.expected_rate`.
+    Headroom,
 }
 
 impl Metric {
     /// All metrics, in the order the spec reference lists them.
-    pub const ALL: [Metric; 26] = [
+    pub const ALL: [Metric; 29] = [
         Metric::LatencyP50,
         Metric::LatencyP90,
         Metric::LatencyP99,
@@ -320,6 +393,9 @@ impl Metric {
         Metric::LeakThreadsSlopeUpper,
         Metric::LeakThreadsDetected,
         Metric::LeakThreadsProjected,
+        Metric::CapacityLastGoodRate,
+        Metric::CapacityFirstBadRate,
+        Metric::Headroom,
     ];
 
     /// The name used in specs and reports, e.g. `latency.p99`.
@@ -351,6 +427,9 @@ impl Metric {
             Metric::LeakThreadsSlopeUpper => "leak.threads.slope_upper",
             Metric::LeakThreadsDetected => "leak.threads.detected",
             Metric::LeakThreadsProjected => "leak.threads.projected",
+            Metric::CapacityLastGoodRate => "capacity.last_good_rate",
+            Metric::CapacityFirstBadRate => "capacity.first_bad_rate",
+            Metric::Headroom => "headroom",
         }
     }
 
@@ -368,7 +447,10 @@ impl Metric {
             | Metric::LatencyMax
             | Metric::ServiceTimeP99
             | Metric::LagP99 => Unit::Seconds,
-            Metric::Throughput => Unit::PerSecond,
+            Metric::Throughput | Metric::CapacityLastGoodRate | Metric::CapacityFirstBadRate => {
+                Unit::PerSecond
+            }
+            Metric::Headroom => Unit::Factor,
             Metric::ErrorRate => Unit::Ratio,
             Metric::RssMax | Metric::LeakRssProjected => Unit::Bytes,
             Metric::CpuMean => Unit::Cores,
@@ -386,6 +468,14 @@ impl Metric {
             | Metric::LeakThreadsSlope
             | Metric::LeakThreadsSlopeUpper => Unit::CountPerHour,
         }
+    }
+
+    /// Whether the metric is read from a ramp phase's steps.
+    pub fn is_capacity(self) -> bool {
+        matches!(
+            self,
+            Metric::CapacityLastGoodRate | Metric::CapacityFirstBadRate | Metric::Headroom
+        )
     }
 
     /// For leak metrics: the resource and what is read of its trend.
@@ -483,6 +573,8 @@ pub enum Unit {
     BytesPerHour,
     /// Growth of a count, per hour; written `"10/h"` or `10` in specs.
     CountPerHour,
+    /// A multiple, e.g. headroom; written `3` or `2.5` in specs, shown as `3.00×`.
+    Factor,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -12,6 +12,7 @@
 
 mod criterion;
 mod leak;
+mod ramp;
 mod service;
 mod targets;
 mod template;
@@ -40,7 +41,8 @@ pub fn resolve(spec: &Spec, origin: &Path) -> Result<Plan, Diagnostic> {
     let service = service::resolve_service(&spec.service, origin)?;
     let workloads = resolve_workloads(&spec.workload, service.port)?;
     let phases = resolve_phases(&spec.phase, &workloads)?;
-    let criteria = criterion::resolve_criteria(&spec.criterion, &phases, &workloads)?;
+    let criteria =
+        criterion::resolve_criteria(&spec.criterion, &phases, &workloads, service.expected_rate)?;
     Ok(Plan {
         name,
         service,
@@ -293,17 +295,22 @@ fn resolve_phase(
     let kind = match raw.kind.get_ref().as_str() {
         "steady" => PhaseKind::Steady,
         "soak" => PhaseKind::Soak,
+        "ramp" => PhaseKind::Ramp,
         other => {
             return Err(Diagnostic::new(
                 raw.kind.span(),
                 format!("{field}.kind"),
                 format!("unknown phase kind `{other}`"),
             )
-            .hint("allowed kinds: steady, soak"));
+            .hint("allowed kinds: steady, soak, ramp"));
         }
     };
     let workload_indices = resolve_phase_workloads(spanned, field, workloads)?;
-    let model = resolve_model(spanned, field)?;
+    let ramp = ramp::resolve_ramp(spanned, kind, field)?;
+    let (ramp, model) = match ramp {
+        Some((ramp, model)) => (Some(ramp), model),
+        None => (None, resolve_model(spanned, field)?),
+    };
     let duration = positive_duration(Some(&raw.duration), &format!("{field}.duration"))?
         .unwrap_or(Duration::ZERO);
     let warmup = optional_duration(raw.warmup.as_ref(), &format!("{field}.warmup"))?
@@ -320,6 +327,7 @@ fn resolve_phase(
         warmup,
         drain,
         leak,
+        ramp,
     })
 }
 

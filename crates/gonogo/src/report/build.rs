@@ -136,6 +136,7 @@ fn unit_name(unit: crate::plan::Unit) -> &'static str {
         Unit::Boolean => "boolean",
         Unit::BytesPerHour => "bytes_per_hour",
         Unit::CountPerHour => "count_per_hour",
+        Unit::Factor => "factor",
     }
 }
 

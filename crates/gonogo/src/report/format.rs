@@ -20,6 +20,7 @@ pub fn value(unit: Unit, v: f64) -> String {
         Unit::Boolean => boolean(v),
         Unit::BytesPerHour => format!("{}/h", bytes(v)),
         Unit::CountPerHour => format!("{}/h", sig3(v)),
+        Unit::Factor => format!("{}×", sig3(v)),
     }
 }
 
@@ -222,6 +223,7 @@ mod tests {
         assert_eq!(value(Unit::Boolean, 1.0), "yes");
         assert_eq!(value(Unit::BytesPerHour, 1_048_576.0), "1.00 MiB/h");
         assert_eq!(value(Unit::CountPerHour, 12.0), "12.0/h");
+        assert_eq!(value(Unit::Factor, 3.0), "3.00×");
         assert_eq!(
             interval(Unit::BytesPerHour, -2048.0, 4096.0),
             "[-2.00 KiB/h, 4.00 KiB/h]"

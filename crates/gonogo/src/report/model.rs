@@ -158,7 +158,7 @@ pub struct FindingRow {
     /// slopes and projections); null otherwise.
     pub interval: Option<IntervalInfo>,
     /// Base unit: `seconds`, `per_second`, `ratio`, `bytes`, `cores`, `count`, `boolean`,
-    /// `bytes_per_hour`, `count_per_hour`.
+    /// `bytes_per_hour`, `count_per_hour`, `factor`.
     pub unit: String,
     /// Pass, fail or inconclusive.
     pub outcome: OutcomeLabel,

@@ -209,6 +209,7 @@ fn full_example_resolves_to_the_expected_plan() {
                 warmup: Duration::from_secs(5),
                 drain: Duration::from_secs(2),
                 leak: None,
+                ramp: None,
             },
             PhasePlan {
                 name: "closed".into(),
@@ -219,6 +220,7 @@ fn full_example_resolves_to_the_expected_plan() {
                 warmup: Duration::ZERO,
                 drain: Duration::from_secs(2),
                 leak: None,
+                ramp: None,
             },
         ]
     );
@@ -523,9 +525,9 @@ fn other_semantic_errors_name_the_field_and_what_is_allowed() {
     for (from, to, field, fragment) in [
         (
             "kind = \"steady\"\nworkload = \"get\"",
-            "kind = \"ramp\"\nworkload = \"get\"",
+            "kind = \"spike\"\nworkload = \"get\"",
             "phase[1].kind",
-            "unknown phase kind `ramp`",
+            "unknown phase kind `spike`",
         ),
         (
             "\nrate = 500",
@@ -842,4 +844,18 @@ fn leak_settings_and_metrics_belong_to_soak_phases() {
         assert!(err.message.contains(fragment), "{err}");
         assert!(err.line > 0, "{err}");
     }
+}
+
+#[test]
+fn every_example_spec_is_valid() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).expect("examples/ exists") {
+        let path = entry.expect("readable entry").path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            checked += 1;
+        }
+    }
+    assert!(checked >= 3, "only {checked} example specs found");
 }

@@ -31,6 +31,9 @@ impl Metric {
         if self.leak().is_some() {
             return 10;
         }
+        if self.is_capacity() {
+            return 1;
+        }
         match self {
             Metric::LatencyP50 => percentile_min_samples(50, 100),
             Metric::LatencyP90 => percentile_min_samples(90, 100),
@@ -56,6 +59,12 @@ impl Metric {
                 | Metric::ThreadsMax
                 | Metric::ServiceCrashed
         ) || self.leak().is_some()
+            || self.is_capacity()
+    }
+
+    /// Whether the metric is read from load intervals.
+    fn is_load(self) -> bool {
+        !self.is_service_wide()
     }
 }
 
@@ -68,11 +77,66 @@ pub(super) fn resolve_criteria(
     raw: &[Spanned<RawCriterion>],
     phases: &[PhasePlan],
     workloads: &[WorkloadPlan],
+    expected_rate: Option<f64>,
 ) -> Result<Vec<CriterionPlan>, Diagnostic> {
     raw.iter()
         .enumerate()
-        .map(|(i, c)| resolve_criterion(c.get_ref(), &format!("criterion[{i}]"), phases, workloads))
+        .map(|(i, c)| {
+            let field = format!("criterion[{i}]");
+            let plan = resolve_criterion(c.get_ref(), &field, phases, workloads)?;
+            if plan.metric == Metric::Headroom && expected_rate.is_none() {
+                return Err(Diagnostic::new(
+                    c.get_ref().metric.span(),
+                    format!("{field}.metric"),
+                    "headroom is capacity.last_good_rate / service.expected_rate, and the \
+                     spec has no service.expected_rate",
+                )
+                .hint("add expected_rate = <production requests/s> to [service]"));
+            }
+            Ok(plan)
+        })
         .collect()
+}
+
+/// Refuse metrics that the phase's kind cannot measure.
+fn check_kind(
+    raw: &RawCriterion,
+    field: &str,
+    phase: &PhasePlan,
+    metric: Metric,
+) -> Result<(), Diagnostic> {
+    let refusal = if metric.leak().is_some() && phase.leak.is_none() {
+        Some((
+            "is measured only in soak phases",
+            "a phase with kind = \"soak\"",
+        ))
+    } else if metric.is_capacity() && phase.ramp.is_none() {
+        Some((
+            "is measured only in ramp phases",
+            "a phase with kind = \"ramp\"",
+        ))
+    } else if metric.is_load() && phase.ramp.is_some() {
+        Some((
+            "is not measured on a ramp as a whole (each step is judged by stop_when)",
+            "capacity.last_good_rate, capacity.first_bad_rate or headroom, or a steady phase",
+        ))
+    } else {
+        None
+    };
+    match refusal {
+        Some((why, instead)) => Err(Diagnostic::new(
+            raw.metric.span(),
+            format!("{field}.metric"),
+            format!(
+                "{} {why}, and phase `{}` is {}",
+                metric.name(),
+                phase.name,
+                phase.kind.as_str()
+            ),
+        )
+        .hint(format!("use {instead}"))),
+        None => Ok(()),
+    }
 }
 
 fn resolve_criterion(
@@ -93,19 +157,7 @@ fn resolve_criterion(
         ));
     };
     let metric = resolve_metric(&raw.metric, &format!("{field}.metric"))?;
-    if metric.leak().is_some() && phase.leak.is_none() {
-        return Err(Diagnostic::new(
-            raw.metric.span(),
-            format!("{field}.metric"),
-            format!(
-                "{} is measured only in soak phases, and phase `{}` is {}",
-                metric.name(),
-                phase.name,
-                phase.kind.as_str()
-            ),
-        )
-        .hint("point the criterion at a phase with kind = \"soak\""));
-    }
+    check_kind(raw, field, phase, metric)?;
     let workload = match &raw.workload {
         Some(name) => Some(resolve_workload(
             name,
@@ -258,6 +310,7 @@ fn unit_example(unit: Unit) -> &'static str {
         Unit::Boolean => "true or false",
         Unit::BytesPerHour => "a growth such as \"1MiB/h\" or \"64KiB/min\"",
         Unit::CountPerHour => "a growth such as \"10/h\" or a number per hour",
+        Unit::Factor => "a multiple such as 3 or 2.5",
     }
 }
 
@@ -272,6 +325,7 @@ fn unit_noun(unit: Unit) -> &'static str {
         Unit::Boolean => "a boolean",
         Unit::BytesPerHour => "a size growth per hour",
         Unit::CountPerHour => "a count growth per hour",
+        Unit::Factor => "a multiple",
     }
 }
 
@@ -322,7 +376,9 @@ fn threshold_in(value: &ThresholdValue, unit: Unit) -> Result<f64, Option<UnitEr
         (Unit::BytesPerHour, Text(t)) => units::parse_per_hour(t, true).map_err(Some),
         (Unit::CountPerHour, Text(t)) => units::parse_per_hour(t, false).map_err(Some),
         (Unit::CountPerHour, Integer(i)) => non_negative(*i as f64),
-        (Unit::CountPerHour, Float(f)) => non_negative(*f),
+        (Unit::CountPerHour | Unit::Factor, Float(f)) => non_negative(*f),
+        (Unit::Factor, Integer(i)) => non_negative(*i as f64),
+        (Unit::Factor, Text(t)) => units::parse_number(t).map_err(Some),
         _ => Err(None),
     }
 }
