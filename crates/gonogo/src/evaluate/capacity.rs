@@ -218,12 +218,12 @@ fn step_window(step: &PhaseRecord) -> Window {
     }
 }
 
-/// `#3 at 300/s: p99 12.0 ms, errors 0%, achieved 299/s`.
+/// `ramp#3 at 300/s (p99 12.0 ms, errors 0%, achieved 299/s)`.
 fn step_text(step: &PhaseRecord, j: &StepJudgement) -> String {
     let mut text = format!("{} at {}", step.name, format::per_second(j.planned_rate));
     let _ = write!(
         text,
-        ": p99 {}, errors {}, achieved {}",
+        " (p99 {}, errors {}, achieved {})",
         format::value_or_dash(Unit::Seconds, j.latency_p99),
         format::value_or_dash(Unit::Ratio, j.error_rate),
         format::value_or_dash(Unit::PerSecond, j.achieved_rate)
@@ -292,6 +292,8 @@ pub(super) fn measure(
         (None, None) => None,
     };
     let (observed, window) = match criterion.metric {
+        // Never a capacity figure when the generator, not the service, was the limit.
+        _ if doubt.is_some() => (None, None),
         Metric::CapacityFirstBadRate => (
             first_bad.map(|(_, j)| j.planned_rate),
             first_bad.map(|(s, _)| step_window(s)),
@@ -368,5 +370,245 @@ fn method(metric: Metric, stop: &StopConditions, expected_rate: Option<f64>) -> 
             "offered rate of the last step before the first bad one that met every condition \
              (0 when the first step broke); {steps}"
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::evaluate::fixtures::{criterion, intervals, manifest, phase, stats};
+    use crate::evaluate::{Outcome, evaluate};
+    use crate::evidence::model::{IntervalStats, OutcomeCounts, RunStatus};
+    use crate::plan::Op;
+
+    fn stop() -> StopConditions {
+        StopConditions {
+            latency_p99: Some(Duration::from_millis(50)),
+            error_rate: Some(0.01),
+            shortfall: 0.05,
+            lag_p99: None,
+        }
+    }
+
+    /// A step at `rate` whose measured seconds complete `done` requests with a p99 of
+    /// `p99_us`, `failed` of them failed, and `cap_waits` cap waits.
+    fn step_stats(rate: u64, done: u64, p99_us: u64, failed: u64, cap_waits: u64) -> IntervalStats {
+        let outcomes = OutcomeCounts {
+            ok: done - failed,
+            status_mismatch: failed,
+            ..OutcomeCounts::default()
+        };
+        let mut s = stats(
+            outcomes,
+            rate,
+            &[(1_000, done - done / 50), (p99_us, done / 50)],
+            &[(900, done)],
+        );
+        s.cap_waits = cap_waits;
+        s
+    }
+
+    /// A ramp of steps of 100/s from 100/s, 1 s warm-up and 2 s measured each;
+    /// `make(rate)` gives each measured second's statistics.
+    fn ramp_run(rates: &[u64], make: impl Fn(u64) -> IntervalStats) -> RunEvidence {
+        let mut phases = vec![phase(
+            "ramp",
+            0.0,
+            1.0,
+            2.0,
+            Some(3.0 * rates.len() as f64),
+            100.0,
+        )];
+        let mut records = Vec::new();
+        for (i, &rate) in rates.iter().enumerate() {
+            let start = 3.0 * i as f64;
+            let step = PhaseRecord {
+                kind: "ramp_step".to_string(),
+                parent: Some("ramp".to_string()),
+                ..phase(
+                    &format!("ramp#{}", i + 1),
+                    start,
+                    1.0,
+                    2.0,
+                    Some(start + 3.0),
+                    rate as f64,
+                )
+            };
+            records.extend(intervals(&step, "get", |_| make(rate)));
+            phases.push(step);
+        }
+        RunEvidence {
+            id: 1,
+            manifest: manifest(),
+            status: RunStatus::Completed,
+            ended_at_ms: Some(1),
+            phases,
+            intervals: records,
+            samples: Vec::new(),
+            events: Vec::new(),
+            artifacts: Vec::new(),
+        }
+    }
+
+    fn refs<'a>(evidence: &'a RunEvidence, step: &str) -> Vec<&'a IntervalRecord> {
+        evidence
+            .intervals
+            .iter()
+            .filter(|r| r.phase == step && !r.warmup)
+            .collect()
+    }
+
+    #[test]
+    fn a_step_breaks_on_each_condition_and_names_it() {
+        let healthy = ramp_run(&[100], |r| step_stats(r, r, 9_000, 0, 0));
+        let j = judge_step(&refs(&healthy, "ramp#1"), 100.0, &stop());
+        assert_eq!(j.verdict, StepVerdict::Good, "{j:?}");
+        assert_eq!(j.requests, 200);
+
+        let slow = ramp_run(&[100], |r| step_stats(r, r, 80_000, 0, 0));
+        let j = judge_step(&refs(&slow, "ramp#1"), 100.0, &stop());
+        assert!(
+            matches!(&j.verdict, StepVerdict::Broken(b) if matches!(b[..], [Broken::Latency { .. }])),
+            "{j:?}"
+        );
+
+        let failing = ramp_run(&[100], |r| step_stats(r, r, 9_000, 5, 0));
+        let j = judge_step(&refs(&failing, "ramp#1"), 100.0, &stop());
+        assert!(
+            matches!(&j.verdict, StepVerdict::Broken(b) if matches!(b[..], [Broken::Errors { .. }])),
+            "{j:?}"
+        );
+
+        // 90 of 100 planned per second while waiting on the in-flight cap: the service
+        // held the connections, so the shortfall is the service's.
+        let saturated = ramp_run(&[100], |r| step_stats(r, 90, 9_000, 0, 40));
+        let j = judge_step(&refs(&saturated, "ramp#1"), 100.0, &stop());
+        let StepVerdict::Broken(broken) = &j.verdict else {
+            panic!("{j:?}");
+        };
+        assert!(
+            broken[0]
+                .describe()
+                .starts_with("achieved 90.0/s of the 100/s offered"),
+            "{broken:?}"
+        );
+    }
+
+    #[test]
+    fn a_generator_that_falls_behind_is_not_a_service_limit() {
+        // 80 of 100 planned and never a cap wait: gonogo did not send, the service
+        // was not the limit.
+        let behind = ramp_run(&[100], |_| step_stats(100, 80, 9_000, 0, 0));
+        let j = judge_step(&refs(&behind, "ramp#1"), 100.0, &stop());
+        assert_eq!(j.verdict, StepVerdict::GeneratorBound(2));
+        assert!(!climb_on(&j.verdict));
+    }
+
+    #[test]
+    fn capacity_is_the_last_good_step_before_the_first_bad_one() {
+        let evidence = ramp_run(&[100, 200, 300, 400], |r| {
+            // Bare criteria judge with the default stop conditions (error rate > 1%).
+            if r >= 300 {
+                step_stats(r, r, 120_000, r / 10, 10)
+            } else {
+                step_stats(r, r, 9_000, 0, 0)
+            }
+        });
+        let cap = capacity(&evidence, "ramp", &stop());
+        assert_eq!(cap.steps.len(), 3, "judging stops at the first bad step");
+        assert_eq!(cap.last_good, Some(1));
+        assert_eq!(cap.stopped_at, Some(2));
+
+        let criteria = [
+            criterion("ramp", Metric::CapacityLastGoodRate, Op::Ge, "150", 150.0),
+            criterion("ramp", Metric::CapacityFirstBadRate, Op::Le, "300", 300.0),
+            criterion("ramp", Metric::Headroom, Op::Ge, "3", 3.0),
+        ]
+        .map(|c| CriterionPlan {
+            min_samples: 1,
+            ..c
+        });
+        let findings = evaluate(&criteria, &evidence);
+        assert_eq!(findings[0].observed, Some(200.0));
+        assert_eq!(findings[0].outcome, Outcome::Pass);
+        let window = findings[0]
+            .window
+            .as_ref()
+            .expect("the last good step's window");
+        assert_eq!(
+            (window.start, window.end),
+            (Duration::from_secs(4), Some(Duration::from_secs(6)))
+        );
+        assert_eq!(findings[1].observed, Some(300.0));
+        assert!(
+            findings[1]
+                .explanation
+                .contains("broke error rate 10% > 1%"),
+            "{}",
+            findings[1].explanation
+        );
+        // Without an expected rate (bare criteria) headroom cannot be decided.
+        assert_eq!(findings[2].outcome, Outcome::Inconclusive);
+    }
+
+    #[test]
+    fn a_ramp_that_never_breaks_has_no_first_bad_rate_and_a_generator_limit_has_no_capacity() {
+        let unbroken = ramp_run(&[100, 200], |r| step_stats(r, r, 9_000, 0, 0));
+        let c = criterion("ramp", Metric::CapacityFirstBadRate, Op::Le, "300", 300.0);
+        let f = &evaluate(
+            &[CriterionPlan {
+                min_samples: 1,
+                ..c
+            }],
+            &unbroken,
+        )[0];
+        assert_eq!(f.outcome, Outcome::Inconclusive);
+        assert!(
+            f.explanation.contains("raise max_rate"),
+            "{}",
+            f.explanation
+        );
+
+        let behind = ramp_run(&[100, 200], |r| {
+            if r == 200 {
+                step_stats(r, 150, 9_000, 0, 0)
+            } else {
+                step_stats(r, r, 9_000, 0, 0)
+            }
+        });
+        let c = criterion("ramp", Metric::CapacityLastGoodRate, Op::Ge, "50", 50.0);
+        let f = &evaluate(
+            &[CriterionPlan {
+                min_samples: 1,
+                ..c
+            }],
+            &behind,
+        )[0];
+        assert_eq!(f.outcome, Outcome::Inconclusive, "{f:#?}");
+        assert!(
+            f.explanation.contains("load generator fell behind"),
+            "{}",
+            f.explanation
+        );
+        assert_eq!(
+            f.observed, None,
+            "never a capacity figure when the generator was the limit"
+        );
+    }
+
+    #[test]
+    fn a_first_step_that_breaks_gives_zero_capacity() {
+        let evidence = ramp_run(&[100, 200], |r| step_stats(r, r, 9_000, 50, 0));
+        let c = criterion("ramp", Metric::CapacityLastGoodRate, Op::Ge, "50", 50.0);
+        let f = &evaluate(
+            &[CriterionPlan {
+                min_samples: 1,
+                ..c
+            }],
+            &evidence,
+        )[0];
+        assert_eq!((f.observed, f.outcome), (Some(0.0), Outcome::Fail));
     }
 }

@@ -859,3 +859,134 @@ fn every_example_spec_is_valid() {
     }
     assert!(checked >= 3, "only {checked} example specs found");
 }
+
+/// `FULL` with its first phase turned into a ramp with `fields`, keeping the load
+/// criteria on that phase.
+fn ramp_with_load_criteria(fields: &str) -> String {
+    full_with(
+        "kind = \"steady\"\nworkload = [\"get\", \"put\"]\nrate = 500\n",
+        &format!("kind = \"ramp\"\nworkload = [\"get\", \"put\"]\n{fields}\n"),
+    )
+}
+
+/// `FULL` with its first phase turned into a ramp with `fields`; the criteria that
+/// read its load move to the closed phase.
+fn ramp_spec(fields: &str) -> String {
+    ramp_with_load_criteria(fields).replace(
+        "[[criterion]]\nphase = \"baseline\"",
+        "[[criterion]]\nphase = \"closed\"",
+    )
+}
+
+#[test]
+fn ramp_phases_resolve_their_steps_and_stop_conditions() {
+    use crate::plan::{RampGrowth, RampPlan, StopConditions};
+    let text = ramp_spec(
+        "start_rate = 100\nfactor = 2.0\nmax_rate = 800\nmax_connections = 16\n\
+         stop_when = { latency_p99 = \"50ms\", shortfall = \"10%\" }",
+    ) + "\n[[criterion]]\nphase = \"baseline\"\nmetric = \"headroom\"\nop = \">=\"\nvalue = 3\n";
+    let plan = plan_from_str(&origin(), &text).expect("valid ramp spec");
+    let ramp = &plan.phases[0];
+    assert_eq!(ramp.kind, PhaseKind::Ramp);
+    assert_eq!(
+        ramp.model,
+        LoadModel::Open {
+            rate: 100.0,
+            max_connections: 16
+        }
+    );
+    let steps = ramp.ramp.expect("a ramp plan");
+    assert_eq!(
+        steps,
+        RampPlan {
+            start_rate: 100.0,
+            growth: RampGrowth::Factor(2.0),
+            max_rate: 800.0,
+            stop: StopConditions {
+                latency_p99: Some(Duration::from_millis(50)),
+                error_rate: Some(0.01),
+                shortfall: 0.1,
+                lag_p99: None,
+            },
+        }
+    );
+    assert_eq!(steps.rates(), vec![100.0, 200.0, 400.0, 800.0]);
+    let headroom = plan.criteria.last().expect("headroom criterion");
+    assert_eq!(
+        (headroom.metric, headroom.threshold),
+        (Metric::Headroom, 3.0)
+    );
+    assert_eq!(headroom.min_samples, 1);
+}
+
+#[test]
+fn ramp_mistakes_name_the_field() {
+    let good = "start_rate = 100\nstep = 100\nmax_rate = 500";
+    let no_expected = FULL.replace("expected_rate = 500\n", "");
+    for (text, field, fragment) in [
+        (
+            ramp_spec("step = 100\nmax_rate = 500"),
+            "phase[0].start_rate",
+            "needs `start_rate`",
+        ),
+        (
+            ramp_spec("start_rate = 100\nmax_rate = 500"),
+            "phase[0].step",
+            "needs `step`",
+        ),
+        (
+            ramp_spec("start_rate = 100\nstep = 10\nfactor = 2.0\nmax_rate = 500"),
+            "phase[0].factor",
+            "not both",
+        ),
+        (
+            ramp_spec("start_rate = 100\nfactor = 1.0\nmax_rate = 500"),
+            "phase[0].factor",
+            "greater than 1",
+        ),
+        (
+            ramp_spec("start_rate = 100\nstep = 100\nmax_rate = 50"),
+            "phase[0].max_rate",
+            "below start_rate",
+        ),
+        (
+            ramp_spec("start_rate = 1\nstep = 0.001\nmax_rate = 500"),
+            "phase[0]",
+            "1000 steps or more",
+        ),
+        (
+            ramp_spec(&format!("{good}\nrate = 100")),
+            "phase[0].rate",
+            "not `rate`",
+        ),
+        (
+            ramp_spec(&format!("{good}\nstop_when = {{ shortfall = \"100%\" }}")),
+            "phase[0].stop_when.shortfall",
+            "below 100%",
+        ),
+        (
+            full_with("connections = 8\n", "connections = 8\nmax_rate = 100\n"),
+            "phase[1].max_rate",
+            "only to ramp phases",
+        ),
+        (
+            ramp_with_load_criteria(good),
+            "criterion[0].metric",
+            "not measured on a ramp as a whole",
+        ),
+        (
+            no_expected
+                + "\n[[criterion]]\nphase = \"closed\"\nmetric = \"capacity.last_good_rate\"\nop = \">=\"\nvalue = 1\n",
+            "criterion[",
+            "only in ramp phases",
+        ),
+    ] {
+        let err = error(&text);
+        assert!(err.field.starts_with(field), "{err}");
+        assert!(err.message.contains(fragment), "{err}");
+    }
+    let headroom = ramp_spec(good).replace("expected_rate = 500\n", "")
+        + "\n[[criterion]]\nphase = \"baseline\"\nmetric = \"headroom\"\nop = \">=\"\nvalue = 3\n";
+    let err = error(&headroom);
+    assert!(err.message.contains("no service.expected_rate"), "{err}");
+}
