@@ -326,7 +326,7 @@ fn judge_with_stored_spec(
 ) -> Result<(Vec<Finding>, Verdict), CliError> {
     let manifest = &evidence.manifest;
     let plan = spec::plan_from_str(Path::new(&manifest.spec_path), &manifest.spec_text)?;
-    let findings = crate::evaluate::evaluate(&plan.criteria, evidence);
+    let findings = crate::evaluate::evaluate_plan(&plan, evidence);
     let verdict = verdict::decide(&findings);
     store.record_evaluation(
         evidence.id,
@@ -345,7 +345,7 @@ fn evaluate_command(args: &EvaluateArgs) -> Result<u8, CliError> {
     let mut store = open_existing(&path)?;
     let run_id = resolve_run(&store, &args.run)?;
     let evidence = store.load_run(run_id)?;
-    let findings = crate::evaluate::evaluate(&plan.criteria, &evidence);
+    let findings = crate::evaluate::evaluate_plan(&plan, &evidence);
     let verdict = verdict::decide(&findings);
     store.record_evaluation(
         run_id,

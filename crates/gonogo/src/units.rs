@@ -274,6 +274,49 @@ pub fn parse_number(text: &str) -> Result<f64, UnitError> {
     }
 }
 
+/// Time units accepted after the `/` of a growth rate, for messages.
+pub const PER_TIME_UNITS: &str = "/h, /min, /s, /d";
+
+/// Parse a growth rate and return it per hour: `"1MiB/h"`, `"64KiB/min"`
+/// (`bytes = true`) or `"10/h"`, `"0.5/min"`, `"12"` (`bytes = false`; a bare count
+/// is per hour). The quantity before the `/` is parsed as [`parse_bytes`] or
+/// [`parse_number`] parse it; the time unit is one of [`PER_TIME_UNITS`].
+pub fn parse_per_hour(text: &str, bytes: bool) -> Result<f64, UnitError> {
+    let whole = text.trim();
+    if whole.is_empty() {
+        return Err(UnitError::Empty);
+    }
+    let (quantity, per) = match whole.rsplit_once('/') {
+        Some((quantity, per)) => (quantity, Some(per.trim())),
+        None => (whole, None),
+    };
+    let value = if bytes {
+        parse_bytes(quantity)? as f64
+    } else {
+        parse_number(quantity)?
+    };
+    let per_hour = match per {
+        Some("h") => 1.0,
+        Some("min" | "m") => 60.0,
+        Some("s") => 3600.0,
+        Some("d") => 1.0 / 24.0,
+        None if !bytes => 1.0,
+        None => {
+            return Err(UnitError::MissingUnit {
+                text: whole.to_string(),
+            });
+        }
+        Some(other) => {
+            return Err(UnitError::UnknownUnit {
+                text: whole.to_string(),
+                unit: format!("/{other}"),
+                allowed: PER_TIME_UNITS,
+            });
+        }
+    };
+    Ok(value * per_hour)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -398,5 +441,24 @@ mod tests {
             parse_number("1.5x"),
             Err(UnitError::NotANumber { .. })
         ));
+    }
+
+    #[test]
+    fn growth_rates_are_per_hour() {
+        assert_eq!(parse_per_hour("1MiB/h", true).unwrap(), 1_048_576.0);
+        assert_eq!(parse_per_hour("1KiB/min", true).unwrap(), 61_440.0);
+        assert_eq!(parse_per_hour("10/h", false).unwrap(), 10.0);
+        assert_eq!(parse_per_hour("12", false).unwrap(), 12.0);
+        assert_eq!(parse_per_hour("1/s", false).unwrap(), 3600.0);
+        assert_eq!(parse_per_hour("48/d", false).unwrap(), 2.0);
+        assert!(matches!(
+            parse_per_hour("1MiB", true),
+            Err(UnitError::MissingUnit { .. })
+        ));
+        assert!(matches!(
+            parse_per_hour("1MiB/week", true),
+            Err(UnitError::UnknownUnit { .. })
+        ));
+        assert!(parse_per_hour("-1/h", false).is_err());
     }
 }

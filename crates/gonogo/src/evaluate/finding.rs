@@ -41,6 +41,16 @@ pub struct Window {
     pub last_interval: Option<u32>,
 }
 
+/// A confidence interval around an observed value (e.g. a leak slope), in the
+/// finding's unit.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ConfidenceInterval {
+    pub lower: f64,
+    pub upper: f64,
+    /// Coverage, e.g. 0.95.
+    pub confidence: f64,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     /// The criterion as written (`baseline latency.p99 <= 50ms`), or the implicit
@@ -58,6 +68,10 @@ pub struct Finding {
     pub severity: Severity,
     /// `None` when nothing could be measured.
     pub observed: Option<f64>,
+    /// The confidence interval of `observed`, for estimated figures (trends).
+    /// Absent in findings stored before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval: Option<ConfidenceInterval>,
     /// Requests (load metrics) or resource samples (resource metrics) read.
     pub samples: u64,
     pub outcome: Outcome,

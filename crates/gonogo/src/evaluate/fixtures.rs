@@ -78,6 +78,7 @@ pub(crate) fn phase(
         planned_duration: secs(duration),
         started: secs(started),
         ended: ended.map(secs),
+        parent: None,
     }
 }
 

@@ -91,6 +91,7 @@ pub(super) fn measure_crashed(phase: &PhaseRecord, evidence: &RunEvidence) -> Me
     };
     Measurement {
         observed: Some(if exit.is_some() { 1.0 } else { 0.0 }),
+        interval: None,
         samples: 1,
         window: Some(Window {
             start: phase.started,
@@ -133,6 +134,7 @@ fn crash_finding(evidence: &RunEvidence, exit: UnexpectedExit) -> Finding {
         unit: Unit::Boolean,
         severity: Severity::Blocker,
         observed: Some(1.0),
+        interval: None,
         samples: 1,
         outcome: Outcome::Fail,
         window: Some(Window {
@@ -183,6 +185,7 @@ fn incomplete_finding(evidence: &RunEvidence) -> Finding {
         unit: Unit::Boolean,
         severity: Severity::Blocker,
         observed: None,
+        interval: None,
         samples: 0,
         outcome: Outcome::Inconclusive,
         window: None,

@@ -117,6 +117,7 @@ pub(super) fn measure(
     };
     Measurement {
         observed,
+        interval: None,
         samples,
         window: Some(window(phase, &records)),
         method: describe::load_method(criterion.metric, phase, workload),
@@ -137,11 +138,8 @@ fn value(metric: Metric, merged: &IntervalStats, measured: Duration) -> Option<f
         Metric::LagP99 => stats::quantile_seconds(&merged.lag, 0.99),
         Metric::Throughput => stats::rate(merged.outcomes.total(), measured),
         Metric::ErrorRate => stats::ratio(merged.outcomes.failed(), merged.outcomes.total()),
-        Metric::RssMax
-        | Metric::CpuMean
-        | Metric::FdsMax
-        | Metric::ThreadsMax
-        | Metric::ServiceCrashed => None,
+        // Resource, event and trend metrics are not read from load intervals.
+        _ => None,
     }
 }
 

@@ -7,34 +7,78 @@
 //! Does not own: the aggregation into a verdict (`verdict`) nor rendering (`report`).
 //! Pure: no I/O and no clock reads; the same evidence always gives the same findings.
 
+mod capacity;
 mod describe;
 mod finding;
 mod implicit;
 mod load;
 mod resource;
+mod soak;
 
 #[cfg(test)]
 pub(crate) mod fixtures;
 #[cfg(test)]
 mod tests;
 
-pub use finding::{Finding, Outcome, Window};
+pub use capacity::{Broken, Capacity, StepJudgement, StepVerdict, capacity, climb_on, judge_step};
+pub use finding::{ConfidenceInterval, Finding, Outcome, Window};
 pub use implicit::{RUN_COMPLETED, SERVICE_STAYED_UP, metric_label};
 pub use load::{GENERATOR_DELAY_LIMIT, GENERATOR_SHORTFALL, generator_bound};
+pub use soak::{LEAK_CONFIDENCE, LeakTrend, leak_trend};
 
 pub(crate) use implicit::describe_exit;
 pub(crate) use load::{measured_intervals, measured_time, merge as merge_intervals};
 pub(crate) use resource::phase_samples;
 
 use crate::evidence::model::{PhaseRecord, RunEvidence};
-use crate::plan::{CriterionPlan, Metric};
+use crate::plan::{CriterionPlan, Metric, PhasePlan, Plan};
 
-/// Judge every criterion against the stored evidence, plus implicit rules.
+/// Judge every criterion of `plan` against the stored evidence, plus implicit rules.
 ///
 /// Returns one finding per criterion, in the criteria's order, then one blocker
 /// finding per unexpected service exit, then one for a run that did not complete.
+/// The plan's phases supply the settings that some metrics need (a soak phase's
+/// leak bounds).
+pub fn evaluate_plan(plan: &Plan, evidence: &RunEvidence) -> Vec<Finding> {
+    let context = Context {
+        phases: &plan.phases,
+        expected_rate: plan.service.expected_rate,
+    };
+    evaluate_with(&plan.criteria, &context, evidence)
+}
+
+/// [`evaluate_plan`] for bare criteria: phase settings take their defaults and there
+/// is no expected rate.
 pub fn evaluate(criteria: &[CriterionPlan], evidence: &RunEvidence) -> Vec<Finding> {
-    let mut findings: Vec<Finding> = criteria.iter().map(|c| judge(c, evidence)).collect();
+    let context = Context {
+        phases: &[],
+        expected_rate: None,
+    };
+    evaluate_with(criteria, &context, evidence)
+}
+
+/// What some metrics need from the plan besides the criterion.
+#[derive(Debug, Clone, Copy)]
+struct Context<'a> {
+    phases: &'a [PhasePlan],
+    expected_rate: Option<f64>,
+}
+
+impl Context<'_> {
+    fn phase(&self, name: &str) -> Option<&PhasePlan> {
+        self.phases.iter().find(|p| p.name == name)
+    }
+}
+
+fn evaluate_with(
+    criteria: &[CriterionPlan],
+    context: &Context<'_>,
+    evidence: &RunEvidence,
+) -> Vec<Finding> {
+    let mut findings: Vec<Finding> = criteria
+        .iter()
+        .map(|c| judge(c, context, evidence))
+        .collect();
     findings.extend(implicit::findings(evidence));
     findings
 }
@@ -48,6 +92,10 @@ enum Source {
     Resource,
     /// Service exit events.
     Events,
+    /// Trends of resource samples (soak phases).
+    Trend,
+    /// The steps of a ramp phase.
+    Capacity,
 }
 
 fn source(metric: Metric) -> Source {
@@ -63,6 +111,10 @@ fn source(metric: Metric) -> Source {
         | Metric::ErrorRate => Source::Load,
         Metric::RssMax | Metric::CpuMean | Metric::FdsMax | Metric::ThreadsMax => Source::Resource,
         Metric::ServiceCrashed => Source::Events,
+        Metric::CapacityLastGoodRate | Metric::CapacityFirstBadRate | Metric::Headroom => {
+            Source::Capacity
+        }
+        _ => Source::Trend,
     }
 }
 
@@ -70,6 +122,8 @@ fn source(metric: Metric) -> Source {
 #[derive(Debug)]
 struct Measurement {
     observed: Option<f64>,
+    /// The confidence interval of `observed`, for estimated figures.
+    interval: Option<ConfidenceInterval>,
     samples: u64,
     window: Option<Window>,
     method: String,
@@ -79,7 +133,7 @@ struct Measurement {
     doubt: Option<String>,
 }
 
-fn judge(criterion: &CriterionPlan, evidence: &RunEvidence) -> Finding {
+fn judge(criterion: &CriterionPlan, context: &Context<'_>, evidence: &RunEvidence) -> Finding {
     let Some(phase) = find_phase(evidence, &criterion.phase) else {
         return not_run(criterion);
     };
@@ -87,6 +141,21 @@ fn judge(criterion: &CriterionPlan, evidence: &RunEvidence) -> Finding {
         Source::Load => load::measure(criterion, phase, evidence),
         Source::Resource => resource::measure(criterion, phase, evidence),
         Source::Events => implicit::measure_crashed(phase, evidence),
+        Source::Trend => {
+            let leak = context
+                .phase(&criterion.phase)
+                .and_then(|p| p.leak)
+                .unwrap_or_default();
+            soak::measure(criterion, phase, &leak, evidence)
+        }
+        Source::Capacity => {
+            let stop = context
+                .phase(&criterion.phase)
+                .and_then(|p| p.ramp)
+                .map(|r| r.stop)
+                .unwrap_or_default();
+            capacity::measure(criterion, phase, &stop, context.expected_rate, evidence)
+        }
     };
     conclude(criterion, measurement)
 }
@@ -122,6 +191,7 @@ fn conclude(criterion: &CriterionPlan, m: Measurement) -> Finding {
         unit: criterion.metric.unit(),
         severity: criterion.severity,
         observed: m.observed,
+        interval: m.interval.filter(|_| m.doubt.is_none()),
         samples: m.samples,
         outcome,
         window: m.window,
@@ -139,6 +209,7 @@ fn not_run(criterion: &CriterionPlan) -> Finding {
     );
     let measurement = Measurement {
         observed: None,
+        interval: None,
         samples: 0,
         window: None,
         method: "no evidence was read: the phase has no record in this run".to_string(),

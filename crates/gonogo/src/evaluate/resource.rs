@@ -95,6 +95,7 @@ pub(super) fn measure(
     };
     Measurement {
         observed,
+        interval: None,
         samples: count,
         window: Some(window),
         method: describe::resource_method(criterion.metric),

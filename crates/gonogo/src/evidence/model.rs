@@ -79,7 +79,7 @@ impl RunStatus {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PhaseRecord {
     pub name: String,
-    /// `steady`, …
+    /// `steady`, `soak`, `ramp`, or `ramp_step` for one step of a ramp.
     pub kind: String,
     /// `open` or `closed`.
     pub model: String,
@@ -97,6 +97,10 @@ pub struct PhaseRecord {
     /// Offset from run start; `None` when the run stopped inside this phase.
     #[serde(with = "opt_secs")]
     pub ended: Option<Duration>,
+    /// For one step of a ramp phase: the ramp phase's name (the step's own name is
+    /// `<ramp>#<n>`, its kind `ramp_step`). `None` for phases of the spec.
+    #[serde(default)]
+    pub parent: Option<String>,
 }
 
 /// Counts of completed requests by outcome.

@@ -204,8 +204,9 @@ impl Store {
         self.conn
             .prepare_cached(
                 "INSERT INTO phases (run_id, name, kind, model, planned_rate, connections,
-                                     warmup_us, planned_duration_us, started_us, ended_us)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                                     warmup_us, planned_duration_us, started_us, ended_us,
+                                     parent)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             )
             .and_then(|mut statement| {
                 statement.execute(params![
@@ -219,6 +220,7 @@ impl Store {
                     micros(phase.planned_duration),
                     micros(phase.started),
                     phase.ended.map(micros),
+                    phase.parent,
                 ])
             })
             .map_err(write_error(

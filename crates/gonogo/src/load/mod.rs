@@ -246,6 +246,8 @@ mod tests {
             duration: Duration::from_secs(1),
             warmup: Duration::ZERO,
             drain: Duration::from_secs(1),
+            leak: None,
+            ramp: None,
         }
     }
 

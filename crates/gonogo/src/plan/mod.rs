@@ -212,12 +212,49 @@ impl Template {
 #[serde(rename_all = "snake_case")]
 pub enum PhaseKind {
     Steady,
+    /// A long steady phase whose resource samples are checked for leaks.
+    Soak,
+    /// Open-model steps of rising rate until a stop condition holds (breaking point).
+    Ramp,
 }
 
 impl PhaseKind {
     pub fn as_str(self) -> &'static str {
         match self {
             PhaseKind::Steady => "steady",
+            PhaseKind::Soak => "soak",
+            PhaseKind::Ramp => "ramp",
+        }
+    }
+}
+
+/// Leak detection settings of a soak phase (`leak = { … }` in the spec).
+///
+/// A resource leaks when the 95% confidence interval of its growth (Theil–Sen slope
+/// of the rolling minimum, after the warm-up) excludes zero and the estimated growth
+/// is at least its bound.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LeakPlan {
+    /// Smallest RSS growth that counts as a leak, bytes per hour.
+    pub rss_per_hour: f64,
+    /// Smallest growth of open file descriptors that counts as a leak, per hour.
+    pub fds_per_hour: f64,
+    /// Smallest growth of threads that counts as a leak, per hour.
+    pub threads_per_hour: f64,
+    /// How far ahead the projected value is computed.
+    pub horizon: Duration,
+    /// Width of the trailing rolling minimum taken before the trend is fitted.
+    pub window: Duration,
+}
+
+impl Default for LeakPlan {
+    fn default() -> Self {
+        LeakPlan {
+            rss_per_hour: 1024.0 * 1024.0,
+            fds_per_hour: 10.0,
+            threads_per_hour: 10.0,
+            horizon: Duration::from_secs(24 * 3600),
+            window: Duration::from_secs(10),
         }
     }
 }
@@ -249,6 +286,72 @@ pub struct PhasePlan {
     pub warmup: Duration,
     /// Time allowed for in-flight requests to finish at the phase end.
     pub drain: Duration,
+    /// Leak detection settings; `Some` exactly for soak phases.
+    pub leak: Option<LeakPlan>,
+    /// Steps and stop conditions; `Some` exactly for ramp phases, whose `model` then
+    /// holds the first step's rate and `duration`/`warmup` apply to each step.
+    pub ramp: Option<RampPlan>,
+}
+
+/// The steps of a ramp phase and when to stop climbing.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RampPlan {
+    /// Rate of the first step, requests/s.
+    pub start_rate: f64,
+    pub growth: RampGrowth,
+    /// No step goes above this rate.
+    pub max_rate: f64,
+    pub stop: StopConditions,
+}
+
+/// How a ramp's rate rises from one step to the next.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RampGrowth {
+    /// Add this many requests/s per step.
+    Step(f64),
+    /// Multiply the rate by this factor (> 1) per step.
+    Factor(f64),
+}
+
+impl RampPlan {
+    /// Every step's rate, from `start_rate` up to `max_rate` inclusive (at most 1000).
+    pub fn rates(&self) -> Vec<f64> {
+        let mut rates = Vec::new();
+        let mut rate = self.start_rate;
+        while rate <= self.max_rate * (1.0 + 1e-9) && rates.len() < 1000 {
+            rates.push(rate);
+            rate = match self.growth {
+                RampGrowth::Step(step) => rate + step,
+                RampGrowth::Factor(factor) => rate * factor,
+            };
+        }
+        rates
+    }
+}
+
+/// When a ramp step counts as broken (`stop_when` in the spec). Each bound is
+/// exceeded strictly: a step at exactly the bound still meets it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StopConditions {
+    /// The step's p99 response time above this breaks it.
+    pub latency_p99: Option<Duration>,
+    /// The step's error rate above this breaks it.
+    pub error_rate: Option<f64>,
+    /// Completed requests per second below `planned × (1 − shortfall)` break it.
+    pub shortfall: f64,
+    /// The step's p99 schedule lag above this breaks it (the service held requests).
+    pub lag_p99: Option<Duration>,
+}
+
+impl Default for StopConditions {
+    fn default() -> Self {
+        StopConditions {
+            latency_p99: None,
+            error_rate: Some(0.01),
+            shortfall: 0.05,
+            lag_p99: None,
+        }
+    }
 }
 
 impl PhasePlan {
@@ -283,11 +386,35 @@ pub enum Metric {
     ThreadsMax,
     /// 1 when the service exited without being asked to during the phase, else 0.
     ServiceCrashed,
+    /// Soak phases: Theil–Sen growth of the rolling-minimum RSS, bytes per hour.
+    LeakRssSlope,
+    /// Upper bound of the 95% confidence interval of `leak.rss.slope`.
+    LeakRssSlopeUpper,
+    /// 1 when the RSS growth is a leak (interval excludes 0, growth ≥ the bound).
+    LeakRssDetected,
+    /// RSS projected at the leak horizon after the phase's end, bytes.
+    LeakRssProjected,
+    /// Soak phases: growth of open file descriptors per hour.
+    LeakFdsSlope,
+    LeakFdsSlopeUpper,
+    LeakFdsDetected,
+    LeakFdsProjected,
+    /// Soak phases: growth of threads per hour.
+    LeakThreadsSlope,
+    LeakThreadsSlopeUpper,
+    LeakThreadsDetected,
+    LeakThreadsProjected,
+    /// Ramp phases: the highest step rate that met every stop condition, requests/s.
+    CapacityLastGoodRate,
+    /// Ramp phases: the rate of the first step that broke a stop condition.
+    CapacityFirstBadRate,
+    /// Ramp phases: `capacity.last_good_rate / service.expected_rate`.
+    Headroom,
 }
 
 impl Metric {
     /// All metrics, in the order the spec reference lists them.
-    pub const ALL: [Metric; 14] = [
+    pub const ALL: [Metric; 29] = [
         Metric::LatencyP50,
         Metric::LatencyP90,
         Metric::LatencyP99,
@@ -302,6 +429,21 @@ impl Metric {
         Metric::FdsMax,
         Metric::ThreadsMax,
         Metric::ServiceCrashed,
+        Metric::LeakRssSlope,
+        Metric::LeakRssSlopeUpper,
+        Metric::LeakRssDetected,
+        Metric::LeakRssProjected,
+        Metric::LeakFdsSlope,
+        Metric::LeakFdsSlopeUpper,
+        Metric::LeakFdsDetected,
+        Metric::LeakFdsProjected,
+        Metric::LeakThreadsSlope,
+        Metric::LeakThreadsSlopeUpper,
+        Metric::LeakThreadsDetected,
+        Metric::LeakThreadsProjected,
+        Metric::CapacityLastGoodRate,
+        Metric::CapacityFirstBadRate,
+        Metric::Headroom,
     ];
 
     /// The name used in specs and reports, e.g. `latency.p99`.
@@ -321,6 +463,21 @@ impl Metric {
             Metric::FdsMax => "fds.max",
             Metric::ThreadsMax => "threads.max",
             Metric::ServiceCrashed => "service.crashed",
+            Metric::LeakRssSlope => "leak.rss.slope",
+            Metric::LeakRssSlopeUpper => "leak.rss.slope_upper",
+            Metric::LeakRssDetected => "leak.rss.detected",
+            Metric::LeakRssProjected => "leak.rss.projected",
+            Metric::LeakFdsSlope => "leak.fds.slope",
+            Metric::LeakFdsSlopeUpper => "leak.fds.slope_upper",
+            Metric::LeakFdsDetected => "leak.fds.detected",
+            Metric::LeakFdsProjected => "leak.fds.projected",
+            Metric::LeakThreadsSlope => "leak.threads.slope",
+            Metric::LeakThreadsSlopeUpper => "leak.threads.slope_upper",
+            Metric::LeakThreadsDetected => "leak.threads.detected",
+            Metric::LeakThreadsProjected => "leak.threads.projected",
+            Metric::CapacityLastGoodRate => "capacity.last_good_rate",
+            Metric::CapacityFirstBadRate => "capacity.first_bad_rate",
+            Metric::Headroom => "headroom",
         }
     }
 
@@ -338,14 +495,113 @@ impl Metric {
             | Metric::LatencyMax
             | Metric::ServiceTimeP99
             | Metric::LagP99 => Unit::Seconds,
-            Metric::Throughput => Unit::PerSecond,
+            Metric::Throughput | Metric::CapacityLastGoodRate | Metric::CapacityFirstBadRate => {
+                Unit::PerSecond
+            }
+            Metric::Headroom => Unit::Factor,
             Metric::ErrorRate => Unit::Ratio,
-            Metric::RssMax => Unit::Bytes,
+            Metric::RssMax | Metric::LeakRssProjected => Unit::Bytes,
             Metric::CpuMean => Unit::Cores,
-            Metric::FdsMax | Metric::ThreadsMax => Unit::Count,
-            Metric::ServiceCrashed => Unit::Boolean,
+            Metric::FdsMax
+            | Metric::ThreadsMax
+            | Metric::LeakFdsProjected
+            | Metric::LeakThreadsProjected => Unit::Count,
+            Metric::ServiceCrashed
+            | Metric::LeakRssDetected
+            | Metric::LeakFdsDetected
+            | Metric::LeakThreadsDetected => Unit::Boolean,
+            Metric::LeakRssSlope | Metric::LeakRssSlopeUpper => Unit::BytesPerHour,
+            Metric::LeakFdsSlope
+            | Metric::LeakFdsSlopeUpper
+            | Metric::LeakThreadsSlope
+            | Metric::LeakThreadsSlopeUpper => Unit::CountPerHour,
         }
     }
+
+    /// Whether the metric is read from a ramp phase's steps.
+    pub fn is_capacity(self) -> bool {
+        matches!(
+            self,
+            Metric::CapacityLastGoodRate | Metric::CapacityFirstBadRate | Metric::Headroom
+        )
+    }
+
+    /// For leak metrics: the resource and what is read of its trend.
+    pub fn leak(self) -> Option<(LeakResource, LeakFigure)> {
+        use LeakFigure::{Detected, Projected, Slope, SlopeUpper};
+        use LeakResource::{Fds, Rss, Threads};
+        Some(match self {
+            Metric::LeakRssSlope => (Rss, Slope),
+            Metric::LeakRssSlopeUpper => (Rss, SlopeUpper),
+            Metric::LeakRssDetected => (Rss, Detected),
+            Metric::LeakRssProjected => (Rss, Projected),
+            Metric::LeakFdsSlope => (Fds, Slope),
+            Metric::LeakFdsSlopeUpper => (Fds, SlopeUpper),
+            Metric::LeakFdsDetected => (Fds, Detected),
+            Metric::LeakFdsProjected => (Fds, Projected),
+            Metric::LeakThreadsSlope => (Threads, Slope),
+            Metric::LeakThreadsSlopeUpper => (Threads, SlopeUpper),
+            Metric::LeakThreadsDetected => (Threads, Detected),
+            Metric::LeakThreadsProjected => (Threads, Projected),
+            _ => return None,
+        })
+    }
+}
+
+/// A resource whose trend a soak phase checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LeakResource {
+    Rss,
+    Fds,
+    Threads,
+}
+
+impl LeakResource {
+    pub const ALL: [LeakResource; 3] =
+        [LeakResource::Rss, LeakResource::Fds, LeakResource::Threads];
+
+    /// `rss`, `fds` or `threads`, as in metric names and the spec's `leak` table.
+    pub fn name(self) -> &'static str {
+        match self {
+            LeakResource::Rss => "rss",
+            LeakResource::Fds => "fds",
+            LeakResource::Threads => "threads",
+        }
+    }
+
+    /// The unit of the resource's level (its growth is this unit per hour).
+    pub fn unit(self) -> Unit {
+        match self {
+            LeakResource::Rss => Unit::Bytes,
+            LeakResource::Fds | LeakResource::Threads => Unit::Count,
+        }
+    }
+
+    /// The unit of the resource's growth.
+    pub fn rate_unit(self) -> Unit {
+        match self {
+            LeakResource::Rss => Unit::BytesPerHour,
+            LeakResource::Fds | LeakResource::Threads => Unit::CountPerHour,
+        }
+    }
+
+    /// The growth bound of this resource in `plan`, per hour.
+    pub fn bound(self, plan: &LeakPlan) -> f64 {
+        match self {
+            LeakResource::Rss => plan.rss_per_hour,
+            LeakResource::Fds => plan.fds_per_hour,
+            LeakResource::Threads => plan.threads_per_hour,
+        }
+    }
+}
+
+/// What a leak metric reads of a resource's trend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LeakFigure {
+    Slope,
+    SlopeUpper,
+    Detected,
+    Projected,
 }
 
 /// Base units; thresholds and observed values are f64 in these units.
@@ -361,6 +617,12 @@ pub enum Unit {
     Count,
     /// 0 or 1; written `true`/`false` in specs.
     Boolean,
+    /// Growth of a size, bytes per hour; written `"1MiB/h"` in specs.
+    BytesPerHour,
+    /// Growth of a count, per hour; written `"10/h"` or `10` in specs.
+    CountPerHour,
+    /// A multiple, e.g. headroom; written `3` or `2.5` in specs, shown as `3.00×`.
+    Factor,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -12,6 +12,8 @@
 
 mod criterion;
 mod fault;
+mod leak;
+mod ramp;
 mod service;
 mod targets;
 mod template;
@@ -40,7 +42,8 @@ pub fn resolve(spec: &Spec, origin: &Path) -> Result<Plan, Diagnostic> {
     let service = service::resolve_service(&spec.service, origin)?;
     let workloads = resolve_workloads(&spec.workload, service.port)?;
     let phases = resolve_phases(&spec.phase, &workloads)?;
-    let criteria = criterion::resolve_criteria(&spec.criterion, &phases, &workloads)?;
+    let criteria =
+        criterion::resolve_criteria(&spec.criterion, &phases, &workloads, service.expected_rate)?;
     let faults = fault::resolve_faults(&spec.fault, &phases)?;
     Ok(Plan {
         name,
@@ -294,23 +297,30 @@ fn resolve_phase(
     let name = checked_name(&raw.name, &format!("{field}.name"))?;
     let kind = match raw.kind.get_ref().as_str() {
         "steady" => PhaseKind::Steady,
+        "soak" => PhaseKind::Soak,
+        "ramp" => PhaseKind::Ramp,
         other => {
             return Err(Diagnostic::new(
                 raw.kind.span(),
                 format!("{field}.kind"),
                 format!("unknown phase kind `{other}`"),
             )
-            .hint("allowed kinds: steady"));
+            .hint("allowed kinds: steady, soak, ramp"));
         }
     };
     let workload_indices = resolve_phase_workloads(spanned, field, workloads)?;
-    let model = resolve_model(spanned, field)?;
+    let ramp = ramp::resolve_ramp(spanned, kind, field)?;
+    let (ramp, model) = match ramp {
+        Some((ramp, model)) => (Some(ramp), model),
+        None => (None, resolve_model(spanned, field)?),
+    };
     let duration = positive_duration(Some(&raw.duration), &format!("{field}.duration"))?
         .unwrap_or(Duration::ZERO);
     let warmup = optional_duration(raw.warmup.as_ref(), &format!("{field}.warmup"))?
         .map_or(Duration::ZERO, |(d, _)| d);
     let drain = optional_duration(raw.drain.as_ref(), &format!("{field}.drain"))?
         .map_or(Duration::from_secs(2), |(d, _)| d);
+    let leak = leak::resolve_leak(raw.leak.as_ref(), kind, field)?;
     Ok(PhasePlan {
         name,
         kind,
@@ -319,6 +329,8 @@ fn resolve_phase(
         duration,
         warmup,
         drain,
+        leak,
+        ramp,
     })
 }
 

@@ -96,6 +96,12 @@ fn finding_row(finding: &Finding) -> FindingRow {
         threshold_text: format::value(finding.unit, finding.threshold),
         observed: finding.observed,
         observed_text: format::value_or_dash(finding.unit, finding.observed),
+        interval: finding.interval.map(|i| IntervalInfo {
+            lower: i.lower,
+            upper: i.upper,
+            confidence: i.confidence,
+            text: format::interval(finding.unit, i.lower, i.upper),
+        }),
         unit: unit_name(finding.unit).to_string(),
         outcome: match finding.outcome {
             Outcome::Pass => OutcomeLabel::Pass,
@@ -128,6 +134,9 @@ fn unit_name(unit: crate::plan::Unit) -> &'static str {
         Unit::Cores => "cores",
         Unit::Count => "count",
         Unit::Boolean => "boolean",
+        Unit::BytesPerHour => "bytes_per_hour",
+        Unit::CountPerHour => "count_per_hour",
+        Unit::Factor => "factor",
     }
 }
 

@@ -18,7 +18,15 @@ pub fn value(unit: Unit, v: f64) -> String {
         Unit::Cores => cores(v),
         Unit::Count => count_f64(v),
         Unit::Boolean => boolean(v),
+        Unit::BytesPerHour => format!("{}/h", bytes(v)),
+        Unit::CountPerHour => format!("{}/h", sig3(v)),
+        Unit::Factor => format!("{}×", sig3(v)),
     }
+}
+
+/// A confidence interval in `unit`: `[1.20 MiB/h, 2.40 MiB/h]`.
+pub fn interval(unit: Unit, lower: f64, upper: f64) -> String {
+    format!("[{}, {}]", value(unit, lower), value(unit, upper))
 }
 
 /// An optional value, or `-` when there is none.
@@ -78,7 +86,7 @@ pub fn bytes(v: f64) -> String {
     let mut scaled = v / 1024.0;
     let mut unit = UNITS[0];
     for next in &UNITS[1..] {
-        if round_sig3(scaled).abs() < 1024.0 {
+        if scaled.abs() < 1024.0 {
             break;
         }
         scaled /= 1024.0;
@@ -213,6 +221,13 @@ mod tests {
         assert_eq!(value(Unit::Count, 12.0), "12");
         assert_eq!(value(Unit::Boolean, 0.0), "no");
         assert_eq!(value(Unit::Boolean, 1.0), "yes");
+        assert_eq!(value(Unit::BytesPerHour, 1_048_576.0), "1.00 MiB/h");
+        assert_eq!(value(Unit::CountPerHour, 12.0), "12.0/h");
+        assert_eq!(value(Unit::Factor, 3.0), "3.00×");
+        assert_eq!(
+            interval(Unit::BytesPerHour, -2048.0, 4096.0),
+            "[-2.00 KiB/h, 4.00 KiB/h]"
+        );
         assert_eq!(value_or_dash(Unit::Seconds, None), "-");
     }
 

@@ -70,7 +70,7 @@ fn findings(model: &ReportModel, out: &mut String) {
                 result,
                 text::severity(f.severity).to_string(),
                 text::criterion(f),
-                f.observed_text.clone(),
+                text::observed(f),
                 text::threshold(f),
                 format::count(f.samples),
             ],

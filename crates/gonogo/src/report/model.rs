@@ -154,7 +154,11 @@ pub struct FindingRow {
     pub observed: Option<f64>,
     /// Observed value formatted for people, `-` when there is none.
     pub observed_text: String,
-    /// Base unit: `seconds`, `per_second`, `ratio`, `bytes`, `cores`, `count`, `boolean`.
+    /// Confidence interval of the observed value, for estimated figures (leak
+    /// slopes and projections); null otherwise.
+    pub interval: Option<IntervalInfo>,
+    /// Base unit: `seconds`, `per_second`, `ratio`, `bytes`, `cores`, `count`, `boolean`,
+    /// `bytes_per_hour`, `count_per_hour`, `factor`.
     pub unit: String,
     /// Pass, fail or inconclusive.
     pub outcome: OutcomeLabel,
@@ -168,6 +172,19 @@ pub struct FindingRow {
     pub method: String,
     /// Why it passed, failed or could not be decided.
     pub explanation: String,
+}
+
+/// A confidence interval in a finding's base unit.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct IntervalInfo {
+    /// Lower bound.
+    pub lower: f64,
+    /// Upper bound.
+    pub upper: f64,
+    /// Coverage, e.g. 0.95.
+    pub confidence: f64,
+    /// The interval formatted for people (`[1.20 MiB/h, 2.40 MiB/h]`).
+    pub text: String,
 }
 
 /// A stretch of the run's timeline.

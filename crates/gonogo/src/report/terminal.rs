@@ -46,7 +46,7 @@ fn findings(model: &ReportModel, out: &mut String) {
             text::outcome(f.outcome).to_string(),
             text::severity(f.severity).to_string(),
             text::criterion(f),
-            f.observed_text.clone(),
+            text::observed(f),
             text::threshold(f),
             super::format::count(f.samples),
         ]);

@@ -64,6 +64,20 @@ pub(super) fn criterion(finding: &FindingRow) -> String {
     }
 }
 
+/// The observed value, with its confidence interval when it has one:
+/// `1.20 MiB/h, 95% CI [1.00 MiB/h, 1.40 MiB/h]`.
+pub(super) fn observed(finding: &FindingRow) -> String {
+    match &finding.interval {
+        Some(interval) => format!(
+            "{}, {}% CI {}",
+            finding.observed_text,
+            format::sig3(interval.confidence * 100.0).trim_end_matches(".0"),
+            interval.text
+        ),
+        None => finding.observed_text.clone(),
+    }
+}
+
 /// `<= 50.0 ms`.
 pub(super) fn threshold(finding: &FindingRow) -> String {
     format!("{} {}", finding.op, finding.threshold_text)

@@ -10,6 +10,7 @@
 pub mod events;
 pub mod manifest;
 mod progress;
+pub mod ramp;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -138,7 +139,7 @@ pub async fn conduct(plan: &Plan, options: &RunOptions) -> Result<RunOutcome, Ru
     };
     store.finish_run(run_id, status, manifest::now_ms())?;
     let evidence = store.load_run(run_id)?;
-    let findings = evaluate::evaluate(&plan.criteria, &evidence);
+    let findings = evaluate::evaluate_plan(plan, &evidence);
     let verdict = verdict::decide(&findings);
     store.record_evaluation(
         run_id,
@@ -309,14 +310,21 @@ async fn campaign(plan: Arc<Plan>, ctx: CampaignContext) -> Result<(), CampaignE
         let _ = ctx
             .records
             .send(Record::PhaseStarted(phase_record(phase, &ctx.clock)));
-        let summary = load::run_phase(&plan, phase, service.port(), &load_ctx).await;
-        let abandoned = summary.as_ref().map(|s| s.abandoned).unwrap_or(0);
+        let abandoned = match &phase.ramp {
+            Some(steps) => {
+                let gone = || exited.borrow().is_some();
+                ramp::run_ramp(&plan, phase, steps, service.port(), &load_ctx, gone).await
+            }
+            None => load::run_phase(&plan, phase, service.port(), &load_ctx)
+                .await
+                .map(|s| s.abandoned),
+        };
         let _ = ctx.records.send(Record::PhaseEnded {
             phase: phase.name.clone(),
             at: ctx.clock.elapsed(),
-            abandoned,
+            abandoned: *abandoned.as_ref().unwrap_or(&0),
         });
-        if let Err(err) = summary {
+        if let Err(err) = abandoned {
             result = Err(err.into());
             break;
         }
@@ -345,5 +353,6 @@ fn phase_record(phase: &PhasePlan, clock: &RunClock) -> PhaseRecord {
         planned_duration: phase.duration,
         started: clock.elapsed(),
         ended: None,
+        parent: None,
     }
 }

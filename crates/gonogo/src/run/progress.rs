@@ -41,10 +41,12 @@ impl Progress {
         }
         match record {
             Record::PhaseStarted(phase) => {
+                // A ramp step lasts as long as its ramp phase's plan says one step does.
+                let planned_name = phase.parent.as_ref().unwrap_or(&phase.name);
                 let total = self
                     .planned
                     .iter()
-                    .find(|(name, _)| *name == phase.name)
+                    .find(|(name, _)| name == planned_name)
                     .map_or(Duration::ZERO, |(_, total)| *total);
                 let bar = ProgressBar::with_draw_target(
                     Some(millis(total).max(1)),

@@ -171,6 +171,39 @@ pub struct RawPhase {
     pub duration: Spanned<String>,
     pub warmup: Option<Spanned<String>>,
     pub drain: Option<Spanned<String>>,
+    /// Soak phases only: leak detection settings.
+    pub leak: Option<Spanned<RawLeak>>,
+    /// Ramp phases only: first step's rate, requests/s.
+    pub start_rate: Option<Spanned<f64>>,
+    /// Ramp phases only: requests/s added per step (or `factor`).
+    pub step: Option<Spanned<f64>>,
+    /// Ramp phases only: rate multiplier per step (or `step`).
+    pub factor: Option<Spanned<f64>>,
+    /// Ramp phases only: highest step rate.
+    pub max_rate: Option<Spanned<f64>>,
+    /// Ramp phases only: when a step counts as broken.
+    pub stop_when: Option<Spanned<RawStopWhen>>,
+}
+
+/// `stop_when = { latency_p99 = "50ms", error_rate = "1%", shortfall = "5%", lag_p99 = "100ms" }`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStopWhen {
+    pub latency_p99: Option<Spanned<String>>,
+    pub error_rate: Option<Spanned<String>>,
+    pub shortfall: Option<Spanned<String>>,
+    pub lag_p99: Option<Spanned<String>>,
+}
+
+/// `leak = { rss = "1MiB/h", fds = "10/h", threads = "10/h", horizon = "24h", window = "10s" }`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLeak {
+    pub rss: Option<Spanned<String>>,
+    pub fds: Option<Spanned<String>>,
+    pub threads: Option<Spanned<String>>,
+    pub horizon: Option<Spanned<String>>,
+    pub window: Option<Spanned<String>>,
 }
 
 /// `workload = "get"` or `workload = ["get", "put"]`.

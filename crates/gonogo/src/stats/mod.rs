@@ -1,9 +1,21 @@
 //! Small, pure statistics helpers shared by evaluation and reports.
 //!
-//! Owns: reading values out of HDR histograms of microseconds in seconds, and the
-//! guarded divisions (rates, ratios, mean CPU) that must never yield NaN or infinity.
+//! Owns: reading values out of HDR histograms of microseconds in seconds, the
+//! guarded divisions (rates, ratios, mean CPU) that must never yield NaN or infinity,
+//! trend estimators for leak detection (`trend`: rolling minimum, Theil–Sen with
+//! Sen's interval, Mann–Kendall) and least squares on log–log scales for scaling
+//! exponents (`regression`).
 //! Does not own: which evidence is read (that is `evaluate`) nor how numbers are
 //! shown (that is `report::format`). No I/O, no clock.
+
+mod regression;
+mod trend;
+
+pub use regression::{LinearFit, log_log, ols};
+pub use trend::{
+    MAX_TREND_POINTS, MannKendall, Point, TheilSen, mann_kendall, normal_quantile, rolling_min,
+    theil_sen, thin,
+};
 
 use std::time::Duration;
 

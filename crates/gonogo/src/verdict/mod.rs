@@ -111,6 +111,7 @@ mod tests {
             unit: Unit::Seconds,
             severity,
             observed: Some(0.01),
+            interval: None,
             samples: 1000,
             outcome,
             window: None,

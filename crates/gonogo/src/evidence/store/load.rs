@@ -76,7 +76,7 @@ fn load_phases(conn: &Connection, path: &str, run: RunId) -> Result<Vec<PhaseRec
     collect(
         conn,
         "SELECT name, kind, model, planned_rate, connections, warmup_us, planned_duration_us,
-                started_us, ended_us
+                started_us, ended_us, parent
          FROM phases WHERE run_id = ?1 ORDER BY started_us, id",
         run,
         |row| {
@@ -93,6 +93,7 @@ fn load_phases(conn: &Connection, path: &str, run: RunId) -> Result<Vec<PhaseRec
                     .get::<_, Option<i64>>(8)?
                     .map(|_| duration_at(row, 8))
                     .transpose()?,
+                parent: row.get(9)?,
             })
         },
     )

@@ -21,7 +21,10 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Migration `n` (1-based) is `MIGRATIONS[n - 1]`; the schema version is the number
 /// of migrations applied. Append only: never edit a migration that has shipped.
-pub const MIGRATIONS: &[&str] = &[MIGRATION_1];
+pub const MIGRATIONS: &[&str] = &[MIGRATION_1, MIGRATION_2];
+
+/// Migration 2: ramp steps are phases of their own that name their ramp phase.
+const MIGRATION_2: &str = "ALTER TABLE phases ADD COLUMN parent TEXT;";
 
 /// Migration 1: the whole schema of the first release.
 const MIGRATION_1: &str = "

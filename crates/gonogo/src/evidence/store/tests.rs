@@ -46,6 +46,7 @@ fn phase(name: &str, started: Duration, ended: Option<Duration>) -> PhaseRecord 
         planned_duration: ms(2_000),
         started,
         ended,
+        parent: None,
     }
 }
 
@@ -130,6 +131,7 @@ fn finding(criterion: &str, outcome: Outcome) -> Finding {
         unit: Unit::Seconds,
         severity: Severity::Blocker,
         observed: Some(0.0125),
+        interval: None,
         samples: 4_000,
         outcome,
         window: Some(Window {
@@ -292,6 +294,7 @@ fn evaluations_round_trip_and_the_newest_wins() {
         finding("baseline error_rate <= 1%", Outcome::Fail),
         Finding {
             observed: None,
+            interval: None,
             window: None,
             implicit: true,
             ..finding("service stayed up", Outcome::Inconclusive)
@@ -499,14 +502,14 @@ fn a_store_from_a_newer_gonogo_is_refused() {
         error,
         StoreError::SchemaTooNew {
             found: 99,
-            known: 1,
+            known: 2,
             ..
         }
     ));
     assert_eq!(
         error.to_string(),
         format!(
-            "evidence store {} has schema version 99, this gonogo knows up to 1; upgrade gonogo",
+            "evidence store {} has schema version 99, this gonogo knows up to 2; upgrade gonogo",
             path.display()
         )
     );
@@ -538,7 +541,51 @@ fn migrations_run_once_per_file() {
             |row| row.get(0),
         )
         .unwrap();
-    assert_eq!(version, 1);
+    assert_eq!(version, schema::MIGRATIONS.len() as i64);
+}
+
+#[test]
+fn a_version_1_store_gains_phase_parents_and_keeps_its_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("evidence.db");
+    let conn = Connection::open(&path).unwrap();
+    conn.execute_batch("CREATE TABLE meta (key TEXT PRIMARY KEY, value ANY NOT NULL) STRICT;")
+        .unwrap();
+    conn.execute_batch(schema::MIGRATIONS[0]).unwrap();
+    conn.execute("INSERT INTO meta VALUES ('schema_version', 1)", [])
+        .unwrap();
+    conn.execute(
+        "INSERT INTO runs (name, started_at_ms, status, pid, tool_version, spec_path,
+                           spec_text, spec_hash, host_json)
+         VALUES ('old', 1, 'completed', 1, '0.1.0', 's', '', 'h',
+                 '{\"hostname\":\"h\",\"cores\":1,\"memory_bytes\":1,\"kernel\":\"k\"}')",
+        [],
+    )
+    .unwrap();
+    conn.execute(
+        "INSERT INTO phases (run_id, name, kind, model, planned_rate, connections, warmup_us,
+                             planned_duration_us, started_us, ended_us)
+         VALUES (1, 'old-phase', 'steady', 'open', 10.0, 1, 0, 1000000, 0, 1000000)",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+
+    let mut store = Store::open(&path).unwrap();
+    let old = store.load_run(1).unwrap();
+    assert_eq!(old.phases.len(), 1);
+    assert_eq!(old.phases[0].parent, None);
+
+    let run = store.begin_run(&manifest("new", 2)).unwrap();
+    let step = PhaseRecord {
+        name: "ramp#1".to_string(),
+        kind: "ramp_step".to_string(),
+        parent: Some("ramp".to_string()),
+        ..phase("ramp#1", ms(0), None)
+    };
+    store.phase_started(run, &step).unwrap();
+    let loaded = store.load_run(run).unwrap();
+    assert_eq!(loaded.phases, vec![step]);
 }
 
 #[test]

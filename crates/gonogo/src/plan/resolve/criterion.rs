@@ -24,8 +24,16 @@ impl Metric {
     /// - `latency.max`, `throughput` and `error_rate` need 100 requests;
     /// - resource metrics (`rss.max`, `cpu.mean`, `fds.max`, `threads.max`) need
     ///   3 resource samples, enough to see more than one moment;
-    /// - `service.crashed` needs 1 resource sample (the service was watched).
+    /// - `service.crashed` needs 1 resource sample (the service was watched);
+    /// - leak metrics (`leak.*`) need 10 points of the rolling minimum, so that a
+    ///   trend and its interval rest on more than a handful of moments.
     pub fn default_min_samples(self) -> u64 {
+        if self.leak().is_some() {
+            return 10;
+        }
+        if self.is_capacity() {
+            return 1;
+        }
         match self {
             Metric::LatencyP50 => percentile_min_samples(50, 100),
             Metric::LatencyP90 => percentile_min_samples(90, 100),
@@ -36,6 +44,7 @@ impl Metric {
             Metric::LatencyMax | Metric::Throughput | Metric::ErrorRate => 100,
             Metric::RssMax | Metric::CpuMean | Metric::FdsMax | Metric::ThreadsMax => 3,
             Metric::ServiceCrashed => 1,
+            _ => 10,
         }
     }
 
@@ -49,7 +58,13 @@ impl Metric {
                 | Metric::FdsMax
                 | Metric::ThreadsMax
                 | Metric::ServiceCrashed
-        )
+        ) || self.leak().is_some()
+            || self.is_capacity()
+    }
+
+    /// Whether the metric is read from load intervals.
+    fn is_load(self) -> bool {
+        !self.is_service_wide()
     }
 }
 
@@ -62,11 +77,66 @@ pub(super) fn resolve_criteria(
     raw: &[Spanned<RawCriterion>],
     phases: &[PhasePlan],
     workloads: &[WorkloadPlan],
+    expected_rate: Option<f64>,
 ) -> Result<Vec<CriterionPlan>, Diagnostic> {
     raw.iter()
         .enumerate()
-        .map(|(i, c)| resolve_criterion(c.get_ref(), &format!("criterion[{i}]"), phases, workloads))
+        .map(|(i, c)| {
+            let field = format!("criterion[{i}]");
+            let plan = resolve_criterion(c.get_ref(), &field, phases, workloads)?;
+            if plan.metric == Metric::Headroom && expected_rate.is_none() {
+                return Err(Diagnostic::new(
+                    c.get_ref().metric.span(),
+                    format!("{field}.metric"),
+                    "headroom is capacity.last_good_rate / service.expected_rate, and the \
+                     spec has no service.expected_rate",
+                )
+                .hint("add expected_rate = <production requests/s> to [service]"));
+            }
+            Ok(plan)
+        })
         .collect()
+}
+
+/// Refuse metrics that the phase's kind cannot measure.
+fn check_kind(
+    raw: &RawCriterion,
+    field: &str,
+    phase: &PhasePlan,
+    metric: Metric,
+) -> Result<(), Diagnostic> {
+    let refusal = if metric.leak().is_some() && phase.leak.is_none() {
+        Some((
+            "is measured only in soak phases",
+            "a phase with kind = \"soak\"",
+        ))
+    } else if metric.is_capacity() && phase.ramp.is_none() {
+        Some((
+            "is measured only in ramp phases",
+            "a phase with kind = \"ramp\"",
+        ))
+    } else if metric.is_load() && phase.ramp.is_some() {
+        Some((
+            "is not measured on a ramp as a whole (each step is judged by stop_when)",
+            "capacity.last_good_rate, capacity.first_bad_rate or headroom, or a steady phase",
+        ))
+    } else {
+        None
+    };
+    match refusal {
+        Some((why, instead)) => Err(Diagnostic::new(
+            raw.metric.span(),
+            format!("{field}.metric"),
+            format!(
+                "{} {why}, and phase `{}` is {}",
+                metric.name(),
+                phase.name,
+                phase.kind.as_str()
+            ),
+        )
+        .hint(format!("use {instead}"))),
+        None => Ok(()),
+    }
 }
 
 fn resolve_criterion(
@@ -87,6 +157,7 @@ fn resolve_criterion(
         ));
     };
     let metric = resolve_metric(&raw.metric, &format!("{field}.metric"))?;
+    check_kind(raw, field, phase, metric)?;
     let workload = match &raw.workload {
         Some(name) => Some(resolve_workload(
             name,
@@ -237,6 +308,9 @@ fn unit_example(unit: Unit) -> &'static str {
         Unit::Cores => "a number of cores such as 1.5",
         Unit::Count => "a whole number such as 1000",
         Unit::Boolean => "true or false",
+        Unit::BytesPerHour => "a growth such as \"1MiB/h\" or \"64KiB/min\"",
+        Unit::CountPerHour => "a growth such as \"10/h\" or a number per hour",
+        Unit::Factor => "a multiple such as 3 or 2.5",
     }
 }
 
@@ -249,6 +323,9 @@ fn unit_noun(unit: Unit) -> &'static str {
         Unit::Cores => "a number of cores",
         Unit::Count => "a count",
         Unit::Boolean => "a boolean",
+        Unit::BytesPerHour => "a size growth per hour",
+        Unit::CountPerHour => "a count growth per hour",
+        Unit::Factor => "a multiple",
     }
 }
 
@@ -296,6 +373,12 @@ fn threshold_in(value: &ThresholdValue, unit: Unit) -> Result<f64, Option<UnitEr
         (Unit::Ratio, Integer(i)) if (0..=1).contains(i) => Ok(*i as f64),
         (Unit::Ratio, Float(f)) if (0.0..=1.0).contains(f) => Ok(*f),
         (Unit::Boolean, Boolean(b)) => Ok(if *b { 1.0 } else { 0.0 }),
+        (Unit::BytesPerHour, Text(t)) => units::parse_per_hour(t, true).map_err(Some),
+        (Unit::CountPerHour, Text(t)) => units::parse_per_hour(t, false).map_err(Some),
+        (Unit::CountPerHour, Integer(i)) => non_negative(*i as f64),
+        (Unit::CountPerHour | Unit::Factor, Float(f)) => non_negative(*f),
+        (Unit::Factor, Integer(i)) => non_negative(*i as f64),
+        (Unit::Factor, Text(t)) => units::parse_number(t).map_err(Some),
         _ => Err(None),
     }
 }

@@ -1,0 +1,126 @@
+//! Soak phases end to end: the testbed's leak and cache knobs against the leak rule.
+//!
+//! Each campaign offers 100 requests/s for a 5 s warm-up and 20 s of measured time,
+//! samples resources every 200 ms and takes a 2 s rolling minimum (about 90 trend
+//! points). The RSS bound is 64 MiB/h: a short soak extrapolates every byte of drift
+//! to an hour, so its bound is set well above allocator noise and far below the
+//! leak under test (16 KiB × 100/s ≈ 5.5 GiB/h).
+
+mod common;
+
+use common::{Campaign, describe};
+use gonogo::evaluate::{Finding, Outcome};
+use gonogo::evidence::Store;
+use gonogo::exit;
+
+const SOAK: &str = r#"
+[settings]
+sample_interval = "200ms"
+
+[[workload]]
+name = "get"
+http = { method = "GET", url = "http://127.0.0.1:{port}/kv/{key}", expect_status = [200, 404], timeout = "2s" }
+
+[[phase]]
+name = "soak"
+kind = "soak"
+rate = 100
+duration = "20s"
+warmup = "5s"
+leak = { rss = "64MiB/h", fds = "3600/h", threads = "3600/h", horizon = "24h", window = "2s" }
+
+[[criterion]]
+phase = "soak"
+metric = "leak.rss.detected"
+op = "=="
+value = false
+
+[[criterion]]
+phase = "soak"
+metric = "leak.rss.slope"
+op = "<="
+value = "64MiB/h"
+severity = "advisory"
+
+[[criterion]]
+phase = "soak"
+metric = "leak.fds.detected"
+op = "=="
+value = false
+
+[[criterion]]
+phase = "soak"
+metric = "leak.threads.detected"
+op = "=="
+value = false
+"#;
+
+/// Run the soak against a testbed with `args`; the exit code and the findings.
+fn soak(args: &[&str]) -> (Option<i32>, Vec<Finding>, String) {
+    let campaign = Campaign::new(args, SOAK);
+    let output = campaign.run();
+    let store = Store::open(&campaign.store_path()).expect("the run's store");
+    let evaluation = store
+        .latest_evaluation(1)
+        .expect("readable evaluation")
+        .expect("evaluated");
+    (output.status.code(), evaluation.findings, describe(&output))
+}
+
+fn finding<'a>(findings: &'a [Finding], metric: &str) -> &'a Finding {
+    findings
+        .iter()
+        .find(|f| f.metric.name() == metric)
+        .unwrap_or_else(|| panic!("no finding on {metric}"))
+}
+
+#[test]
+fn per_request_leak_is_flagged_within_a_short_soak() {
+    let (code, findings, output) = soak(&["--leak-per-request", "16KiB"]);
+    assert_eq!(code, Some(exit::NO_GO as i32), "{output}");
+    let detected = finding(&findings, "leak.rss.detected");
+    assert_eq!(detected.outcome, Outcome::Fail, "{detected:?}");
+    assert_eq!(detected.observed, Some(1.0));
+    let slope = finding(&findings, "leak.rss.slope");
+    let interval = slope.interval.expect("the slope has its interval");
+    // 16 KiB × 100/s is about 5.5 GiB/h; allow a wide margin for the allocator.
+    let per_hour = 16.0 * 1024.0 * 100.0 * 3600.0;
+    let observed = slope.observed.unwrap();
+    assert!(
+        observed > per_hour * 0.5 && observed < per_hour * 1.5,
+        "slope {observed} B/h, expected near {per_hour}: {slope:?}"
+    );
+    assert!(interval.lower > 0.0 && interval.lower <= observed && observed <= interval.upper);
+    assert!(slope.samples >= 50, "{} trend points", slope.samples);
+    for metric in ["leak.fds.detected", "leak.threads.detected"] {
+        assert_eq!(
+            finding(&findings, metric).outcome,
+            Outcome::Pass,
+            "{metric}"
+        );
+    }
+}
+
+#[test]
+fn one_time_cache_growth_that_plateaus_is_not_flagged() {
+    // 32 MiB spread over the first 300 requests: filled after 3 s, inside the warm-up.
+    let (code, findings, output) =
+        soak(&["--cache-bytes", "32MiB", "--cache-fill-requests", "300"]);
+    assert_eq!(code, Some(exit::GO as i32), "{output}\n{findings:#?}");
+    let detected = finding(&findings, "leak.rss.detected");
+    assert_eq!(detected.observed, Some(0.0), "{detected:?}");
+}
+
+#[test]
+fn steady_service_is_not_flagged() {
+    let (code, findings, output) = soak(&[]);
+    assert_eq!(code, Some(exit::GO as i32), "{output}\n{findings:#?}");
+    for metric in [
+        "leak.rss.detected",
+        "leak.fds.detected",
+        "leak.threads.detected",
+    ] {
+        let f = finding(&findings, metric);
+        assert_eq!(f.observed, Some(0.0), "{f:?}");
+    }
+}
