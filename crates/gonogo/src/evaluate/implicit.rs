@@ -24,6 +24,8 @@ pub const RUN_COMPLETED: &str = "run completed";
 pub fn metric_label(finding: &Finding) -> &'static str {
     if finding.implicit && finding.criterion == RUN_COMPLETED {
         "run.completed"
+    } else if finding.implicit && finding.criterion == super::FAULT_TOOK_EFFECT {
+        "fault.connections"
     } else {
         finding.metric.name()
     }

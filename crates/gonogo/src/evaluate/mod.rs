@@ -12,6 +12,7 @@ mod describe;
 mod finding;
 mod implicit;
 mod load;
+mod recovery;
 mod resource;
 mod soak;
 
@@ -24,6 +25,7 @@ pub use capacity::{Broken, Capacity, StepJudgement, StepVerdict, capacity, climb
 pub use finding::{ConfidenceInterval, Finding, Outcome, Window};
 pub use implicit::{RUN_COMPLETED, SERVICE_STAYED_UP, metric_label};
 pub use load::{GENERATOR_DELAY_LIMIT, GENERATOR_SHORTFALL, generator_bound};
+pub use recovery::FAULT_TOOK_EFFECT;
 pub use soak::{LEAK_CONFIDENCE, LeakTrend, leak_trend};
 
 pub(crate) use implicit::describe_exit;
@@ -31,7 +33,7 @@ pub(crate) use load::{measured_intervals, measured_time, merge as merge_interval
 pub(crate) use resource::phase_samples;
 
 use crate::evidence::model::{PhaseRecord, RunEvidence};
-use crate::plan::{CriterionPlan, Metric, PhasePlan, Plan};
+use crate::plan::{CriterionPlan, FaultPlan, Metric, PhasePlan, Plan};
 
 /// Judge every criterion of `plan` against the stored evidence, plus implicit rules.
 ///
@@ -42,6 +44,7 @@ use crate::plan::{CriterionPlan, Metric, PhasePlan, Plan};
 pub fn evaluate_plan(plan: &Plan, evidence: &RunEvidence) -> Vec<Finding> {
     let context = Context {
         phases: &plan.phases,
+        faults: &plan.faults,
         expected_rate: plan.service.expected_rate,
     };
     evaluate_with(&plan.criteria, &context, evidence)
@@ -52,6 +55,7 @@ pub fn evaluate_plan(plan: &Plan, evidence: &RunEvidence) -> Vec<Finding> {
 pub fn evaluate(criteria: &[CriterionPlan], evidence: &RunEvidence) -> Vec<Finding> {
     let context = Context {
         phases: &[],
+        faults: &[],
         expected_rate: None,
     };
     evaluate_with(criteria, &context, evidence)
@@ -61,6 +65,7 @@ pub fn evaluate(criteria: &[CriterionPlan], evidence: &RunEvidence) -> Vec<Findi
 #[derive(Debug, Clone, Copy)]
 struct Context<'a> {
     phases: &'a [PhasePlan],
+    faults: &'a [FaultPlan],
     expected_rate: Option<f64>,
 }
 
@@ -80,6 +85,7 @@ fn evaluate_with(
         .map(|c| judge(c, context, evidence))
         .collect();
     findings.extend(implicit::findings(evidence));
+    findings.extend(recovery::findings(evidence));
     findings
 }
 
@@ -96,6 +102,8 @@ enum Source {
     Trend,
     /// The steps of a ramp phase.
     Capacity,
+    /// Fault events and the intervals after them.
+    Recovery,
 }
 
 fn source(metric: Metric) -> Source {
@@ -114,6 +122,7 @@ fn source(metric: Metric) -> Source {
         Metric::CapacityLastGoodRate | Metric::CapacityFirstBadRate | Metric::Headroom => {
             Source::Capacity
         }
+        Metric::RecoveryTime => Source::Recovery,
         _ => Source::Trend,
     }
 }
@@ -156,6 +165,7 @@ fn judge(criterion: &CriterionPlan, context: &Context<'_>, evidence: &RunEvidenc
                 .unwrap_or_default();
             capacity::measure(criterion, phase, &stop, context.expected_rate, evidence)
         }
+        Source::Recovery => recovery::measure(criterion, phase, context.faults, evidence),
     };
     conclude(criterion, measurement)
 }

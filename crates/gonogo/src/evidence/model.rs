@@ -270,6 +270,21 @@ pub enum EventKind {
         /// Requests still in flight when the drain grace ran out.
         abandoned: u64,
     },
+    /// A fault was put in force (network faults, pause) or carried out (kill, restart).
+    FaultApplied {
+        /// The fault as written (`phase: kind from … to …`).
+        fault: String,
+        phase: String,
+    },
+    /// A fault ended: network fault lifted, paused service resumed, or killed or
+    /// restarted service ready again.
+    FaultRemoved {
+        fault: String,
+        phase: String,
+        /// Network faults: connections and bytes the fault acted on (proof of effect).
+        connections: Option<u64>,
+        bytes: Option<u64>,
+    },
     /// The operator interrupted gonogo (Ctrl-C, SIGTERM).
     Interrupted {
         signal: String,
@@ -289,6 +304,8 @@ impl EventKind {
             EventKind::ServiceExited { .. } => "service_exited",
             EventKind::PhaseStarted { .. } => "phase_started",
             EventKind::PhaseEnded { .. } => "phase_ended",
+            EventKind::FaultApplied { .. } => "fault_applied",
+            EventKind::FaultRemoved { .. } => "fault_removed",
             EventKind::Interrupted { .. } => "interrupted",
             EventKind::Failure { .. } => "failure",
         }

@@ -410,11 +410,14 @@ pub enum Metric {
     CapacityFirstBadRate,
     /// Ramp phases: `capacity.last_good_rate / service.expected_rate`.
     Headroom,
+    /// Phases with faults: the longest time from a fault's end to the end of the first
+    /// interval that meets the fault's `recovered_when` conditions.
+    RecoveryTime,
 }
 
 impl Metric {
     /// All metrics, in the order the spec reference lists them.
-    pub const ALL: [Metric; 29] = [
+    pub const ALL: [Metric; 30] = [
         Metric::LatencyP50,
         Metric::LatencyP90,
         Metric::LatencyP99,
@@ -444,6 +447,7 @@ impl Metric {
         Metric::CapacityLastGoodRate,
         Metric::CapacityFirstBadRate,
         Metric::Headroom,
+        Metric::RecoveryTime,
     ];
 
     /// The name used in specs and reports, e.g. `latency.p99`.
@@ -478,6 +482,7 @@ impl Metric {
             Metric::CapacityLastGoodRate => "capacity.last_good_rate",
             Metric::CapacityFirstBadRate => "capacity.first_bad_rate",
             Metric::Headroom => "headroom",
+            Metric::RecoveryTime => "recovery.time",
         }
     }
 
@@ -499,6 +504,7 @@ impl Metric {
                 Unit::PerSecond
             }
             Metric::Headroom => Unit::Factor,
+            Metric::RecoveryTime => Unit::Seconds,
             Metric::ErrorRate => Unit::Ratio,
             Metric::RssMax | Metric::LeakRssProjected => Unit::Bytes,
             Metric::CpuMean => Unit::Cores,

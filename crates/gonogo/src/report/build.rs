@@ -256,6 +256,20 @@ pub(crate) fn event_detail(kind: &EventKind) -> String {
             "phase {phase} ended, {} requests abandoned at the drain deadline",
             format::count(*abandoned)
         ),
+        EventKind::FaultApplied { fault, .. } => format!("fault in force: {fault}"),
+        EventKind::FaultRemoved {
+            fault,
+            connections,
+            bytes,
+            ..
+        } => match (connections, bytes) {
+            (Some(connections), Some(bytes)) => format!(
+                "fault over: {fault}; it acted on {} connections and {} bytes",
+                format::count(*connections),
+                format::count(*bytes)
+            ),
+            _ => format!("fault over: {fault}"),
+        },
         EventKind::Interrupted { signal } => format!("interrupted by {signal}"),
         EventKind::Failure { message } => format!("failure: {message}"),
     }

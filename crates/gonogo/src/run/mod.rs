@@ -8,12 +8,14 @@
 //! evidence is judged (`evaluate`).
 
 pub mod events;
+mod faults;
 pub mod manifest;
 mod progress;
 pub mod ramp;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Instant;
 
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::watch;
@@ -22,8 +24,9 @@ use tokio_util::sync::CancellationToken;
 use crate::evaluate::{self, Finding};
 use crate::evidence::model::{Event, EventKind, PhaseRecord, RunEvidence, RunId, RunStatus};
 use crate::evidence::{Store, StoreError};
+use crate::fault::proxy::Proxy;
 use crate::load::{self, LoadContext, LoadError};
-use crate::plan::{LoadModel, PhasePlan, Plan};
+use crate::plan::{FaultPlan, LoadModel, PhasePlan, Plan};
 use crate::service::{self, ServiceContext, ServiceError};
 use crate::verdict::{self, Verdict};
 use events::{Record, RecordReceiver, RecordSender, RunClock};
@@ -76,6 +79,8 @@ enum CampaignError {
     Load(#[from] LoadError),
     #[error("interrupted before the service was ready")]
     Interrupted,
+    #[error("fault proxy: {0}")]
+    Proxy(String),
 }
 
 /// Run `plan` and record everything in the store at `options.store_path`.
@@ -285,7 +290,18 @@ async fn campaign(plan: Arc<Plan>, ctx: CampaignContext) -> Result<(), CampaignE
         started = service::start(&plan.service, &service_ctx) => started?,
         () = ctx.cancel.cancelled() => return Err(CampaignError::Interrupted),
     };
-    let (_root_tx, root_rx) = watch::channel(Some(service.pid()));
+    let proxy = match start_proxy(&plan, service.port()).await {
+        Ok(proxy) => proxy,
+        Err(err) => {
+            let _ = service.stop().await;
+            return Err(err);
+        }
+    };
+    // With a proxy, the load goes through it: every workload's `{port}` is its port.
+    let load_port = proxy
+        .as_ref()
+        .map_or(service.port(), |p| p.local_addr().port());
+    let (root_tx, root_rx) = watch::channel(Some(service.pid()));
     let sampler_cancel = CancellationToken::new();
     let sampler = tokio::spawn(crate::sample::run(
         root_rx,
@@ -300,9 +316,9 @@ async fn campaign(plan: Arc<Plan>, ctx: CampaignContext) -> Result<(), CampaignE
         cancel: ctx.cancel.clone(),
         interval: plan.settings.interval,
     };
-    let exited = service.exited();
     let mut result = Ok(());
     for phase in &plan.phases {
+        let exited = service.exited();
         if ctx.cancel.is_cancelled() || exited.borrow().is_some() {
             // A service that died stays dead: later phases would measure nothing.
             break;
@@ -313,11 +329,36 @@ async fn campaign(plan: Arc<Plan>, ctx: CampaignContext) -> Result<(), CampaignE
         let abandoned = match &phase.ramp {
             Some(steps) => {
                 let gone = || exited.borrow().is_some();
-                ramp::run_ramp(&plan, phase, steps, service.port(), &load_ctx, gone).await
+                ramp::run_ramp(&plan, phase, steps, load_port, &load_ctx, gone).await
             }
-            None => load::run_phase(&plan, phase, service.port(), &load_ctx)
-                .await
-                .map(|s| s.abandoned),
+            None => {
+                let phase_faults: Vec<&FaultPlan> = plan
+                    .faults
+                    .iter()
+                    .filter(|f| f.phase == phase.name)
+                    .collect();
+                // The load's own start lead is a few ms; fault times are recorded as
+                // they happen, so evaluation reads the real windows.
+                let base = Instant::now() + phase.warmup;
+                let env = faults::FaultEnv {
+                    service: &mut service,
+                    service_plan: &plan.service,
+                    service_ctx: &service_ctx,
+                    proxy: proxy.as_ref(),
+                    root: &root_tx,
+                    clock: ctx.clock,
+                    records: ctx.records.clone(),
+                    cancel: ctx.cancel.clone(),
+                };
+                let (load, faults) = tokio::join!(
+                    load::run_phase(&plan, phase, load_port, &load_ctx),
+                    faults::run_faults(&phase_faults, base, env),
+                );
+                if let Err(err) = faults {
+                    result = Err(err.into());
+                }
+                load.map(|s| s.abandoned)
+            }
         };
         let _ = ctx.records.send(Record::PhaseEnded {
             phase: phase.name.clone(),
@@ -326,6 +367,8 @@ async fn campaign(plan: Arc<Plan>, ctx: CampaignContext) -> Result<(), CampaignE
         });
         if let Err(err) = abandoned {
             result = Err(err.into());
+        }
+        if result.is_err() {
             break;
         }
     }
@@ -333,6 +376,31 @@ async fn campaign(plan: Arc<Plan>, ctx: CampaignContext) -> Result<(), CampaignE
     sampler_cancel.cancel();
     let _ = sampler.await;
     result.and(stopped.map(|_| ()).map_err(CampaignError::from))
+}
+
+/// The fault proxy, when the plan has network faults: on the host the workloads
+/// target, forwarding to the service's port there.
+async fn start_proxy(plan: &Plan, port: u16) -> Result<Option<Proxy>, CampaignError> {
+    if !plan.needs_proxy() {
+        return Ok(None);
+    }
+    let host = plan
+        .workloads
+        .first()
+        .map(|w| w.url.render_with_port(port))
+        .and_then(|url| url.parse::<http::Uri>().ok())
+        .and_then(|uri| uri.host().map(|h| h.trim_matches(['[', ']']).to_string()))
+        .unwrap_or_else(|| "127.0.0.1".to_string());
+    let upstream = tokio::net::lookup_host((host.as_str(), port))
+        .await
+        .ok()
+        .and_then(|mut addrs| addrs.next())
+        .ok_or_else(|| CampaignError::Proxy(format!("cannot resolve {host}:{port}")))?;
+    let listen = std::net::SocketAddr::new(upstream.ip(), 0);
+    Proxy::start(listen, upstream)
+        .await
+        .map(Some)
+        .map_err(|e| CampaignError::Proxy(format!("cannot listen on {listen}: {e}")))
 }
 
 fn phase_record(phase: &PhasePlan, clock: &RunClock) -> PhaseRecord {

@@ -581,5 +581,8 @@ async fn a_paused_service_still_stops_gracefully() {
     let started = Instant::now();
     let info = service.stop().await.unwrap();
     assert_eq!(info.signal, Some(Signal::SIGTERM as i32), "{info:?}");
-    assert!(started.elapsed() < Duration::from_secs(4), "no wait for the grace");
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "no wait for the grace"
+    );
 }

@@ -43,7 +43,8 @@ impl Metric {
             Metric::LatencyP999 => percentile_min_samples(999, 1000),
             Metric::LatencyMax | Metric::Throughput | Metric::ErrorRate => 100,
             Metric::RssMax | Metric::CpuMean | Metric::FdsMax | Metric::ThreadsMax => 3,
-            Metric::ServiceCrashed => 1,
+            // One fault that ended is enough to measure a recovery.
+            Metric::ServiceCrashed | Metric::RecoveryTime => 1,
             _ => 10,
         }
     }
@@ -58,6 +59,7 @@ impl Metric {
                 | Metric::FdsMax
                 | Metric::ThreadsMax
                 | Metric::ServiceCrashed
+                | Metric::RecoveryTime
         ) || self.leak().is_some()
             || self.is_capacity()
     }

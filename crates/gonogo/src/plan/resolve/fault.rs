@@ -8,7 +8,7 @@ use toml::Spanned;
 
 use super::{Diagnostic, optional_duration, unknown_reference};
 use crate::fault::{Direction, FaultSpec, NetFault};
-use crate::plan::{FaultAction, FaultPlan, PhasePlan, Recovery};
+use crate::plan::{FaultAction, FaultPlan, PhaseKind, PhasePlan, Recovery};
 use crate::spec::raw::{RawFault, RawRecovery};
 use crate::units;
 
@@ -44,6 +44,17 @@ fn resolve_fault(
             &names,
         ));
     };
+    if phase.kind == PhaseKind::Ramp {
+        return Err(Diagnostic::new(
+            raw.phase.span(),
+            format!("{field}.phase"),
+            format!(
+                "phase `{}` is a ramp; faults apply to steady and soak phases",
+                phase.name
+            ),
+        )
+        .hint("inject faults in a steady phase at a fixed rate, so recovery can be measured"));
+    }
     let kind = raw.kind.get_ref().as_str();
     let action = match kind {
         "kill" => FaultAction::Kill,
@@ -79,7 +90,11 @@ fn label(raw: &RawFault) -> String {
     match (&raw.at, &raw.from, &raw.to) {
         (Some(at), _, _) => format!("{phase}: {kind} at {}", at.get_ref()),
         (None, Some(from), Some(to)) => {
-            format!("{phase}: {kind} from {} to {}", from.get_ref(), to.get_ref())
+            format!(
+                "{phase}: {kind} from {} to {}",
+                from.get_ref(),
+                to.get_ref()
+            )
         }
         _ => format!("{phase}: {kind}"),
     }
@@ -90,10 +105,7 @@ fn misplaced(raw: &RawFault, field: &str, name: &str, applies_to: &str) -> Diagn
     Diagnostic::new(
         raw.kind.span(),
         format!("{field}.{name}"),
-        format!(
-            "`{name}` does not apply to a {} fault",
-            raw.kind.get_ref()
-        ),
+        format!("`{name}` does not apply to a {} fault", raw.kind.get_ref()),
     )
     .hint(format!("`{name}` is for {applies_to}; remove it"))
 }
@@ -103,7 +115,11 @@ fn reject_parameters(raw: &RawFault, field: &str, allowed: &[&str]) -> Result<()
     let given = [
         ("delay", raw.delay.is_some(), "latency faults"),
         ("jitter", raw.jitter.is_some(), "latency faults"),
-        ("bytes_per_second", raw.bytes_per_second.is_some(), "bandwidth faults"),
+        (
+            "bytes_per_second",
+            raw.bytes_per_second.is_some(),
+            "bandwidth faults",
+        ),
         ("bytes", raw.bytes.is_some(), "close_after faults"),
     ];
     for (name, present, applies_to) in given {
@@ -172,12 +188,20 @@ fn required(raw: &RawFault, field: &str, name: &str, example: &str) -> Diagnosti
     .hint(format!("add {name} = {example}"))
 }
 
-fn bytes(value: Option<&Spanned<String>>, field: &str, name: &str) -> Result<Option<u64>, Diagnostic> {
+fn bytes(
+    value: Option<&Spanned<String>>,
+    field: &str,
+    name: &str,
+) -> Result<Option<u64>, Diagnostic> {
     value
         .map(|v| {
             units::parse_bytes(v.get_ref()).map_err(|e| {
-                Diagnostic::new(v.span(), format!("{field}.{name}"), format!("invalid size: {e}"))
-                    .hint("write a size such as \"512\", \"64KiB\", \"1MiB\"")
+                Diagnostic::new(
+                    v.span(),
+                    format!("{field}.{name}"),
+                    format!("invalid size: {e}"),
+                )
+                .hint("write a size such as \"512\", \"64KiB\", \"1MiB\"")
             })
         })
         .transpose()
@@ -273,7 +297,11 @@ fn window(
 }
 
 /// `"30%"` of `measured`, or a duration; must lie within the measured duration.
-fn offset(value: &Spanned<String>, field: &str, measured: Duration) -> Result<Duration, Diagnostic> {
+fn offset(
+    value: &Spanned<String>,
+    field: &str,
+    measured: Duration,
+) -> Result<Duration, Diagnostic> {
     let text = value.get_ref().trim();
     let span: Range<usize> = value.span();
     let parsed = match text.strip_suffix('%') {

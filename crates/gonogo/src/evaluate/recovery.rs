@@ -1,0 +1,248 @@
+//! Faults in the evidence: recovery time after each fault, and the implicit rule
+//! that a network fault must have touched traffic to say anything.
+//!
+//! Owns: matching the plan's faults to their `fault_applied`/`fault_removed` events,
+//! and finding the first interval after a fault's end that meets its
+//! `recovered_when` conditions. Does not own: applying faults (`run`).
+
+use std::time::Duration;
+
+use super::{Finding, Measurement, Outcome, Window, generator_bound};
+use crate::evidence::model::{EventKind, IntervalStats, PhaseRecord, RunEvidence};
+use crate::plan::{CriterionPlan, FaultPlan, Metric, Op, Recovery, Severity, Unit};
+use crate::report::format;
+
+/// Name of the implicit rule that is inconclusive when a network fault touched no
+/// connection while it was in force.
+pub const FAULT_TOOK_EFFECT: &str = "fault took effect";
+
+/// When a fault of `phase` ended, by its label: lifted, resumed, or service ready again.
+fn fault_ends<'a>(
+    evidence: &'a RunEvidence,
+    phase: &'a str,
+) -> impl Iterator<Item = (&'a str, Duration)> {
+    evidence
+        .events
+        .iter()
+        .filter_map(move |event| match &event.kind {
+            EventKind::FaultRemoved {
+                fault, phase: p, ..
+            } if p == phase => Some((fault.as_str(), event.at)),
+            _ => None,
+        })
+}
+
+/// The phase's intervals with all workloads merged per index, in time order.
+fn merged_intervals(
+    evidence: &RunEvidence,
+    phase: &str,
+) -> Vec<(Duration, Duration, IntervalStats)> {
+    let mut merged: Vec<(u32, Duration, Duration, IntervalStats)> = Vec::new();
+    for record in evidence.intervals.iter().filter(|r| r.phase == phase) {
+        match merged.iter_mut().find(|(index, ..)| *index == record.index) {
+            Some((_, _, _, stats)) => stats.merge(&record.stats),
+            None => merged.push((
+                record.index,
+                record.start,
+                record.length,
+                record.stats.clone(),
+            )),
+        }
+    }
+    merged.sort_by_key(|(index, ..)| *index);
+    merged
+        .into_iter()
+        .map(|(_, start, length, stats)| (start, length, stats))
+        .collect()
+}
+
+fn meets(stats: &IntervalStats, recovery: &Recovery) -> bool {
+    let total = stats.outcomes.total();
+    if total == 0 || generator_bound(stats) {
+        return false;
+    }
+    let latency_ok = recovery.latency_p99.is_none_or(|bound| {
+        stats.response.value_at_quantile(0.99) as f64 / 1e6 <= bound.as_secs_f64()
+    });
+    let errors_ok = recovery
+        .error_rate
+        .is_none_or(|bound| stats.outcomes.failed() as f64 / total as f64 <= bound);
+    latency_ok && errors_ok
+}
+
+fn conditions(recovery: &Recovery) -> String {
+    let mut parts = Vec::new();
+    if let Some(latency) = recovery.latency_p99 {
+        parts.push(format!(
+            "response-time p99 <= {}",
+            format::seconds(latency.as_secs_f64())
+        ));
+    }
+    if let Some(rate) = recovery.error_rate {
+        parts.push(format!("error rate <= {}", format::percent(rate)));
+    }
+    if parts.is_empty() {
+        "at least one completed request".to_string()
+    } else {
+        parts.join(" and ")
+    }
+}
+
+/// One fault's recovery: `Ok(time)` or `Err(lower bound)` when it had not recovered
+/// by the end of the phase.
+fn recovery_of(
+    end: Duration,
+    recovery: &Recovery,
+    intervals: &[(Duration, Duration, IntervalStats)],
+    phase_end: Duration,
+) -> Result<Duration, Duration> {
+    intervals
+        .iter()
+        .filter(|(start, ..)| *start >= end)
+        .find(|(_, _, stats)| meets(stats, recovery))
+        .map(|(start, length, _)| (*start + *length).saturating_sub(end))
+        .ok_or(phase_end.saturating_sub(end))
+}
+
+/// `recovery.time` for one phase: the longest recovery over the phase's faults.
+pub(super) fn measure(
+    criterion: &CriterionPlan,
+    phase: &PhaseRecord,
+    faults: &[FaultPlan],
+    evidence: &RunEvidence,
+) -> Measurement {
+    let intervals = merged_intervals(evidence, &phase.name);
+    let phase_end = intervals
+        .last()
+        .map_or(phase.started, |(start, length, _)| *start + *length);
+    let mut results = Vec::new();
+    for (label, end) in fault_ends(evidence, &phase.name) {
+        let Some(fault) = faults.iter().find(|f| f.label == label) else {
+            continue;
+        };
+        results.push((
+            label,
+            end,
+            recovery_of(end, &fault.recovered_when, &intervals, phase_end),
+        ));
+    }
+    let method = format!(
+        "for each fault of the phase, the time from its end (lifted, resumed, or the \
+         service ready again after a kill or restart) to the end of the first interval \
+         that starts after it, is not generator-bound, and meets the fault's \
+         recovered_when conditions (default: {}); the longest over the phase's faults; \
+         resolution one interval",
+        conditions(&Recovery {
+            latency_p99: None,
+            error_rate: Some(0.01)
+        })
+    );
+    let first_end = results.iter().map(|(_, end, _)| *end).min();
+    let window = first_end.map(|start| Window {
+        start,
+        end: Some(phase_end),
+        first_interval: None,
+        last_interval: None,
+    });
+    let worst = results
+        .iter()
+        .map(|(_, _, r)| match r {
+            Ok(t) | Err(t) => *t,
+        })
+        .max();
+    let unrecovered: Vec<String> = results
+        .iter()
+        .filter_map(|(label, _, r)| {
+            r.err().map(|bound| {
+                format!(
+                    "{label} (no recovery within the {} left)",
+                    format::seconds(bound.as_secs_f64())
+                )
+            })
+        })
+        .collect();
+    let doubt = if results.is_empty() {
+        Some(format!(
+            "no fault of phase {} ended during the run, so no recovery could be measured.",
+            phase.name
+        ))
+    } else if !unrecovered.is_empty()
+        && worst.is_some_and(|w| criterion.op.holds(w.as_secs_f64(), criterion.threshold))
+    {
+        // Only a lower bound is known, and it does not settle the criterion.
+        Some(format!(
+            "the service had not recovered by the end of phase {} after {}; the recovery \
+             time is at least the time that was left, which does not decide {}.",
+            phase.name,
+            unrecovered.join(", "),
+            criterion.label
+        ))
+    } else {
+        None
+    };
+    let basis = if unrecovered.is_empty() {
+        format!("over {} fault(s) in phase {}", results.len(), phase.name)
+    } else {
+        format!(
+            "over {} fault(s) in phase {} (at least: {})",
+            results.len(),
+            phase.name,
+            unrecovered.join(", ")
+        )
+    };
+    Measurement {
+        observed: worst.map(|w| w.as_secs_f64()),
+        interval: None,
+        samples: results.len() as u64,
+        window,
+        method,
+        basis,
+        doubt,
+    }
+}
+
+/// One inconclusive blocker per network fault that touched no connection.
+pub(super) fn findings(evidence: &RunEvidence) -> Vec<Finding> {
+    evidence
+        .events
+        .iter()
+        .filter_map(|event| match &event.kind {
+            EventKind::FaultRemoved {
+                fault,
+                phase,
+                connections: Some(0),
+                ..
+            } => Some(Finding {
+                criterion: FAULT_TOOK_EFFECT.to_string(),
+                implicit: true,
+                phase: phase.clone(),
+                workload: None,
+                metric: Metric::RecoveryTime,
+                op: Op::Ge,
+                threshold: 1.0,
+                unit: Unit::Count,
+                severity: Severity::Blocker,
+                observed: Some(0.0),
+                interval: None,
+                samples: 1,
+                outcome: Outcome::Inconclusive,
+                window: Some(Window {
+                    start: event.at,
+                    end: Some(event.at),
+                    first_interval: None,
+                    last_interval: None,
+                }),
+                method: "the proxy counts the connections and bytes each fault acted on while \
+                         it was in force"
+                    .to_string(),
+                explanation: format!(
+                    "fault {fault} touched no connection while it was in force, so phase \
+                     {phase} shows nothing about it; make sure the workloads send traffic \
+                     during the fault's window (and, with a fraction below 1, over enough \
+                     connections)."
+                ),
+            }),
+            _ => None,
+        })
+        .collect()
+}
