@@ -365,3 +365,120 @@ fn recovery(raw: Option<&Spanned<RawRecovery>>, field: &str) -> Result<Recovery,
         error_rate,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::time::Duration;
+
+    use crate::fault::{Direction, NetFault};
+    use crate::plan::{FaultAction, Plan};
+    use crate::spec::{SpecError, plan_from_str};
+
+    const BASE: &str = r#"
+[service]
+command = ["svc", "{port}"]
+ready = { tcp = "127.0.0.1:{port}" }
+
+[[workload]]
+name = "get"
+http = { url = "http://127.0.0.1:{port}/" }
+
+[[phase]]
+name = "chaos"
+kind = "steady"
+rate = 10
+duration = "20s"
+warmup = "5s"
+"#;
+
+    fn with(fault: &str) -> Result<Plan, SpecError> {
+        plan_from_str(Path::new("f.toml"), &format!("{BASE}\n[[fault]]\n{fault}"))
+    }
+
+    fn error(fault: &str) -> String {
+        match with(fault) {
+            Ok(plan) => panic!("expected an error, got {:?}", plan.faults),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn a_network_fault_resolves_its_window_from_the_end_of_the_warm_up() {
+        let plan = with(
+            "phase = \"chaos\"\nkind = \"latency\"\ndelay = \"100ms\"\njitter = \"10ms\"\n\
+             direction = \"to_client\"\nfraction = 0.5\nfrom = \"25%\"\nto = \"15s\"",
+        )
+        .unwrap();
+        let fault = &plan.faults[0];
+        assert!(plan.needs_proxy());
+        assert_eq!(
+            fault.from,
+            Duration::from_secs(5),
+            "25% of the 20 s measured"
+        );
+        assert_eq!(fault.to, Some(Duration::from_secs(15)));
+        assert_eq!(fault.label, "chaos: latency from 25% to 15s");
+        let FaultAction::Network(spec) = fault.action else {
+            panic!("{:?}", fault.action)
+        };
+        assert_eq!(spec.direction, Direction::ToClient);
+        assert_eq!(spec.fraction, 0.5);
+        assert_eq!(
+            spec.kind,
+            NetFault::Latency {
+                delay: Duration::from_millis(100),
+                jitter: Duration::from_millis(10)
+            }
+        );
+        assert_eq!(
+            fault.recovered_when.error_rate,
+            Some(0.01),
+            "default condition"
+        );
+    }
+
+    #[test]
+    fn process_faults_need_no_proxy_and_an_instant_or_window_as_their_kind_requires() {
+        let plan = with("phase = \"chaos\"\nkind = \"kill\"\nat = \"50%\"").unwrap();
+        assert_eq!(plan.faults[0].action, FaultAction::Kill);
+        assert_eq!(plan.faults[0].to, None);
+        assert!(!plan.needs_proxy());
+        let e = error("phase = \"chaos\"\nkind = \"kill\"\nfrom = \"1s\"\nto = \"2s\"");
+        assert!(e.contains("one instant") && e.contains("at = "), "{e}");
+        let e = error("phase = \"chaos\"\nkind = \"pause\"\nat = \"1s\"");
+        assert!(e.contains("lasts a window"), "{e}");
+    }
+
+    #[test]
+    fn fault_errors_name_the_line_the_field_and_what_is_allowed() {
+        let e = error("phase = \"chaos\"\nkind = \"latncy\"\nfrom = \"1s\"\nto = \"2s\"");
+        assert!(
+            e.contains("fault[0].kind") && e.contains("allowed: latency"),
+            "{e}"
+        );
+        assert!(e.starts_with("f.toml:"), "located: {e}");
+        let e = error("phase = \"chaos\"\nkind = \"latency\"\nfrom = \"1s\"\nto = \"2s\"");
+        assert!(e.contains("needs `delay`"), "{e}");
+        let e = error(
+            "phase = \"chaos\"\nkind = \"reset\"\ndelay = \"1s\"\nfrom = \"1s\"\nto = \"2s\"",
+        );
+        assert!(e.contains("`delay` does not apply"), "{e}");
+        let e = error("phase = \"chaos\"\nkind = \"reset\"\nfrom = \"50%\"\nto = \"40%\"");
+        assert!(e.contains("ends before it starts"), "{e}");
+        let e = error("phase = \"chaos\"\nkind = \"reset\"\nfrom = \"1s\"\nto = \"30s\"");
+        assert!(e.contains("beyond the phase's measured duration"), "{e}");
+        let e =
+            error("phase = \"chaos\"\nkind = \"reset\"\nfrom = \"1s\"\nto = \"2s\"\nfraction = 0");
+        assert!(e.contains("fault[0].fraction"), "{e}");
+        let e = error("phase = \"chaso\"\nkind = \"kill\"\nat = \"1s\"");
+        assert!(
+            e.contains("unknown phase `chaso`") && e.contains("phases in this spec: chaos"),
+            "{e}"
+        );
+        let e = error("phase = \"chaos\"\nkind = \"kill\"\nat = \"1s\"\ndirection = \"both\"");
+        assert!(e.contains("`direction` does not apply"), "{e}");
+        let e = error("phase = \"chaos\"\nkind = \"kill\"\nat = \"1s\"\nsurprise = 1");
+        assert!(e.contains("surprise"), "unknown fields are refused: {e}");
+    }
+}
