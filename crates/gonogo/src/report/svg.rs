@@ -18,7 +18,7 @@ use super::model::{ChartData, PhaseBand};
 
 /// Colours of the series, in order (colour-blind-safe, Okabe–Ito-like).
 pub(super) const PALETTE: [&str; 6] = [
-    "#0072b2", "#e69f00", "#d55e00", "#7b3294", "#009e73", "#56b4e9",
+    "#0072b2", "#e69f00", "#cc3311", "#7b3294", "#009e73", "#56b4e9",
 ];
 
 const WIDTH: f64 = 960.0;
@@ -179,7 +179,7 @@ pub(super) fn time_chart(
     }
     for (i, series) in chart.series.iter().enumerate() {
         let colour = PALETTE[i % PALETTE.len()];
-        for run in split_at_gaps(&series.points) {
+        for run in split_at_gaps(&series.points, phases) {
             polyline(&mut out, run, &x, &y, colour);
         }
     }
@@ -301,9 +301,10 @@ fn draw_overlay(out: &mut String, overlay: &Overlay, x: &Scale) {
     );
 }
 
-/// Split a series where consecutive points are much further apart than usual (between
-/// phases, or where the service was down), so no line is drawn across the gap.
-fn split_at_gaps(points: &[[f64; 2]]) -> Vec<&[[f64; 2]]> {
+/// Split a series where a phase starts between two points, or where consecutive points
+/// are much further apart than usual (the service was down), so no line is drawn
+/// across the gap.
+fn split_at_gaps<'a>(points: &'a [[f64; 2]], phases: &[PhaseBand]) -> Vec<&'a [[f64; 2]]> {
     let mut steps: Vec<f64> = points.windows(2).map(|w| w[1][0] - w[0][0]).collect();
     if steps.is_empty() {
         return if points.is_empty() {
@@ -317,7 +318,11 @@ fn split_at_gaps(points: &[[f64; 2]]) -> Vec<&[[f64; 2]]> {
     let mut runs = Vec::new();
     let mut from = 0;
     for i in 1..points.len() {
-        if points[i][0] - points[i - 1][0] > limit {
+        let (before, after) = (points[i - 1][0], points[i][0]);
+        let phase_starts = phases
+            .iter()
+            .any(|p| before < p.start_seconds && p.start_seconds <= after);
+        if after - before > limit || phase_starts {
             runs.push(&points[from..i]);
             from = i;
         }
@@ -368,11 +373,20 @@ mod tests {
     #[test]
     fn gaps_between_phases_break_the_line() {
         let points = [[0.5, 1.0], [1.5, 1.0], [2.5, 1.0], [20.5, 2.0], [21.5, 2.0]];
-        let runs = split_at_gaps(&points);
+        let runs = split_at_gaps(&points, &[]);
         assert_eq!(runs.len(), 2);
         assert_eq!(runs[0].len(), 3);
         assert_eq!(runs[1].len(), 2);
-        assert!(split_at_gaps(&[]).is_empty());
+        assert!(split_at_gaps(&[], &[]).is_empty());
+        let band = PhaseBand {
+            phase: "stress".into(),
+            kind: "steady".into(),
+            start_seconds: 2.0,
+            measured_from_seconds: 2.0,
+            end_seconds: None,
+        };
+        let runs = split_at_gaps(&points[..3], std::slice::from_ref(&band));
+        assert_eq!(runs.iter().map(|r| r.len()).collect::<Vec<_>>(), [2, 1]);
     }
 
     #[test]
