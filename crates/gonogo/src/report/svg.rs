@@ -82,6 +82,22 @@ pub(super) fn nice_step(span: f64, max_ticks: usize) -> f64 {
         .unwrap_or(10.0 * magnitude)
 }
 
+/// A tick step for values up to `max` in `unit`: whole numbers for counts, and for
+/// bytes 1, 2 or 5 × 10ⁿ of KiB, MiB or GiB, so ticks read `20.0 MiB`, not `19.1 MiB`.
+fn value_step(unit: Unit, max: f64) -> f64 {
+    match unit {
+        Unit::Count => nice_step(max, 5).max(1.0),
+        Unit::Bytes => {
+            let mut scale = 1.0;
+            while max / scale >= 1024.0 {
+                scale *= 1024.0;
+            }
+            nice_step(max / scale, 5) * scale
+        }
+        _ => nice_step(max, 5),
+    }
+}
+
 /// A time step in seconds that gives at most ten ticks over `span`.
 fn time_step(span: f64) -> f64 {
     const STEPS: [f64; 16] = [
@@ -153,10 +169,7 @@ pub(super) fn time_chart(
         .flat_map(|s| s.points.iter().map(|p| p[1]))
         .filter(|v| v.is_finite())
         .fold(0.0, f64::max);
-    let mut y_step = nice_step(y_max, 5);
-    if unit_of(&chart.unit) == Unit::Count {
-        y_step = y_step.max(1.0);
-    }
+    let y_step = value_step(unit_of(&chart.unit), y_max);
     let y_top = if y_max > 0.0 {
         (y_max / y_step).ceil() * y_step
     } else {
@@ -364,6 +377,11 @@ mod tests {
         assert_eq!(nice_step(0.047, 5), 0.01);
         assert_eq!(nice_step(7.0, 5), 2.0);
         assert_eq!(nice_step(0.0, 5), 1.0);
+        assert_eq!(
+            value_step(Unit::Bytes, 9.0 * 1024.0 * 1024.0),
+            2.0 * 1024.0 * 1024.0
+        );
+        assert_eq!(value_step(Unit::Count, 3.0), 1.0);
         assert_eq!(time_step(30.0), 5.0);
         assert_eq!(time_step(3600.0), 600.0);
         assert_eq!(time_label(750.0, 3600.0), "12:30");

@@ -15,7 +15,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::evidence::model::{IntervalStats, RunEvidence};
+use crate::evidence::model::{IntervalRecord, IntervalStats, OutcomeCounts, RunEvidence};
 use crate::plan::Metric;
 use crate::stats;
 
@@ -76,11 +76,19 @@ pub(super) fn build(evidence: &RunEvidence, cap: usize) -> Timeline {
     }
 }
 
-/// All workloads of one phase during one interval index, merged.
+/// All workloads of one phase during one interval index, merged, reduced to the
+/// figures the charts draw (so a long run never holds thousands of merged histograms).
 struct Bucket {
     start: Duration,
     length: Duration,
-    stats: IntervalStats,
+    outcomes: OutcomeCounts,
+    planned: u64,
+    response_p50: Option<f64>,
+    response_p99: Option<f64>,
+    response_max: Option<f64>,
+    service_p99: Option<f64>,
+    lag_p99: Option<f64>,
+    gen_delay_p99: Option<f64>,
 }
 
 impl Bucket {
@@ -95,33 +103,57 @@ impl Bucket {
 }
 
 /// Intervals merged across workloads, keyed by (phase position, interval index) so
-/// they come out in time order.
+/// they come out in time order. One scratch set of histograms is reset and reused
+/// for every merge.
 fn interval_buckets(evidence: &RunEvidence) -> Vec<Bucket> {
     let position = |name: &str| evidence.phases.iter().position(|p| p.name == name);
-    let mut buckets: BTreeMap<(usize, u32), Bucket> = BTreeMap::new();
+    let mut groups: BTreeMap<(usize, u32), Vec<&IntervalRecord>> = BTreeMap::new();
     for record in &evidence.intervals {
         let key = (position(&record.phase).unwrap_or(usize::MAX), record.index);
-        match buckets.get_mut(&key) {
-            Some(bucket) => {
-                bucket.stats.merge(&record.stats);
-                bucket.start = bucket.start.min(record.start);
-                bucket.length = bucket.length.max(record.length);
-            }
-            None => {
-                buckets.insert(
-                    key,
-                    Bucket {
-                        start: record.start,
-                        length: record.length,
-                        stats: record.stats.clone(),
-                    },
-                );
-            }
-        }
+        groups.entry(key).or_default().push(record);
     }
-    let mut buckets: Vec<Bucket> = buckets.into_values().collect();
+    let mut scratch = IntervalStats::default();
+    let mut buckets: Vec<Bucket> = groups
+        .into_values()
+        .map(|records| bucket(&records, &mut scratch))
+        .collect();
     buckets.sort_by(|a, b| a.start.cmp(&b.start));
     buckets
+}
+
+fn bucket(records: &[&IntervalRecord], scratch: &mut IntervalStats) -> Bucket {
+    scratch.response.reset();
+    scratch.service.reset();
+    scratch.lag.reset();
+    scratch.gen_delay.reset();
+    scratch.outcomes = OutcomeCounts::default();
+    scratch.planned = 0;
+    let mut start = Duration::MAX;
+    let mut length = Duration::ZERO;
+    for record in records {
+        let stats = &record.stats;
+        // Adding auto-resizing histograms of the same precision cannot fail.
+        let _ = scratch.response.add(&stats.response);
+        let _ = scratch.service.add(&stats.service);
+        let _ = scratch.lag.add(&stats.lag);
+        let _ = scratch.gen_delay.add(&stats.gen_delay);
+        scratch.outcomes.add(&stats.outcomes);
+        scratch.planned += stats.planned;
+        start = start.min(record.start);
+        length = length.max(record.length);
+    }
+    Bucket {
+        start,
+        length,
+        outcomes: scratch.outcomes,
+        planned: scratch.planned,
+        response_p50: stats::quantile_seconds(&scratch.response, 0.50),
+        response_p99: stats::quantile_seconds(&scratch.response, 0.99),
+        response_max: stats::max_seconds(&scratch.response),
+        service_p99: stats::quantile_seconds(&scratch.service, 0.99),
+        lag_p99: stats::quantile_seconds(&scratch.lag, 0.99),
+        gen_delay_p99: stats::quantile_seconds(&scratch.gen_delay, 0.99),
+    }
 }
 
 /// A series with its headline numbers, taken from every point before downsampling.
@@ -172,9 +204,6 @@ fn chart(id: &str, title: &str, unit: &str, method: &str, series: Vec<SeriesData
 }
 
 fn latency_chart(buckets: &[Bucket]) -> ChartData {
-    let q = |h: fn(&IntervalStats) -> &hdrhistogram::Histogram<u64>, q: f64| {
-        move |b: &Bucket| stats::quantile_seconds(h(&b.stats), q)
-    };
     chart(
         "latency",
         "Response time and service time",
@@ -182,12 +211,10 @@ fn latency_chart(buckets: &[Bucket]) -> ChartData {
         "per interval, the histograms of all workloads merged; response time runs from the \
          intended send (coordinated omission corrected), service time from the actual send",
         vec![
-            per_bucket("response p50", buckets, q(|s| &s.response, 0.50)),
-            per_bucket("response p99", buckets, q(|s| &s.response, 0.99)),
-            per_bucket("response max", buckets, |b| {
-                stats::max_seconds(&b.stats.response)
-            }),
-            per_bucket("service p99", buckets, q(|s| &s.service, 0.99)),
+            per_bucket("response p50", buckets, |b| b.response_p50),
+            per_bucket("response p99", buckets, |b| b.response_p99),
+            per_bucket("response max", buckets, |b| b.response_max),
+            per_bucket("service p99", buckets, |b| b.service_p99),
         ],
     )
 }
@@ -201,33 +228,29 @@ fn rate_chart(buckets: &[Bucket]) -> ChartData {
          completed, each over the interval's length",
         vec![
             per_bucket("offered", buckets, |b| {
-                (b.stats.planned > 0)
-                    .then(|| b.per_second(b.stats.planned))
-                    .flatten()
+                (b.planned > 0).then(|| b.per_second(b.planned)).flatten()
             }),
-            per_bucket("achieved", buckets, |b| {
-                b.per_second(b.stats.outcomes.total())
-            }),
+            per_bucket("achieved", buckets, |b| b.per_second(b.outcomes.total())),
         ],
     )
 }
 
 fn errors_chart(buckets: &[Bucket]) -> ChartData {
-    type Kind = (&'static str, fn(&IntervalStats) -> u64);
+    type Kind = (&'static str, fn(&OutcomeCounts) -> u64);
     let kinds: [Kind; 4] = [
-        ("status mismatch", |s| s.outcomes.status_mismatch),
-        ("connect error", |s| s.outcomes.connect_error),
-        ("timeout", |s| s.outcomes.timeout),
-        ("I/O error", |s| s.outcomes.io_error),
+        ("status mismatch", |o| o.status_mismatch),
+        ("connect error", |o| o.connect_error),
+        ("timeout", |o| o.timeout),
+        ("I/O error", |o| o.io_error),
     ];
     let mut lines: Vec<SeriesData> = kinds
         .iter()
-        .filter(|(_, count)| buckets.iter().any(|b| count(&b.stats) > 0))
-        .map(|(name, count)| per_bucket(name, buckets, |b| b.per_second(count(&b.stats))))
+        .filter(|(_, count)| buckets.iter().any(|b| count(&b.outcomes) > 0))
+        .map(|(name, count)| per_bucket(name, buckets, |b| b.per_second(count(&b.outcomes))))
         .collect();
     if lines.is_empty() {
         lines.push(per_bucket("all kinds (none failed)", buckets, |b| {
-            b.per_second(b.stats.outcomes.failed())
+            b.per_second(b.outcomes.failed())
         }));
     }
     chart(
@@ -247,12 +270,8 @@ fn lag_chart(buckets: &[Bucket]) -> ChartData {
         "per interval, all workloads: actual minus intended send time (p99), and the part \
          caused by the load generator itself (p99)",
         vec![
-            per_bucket("lag p99", buckets, |b| {
-                stats::quantile_seconds(&b.stats.lag, 0.99)
-            }),
-            per_bucket("generator delay p99", buckets, |b| {
-                stats::quantile_seconds(&b.stats.gen_delay, 0.99)
-            }),
+            per_bucket("lag p99", buckets, |b| b.lag_p99),
+            per_bucket("generator delay p99", buckets, |b| b.gen_delay_p99),
         ],
     )
 }
