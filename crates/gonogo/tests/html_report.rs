@@ -2,6 +2,8 @@
 //! `.gonogo/runs/<id>/report.html`; hostile names from the spec and the service's
 //! command line are escaped; the page opens offline in a real Chromium with every chart
 //! drawn and no console message; JUnit output parses; two runs compare side by side.
+// Helpers below the tests unwrap like the tests do (clippy allows it only in `#[test]`).
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

@@ -208,7 +208,7 @@ fn findings(model: &ReportModel, out: &mut String) {
             out,
             "<tr id=\"finding-{n}\" class=\"{severity}\"><td class=\"num\">F{n}</td><td>{} <span class=\"sev\">{severity}</span></td>\
              <td><div class=\"crit\">{}</div><div class=\"why\">{}</div><div class=\"method\">method: {}</div></td>\
-             <td>{phase}</td><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td><td>{evidence}</td></tr>\n",
+             <td>{phase}</td><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td><td>{evidence}</td></tr>",
             outcome_badge(f.outcome),
             escape(&text::criterion(f)),
             escape(&f.explanation),
@@ -217,6 +217,7 @@ fn findings(model: &ReportModel, out: &mut String) {
             escape(&text::threshold(f)),
             format::count(f.samples),
         );
+        out.push('\n');
     }
     out.push_str("</tbody></table></section>\n");
 }
@@ -286,9 +287,9 @@ fn charts(model: &ReportModel, out: &mut String) {
             );
         }
         out.push_str("</ul>");
-        let _ = write!(
+        let _ = writeln!(
             out,
-            "<figcaption>{}. {}</figcaption></figure>\n",
+            "<figcaption>{}. {}</figcaption></figure>",
             escape(&chart.method),
             escape(&sampling_caption(chart, timeline.point_cap))
         );

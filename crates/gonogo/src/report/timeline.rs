@@ -117,7 +117,7 @@ fn interval_buckets(evidence: &RunEvidence) -> Vec<Bucket> {
         .into_values()
         .map(|records| bucket(&records, &mut scratch))
         .collect();
-    buckets.sort_by(|a, b| a.start.cmp(&b.start));
+    buckets.sort_by_key(|b| b.start);
     buckets
 }
 
