@@ -9,6 +9,7 @@
 # elsewhere (`cargo build --release -p gonogo --bin gonogo --example synthetic_soak`),
 # to measure on a machine without a toolchain.
 set -euo pipefail
+command -v /usr/bin/time >/dev/null || { echo "needs /usr/bin/time (Debian package: time)" >&2; exit 1; }
 cd "$(dirname "$0")/.."
 if [ -n "${BENCH_BIN:-}" ]; then
   bin="$BENCH_BIN"
@@ -28,16 +29,20 @@ gonogo() {
 # The first report judges the run by its stored spec and stores the evaluation.
 gonogo report 1 --store "$store" --format terminal >/dev/null
 
-times=()
+# Wall time and CPU time (user + system) of each whole `gonogo report` process; the
+# CPU time is what the render costs, the wall time also shows how busy the machine is.
+walls=()
+cpus=()
+rss=()
 for _ in 1 2 3 4 5; do
-  start=$(date +%s%N)
-  gonogo report 1 --store "$store" --format html >"$dir/report.html"
-  end=$(date +%s%N)
-  times+=("$(awk -v ns=$((end - start)) 'BEGIN { printf "%.3f", ns / 1e9 }')")
+  /usr/bin/time -f "%e %U %S %M" -o "$dir/time" \
+    "$bin/gonogo" report 1 --store "$store" --format html >"$dir/report.html" || [ $? -le 2 ]
+  read -r wall user sys kib <"$dir/time"
+  walls+=("$wall")
+  rss+=("$kib")
+  cpus+=("$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')")
 done
-sorted=$(printf '%s\n' "${times[@]}" | sort -n)
-median=$(echo "$sorted" | sed -n 3p)
-slowest=$(echo "$sorted" | tail -1)
+median() { printf '%s\n' "$@" | sort -n | sed -n 3p; }
 bytes=$(wc -c <"$dir/report.html")
 polylines=$(grep -o '<polyline' "$dir/report.html" | wc -l)
 stages=$("$bin/examples/synthetic_soak" "$store" --stages 2>&1)
@@ -45,9 +50,11 @@ load=$(cut -d' ' -f1-3 /proc/loadavg)
 
 echo "| what | value |"
 echo "|---|---|"
-echo "| render time, median of 5 (\`gonogo report 1 --format html\`, whole process) | ${median} s |"
-echo "| render time, slowest of 5 | ${slowest} s |"
-echo "| all five | ${times[*]} s |"
+echo "| wall time, median of 5 (\`gonogo report 1 --format html\`, whole process) | $(median "${walls[@]}") s |"
+echo "| CPU time (user + system), median of 5 | $(median "${cpus[@]}") s |"
+echo "| all five, wall | ${walls[*]} s |"
+echo "| all five, CPU | ${cpus[*]} s |"
+echo "| peak RSS of the process, median of 5 | $(median "${rss[@]}") KiB |"
 echo "| page size | ${bytes} bytes ($(awk -v b="$bytes" 'BEGIN { printf "%.2f", b / 1048576 }') MiB) |"
 echo "| polylines drawn | ${polylines} |"
 echo "| stages, in process (\`synthetic_soak --stages\`) | ${stages} |"
