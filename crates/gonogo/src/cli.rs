@@ -71,7 +71,7 @@ struct RunArgs {
     /// Allow load against non-loopback targets.
     #[arg(long)]
     allow_remote: bool,
-    /// Format of the report printed at the end: terminal, json or md.
+    /// Format of the report printed at the end: terminal, json, md, html or junit.
     #[arg(long, default_value = "terminal")]
     format: String,
     /// Also write the JSON report to this file.
@@ -89,9 +89,13 @@ struct RunArgs {
 struct ReportArgs {
     /// Run id (see `gonogo runs`) or `latest`.
     run: String,
-    /// Report format: terminal, json or md.
+    /// Report format: terminal, json, md, html or junit.
     #[arg(long, default_value = "terminal")]
     format: String,
+    /// Compare with this run (id or `latest`): each criterion side by side with the
+    /// plain difference (terminal or md).
+    #[arg(long, value_name = "RUN")]
+    against: Option<String>,
     #[command(flatten)]
     store: StoreArgs,
 }
@@ -106,7 +110,7 @@ struct EvaluateArgs {
     /// Evidence store path [default: .gonogo/evidence.db beside --spec].
     #[arg(long)]
     store: Option<PathBuf>,
-    /// Report format: terminal, json or md.
+    /// Report format: terminal, json, md, html or junit.
     #[arg(long, default_value = "terminal")]
     format: String,
 }
@@ -185,7 +189,7 @@ fn dispatch(command: Command) -> Result<u8, CliError> {
 fn parse_format(text: &str) -> Result<Format, CliError> {
     Format::parse(text).ok_or_else(|| {
         CliError::Usage(format!(
-            "unknown report format {text:?}; use terminal, json or md"
+            "unknown report format {text:?}; use terminal, json, md, html or junit"
         ))
     })
 }
@@ -267,6 +271,9 @@ fn run_command(args: RunArgs) -> Result<u8, CliError> {
         write_file(path, &report::render(&model, Format::Markdown))?;
     }
     print(&report::render(&model, format))?;
+    let html = html_report_path(&options.store_path, outcome.run_id);
+    write_html_report(&html, &model)?;
+    eprintln!("report: {}", html.display());
     eprintln!(
         "evidence: run {} in {} (re-render: gonogo report {} --store {})",
         outcome.run_id,
@@ -282,6 +289,26 @@ fn run_command(args: RunArgs) -> Result<u8, CliError> {
         return Ok(exit::INTERRUPTED);
     }
     Ok(exit::for_decision(outcome.verdict.decision))
+}
+
+/// `<store dir>/runs/<run id>/report.html`, beside the run's service logs.
+fn html_report_path(store_path: &Path, run_id: RunId) -> PathBuf {
+    store_path
+        .parent()
+        .unwrap_or(Path::new(""))
+        .join("runs")
+        .join(run_id.to_string())
+        .join("report.html")
+}
+
+fn write_html_report(path: &Path, model: &ReportModel) -> Result<(), CliError> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|source| CliError::Write {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+    }
+    write_file(path, &report::render(model, Format::Html))
 }
 
 fn runs_command(args: &StoreArgs) -> Result<u8, CliError> {
@@ -307,17 +334,43 @@ fn runs_command(args: &StoreArgs) -> Result<u8, CliError> {
 fn report_command(args: &ReportArgs) -> Result<u8, CliError> {
     let format = parse_format(&args.format)?;
     let mut store = open_existing(&store_path(&args.store))?;
-    let run_id = resolve_run(&store, &args.run)?;
+    let model = stored_model(&mut store, &args.run)?;
+    let text = match &args.against {
+        None => report::render(&model, format),
+        Some(other) => {
+            let reference = stored_model(&mut store, other)?;
+            report::render_comparison(&model, &reference, format).ok_or_else(|| {
+                CliError::Usage(format!(
+                    "--against compares in the terminal or md format, not {}",
+                    format.name()
+                ))
+            })?
+        }
+    };
+    print(&text)?;
+    Ok(exit::for_decision(verdict_of(&model)))
+}
+
+/// The report model of a stored run, judged as stored.
+fn stored_model(store: &mut Store, run: &str) -> Result<ReportModel, CliError> {
+    let run_id = resolve_run(store, run)?;
     let evidence = store.load_run(run_id)?;
     let (findings, verdict) = match store.latest_evaluation(run_id)? {
         Some(evaluation) => (evaluation.findings, evaluation.verdict),
         // A run cut off before it was judged (gonogo was killed): judge it now by
         // the criteria of the spec stored with it, and store that judgement.
-        None => judge_with_stored_spec(&mut store, &evidence)?,
+        None => judge_with_stored_spec(store, &evidence)?,
     };
-    let model = ReportModel::build(&evidence, &findings, &verdict);
-    print(&report::render(&model, format))?;
-    Ok(exit::for_decision(verdict.decision))
+    Ok(ReportModel::build(&evidence, &findings, &verdict))
+}
+
+fn verdict_of(model: &ReportModel) -> verdict::Decision {
+    use report::model::DecisionLabel;
+    match model.verdict.decision {
+        DecisionLabel::Go => verdict::Decision::Go,
+        DecisionLabel::NoGo => verdict::Decision::NoGo,
+        DecisionLabel::Inconclusive => verdict::Decision::Inconclusive,
+    }
 }
 
 fn judge_with_stored_spec(

@@ -11,8 +11,8 @@ use crate::plan::Severity;
 use crate::stats;
 use crate::verdict::{Decision, Verdict};
 
-use super::format;
 use super::model::*;
+use super::{format, timeline};
 
 impl ReportModel {
     /// Build the model of a run's report.
@@ -44,6 +44,7 @@ impl ReportModel {
                     path: a.path.clone(),
                 })
                 .collect(),
+            timeline: timeline::build(evidence, timeline::POINT_CAP),
         }
     }
 }
@@ -121,6 +122,10 @@ fn finding_row(finding: &Finding) -> FindingRow {
         }),
         method: finding.method.clone(),
         explanation: finding.explanation.clone(),
+        chart: (!finding.implicit)
+            .then(|| timeline::chart_of(finding.metric))
+            .flatten()
+            .map(str::to_string),
     }
 }
 

@@ -1,5 +1,6 @@
-//! The Markdown renderer, for a pull-request comment: verdict line, findings table,
-//! per-phase figures, resources, events.
+//! The Markdown renderer, for a pull-request comment or a CI job summary: verdict
+//! line, findings table, per-phase figures, resources, the charts' headline numbers
+//! as text (no links, no images), events.
 //!
 //! Owns: the Markdown layout and the escaping of table cells.
 
@@ -7,7 +8,8 @@ use std::fmt::Write;
 
 use super::RESPONSE_VS_SERVICE;
 use super::format;
-use super::model::{ReportModel, SeverityLabel};
+use super::model::{ReportModel, SeriesData, SeverityLabel};
+use super::svg::value_text;
 use super::text;
 
 /// Render the report as GitHub-flavoured Markdown.
@@ -26,6 +28,7 @@ pub(super) fn render(model: &ReportModel) -> String {
     let _ = writeln!(out, "\n<sub>{}</sub>", text::run_line(model, code));
     findings(model, &mut out);
     phases(model, &mut out);
+    timeline(model, &mut out);
     events(model, &mut out);
     out
 }
@@ -152,5 +155,54 @@ fn events(model: &ReportModel, out: &mut String) {
         for artifact in &model.artifacts {
             let _ = writeln!(out, "- {}: {}", artifact.name, code(&artifact.path));
         }
+    }
+}
+
+/// The phase whose band holds `at` seconds, for "peak … at 12.5 s (baseline)".
+fn phase_at(model: &ReportModel, at: f64) -> Option<&str> {
+    model
+        .timeline
+        .phases
+        .iter()
+        .rev()
+        .find(|band| band.start_seconds <= at)
+        .map(|band| band.phase.as_str())
+}
+
+fn headline(model: &ReportModel, unit: &str, series: &SeriesData) -> Option<String> {
+    let peak = series.peak?;
+    let median = series.median?;
+    let place = phase_at(model, peak[0]).map_or_else(String::new, |p| format!(", in {p}"));
+    Some(format!(
+        "{} median {}, peak {} at {}{place}",
+        series.name,
+        value_text(unit, median),
+        value_text(unit, peak[1]),
+        text::at(peak[0])
+    ))
+}
+
+/// The charts of the HTML report, as their headline numbers in words.
+fn timeline(model: &ReportModel, out: &mut String) {
+    let lines: Vec<String> = model
+        .timeline
+        .charts
+        .iter()
+        .filter_map(|chart| {
+            let parts: Vec<String> = chart
+                .series
+                .iter()
+                .filter_map(|s| headline(model, &chart.unit, s))
+                .collect();
+            (!parts.is_empty())
+                .then(|| format!("- **{}**: {}", chart.title, inline(&parts.join("; "))))
+        })
+        .collect();
+    if lines.is_empty() {
+        return;
+    }
+    out.push_str("\n### Over time\n\nPer-interval values over the whole run, warm-up included (the tables above exclude it).\n\n");
+    for line in lines {
+        let _ = writeln!(out, "{line}");
     }
 }

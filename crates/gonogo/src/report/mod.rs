@@ -1,26 +1,36 @@
 //! Reports: one model built from a run's evidence, findings and verdict, rendered as
-//! text for a terminal, Markdown for a pull-request comment, or JSON for machines.
+//! text for a terminal, Markdown for a pull-request comment, JSON for machines, a
+//! self-contained HTML page with charts for people, or JUnit XML for CI.
 //!
-//! Owns: the report model (`model`, `build`), value formatting (`format`), one module
-//! per renderer, the JSON schema of the JSON report, and redaction of run-varying
-//! values for snapshot tests. Does not own: evaluation or the verdict, nor writing
+//! Owns: the report model (`model`, `build`, `timeline`), value formatting (`format`),
+//! one module per renderer (the HTML page draws its charts as inline SVG with `svg`,
+//! downsampled by `lttb`), comparing two runs (`compare`), the JSON schema of the JSON
+//! report, and redaction of run-varying values for snapshot tests. Does not own: evaluation or the verdict, nor writing
 //! anything anywhere — every function returns a `String`. Pure: no I/O, no clock.
 
 mod build;
+mod compare;
 pub mod format;
+mod html;
 mod json;
+mod junit;
+mod lttb;
 mod markdown;
 pub mod model;
 pub mod redact;
+mod svg;
 mod table;
 mod terminal;
 mod text;
+mod timeline;
 
 #[cfg(test)]
 mod tests;
 
+pub use compare::{PLAIN_DELTA, render_comparison};
 pub use model::{FORMAT_VERSION, ReportModel};
 pub use redact::redact;
+pub use timeline::POINT_CAP;
 
 /// The report formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,13 +39,23 @@ pub enum Format {
     Terminal,
     /// Pretty-printed JSON of [`ReportModel`], described by `schema/report.schema.json`.
     Json,
-    /// GitHub-flavoured Markdown for a pull-request comment.
+    /// GitHub-flavoured Markdown for a pull-request comment or a CI job summary.
     Markdown,
+    /// One self-contained HTML page with inline SVG charts; no script, no network.
+    Html,
+    /// JUnit XML: one suite per phase, one test case per criterion.
+    Junit,
 }
 
 impl Format {
     /// All formats, in the order `--help` lists them.
-    pub const ALL: [Format; 3] = [Format::Terminal, Format::Json, Format::Markdown];
+    pub const ALL: [Format; 5] = [
+        Format::Terminal,
+        Format::Json,
+        Format::Markdown,
+        Format::Html,
+        Format::Junit,
+    ];
 
     /// The name used on the command line.
     pub fn name(self) -> &'static str {
@@ -43,16 +63,20 @@ impl Format {
             Format::Terminal => "terminal",
             Format::Json => "json",
             Format::Markdown => "markdown",
+            Format::Html => "html",
+            Format::Junit => "junit",
         }
     }
 
-    /// Parse a format name (`terminal`, `json`, `markdown`; `text` and `md` are
-    /// accepted as aliases). Returns `None` for anything else.
+    /// Parse a format name (`terminal`, `json`, `markdown`, `html`, `junit`; `text`,
+    /// `md` and `xml` are accepted as aliases). Returns `None` for anything else.
     pub fn parse(text: &str) -> Option<Format> {
         match text.trim().to_ascii_lowercase().as_str() {
             "terminal" | "text" => Some(Format::Terminal),
             "json" => Some(Format::Json),
             "markdown" | "md" => Some(Format::Markdown),
+            "html" => Some(Format::Html),
+            "junit" | "xml" => Some(Format::Junit),
             _ => None,
         }
     }
@@ -64,6 +88,8 @@ pub fn render(model: &ReportModel, format: Format) -> String {
         Format::Terminal => terminal::render(model),
         Format::Json => json::render(model),
         Format::Markdown => markdown::render(model),
+        Format::Html => html::render(model),
+        Format::Junit => junit::render(model),
     }
 }
 

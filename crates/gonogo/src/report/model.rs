@@ -10,13 +10,15 @@
 use schemars::JsonSchema;
 use serde::Serialize;
 
-/// Version of the JSON report format; bumped on any incompatible change.
-pub const FORMAT_VERSION: &str = "1";
+/// Version of the JSON report format, `MAJOR.MINOR`: the major number changes on an
+/// incompatible change, the minor number when fields are added (1.1 added `timeline`
+/// and `findings[].chart`).
+pub const FORMAT_VERSION: &str = "1.1";
 
 /// A complete report of one run.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct ReportModel {
-    /// Version of this format (`"1"`).
+    /// Version of this format (`"1.1"`).
     pub format_version: String,
     /// Facts about the run.
     pub run: RunInfo,
@@ -32,6 +34,8 @@ pub struct ReportModel {
     pub events: Vec<EventRow>,
     /// Files the run produced.
     pub artifacts: Vec<ArtifactRow>,
+    /// The run on one time axis, downsampled for display: what the charts draw.
+    pub timeline: Timeline,
 }
 
 /// Facts about the run.
@@ -172,6 +176,9 @@ pub struct FindingRow {
     pub method: String,
     /// Why it passed, failed or could not be decided.
     pub explanation: String,
+    /// Id of the timeline chart that shows the metric (`latency`, `rate`, …); null when
+    /// no chart does (service exits, run completion).
+    pub chart: Option<String>,
 }
 
 /// A confidence interval in a finding's base unit.
@@ -313,4 +320,68 @@ pub struct ArtifactRow {
     pub name: String,
     /// Where it is, as recorded.
     pub path: String,
+}
+
+/// The run on one time axis: phase bands and the series the charts draw, each series
+/// downsampled (largest-triangle-three-buckets) to at most `point_cap` points.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct Timeline {
+    /// Most points a series keeps; a longer series is downsampled for display.
+    pub point_cap: u32,
+    /// Phases in run order, as bands on the time axis.
+    pub phases: Vec<PhaseBand>,
+    /// Charts in display order.
+    pub charts: Vec<ChartData>,
+}
+
+/// One phase on the time axis. Times are seconds since the run started.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct PhaseBand {
+    /// Phase name.
+    pub phase: String,
+    /// Phase kind (`steady`, …).
+    pub kind: String,
+    /// When the phase started.
+    pub start_seconds: f64,
+    /// When its warm-up ended and measurement began (equals the start without warm-up).
+    pub measured_from_seconds: f64,
+    /// When the phase ended; null when the run stopped inside it.
+    pub end_seconds: Option<f64>,
+}
+
+/// One chart: series sharing a unit, drawn against the run's time axis.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct ChartData {
+    /// Stable id (`latency`, `rate`, `errors`, `lag`, `rss`, `cpu`, `fds_threads`).
+    pub id: String,
+    /// Title for people.
+    pub title: String,
+    /// Base unit of every series: `seconds`, `per_second`, `bytes`, `cores`, `count`.
+    pub unit: String,
+    /// What the series are computed from, in words.
+    pub method: String,
+    /// The lines of the chart.
+    pub series: Vec<SeriesData>,
+}
+
+/// One line of a chart.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct SeriesData {
+    /// Name for the legend (`response p99`).
+    pub name: String,
+    /// Points the evidence gave before downsampling.
+    pub source_points: u32,
+    /// The largest value over all source points, `[seconds, value]`; null without points.
+    pub peak: Option<[f64; 2]>,
+    /// The median value over all source points; null without points.
+    pub median: Option<f64>,
+    /// `[seconds since run start, value in the chart's unit]`, in time order.
+    pub points: Vec<[f64; 2]>,
+}
+
+impl SeriesData {
+    /// Whether the series was downsampled for display.
+    pub fn downsampled(&self) -> bool {
+        (self.points.len() as u64) < u64::from(self.source_points)
+    }
 }

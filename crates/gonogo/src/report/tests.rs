@@ -1,4 +1,4 @@
-//! Snapshot tests of the three renderers on the synthetic GO and NO-GO runs, and the
+//! Snapshot tests of the renderers on the synthetic GO and NO-GO runs, and the
 //! JSON schema tests: the committed schema is the generated one, and real rendered
 //! JSON validates against it.
 
@@ -69,6 +69,140 @@ fn json_nogo() {
 }
 
 #[test]
+fn html_go() {
+    insta::assert_snapshot!(render(&model_of(go_run()), Format::Html));
+}
+
+#[test]
+fn html_nogo() {
+    insta::assert_snapshot!(render(&model_of(nogo_run()), Format::Html));
+}
+
+#[test]
+fn junit_go() {
+    insta::assert_snapshot!(render(&model_of(go_run()), Format::Junit));
+}
+
+#[test]
+fn junit_nogo() {
+    insta::assert_snapshot!(render(&model_of(nogo_run()), Format::Junit));
+}
+
+/// Parse JUnit XML into (suite, [(case, failure message, skipped message)]).
+type Cases = Vec<(String, Option<String>, Option<String>)>;
+fn parse_junit(xml: &str) -> Vec<(String, Cases)> {
+    let doc = roxmltree::Document::parse(xml).expect("JUnit output is well-formed XML");
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "testsuites");
+    root.children()
+        .filter(|n| n.has_tag_name("testsuite"))
+        .map(|suite| {
+            let cases = suite
+                .children()
+                .filter(|n| n.has_tag_name("testcase"))
+                .map(|case| {
+                    let child = |tag: &str| {
+                        case.children()
+                            .find(|n| n.has_tag_name(tag))
+                            .map(|n| n.attribute("message").unwrap_or_default().to_string())
+                    };
+                    (
+                        case.attribute("name").unwrap().to_string(),
+                        child("failure"),
+                        child("skipped"),
+                    )
+                })
+                .collect();
+            (suite.attribute("name").unwrap().to_string(), cases)
+        })
+        .collect()
+}
+
+#[test]
+fn junit_has_one_suite_per_phase_and_one_case_per_finding() {
+    let model = model_of(nogo_run());
+    let xml = render(&model, Format::Junit);
+    let suites = parse_junit(&xml);
+    let cases: usize = suites.iter().map(|(_, c)| c.len()).sum();
+    assert_eq!(cases, model.findings.len());
+    for (suite, cases) in &suites {
+        for (name, failure, skipped) in cases {
+            let finding = model
+                .findings
+                .iter()
+                .find(|f| text::criterion(f) == *name)
+                .expect("each case is a finding");
+            let phase = if finding.phase.is_empty() {
+                "run"
+            } else {
+                &finding.phase
+            };
+            assert_eq!(suite, phase);
+            match finding.outcome {
+                model::OutcomeLabel::Pass => assert!(failure.is_none() && skipped.is_none()),
+                model::OutcomeLabel::Fail => {
+                    assert_eq!(failure.as_deref(), Some(finding.explanation.as_str()))
+                }
+                model::OutcomeLabel::Inconclusive => {
+                    assert_eq!(skipped.as_deref(), Some(finding.explanation.as_str()))
+                }
+            }
+        }
+    }
+    assert!(
+        suites
+            .iter()
+            .any(|(_, c)| c.iter().any(|(_, f, _)| f.is_some())),
+        "a failure"
+    );
+}
+
+#[test]
+fn hostile_names_are_escaped_in_html_and_junit() {
+    let (mut evidence, mut criteria) = nogo_run();
+    let hostile = "<script>alert(1)</script>\"><img src=x onerror=alert(1)>&'";
+    evidence.manifest.name = hostile.to_string();
+    evidence.manifest.host.hostname = hostile.to_string();
+    for phase in &mut evidence.phases {
+        phase.name = format!("{}{hostile}", phase.name);
+    }
+    for record in &mut evidence.intervals {
+        record.phase = format!("{}{hostile}", record.phase);
+    }
+    for event in &mut evidence.events {
+        use crate::evidence::model::EventKind;
+        match &mut event.kind {
+            EventKind::PhaseStarted { phase } | EventKind::PhaseEnded { phase, .. } => {
+                phase.push_str(hostile)
+            }
+            EventKind::ServiceStarted { command, .. } => command.push(hostile.to_string()),
+            _ => {}
+        }
+    }
+    for criterion in &mut criteria {
+        criterion.phase = format!("{}{hostile}", criterion.phase);
+        criterion.label = format!("{}{hostile}", criterion.label);
+    }
+    let model = model_of((evidence, criteria));
+    let html = render(&model, Format::Html);
+    // Escaped text holds no raw `<`, so every `<…>` left is a tag the renderer wrote.
+    for tag in html.split('<').skip(1).filter_map(|t| t.split('>').next()) {
+        let tag = tag.to_ascii_lowercase();
+        assert!(
+            !tag.starts_with("script") && !tag.starts_with("img") && !tag.contains("onerror"),
+            "hostile markup became a tag: <{tag}>"
+        );
+    }
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    let xml = render(&model, Format::Junit);
+    let suites = parse_junit(&xml);
+    assert!(
+        suites.iter().any(|(name, _)| name.contains(hostile)),
+        "names survive a round trip"
+    );
+}
+
+#[test]
 fn the_committed_schema_is_the_generated_one() {
     let generated = schema_text();
     if std::env::var_os("UPDATE_SCHEMA").is_some_and(|v| v == "1") {
@@ -113,7 +247,7 @@ fn rendered_json_validates_against_the_committed_schema() {
 #[test]
 fn the_model_carries_the_format_version_and_wall_clock_times() {
     let model = model_of(nogo_run());
-    assert_eq!(model.format_version, "1");
+    assert_eq!(model.format_version, "1.1");
     assert_eq!(model.run.started_at, "2023-11-14T22:13:20.000Z");
     assert_eq!(
         model.run.ended_at.as_deref(),
@@ -146,7 +280,9 @@ fn formats_parse_from_their_names() {
     }
     assert_eq!(Format::parse("md"), Some(Format::Markdown));
     assert_eq!(Format::parse(" JSON "), Some(Format::Json));
-    assert_eq!(Format::parse("html"), None);
+    assert_eq!(Format::parse("HTML"), Some(Format::Html));
+    assert_eq!(Format::parse("xml"), Some(Format::Junit));
+    assert_eq!(Format::parse("pdf"), None);
 }
 
 #[test]

@@ -1,0 +1,132 @@
+//! The JUnit XML renderer, for CI systems that show test results: one test suite per
+//! phase, one test case per criterion. A failed criterion is a `<failure>` whose
+//! message is the explanation; an inconclusive one is `<skipped>` with the reason.
+//! Implicit findings outside any phase go into a suite named `run`.
+//!
+//! Owns: the XML layout and XML escaping.
+
+use std::fmt::Write;
+
+use super::model::{FindingRow, OutcomeLabel, ReportModel, SeverityLabel};
+use super::text;
+
+/// Escape text for XML content and double-quoted attributes; drops characters XML 1.0
+/// cannot carry (control characters other than tab, newline and carriage return).
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\n' => out.push_str("&#10;"),
+            '\r' => out.push_str("&#13;"),
+            '\t' => out.push_str("&#9;"),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The suite a finding belongs to.
+fn suite_name(finding: &FindingRow) -> &str {
+    if finding.phase.is_empty() {
+        "run"
+    } else {
+        &finding.phase
+    }
+}
+
+/// Render the findings as JUnit XML.
+pub(super) fn render(model: &ReportModel) -> String {
+    let mut suites: Vec<(&str, Vec<&FindingRow>)> = Vec::new();
+    for finding in &model.findings {
+        let name = suite_name(finding);
+        match suites.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, members)) => members.push(finding),
+            None => suites.push((name, vec![finding])),
+        }
+    }
+    let count = |members: &[&FindingRow], outcome: OutcomeLabel| {
+        members.iter().filter(|f| f.outcome == outcome).count()
+    };
+    let all: Vec<&FindingRow> = model.findings.iter().collect();
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        out,
+        "<testsuites name=\"{}\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" errors=\"0\" time=\"{:.3}\" timestamp=\"{}\">",
+        escape(&format!(
+            "gonogo {} (run {}): {}",
+            model.run.name,
+            model.run.id,
+            text::decision(model.verdict.decision)
+        )),
+        all.len(),
+        count(&all, OutcomeLabel::Fail),
+        count(&all, OutcomeLabel::Inconclusive),
+        model.run.duration_seconds.unwrap_or(0.0),
+        escape(&model.run.started_at)
+    );
+    for (name, members) in &suites {
+        let _ = writeln!(
+            out,
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" errors=\"0\">",
+            escape(name),
+            members.len(),
+            count(members, OutcomeLabel::Fail),
+            count(members, OutcomeLabel::Inconclusive)
+        );
+        for finding in members {
+            test_case(&mut out, name, finding);
+        }
+        out.push_str("  </testsuite>\n");
+    }
+    out.push_str("</testsuites>\n");
+    out
+}
+
+fn test_case(out: &mut String, suite: &str, finding: &FindingRow) {
+    let severity = match finding.severity {
+        SeverityLabel::Blocker => "blocker",
+        SeverityLabel::Advisory => "advisory",
+    };
+    let _ = write!(
+        out,
+        "    <testcase name=\"{}\" classname=\"gonogo.{}\">",
+        escape(&text::criterion(finding)),
+        escape(suite)
+    );
+    let detail = format!(
+        "observed {} (threshold {}), {} samples, {severity}. Method: {}.",
+        finding.observed_text,
+        text::threshold(finding),
+        finding.samples,
+        finding.method
+    );
+    match finding.outcome {
+        OutcomeLabel::Pass => {}
+        OutcomeLabel::Fail => {
+            let _ = write!(
+                out,
+                "\n      <failure message=\"{}\" type=\"{severity}\">{}</failure>\n    ",
+                escape(&finding.explanation),
+                escape(&detail)
+            );
+        }
+        OutcomeLabel::Inconclusive => {
+            let _ = write!(
+                out,
+                "\n      <skipped message=\"{}\"/>\n    ",
+                escape(&finding.explanation)
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "<system-out>{}</system-out></testcase>",
+        escape(&detail)
+    );
+}

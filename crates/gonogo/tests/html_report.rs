@@ -1,0 +1,330 @@
+//! The HTML report and its siblings as a user gets them: every run writes
+//! `.gonogo/runs/<id>/report.html`; hostile names from the spec and the service's
+//! command line are escaped; the page opens offline in a real Chromium with every chart
+//! drawn and no console message; JUnit output parses; two runs compare side by side.
+// Helpers below the tests unwrap like the tests do (clippy allows it only in `#[test]`).
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{Campaign, describe, stderr, stdout, testbed};
+use gonogo::exit;
+
+/// Strings that would run script if a report pasted them into HTML unescaped.
+const HOSTILE: [&str; 3] = [
+    "<script>alert(1)</script>",
+    "\"><img src=x onerror=alert(1)>",
+    "'><svg onload=alert(1)>",
+];
+
+/// A campaign whose names and service command line carry the hostile strings: the
+/// service runs through `sh -c`, whose `$0` is a hostile string that ends up in the
+/// `service_started` event.
+fn hostile_campaign() -> Campaign {
+    let dir = tempfile::tempdir().unwrap();
+    let toml = |s: &str| format!("{s:?}");
+    let testbed = testbed().display().to_string();
+    let spec = format!(
+        r#"name = {name}
+
+[service]
+command = ["sh", "-c", "exec \"$1\" --listen 127.0.0.1:{{port}}", {zero}, {testbed}]
+port = "auto"
+ready = {{ http = "http://127.0.0.1:{{port}}/health", timeout = "10s" }}
+stop = {{ signal = "SIGTERM", grace = "3s" }}
+
+[[workload]]
+name = {workload}
+http = {{ method = "GET", url = "http://127.0.0.1:{{port}}/kv/{{key}}", expect_status = [200, 404] }}
+
+[[phase]]
+name = {phase}
+kind = "steady"
+rate = 100
+duration = "2s"
+warmup = "1s"
+
+[[criterion]]
+phase = {phase}
+metric = "latency.p99"
+op = "<="
+value = "1s"
+min_samples = 100
+
+[[criterion]]
+phase = {phase}
+workload = {workload}
+metric = "error_rate"
+op = "<="
+value = "1%"
+min_samples = 100
+"#,
+        name = toml(HOSTILE[0]),
+        zero = toml(&HOSTILE.concat()),
+        testbed = toml(&testbed),
+        workload = toml(HOSTILE[1]),
+        phase = toml(HOSTILE[2]),
+    );
+    let path = dir.path().join("campaign.toml");
+    std::fs::write(&path, spec).unwrap();
+    Campaign { dir, spec: path }
+}
+
+/// The run was judged GO or INCONCLUSIVE: the verdict does not matter to these tests,
+/// and a busy machine may leave the load generator behind (INCONCLUSIVE).
+fn assert_judged(output: &std::process::Output) {
+    let judged = [exit::GO, exit::INCONCLUSIVE].map(|c| Some(i32::from(c)));
+    assert!(
+        judged.contains(&output.status.code()),
+        "{}",
+        describe(output)
+    );
+}
+
+/// Every `<…>` of a page whose text is escaped is a tag the renderer wrote.
+fn tags(html: &str) -> impl Iterator<Item = String> + '_ {
+    html.split('<')
+        .skip(1)
+        .filter_map(|t| t.split('>').next())
+        .map(str::to_ascii_lowercase)
+}
+
+fn assert_inert(html: &str) {
+    for tag in tags(html) {
+        let name: String = tag
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect();
+        assert!(
+            !["script", "img", "iframe", "object", "embed", "link"].contains(&name.as_str()),
+            "unexpected tag <{tag}>"
+        );
+        assert!(
+            !tag.contains("onerror") && !tag.contains("onload") && !tag.contains("javascript:"),
+            "event handler in <{tag}>"
+        );
+        assert!(
+            !tag.contains("src=") && !tag.contains("href=\"http") && !tag.contains("url("),
+            "a reference that could fetch something: <{tag}>"
+        );
+    }
+}
+
+fn report_path(campaign: &Campaign, run: i64) -> PathBuf {
+    campaign
+        .dir
+        .path()
+        .join(".gonogo/runs")
+        .join(run.to_string())
+        .join("report.html")
+}
+
+#[test]
+fn hostile_names_and_service_arguments_are_escaped_in_the_html_report() {
+    let campaign = hostile_campaign();
+    let output = campaign.run();
+    assert_judged(&output);
+    let path = report_path(&campaign, 1);
+    assert!(
+        stderr(&output).contains("report: .gonogo/runs/1/report.html"),
+        "{}",
+        describe(&output)
+    );
+    let html = std::fs::read_to_string(&path).unwrap();
+    assert_inert(&html);
+    // The strings are there, as text.
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(html.contains("&quot;&gt;&lt;img src=x onerror=alert(1)&gt;"));
+    assert!(html.contains("&#39;&gt;&lt;svg onload=alert(1)&gt;"));
+
+    // The re-rendered page is the one written at the end of the run.
+    let again = campaign.gonogo(&["report", "1", "--format", "html"]);
+    assert_eq!(stdout(&again), html, "HTML re-rendered from the store");
+
+    // JUnit of the same run parses and keeps the names intact.
+    let junit = campaign.gonogo(&["report", "1", "--format", "junit"]);
+    let xml = stdout(&junit);
+    let doc = roxmltree::Document::parse(&xml).expect("JUnit output parses");
+    let suite = doc
+        .descendants()
+        .find(|n| n.has_tag_name("testsuite"))
+        .unwrap();
+    assert_eq!(suite.attribute("name"), Some(HOSTILE[2]));
+    assert_eq!(
+        doc.descendants()
+            .filter(|n| n.has_tag_name("testcase"))
+            .count(),
+        2,
+        "{xml}"
+    );
+    chromium_renders(&path, "hostile");
+}
+
+/// Where test artifacts go: `<target dir>/test-artifacts/`.
+fn artifacts_dir() -> PathBuf {
+    // target/<profile>/deps/<test exe> → target
+    let exe = std::env::current_exe().unwrap();
+    let target = exe.ancestors().nth(3).unwrap().to_path_buf();
+    let dir = target.join("test-artifacts");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+fn chromium(profile: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(CHROMIUM)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--enable-logging=stderr",
+            "--v=0",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(args)
+        .output()
+        .expect("chromium starts")
+}
+
+/// Open the page in headless Chromium: no console message at all (a script that ran,
+/// an error, or a blocked fetch would each log one), every chart in the DOM with its
+/// lines, and a screenshot saved as a test artifact.
+fn chromium_renders(page: &Path, name: &str) {
+    if !Path::new(CHROMIUM).exists() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{CHROMIUM} is missing; CI must install Debian's chromium (see .ci/run)"
+        );
+        eprintln!(
+            "\n!!! SKIPPED the browser check: {CHROMIUM} is missing (apt-get install chromium); \
+             CI fails instead of skipping !!!\n"
+        );
+        return;
+    }
+    let url = format!("file://{}", page.display());
+    let profile = tempfile::tempdir().unwrap();
+    let dom = chromium(profile.path(), &["--dump-dom", &url]);
+    assert!(dom.status.success(), "{}", describe(&dom));
+    let dom_text = stdout(&dom);
+    let log = stderr(&dom);
+    let console: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains(":CONSOLE") || l.contains("Uncaught"))
+        .collect();
+    assert!(console.is_empty(), "console messages: {console:#?}");
+    let charts = dom_text.matches("<svg").count();
+    assert!(charts >= 7, "{charts} charts in the DOM");
+    assert!(dom_text.contains("<polyline"), "lines are drawn");
+    assert!(!dom_text.contains("<script"), "no script in the DOM");
+
+    let shot = artifacts_dir().join(format!("report-{name}.png"));
+    let _ = std::fs::remove_file(&shot);
+    let screenshot = chromium(
+        profile.path(),
+        &[
+            &format!("--screenshot={}", shot.display()),
+            "--window-size=1400,3000",
+            &url,
+        ],
+    );
+    assert!(screenshot.status.success(), "{}", describe(&screenshot));
+    let size = std::fs::metadata(&shot).map(|m| m.len()).unwrap_or(0);
+    assert!(
+        size > 10_000,
+        "screenshot {} has {size} bytes",
+        shot.display()
+    );
+    eprintln!("screenshot: {}", shot.display());
+}
+
+const BODY: &str = r#"
+[[workload]]
+name = "get"
+http = { method = "GET", url = "http://127.0.0.1:{port}/kv/{key}", expect_status = [200, 404] }
+
+[[phase]]
+name = "steady"
+kind = "steady"
+rate = 200
+duration = "2s"
+
+[[criterion]]
+phase = "steady"
+metric = "latency.p99"
+op = "<="
+value = "1s"
+min_samples = 100
+"#;
+
+#[test]
+fn report_against_another_run_shows_each_criterion_side_by_side() {
+    let campaign = Campaign::new(&[], BODY);
+    for _ in 0..2 {
+        assert_judged(&campaign.run());
+    }
+    assert!(report_path(&campaign, 1).exists() && report_path(&campaign, 2).exists());
+    let output = campaign.gonogo(&["report", "2", "--against", "1"]);
+    assert_judged(&output);
+    let text = stdout(&output);
+    assert!(
+        text.contains("run A: run 2") && text.contains("run B: run 1"),
+        "{text}"
+    );
+    let row = text
+        .lines()
+        .find(|l| l.starts_with("steady latency.p99 <= 1s"))
+        .unwrap_or_else(|| panic!("a row for the criterion:\n{text}"));
+    assert!(row.contains(" / "), "both outcomes: {row}");
+    assert!(row.contains('%'), "a relative change: {row}");
+    assert!(text.contains(gonogo::report::PLAIN_DELTA), "{text}");
+
+    let md = campaign.gonogo(&["report", "2", "--against", "1", "--format", "md"]);
+    assert!(
+        stdout(&md).contains("| steady latency.p99 <= 1s |"),
+        "{}",
+        describe(&md)
+    );
+    let html = campaign.gonogo(&["report", "2", "--against", "1", "--format", "html"]);
+    assert_eq!(
+        html.status.code(),
+        Some(i32::from(exit::INVALID)),
+        "{}",
+        describe(&html)
+    );
+}
+
+#[test]
+fn the_html_report_opens_offline_in_chromium_with_every_chart_drawn() {
+    let campaign = Campaign::new(&["--latency", "2ms"], BODY);
+    assert_judged(&campaign.run());
+    let path = report_path(&campaign, 1);
+    let html = std::fs::read_to_string(&path).unwrap();
+    assert_inert(&html);
+    for chart in [
+        "latency",
+        "rate",
+        "errors",
+        "lag",
+        "rss",
+        "cpu",
+        "fds_threads",
+    ] {
+        assert!(
+            html.contains(&format!("id=\"chart-{chart}\"")),
+            "chart {chart}"
+        );
+    }
+    assert!(
+        html.contains("href=\"#chart-latency\""),
+        "the finding links its chart"
+    );
+    chromium_renders(&path, "steady");
+}
