@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::evidence::model::{IntervalRecord, IntervalStats, OutcomeCounts, RunEvidence};
-use crate::plan::Metric;
+use crate::plan::{LeakResource, Metric};
 use crate::stats;
 
 use super::lttb::lttb;
@@ -27,6 +27,12 @@ pub const POINT_CAP: usize = 800;
 
 /// The chart that shows a metric, by chart id.
 pub(super) fn chart_of(metric: Metric) -> Option<&'static str> {
+    if let Some((resource, _)) = metric.leak() {
+        return Some(match resource {
+            LeakResource::Rss => "rss",
+            LeakResource::Fds | LeakResource::Threads => "fds_threads",
+        });
+    }
     match metric {
         Metric::LatencyP50
         | Metric::LatencyP90
@@ -40,7 +46,14 @@ pub(super) fn chart_of(metric: Metric) -> Option<&'static str> {
         Metric::RssMax => Some("rss"),
         Metric::CpuMean => Some("cpu"),
         Metric::FdsMax | Metric::ThreadsMax => Some("fds_threads"),
+        Metric::CapacityLastGoodRate | Metric::CapacityFirstBadRate | Metric::Headroom => {
+            Some("rate")
+        }
+        // Recovery is read from the latency and errors after a fault.
+        Metric::RecoveryTime => Some("latency"),
         Metric::ServiceCrashed => None,
+        // Leak metrics were mapped above.
+        _ => None,
     }
 }
 
