@@ -281,6 +281,9 @@ fn run_command(args: RunArgs) -> Result<u8, CliError> {
     if outcome.interrupted.is_some() {
         return Ok(exit::INTERRUPTED);
     }
+    if let Some(stop) = &outcome.emergency_stop {
+        eprintln!("note: the campaign was stopped early: {stop}");
+    }
     Ok(exit::for_decision(outcome.verdict.decision))
 }
 

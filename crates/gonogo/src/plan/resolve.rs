@@ -12,6 +12,7 @@
 
 mod criterion;
 mod leak;
+mod limits;
 mod ramp;
 mod service;
 mod targets;
@@ -43,6 +44,7 @@ pub fn resolve(spec: &Spec, origin: &Path) -> Result<Plan, Diagnostic> {
     let phases = resolve_phases(&spec.phase, &workloads)?;
     let criteria =
         criterion::resolve_criteria(&spec.criterion, &phases, &workloads, service.expected_rate)?;
+    let limits = limits::resolve_limits(spec.limits.as_ref())?;
     Ok(Plan {
         name,
         service,
@@ -50,6 +52,7 @@ pub fn resolve(spec: &Spec, origin: &Path) -> Result<Plan, Diagnostic> {
         phases,
         criteria,
         settings,
+        limits,
     })
 }
 

@@ -19,6 +19,7 @@ mod text;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use build::event_detail;
 pub use model::{FORMAT_VERSION, ReportModel};
 pub use redact::redact;
 

@@ -27,6 +27,17 @@ pub struct Spec {
     pub phase: Vec<Spanned<RawPhase>>,
     #[serde(default)]
     pub criterion: Vec<Spanned<RawCriterion>>,
+    pub limits: Option<Spanned<RawLimits>>,
+}
+
+/// `[limits]`: emergency stop limits.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLimits {
+    pub host_memory_floor: Option<Spanned<String>>,
+    pub service_rss_ceiling: Option<Spanned<String>>,
+    pub error_rate: Option<Spanned<String>>,
+    pub error_window: Option<Spanned<String>>,
 }
 
 /// `[settings]`: campaign-wide intervals.

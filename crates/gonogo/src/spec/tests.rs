@@ -990,3 +990,32 @@ fn ramp_mistakes_name_the_field() {
     let err = error(&headroom);
     assert!(err.message.contains("no service.expected_rate"), "{err}");
 }
+
+#[test]
+fn limits_resolve_with_units_and_defaults() {
+    use crate::plan::{ErrorRateLimit, Limits};
+    let text = format!(
+        "{FULL}\n[limits]\nhost_memory_floor = \"512MiB\"\nservice_rss_ceiling = \"2GiB\"\nerror_rate = \"50%\"\n"
+    );
+    let plan = plan_from_str(&origin(), &text).expect("valid limits");
+    assert_eq!(
+        plan.limits,
+        Limits {
+            host_memory_floor: Some(512 << 20),
+            service_rss_ceiling: Some(2 << 30),
+            error_rate: Some(ErrorRateLimit {
+                ratio: 0.5,
+                window: Duration::from_secs(5),
+            }),
+        }
+    );
+    let plan = plan_from_str(&origin(), FULL).expect("valid spec");
+    assert_eq!(plan.limits, Limits::default());
+    let err = error(&format!("{FULL}\n[limits]\nerror_window = \"10s\"\n"));
+    assert_eq!(err.field, "limits.error_window");
+    assert!(err.message.contains("needs `error_rate`"), "{err}");
+    let err = error(&format!(
+        "{FULL}\n[limits]\nservice_rss_ceiling = \"lots\"\n"
+    ));
+    assert_eq!(err.field, "limits.service_rss_ceiling");
+}
