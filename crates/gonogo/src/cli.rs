@@ -288,6 +288,9 @@ fn run_command(args: RunArgs) -> Result<u8, CliError> {
     if outcome.interrupted.is_some() {
         return Ok(exit::INTERRUPTED);
     }
+    if let Some(stop) = &outcome.emergency_stop {
+        eprintln!("note: the campaign was stopped early: {stop}");
+    }
     Ok(exit::for_decision(outcome.verdict.decision))
 }
 
@@ -424,9 +427,22 @@ fn check_command(spec_path: &Path) -> Result<u8, CliError> {
     );
     for phase in &plan.phases {
         out.push_str(&format!(
-            "  phase {:<16} {:?}, warm-up {:?}, measured {:?}\n",
-            phase.name, phase.model, phase.warmup, phase.duration
+            "  phase {:<16} {} {:?}, warm-up {:?}, measured {:?}",
+            phase.name,
+            phase.kind.as_str(),
+            phase.model,
+            phase.warmup,
+            phase.duration
         ));
+        if let Some(ramp) = &phase.ramp {
+            let rates: Vec<String> = ramp.rates().iter().map(|r| format!("{r}")).collect();
+            out.push_str(&format!(
+                " per step; {} steps at {}/s",
+                rates.len(),
+                rates.join(", ")
+            ));
+        }
+        out.push('\n');
     }
     let remote = plan.remote_targets();
     if !remote.is_empty() {

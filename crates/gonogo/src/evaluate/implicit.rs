@@ -19,16 +19,78 @@ pub const SERVICE_STAYED_UP: &str = "service stayed up";
 /// finished.
 pub const RUN_COMPLETED: &str = "run completed";
 
-/// The metric name to show for a finding. The implicit "run completed" rule has no
-/// metric of its own in [`Metric`] and is shown as `run.completed`.
+/// Name of the implicit rule failed (or, for the host's memory, left undecided) by
+/// every emergency stop.
+pub const NO_EMERGENCY_STOP: &str = "no emergency stop";
+
+/// The metric name to show for a finding. The implicit "run completed" and "no
+/// emergency stop" rules have no metric of their own in [`Metric`] and are shown as
+/// `run.completed` and `emergency.stop`.
 pub fn metric_label(finding: &Finding) -> &'static str {
     if finding.implicit && finding.criterion == RUN_COMPLETED {
         "run.completed"
     } else if finding.implicit && finding.criterion == super::FAULT_TOOK_EFFECT {
         "fault.connections"
+    } else if finding.implicit && finding.criterion == NO_EMERGENCY_STOP {
+        "emergency.stop"
     } else {
         finding.metric.name()
     }
+}
+
+/// One finding per emergency stop: FAIL when the service passed a limit (its RSS,
+/// its error rate), INCONCLUSIVE when the host ran short of memory (the environment,
+/// not necessarily the service).
+fn emergency_findings(evidence: &RunEvidence) -> impl Iterator<Item = Finding> + '_ {
+    evidence.events.iter().filter_map(|event| {
+        let EventKind::EmergencyStop { limit, phase, .. } = &event.kind else {
+            return None;
+        };
+        let host = limit == "host_memory_floor";
+        let detail = crate::report::event_detail(&event.kind);
+        let explanation = if host {
+            format!(
+                "{detail} at {} into the run; the campaign was stopped, and a host short of \
+                 memory says as much about the machine as about the service, so this cannot \
+                 be decided; free memory on the host or lower the load, and run again.",
+                format::seconds(event.at.as_secs_f64())
+            )
+        } else {
+            format!(
+                "{detail} at {} into the run; the campaign was stopped there.",
+                format::seconds(event.at.as_secs_f64())
+            )
+        };
+        Some(Finding {
+            criterion: NO_EMERGENCY_STOP.to_string(),
+            implicit: true,
+            phase: phase.clone().unwrap_or_default(),
+            workload: None,
+            metric: Metric::ServiceCrashed,
+            op: Op::Eq,
+            threshold: 0.0,
+            unit: Unit::Boolean,
+            severity: Severity::Blocker,
+            observed: Some(1.0),
+            interval: None,
+            samples: 1,
+            outcome: if host {
+                Outcome::Inconclusive
+            } else {
+                Outcome::Fail
+            },
+            window: Some(Window {
+                start: event.at,
+                end: Some(event.at),
+                first_interval: None,
+                last_interval: None,
+            }),
+            method: "the conductor checks every resource sample and interval against [limits] \
+                     and stops the campaign when one trips"
+                .to_string(),
+            explanation,
+        })
+    })
 }
 
 /// An exit of the service that gonogo did not ask for.
@@ -113,6 +175,7 @@ pub(super) fn findings(evidence: &RunEvidence) -> Vec<Finding> {
     let mut out: Vec<Finding> = unexpected_exits(evidence)
         .map(|exit| crash_finding(evidence, exit))
         .collect();
+    out.extend(emergency_findings(evidence));
     if evidence.status != RunStatus::Completed {
         out.push(incomplete_finding(evidence));
     }
@@ -206,6 +269,7 @@ fn stop_cause(evidence: &RunEvidence) -> Option<String> {
         .find_map(|event| match &event.kind {
             EventKind::Interrupted { signal } => Some(format!("interrupted by {signal}")),
             EventKind::Failure { message } => Some(format!("failure: {message}")),
+            kind @ EventKind::EmergencyStop { .. } => Some(crate::report::event_detail(kind)),
             _ => None,
         })
 }

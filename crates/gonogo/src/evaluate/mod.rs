@@ -23,7 +23,7 @@ mod tests;
 
 pub use capacity::{Broken, Capacity, StepJudgement, StepVerdict, capacity, climb_on, judge_step};
 pub use finding::{ConfidenceInterval, Finding, Outcome, Window};
-pub use implicit::{RUN_COMPLETED, SERVICE_STAYED_UP, metric_label};
+pub use implicit::{NO_EMERGENCY_STOP, RUN_COMPLETED, SERVICE_STAYED_UP, metric_label};
 pub use load::{GENERATOR_DELAY_LIMIT, GENERATOR_SHORTFALL, generator_bound};
 pub use recovery::FAULT_TOOK_EFFECT;
 pub use soak::{LEAK_CONFIDENCE, LeakTrend, leak_trend};
@@ -38,8 +38,8 @@ use crate::plan::{CriterionPlan, FaultPlan, Metric, PhasePlan, Plan};
 /// Judge every criterion of `plan` against the stored evidence, plus implicit rules.
 ///
 /// Returns one finding per criterion, in the criteria's order, then one blocker
-/// finding per unexpected service exit, then one for a run that did not complete.
-/// The plan's phases supply the settings that some metrics need (a soak phase's
+/// finding per unexpected service exit, one per emergency stop, then one for a run
+/// that did not complete. The plan's phases supply the settings that some metrics need (a soak phase's
 /// leak bounds).
 pub fn evaluate_plan(plan: &Plan, evidence: &RunEvidence) -> Vec<Finding> {
     let context = Context {

@@ -121,20 +121,38 @@ impl LeakTrend {
             "not a leak: the interval includes zero, within"
         };
         format!(
-            "{} grew {} per hour (Theil–Sen, 95% CI {}; Mann–Kendall p = {}) over {} points \
-             of its {} rolling minimum, projected to {} after {} more ({}); {rule} the bound \
-             of {}",
+            "{} grew by {} (Theil–Sen, 95% CI {}; Mann–Kendall p {}) over {} points of its {} \
+             rolling minimum, projected to {} after {} more ({}); {rule} the bound of {}",
             self.resource.name(),
             format::value(rate, self.slope),
             format::interval(rate, self.lower, self.upper),
-            format::sig3(self.mann_kendall_p),
+            p_value(self.mann_kendall_p),
             format::count(self.points as u64),
             format::duration(plan.window),
             format::value(unit, self.projected),
-            humantime::format_duration(plan.horizon),
+            hours(plan.horizon),
             format::interval(unit, self.projected_lower, self.projected_upper),
             format::value(rate, self.bound),
         )
+    }
+}
+
+/// `= 0.0312`, or `< 0.0001` for smaller values.
+fn p_value(p: f64) -> String {
+    if p < 1e-4 {
+        "< 0.0001".to_string()
+    } else {
+        format!("= {}", format::sig3(p))
+    }
+}
+
+/// A horizon in hours: `24 h`, `0.500 h`.
+fn hours(horizon: std::time::Duration) -> String {
+    let hours = horizon.as_secs_f64() / SECONDS_PER_HOUR;
+    if hours.fract() == 0.0 {
+        format!("{hours} h")
+    } else {
+        format!("{} h", format::sig3(hours))
     }
 }
 
@@ -230,7 +248,7 @@ fn method(resource: LeakResource, figure: LeakFigure, plan: &LeakPlan) -> String
         LeakFigure::Projected => format!(
             "value of the Theil–Sen line of {series} at the phase's last point plus the slope \
              times {}",
-            humantime::format_duration(plan.horizon)
+            hours(plan.horizon)
         ),
     }
 }

@@ -293,6 +293,17 @@ pub enum EventKind {
     Failure {
         message: String,
     },
+    /// A `[limits]` limit tripped and the campaign was stopped.
+    EmergencyStop {
+        /// `host_memory_floor`, `service_rss_ceiling` or `error_rate`.
+        limit: String,
+        /// The value that tripped it (bytes, or a ratio for `error_rate`).
+        observed: f64,
+        /// The limit, in the same unit.
+        threshold: f64,
+        /// The phase running when it tripped, if any.
+        phase: Option<String>,
+    },
 }
 
 impl EventKind {
@@ -308,6 +319,7 @@ impl EventKind {
             EventKind::FaultRemoved { .. } => "fault_removed",
             EventKind::Interrupted { .. } => "interrupted",
             EventKind::Failure { .. } => "failure",
+            EventKind::EmergencyStop { .. } => "emergency_stop",
         }
     }
 }

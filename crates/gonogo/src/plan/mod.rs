@@ -27,6 +27,28 @@ pub struct Plan {
     /// Faults, in the order written.
     pub faults: Vec<FaultPlan>,
     pub settings: Settings,
+    /// Emergency stop limits (`[limits]`); all off by default.
+    pub limits: Limits,
+}
+
+/// Emergency stop limits: when one trips, the conductor stops the campaign, records
+/// an `emergency_stop` event, and the verdict says so.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Limits {
+    /// Stop when the host's available memory (MemAvailable) falls below this, bytes.
+    pub host_memory_floor: Option<u64>,
+    /// Stop when the service's process tree's RSS rises above this, bytes.
+    pub service_rss_ceiling: Option<u64>,
+    /// Stop when a workload's error rate stays above `ratio` in consecutive intervals
+    /// covering at least `window`.
+    pub error_rate: Option<ErrorRateLimit>,
+}
+
+/// A sustained error rate limit.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ErrorRateLimit {
+    pub ratio: f64,
+    pub window: Duration,
 }
 
 impl Plan {

@@ -13,6 +13,7 @@
 mod criterion;
 mod fault;
 mod leak;
+mod limits;
 mod ramp;
 mod service;
 mod targets;
@@ -45,6 +46,7 @@ pub fn resolve(spec: &Spec, origin: &Path) -> Result<Plan, Diagnostic> {
     let criteria =
         criterion::resolve_criteria(&spec.criterion, &phases, &workloads, service.expected_rate)?;
     let faults = fault::resolve_faults(&spec.fault, &phases)?;
+    let limits = limits::resolve_limits(spec.limits.as_ref())?;
     Ok(Plan {
         name,
         service,
@@ -53,6 +55,7 @@ pub fn resolve(spec: &Spec, origin: &Path) -> Result<Plan, Diagnostic> {
         criteria,
         faults,
         settings,
+        limits,
     })
 }
 

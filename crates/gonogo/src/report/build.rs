@@ -277,5 +277,33 @@ pub(crate) fn event_detail(kind: &EventKind) -> String {
         },
         EventKind::Interrupted { signal } => format!("interrupted by {signal}"),
         EventKind::Failure { message } => format!("failure: {message}"),
+        EventKind::EmergencyStop {
+            limit,
+            observed,
+            threshold,
+            phase,
+        } => {
+            let (what, observed, threshold) = match limit.as_str() {
+                "host_memory_floor" => (
+                    "host available memory fell below its floor",
+                    format::bytes(*observed),
+                    format::bytes(*threshold),
+                ),
+                "service_rss_ceiling" => (
+                    "the service's RSS rose above its ceiling",
+                    format::bytes(*observed),
+                    format::bytes(*threshold),
+                ),
+                _ => (
+                    "the error rate stayed above its limit",
+                    format::percent(*observed),
+                    format::percent(*threshold),
+                ),
+            };
+            let place = phase
+                .as_ref()
+                .map_or_else(String::new, |p| format!(" in phase {p}"));
+            format!("emergency stop{place}: {what} ({observed}, limit {threshold}; limits.{limit})")
+        }
     }
 }

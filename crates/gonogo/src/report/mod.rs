@@ -28,6 +28,7 @@ mod timeline;
 mod tests;
 
 pub use compare::{PLAIN_DELTA, render_comparison};
+pub(crate) use build::event_detail;
 pub use model::{FORMAT_VERSION, ReportModel};
 pub use redact::redact;
 pub use timeline::POINT_CAP;

@@ -306,7 +306,7 @@ pub struct EventRow {
     /// Seconds since the run started.
     pub at_seconds: f64,
     /// Event type: `service_started`, `service_ready`, `service_exited`, `phase_started`,
-    /// `phase_ended`, `interrupted`, `failure`.
+    /// `phase_ended`, `interrupted`, `failure`, `emergency_stop`.
     #[serde(rename = "type")]
     pub kind: String,
     /// What happened, in words.

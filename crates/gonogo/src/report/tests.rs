@@ -305,3 +305,39 @@ fn redaction_removes_run_varying_values_from_a_rendered_report() {
     }
     assert!(redacted.contains("[timestamp]") && redacted.contains("[duration]"));
 }
+
+#[test]
+fn estimated_values_show_their_confidence_interval_in_every_format() {
+    use crate::evaluate::ConfidenceInterval;
+    use crate::plan::Unit;
+    let (evidence, criteria) = go_run();
+    let mut findings = evaluate(&criteria, &evidence);
+    let finding = &mut findings[0];
+    finding.unit = Unit::BytesPerHour;
+    finding.observed = Some(2.0 * 1024.0 * 1024.0);
+    finding.interval = Some(ConfidenceInterval {
+        lower: 1024.0 * 1024.0,
+        upper: 3.0 * 1024.0 * 1024.0,
+        confidence: 0.95,
+    });
+    let verdict = decide(&findings);
+    let model = ReportModel::build(&evidence, &findings, &verdict);
+    let row = &model.findings[0];
+    let interval = row
+        .interval
+        .as_ref()
+        .expect("the interval reaches the model");
+    assert_eq!(interval.text, "[1.00 MiB/h, 3.00 MiB/h]");
+    let expected = "2.00 MiB/h, 95% CI [1.00 MiB/h, 3.00 MiB/h]";
+    for format in [Format::Terminal, Format::Markdown] {
+        let text = render(&model, format);
+        assert!(text.contains(expected), "{format:?}:\n{text}");
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&render(&model, Format::Json)).expect("JSON");
+    assert_eq!(
+        json["findings"][0]["interval"]["upper"],
+        3.0 * 1024.0 * 1024.0
+    );
+    assert!(json["findings"][1]["interval"].is_null());
+}

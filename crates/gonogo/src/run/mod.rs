@@ -8,6 +8,7 @@
 //! evidence is judged (`evaluate`).
 
 pub mod events;
+mod limits;
 mod faults;
 pub mod manifest;
 mod progress;
@@ -53,6 +54,8 @@ pub struct RunOutcome {
     pub verdict: Verdict,
     /// The signal that interrupted the run, if one did.
     pub interrupted: Option<String>,
+    /// The `[limits]` limit that stopped the run, in words, if one did.
+    pub emergency_stop: Option<String>,
     /// Why the run could not go on, when the tool or environment failed.
     pub failure: Option<String>,
 }
@@ -120,14 +123,21 @@ pub async fn conduct(plan: &Plan, options: &RunOptions) -> Result<RunOutcome, Ru
         },
     ));
     let progress = Progress::new(options.progress, plan);
-    let recorded = record_all(&mut store, run_id, clock, receiver, &cancel, progress).await;
+    let watch = limits::LimitWatch::new(plan.limits);
+    let recorded = record_all(
+        &mut store, run_id, clock, receiver, &cancel, progress, watch,
+    )
+    .await;
     let failure = match campaign.await {
         Ok(Ok(())) => None,
         Ok(Err(CampaignError::Interrupted)) => None,
         Ok(Err(err)) => Some(error_chain(&err)),
         Err(join) => Some(format!("the campaign task failed: {join}")),
     };
-    let interrupted = recorded?;
+    let Stopped {
+        interrupted,
+        emergency_stop,
+    } = recorded?;
     if let Some(message) = &failure {
         let event = Event {
             at: clock.elapsed(),
@@ -137,7 +147,7 @@ pub async fn conduct(plan: &Plan, options: &RunOptions) -> Result<RunOutcome, Ru
         };
         store.record_event(run_id, &event)?;
     }
-    let status = if interrupted.is_some() || failure.is_some() {
+    let status = if interrupted.is_some() || failure.is_some() || emergency_stop.is_some() {
         RunStatus::Aborted
     } else {
         RunStatus::Completed
@@ -159,8 +169,16 @@ pub async fn conduct(plan: &Plan, options: &RunOptions) -> Result<RunOutcome, Ru
         findings,
         verdict,
         interrupted,
+        emergency_stop,
         failure,
     })
+}
+
+/// Why the record stream ended early, if it did.
+#[derive(Debug, Default)]
+struct Stopped {
+    interrupted: Option<String>,
+    emergency_stop: Option<String>,
 }
 
 /// Receive every record until all producers are done, writing each to the store.
@@ -173,12 +191,14 @@ async fn record_all(
     mut receiver: RecordReceiver,
     cancel: &CancellationToken,
     mut progress: Progress,
-) -> Result<Option<String>, RunError> {
+    mut watch: limits::LimitWatch,
+) -> Result<Stopped, RunError> {
     let mut sigint = signal(SignalKind::interrupt()).map_err(RunError::Signals)?;
     let mut sigterm = signal(SignalKind::terminate()).map_err(RunError::Signals)?;
     // A closed terminal (SIGHUP) stops the run as cleanly as Ctrl-C.
     let mut sighup = signal(SignalKind::hangup()).map_err(RunError::Signals)?;
     let mut interrupted: Option<String> = None;
+    let mut emergency_stop: Option<String> = None;
     let mut first_error: Option<StoreError> = None;
     loop {
         let record = tokio::select! {
@@ -211,11 +231,28 @@ async fn record_all(
             cancel.cancel();
             first_error = Some(err);
         }
+        if let Some(kind) = watch.observe(&record) {
+            // Stop the campaign as an interrupt would: drain, stop the service.
+            emergency_stop = Some(crate::report::event_detail(&kind));
+            cancel.cancel();
+            let event = Event {
+                at: clock.elapsed(),
+                kind,
+            };
+            if first_error.is_none()
+                && let Err(err) = store.record_event(run_id, &event)
+            {
+                first_error = Some(err);
+            }
+        }
     }
     progress.finish();
     match first_error {
         Some(err) => Err(RunError::Store(err)),
-        None => Ok(interrupted),
+        None => Ok(Stopped {
+            interrupted,
+            emergency_stop,
+        }),
     }
 }
 

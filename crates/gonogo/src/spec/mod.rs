@@ -11,6 +11,8 @@
 
 mod error;
 mod locate;
+#[cfg(test)]
+mod phase_tests;
 pub mod raw;
 #[cfg(test)]
 mod tests;

@@ -29,6 +29,17 @@ pub struct Spec {
     pub criterion: Vec<Spanned<RawCriterion>>,
     #[serde(default)]
     pub fault: Vec<Spanned<RawFault>>,
+    pub limits: Option<Spanned<RawLimits>>,
+}
+
+/// `[limits]`: emergency stop limits.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLimits {
+    pub host_memory_floor: Option<Spanned<String>>,
+    pub service_rss_ceiling: Option<Spanned<String>>,
+    pub error_rate: Option<Spanned<String>>,
+    pub error_window: Option<Spanned<String>>,
 }
 
 /// `[[fault]]`: something gonogo does to the service during a phase.
