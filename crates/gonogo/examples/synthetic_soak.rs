@@ -161,6 +161,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         planned_duration: at(SECONDS - WARMUP),
         started: at(1),
         ended: None,
+        parent: None,
     };
     store.phase_started(run, &phase)?;
     let mut sequence = Sequence(0x9e37_79b9_7f4a_7c15);

@@ -27,8 +27,8 @@ mod timeline;
 #[cfg(test)]
 mod tests;
 
-pub use compare::{PLAIN_DELTA, render_comparison};
 pub(crate) use build::event_detail;
+pub use compare::{PLAIN_DELTA, render_comparison};
 pub use model::{FORMAT_VERSION, ReportModel};
 pub use redact::redact;
 pub use timeline::POINT_CAP;

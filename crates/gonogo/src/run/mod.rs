@@ -8,8 +8,8 @@
 //! evidence is judged (`evaluate`).
 
 pub mod events;
-mod limits;
 mod faults;
+mod limits;
 pub mod manifest;
 mod progress;
 pub mod ramp;
