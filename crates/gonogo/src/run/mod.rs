@@ -369,14 +369,6 @@ async fn campaign(plan: Arc<Plan>, ctx: CampaignContext) -> Result<(), CampaignE
                 ramp::run_ramp(&plan, phase, steps, load_port, &load_ctx, gone).await
             }
             None => {
-                let phase_faults: Vec<&FaultPlan> = plan
-                    .faults
-                    .iter()
-                    .filter(|f| f.phase == phase.name)
-                    .collect();
-                // The load's own start lead is a few ms; fault times are recorded as
-                // they happen, so evaluation reads the real windows.
-                let base = Instant::now() + phase.warmup;
                 let env = faults::FaultEnv {
                     service: &mut service,
                     service_plan: &plan.service,
@@ -387,10 +379,7 @@ async fn campaign(plan: Arc<Plan>, ctx: CampaignContext) -> Result<(), CampaignE
                     records: ctx.records.clone(),
                     cancel: ctx.cancel.clone(),
                 };
-                let (load, faults) = tokio::join!(
-                    load::run_phase(&plan, phase, load_port, &load_ctx),
-                    faults::run_faults(&phase_faults, base, env),
-                );
+                let (load, faults) = with_faults(&plan, phase, load_port, &load_ctx, env).await;
                 if let Err(err) = faults {
                     result = Err(err.into());
                 }
@@ -413,6 +402,31 @@ async fn campaign(plan: Arc<Plan>, ctx: CampaignContext) -> Result<(), CampaignE
     sampler_cancel.cancel();
     let _ = sampler.await;
     result.and(stopped.map(|_| ()).map_err(CampaignError::from))
+}
+
+/// Offer a steady or soak phase's load while its faults are applied on schedule.
+async fn with_faults(
+    plan: &Plan,
+    phase: &PhasePlan,
+    load_port: u16,
+    load_ctx: &LoadContext,
+    env: faults::FaultEnv<'_>,
+) -> (
+    Result<load::PhaseLoadSummary, LoadError>,
+    Result<(), ServiceError>,
+) {
+    let phase_faults: Vec<&FaultPlan> = plan
+        .faults
+        .iter()
+        .filter(|f| f.phase == phase.name)
+        .collect();
+    // The load's own start lead is a few ms; fault times are recorded as they happen,
+    // so evaluation reads the real windows.
+    let base = Instant::now() + phase.warmup;
+    tokio::join!(
+        load::run_phase(plan, phase, load_port, load_ctx),
+        faults::run_faults(&phase_faults, base, env),
+    )
 }
 
 /// The fault proxy, when the plan has network faults: on the host the workloads
