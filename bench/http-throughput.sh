@@ -124,7 +124,9 @@ text = open(sys.argv[1]).read()
 report = json.loads(text[text.index("{"):])
 codes = report.get("statusCodeDistribution", {})
 ok = codes.get("200", 0)
-print(sum(codes.values()), report["summary"]["total"], sum(codes.values()) - ok + sum(report.get("errorDistribution", {}).values()))
+# Requests cut off by the end of the run are not failures of the server or the tool.
+cut = sum(n for e, n in report.get("errorDistribution", {}).items() if "deadline" not in e)
+print(ok, report["summary"]["total"], sum(codes.values()) - ok + cut)
 PY
             )
             ;;

@@ -366,7 +366,9 @@ mod tests {
         w.headers.clear();
         w.body = None;
         let factory = RequestFactory::new(&w, 9).await.expect("valid workload");
-        let request = factory.request(9, &mut rand::rng(), &mut Vec::new()).to_vec();
+        let request = factory
+            .request(9, &mut rand::rng(), &mut Vec::new())
+            .to_vec();
         assert_eq!(
             request,
             b"POST / HTTP/1.1\r\nHost: 127.0.0.1:9\r\nContent-Length: 0\r\n\r\n"
@@ -376,7 +378,9 @@ mod tests {
             Segment::Seq,
         ]);
         let factory = RequestFactory::new(&w, 9).await.expect("valid workload");
-        let request = factory.request(9, &mut rand::rng(), &mut Vec::new()).to_vec();
+        let request = factory
+            .request(9, &mut rand::rng(), &mut Vec::new())
+            .to_vec();
         assert!(request.starts_with(b"PUT /q?id=0 HTTP/1.1\r\n"));
     }
 

@@ -101,16 +101,19 @@ pub async fn worker(run: Arc<WorkloadRun>, shard: usize, timer: Option<PreciseTi
         };
         counters.in_flight.fetch_sub(1, Ordering::Relaxed);
         let done = Instant::now();
-        run.recorder.record(shard, &RequestResult {
-            intended: ticket.intended,
-            picked,
-            sent,
-            done,
-            outcome,
-            cap_wait: run.schedule.is_open() && picked > ticket.intended,
-            bytes_sent,
-            bytes_received,
-        });
+        run.recorder.record(
+            shard,
+            &RequestResult {
+                intended: ticket.intended,
+                picked,
+                sent,
+                done,
+                outcome,
+                cap_wait: run.schedule.is_open() && picked > ticket.intended,
+                bytes_sent,
+                bytes_received,
+            },
+        );
         if done >= run.hard_deadline {
             break;
         }
