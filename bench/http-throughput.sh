@@ -74,7 +74,7 @@ run_tool() {
     case "$tool" in
         gonogo)
             port_free
-            python3 "$MEASURE" "$m" -- taskset -c "$GEN_CPU" "$GONOGO" run "$WORK/spec.toml" \
+            python3 "$MEASURE" "$m" -- $(gen_prefix) "$GONOGO" run "$WORK/spec.toml" \
                 --store "$WORK/evidence.db" --format json --json "$WORK/report.json" --quiet \
                 >"$log" 2>&1 || true
             read -r requests seconds errors < <(python3 - "$WORK/report.json" <<'PY'
@@ -97,7 +97,7 @@ PY
             ;;
         wrk)
             nginx_start "$WORK/nginx"
-            python3 "$MEASURE" "$m" -- taskset -c "$GEN_CPU" wrk -t1 -c"$CONNECTIONS" \
+            python3 "$MEASURE" "$m" -- $(gen_prefix) wrk -t1 -c"$CONNECTIONS" \
                 -d"${DURATION}s" "$URL" >"$log" 2>&1
             nginx_stop
             read -r requests seconds < <(awk '/requests in/ {r=$1; s=$4; sub(/s,$/, "", s); print r, s}' "$log")
@@ -105,7 +105,7 @@ PY
             ;;
         h2load)
             nginx_start "$WORK/nginx"
-            python3 "$MEASURE" "$m" -- taskset -c "$GEN_CPU" h2load --h1 -t1 -c"$CONNECTIONS" \
+            python3 "$MEASURE" "$m" -- $(gen_prefix) h2load --h1 -t1 -c"$CONNECTIONS" \
                 -D "$DURATION" "$URL" >"$log" 2>&1
             nginx_stop
             read -r requests seconds errors < <(awk '
@@ -115,7 +115,7 @@ PY
             ;;
         oha)
             nginx_start "$WORK/nginx"
-            python3 "$MEASURE" "$m" -- taskset -c "$GEN_CPU" "$OHA" -z "${DURATION}s" \
+            python3 "$MEASURE" "$m" -- $(gen_prefix) "$OHA" -z "${DURATION}s" \
                 -c "$CONNECTIONS" --no-tui --output-format json "$URL" >"$log" 2>&1
             nginx_stop
             read -r requests seconds errors < <(python3 - "$log" <<'PY'

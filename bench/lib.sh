@@ -8,6 +8,10 @@ REPO_ROOT="$(cd "$BENCH_DIR/.." && pwd)"
 PORT="${PORT:-18080}"
 SERVER_CPU="${SERVER_CPU:-1}"
 GEN_CPU="${GEN_CPU:-0}"
+# Priority of the server and the generator (every tool alike). On a machine shared with
+# other work (compile jobs), -20 keeps that work from taking their cores' time and from
+# delaying their wake-ups; set NICE=0 to measure without it.
+NICE="${NICE:--20}"
 GONOGO="${GONOGO:-$REPO_ROOT/target/release/gonogo}"
 # oha is a long `cargo install`; look for it on PATH and in the cache used by the bench.
 OHA="${OHA:-$(command -v oha || echo "${OHA_ROOT:-/work/tools}/bin/oha")}"
@@ -44,7 +48,7 @@ machine_facts() {
     echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
     echo "- cores: $(nproc); CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
     echo "- kernel: $(uname -sr); memory: $(free -g | awk '/Mem:/ {print $2}') GiB"
-    echo "- load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "- load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (a shared machine: other work was compiling); server and generator at nice $NICE"
     echo "- nginx: $(nginx -v 2>&1 | sed 's/.*version: //')"
     command -v wrk >/dev/null && echo "- wrk: $(wrk -v 2>&1 | head -1 | awk '{print $1, $2}')"
     command -v h2load >/dev/null && echo "- h2load: $(h2load --version 2>&1 | head -1)"
@@ -78,7 +82,10 @@ CONF
 }
 
 # The nginx command line, pinned to the server core (gonogo's spec runs the same one).
-nginx_cmd() { echo taskset -c "$SERVER_CPU" nginx -p "$1" -c "$1/nginx.conf" -g "daemon off;"; }
+nginx_cmd() { echo nice -n "$NICE" taskset -c "$SERVER_CPU" nginx -p "$1" -c "$1/nginx.conf" -g "daemon off;"; }
+
+# Prefix for a generator's command line: its priority and its core.
+gen_prefix() { echo nice -n "$NICE" taskset -c "$GEN_CPU"; }
 
 wait_port() {
     for _ in $(seq 100); do
@@ -97,7 +104,7 @@ port_free() {
 NGINX_PID=""
 nginx_start() {
     port_free
-    taskset -c "$SERVER_CPU" nginx -p "$1" -c "$1/nginx.conf" -g "daemon off;" &
+    nice -n "$NICE" taskset -c "$SERVER_CPU" nginx -p "$1" -c "$1/nginx.conf" -g "daemon off;" &
     NGINX_PID=$!
     wait_port
 }

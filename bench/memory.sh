@@ -57,7 +57,7 @@ sed -i 's/"daemon", "off;"/"daemon off;"/' "$WORK/spec.toml"
 
 FACTS="$(machine_facts)"
 port_free
-taskset -c "$GEN_CPU" "$GONOGO" run "$WORK/spec.toml" --store "$WORK/evidence.db" \
+$(gen_prefix) "$GONOGO" run "$WORK/spec.toml" --store "$WORK/evidence.db" \
     --format json --json "$WORK/report.json" --quiet >"$WORK/gonogo.log" 2>&1 &
 PID=$!
 : >"$WORK/rss.tsv"

@@ -56,7 +56,7 @@ run_gonogo() {
     spec "$1" "$2" | sed 's/"daemon", "off;"/"daemon off;"/' >"$WORK/spec.toml"
     port_free
     rm -f "$WORK/evidence.db"
-    taskset -c "$GEN_CPU" "$GONOGO" run "$WORK/spec.toml" --store "$WORK/evidence.db" \
+    $(gen_prefix) "$GONOGO" run "$WORK/spec.toml" --store "$WORK/evidence.db" \
         --format json --json "$WORK/report.json" --quiet >"$WORK/gonogo.log" 2>&1 || true
 }
 

@@ -49,17 +49,17 @@ SPEC
 sed -i 's/"daemon", "off;"/"daemon off;"/' "$WORK/spec.toml"
 
 port_free
-# Only gonogo's own process is recorded (no -i/inherit into nginx: --no-inherit).
-perf record -q -e cpu-clock -F 4000 --no-inherit -o "$WORK/perf.data" -- taskset -c "$GEN_CPU" "$GONOGO" run \
+# gonogo and its children (nginx) are recorded; nginx's samples are left out below.
+perf record -q -e cpu-clock -F 4000 -o "$WORK/perf.data" -- $(gen_prefix) "$GONOGO" run \
     "$WORK/spec.toml" --store "$WORK/evidence.db" --quiet >"$WORK/gonogo.log" 2>&1 || true
-perf report -i "$WORK/perf.data" --no-children --sort dso,sym --stdio 2>/dev/null |
+perf report -i "$WORK/perf.data" --no-children --sort comm,dso,sym --stdio 2>/dev/null |
     grep -E '^ +[0-9.]+%' >"$WORK/symbols.txt" || true
 
 {
     echo "### Where gonogo's CPU goes (closed model, $CONNECTIONS connections, ${DURATION} s)"
     echo
     echo "- load average: $(cut -d' ' -f1-3 /proc/loadavg); command: \`DURATION=$DURATION bench/profile.sh\`"
-    echo "- \`perf record -e cpu-clock -F 4000 --no-inherit\` on the gonogo process (all its threads)"
+    echo "- \`perf record -e cpu-clock -F 4000\` on gonogo (all its threads); nginx's samples left out, shares are of gonogo's samples"
     echo
     python3 - "$WORK/symbols.txt" <<'PY'
 import sys
@@ -67,13 +67,16 @@ from collections import defaultdict
 groups = defaultdict(float)
 rows = []
 for line in open(sys.argv[1]):
-    parts = line.split(None, 3)
-    if len(parts) < 4:
+    parts = line.split(None, 4)
+    if len(parts) < 5 or parts[1] in ("nginx", "taskset", "nice", "perf-exec"):
         continue
-    pct, dso, sym = float(parts[0].rstrip("%")), parts[1], parts[3].strip()
+    pct, dso, sym = float(parts[0].rstrip("%")), parts[2], parts[4].strip()
     kind = "kernel" if "kernel" in dso else ("gonogo" if "gonogo" in dso else dso)
     groups[kind] += pct
     rows.append((pct, dso, sym))
+total = sum(groups.values()) or 1.0
+groups = {k: v * 100 / total for k, v in groups.items()}
+rows = [(p * 100 / total, d, s) for p, d, s in rows]
 print("| where | share of samples |")
 print("|---|---|")
 for kind, pct in sorted(groups.items(), key=lambda kv: -kv[1])[:8]:
