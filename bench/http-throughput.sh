@@ -144,12 +144,12 @@ done
 LOAD_END="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 {
-    echo "### Closed model, maximum throughput"
+    echo "### ${TITLE:-Closed model, maximum throughput}"
     echo
     echo "$FACTS"
     echo "- load average at end: $LOAD_END"
     echo "- $CONNECTIONS connections, ${DURATION} s per run, $ROUNDS interleaved rounds ($TOOLS); server on core $SERVER_CPU, generator on core $GEN_CPU"
-    echo "- command: \`ROUNDS=$ROUNDS DURATION=$DURATION CONNECTIONS=$CONNECTIONS bench/http-throughput.sh\`"
+    echo "- command: \`ROUNDS=$ROUNDS DURATION=$DURATION CONNECTIONS=$CONNECTIONS TOOLS=\"$TOOLS\" bench/http-throughput.sh\`"
     echo
     python3 "$BENCH_DIR/report.py" "$RAW"
 } >"$WORK/table.md"

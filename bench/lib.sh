@@ -53,7 +53,7 @@ machine_facts() {
     command -v wrk >/dev/null && echo "- wrk: $(wrk -v 2>&1 | head -1 | awk '{print $1, $2}')"
     command -v h2load >/dev/null && echo "- h2load: $(h2load --version 2>&1 | head -1)"
     if have_oha; then echo "- oha: $("$OHA" --version 2>&1 | head -1)"; else echo "- oha: not found at $OHA (cargo install oha --locked had not finished or failed), left out"; fi
-    [[ -x "$GONOGO" ]] && echo "- gonogo: $(git -C "$REPO_ROOT" rev-parse --short HEAD)$(git -C "$REPO_ROOT" diff --quiet HEAD -- crates || echo ' (with uncommitted changes)')"
+    [[ -x "$GONOGO" ]] && echo "- gonogo: binary $GONOGO; checkout $(git -C "$REPO_ROOT" rev-parse --short HEAD)$(git -C "$REPO_ROOT" diff --quiet HEAD -- crates || echo ' (with uncommitted changes)')"
     return 0
 }
 
