@@ -32,6 +32,7 @@ name = "bench-open"
 
 [settings]
 interval = "1s"
+sample_interval = "${SAMPLE_INTERVAL:-1s}"
 
 [service]
 command = [$(for w in $(nginx_cmd "$WORK/nginx"); do printf '"%s", ' "$w"; done | sed 's/, $//')]
