@@ -1,94 +1,29 @@
 //! One HTTP/1.1 connection owned by one worker, and the requests sent on it.
 //!
 //! Owns: connecting (no pool: the driver's connection count is the real one),
-//! sending a request and reading the whole response body, classifying the result,
-//! and counting the bytes that crossed the socket. Does not own: timing policy
-//! (the worker applies deadlines) or statistics.
+//! writing a pre-rendered request, reading the whole response (head parsed with
+//! `httparse`; body framed by `Content-Length`, `chunked`, or the end of the
+//! connection) into one reused buffer, deciding whether the connection can be kept,
+//! and counting the bytes that crossed the socket. Does not own: rendering requests
+//! ([`super::request`]), timing policy (the worker applies deadlines) or statistics.
+//!
+//! A lean client on purpose: the load generator must cost less per request than the
+//! service it loads. The body is read and discarded as it arrives, so a huge response
+//! costs time, never memory.
 
 use std::io;
 use std::net::SocketAddr;
-use std::pin::Pin;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::client::conn::http1::{self, SendRequest};
-use hyper_util::rt::TokioIo;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, Interest};
 use tokio::net::TcpStream;
 
 use super::recorder::RequestOutcome;
 
-/// Bytes read and written on one socket.
-#[derive(Debug, Default)]
-pub struct ByteCounters {
-    read: AtomicU64,
-    written: AtomicU64,
-}
-
-impl ByteCounters {
-    /// (written, read) so far.
-    pub fn totals(&self) -> (u64, u64) {
-        (
-            self.written.load(Ordering::Relaxed),
-            self.read.load(Ordering::Relaxed),
-        )
-    }
-}
-
-/// A TCP stream that counts what passes through it.
-#[derive(Debug)]
-struct CountingStream {
-    inner: TcpStream,
-    counters: Arc<ByteCounters>,
-}
-
-impl AsyncRead for CountingStream {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let before = buf.filled().len();
-        let poll = Pin::new(&mut self.inner).poll_read(cx, buf);
-        let read = (buf.filled().len() - before) as u64;
-        self.counters.read.fetch_add(read, Ordering::Relaxed);
-        poll
-    }
-}
-
-impl AsyncWrite for CountingStream {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        let poll = Pin::new(&mut self.inner).poll_write(cx, buf);
-        if let Poll::Ready(Ok(n)) = &poll {
-            self.counters
-                .written
-                .fetch_add(*n as u64, Ordering::Relaxed);
-        }
-        poll
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
-}
-
-/// An open HTTP/1.1 connection.
-#[derive(Debug)]
-pub struct Connection {
-    sender: SendRequest<Full<Bytes>>,
-    counters: Arc<ByteCounters>,
-}
+/// Read buffer size; also the largest response head accepted.
+const BUFFER: usize = 16 * 1024;
+/// Most response headers accepted.
+const MAX_HEADERS: usize = 64;
 
 /// Why a request did not produce a response.
 #[derive(Debug, thiserror::Error)]
@@ -99,64 +34,529 @@ pub enum RequestError {
         #[source]
         source: io::Error,
     },
-    #[error("http error: {0}")]
-    Http(#[from] hyper::Error),
+    #[error("i/o error on the connection: {0}")]
+    Io(#[from] io::Error),
+    #[error("the server closed the connection before the response was complete")]
+    Closed,
+    #[error("malformed response: {0}")]
+    Malformed(String),
 }
 
 impl RequestError {
     pub fn outcome(&self) -> RequestOutcome {
         match self {
             RequestError::Connect { .. } => RequestOutcome::ConnectError,
-            RequestError::Http(_) => RequestOutcome::IoError,
+            RequestError::Io(_) | RequestError::Closed | RequestError::Malformed(_) => {
+                RequestOutcome::IoError
+            }
         }
     }
 }
 
+/// A complete response: its status and the bytes moved for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Exchange {
+    pub status: u16,
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+}
+
+/// An open HTTP/1.1 connection.
+#[derive(Debug)]
+pub struct Connection {
+    stream: TcpStream,
+    buf: Box<[u8]>,
+    /// Unconsumed bytes are `buf[start..end]`.
+    start: usize,
+    end: usize,
+    /// False once the server asked to close, or the framing needs the connection's end.
+    reusable: bool,
+    /// Bytes read from the socket during the current exchange.
+    read: u64,
+}
+
+/// How the body of a response is delimited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Framing {
+    None,
+    Length(u64),
+    Chunked,
+    UntilClose,
+}
+
+/// What the head of a response says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Head {
+    status: u16,
+    /// Bytes of the head, including the blank line.
+    len: usize,
+    framing: Framing,
+    keep_alive: bool,
+}
+
+/// Parse a response head from `bytes`; `Ok(None)` when more bytes are needed.
+fn parse_head(bytes: &[u8], head_request: bool) -> Result<Option<Head>, RequestError> {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut response = httparse::Response::new(&mut headers);
+    let len = match response.parse(bytes) {
+        Ok(httparse::Status::Complete(len)) => len,
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(err) => return Err(RequestError::Malformed(err.to_string())),
+    };
+    let status = response.code.unwrap_or(0);
+    let mut keep_alive = response.version == Some(1);
+    let mut length = None;
+    let mut chunked = false;
+    for header in response.headers.iter() {
+        if header.name.eq_ignore_ascii_case("content-length") {
+            let value = std::str::from_utf8(header.value)
+                .ok()
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .ok_or_else(|| RequestError::Malformed("invalid content-length".into()))?;
+            if length.is_some_and(|l| l != value) {
+                return Err(RequestError::Malformed(
+                    "conflicting content-length headers".into(),
+                ));
+            }
+            length = Some(value);
+        } else if header.name.eq_ignore_ascii_case("transfer-encoding") {
+            // The last coding decides the framing; anything but chunked reads to the end.
+            chunked = header
+                .value
+                .rsplit(|&b| b == b',')
+                .next()
+                .is_some_and(|last| last.trim_ascii().eq_ignore_ascii_case(b"chunked"));
+        } else if header.name.eq_ignore_ascii_case("connection") {
+            for token in header.value.split(|&b| b == b',') {
+                let token = token.trim_ascii();
+                if token.eq_ignore_ascii_case(b"close") {
+                    keep_alive = false;
+                } else if token.eq_ignore_ascii_case(b"keep-alive") {
+                    keep_alive = true;
+                }
+            }
+        }
+    }
+    let framing = if head_request || (100..200).contains(&status) || status == 204 || status == 304
+    {
+        Framing::None
+    } else if chunked {
+        Framing::Chunked
+    } else if let Some(length) = length {
+        Framing::Length(length)
+    } else {
+        Framing::UntilClose
+    };
+    if framing == Framing::UntilClose {
+        keep_alive = false;
+    }
+    Ok(Some(Head {
+        status,
+        len,
+        framing,
+        keep_alive,
+    }))
+}
+
 impl Connection {
-    /// Open a TCP connection and run the HTTP/1.1 handshake. The connection's
-    /// driver runs as its own task and ends when this value is dropped.
+    /// Open a TCP connection to `addr`.
     pub async fn open(addr: SocketAddr) -> Result<Connection, RequestError> {
         let stream = TcpStream::connect(addr)
             .await
             .map_err(|source| RequestError::Connect { addr, source })?;
         // Latency tests need each request on the wire at once.
         let _ = stream.set_nodelay(true);
-        let counters = Arc::new(ByteCounters::default());
-        let io = TokioIo::new(CountingStream {
-            inner: stream,
-            counters: Arc::clone(&counters),
-        });
-        let (sender, driver) = http1::handshake(io).await?;
-        tokio::spawn(async move {
-            // Errors surface on the sender; the driver just stops.
-            let _ = driver.await;
-        });
-        Ok(Connection { sender, counters })
+        Ok(Connection {
+            stream,
+            buf: vec![0; BUFFER].into_boxed_slice(),
+            start: 0,
+            end: 0,
+            reusable: true,
+            read: 0,
+        })
     }
 
-    /// Whether the connection can take another request (the server did not close it).
-    pub fn is_usable(&self) -> bool {
-        !self.sender.is_closed()
+    /// Whether the connection can take another request: the last response allowed
+    /// it and the server has not closed the connection since (an idle keep-alive
+    /// timeout). Costs a system call only when the socket was reported readable.
+    pub fn is_usable(&mut self) -> bool {
+        if !self.reusable {
+            return false;
+        }
+        let mut cx = Context::from_waker(Waker::noop());
+        if let Poll::Ready(Ok(())) = self.stream.poll_read_ready(&mut cx) {
+            let mut probe = [0u8; 64];
+            match self.stream.try_read(&mut probe) {
+                // Nothing to read after all: the readiness was stale.
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
+                // End of stream, an error, or bytes nobody asked for: start afresh.
+                _ => self.reusable = false,
+            }
+        }
+        self.reusable
     }
 
-    pub fn counters(&self) -> &ByteCounters {
-        &self.counters
-    }
-
-    /// Send `request` and read the full response body; returns the status.
+    /// Write `request` (a complete HTTP/1.1 request) and read the whole response.
+    /// `head_request` says the response has no body whatever its headers say.
+    /// On error the connection must not be used again.
     pub async fn send(
         &mut self,
-        request: http::Request<Full<Bytes>>,
-    ) -> Result<http::StatusCode, RequestError> {
-        self.sender.ready().await?;
-        let response = self.sender.send_request(request).await?;
-        let status = response.status();
-        let mut body = response.into_body();
-        // Read (and discard) the body frame by frame: bytes are counted at the socket,
-        // so a huge response costs time, never memory.
-        while let Some(frame) = body.frame().await {
-            frame?;
+        request: &[u8],
+        head_request: bool,
+    ) -> Result<Exchange, RequestError> {
+        self.read = 0;
+        // Bytes left over from an earlier response are not part of this one.
+        self.start = 0;
+        self.end = 0;
+        if let Err(err) = self.stream.write_all(request).await {
+            self.reusable = false;
+            return Err(err.into());
         }
-        Ok(status)
+        let result = self.read_response(head_request).await;
+        if result.is_err() {
+            self.reusable = false;
+        }
+        let status = result?;
+        if self.reusable {
+            self.forget_readiness();
+        }
+        Ok(Exchange {
+            status,
+            bytes_sent: request.len() as u64,
+            bytes_received: self.read,
+        })
+    }
+
+    /// The response was read to its end and a well-behaved server sends nothing
+    /// until the next request, but the runtime still remembers the socket as
+    /// readable: the next read would cost a system call that finds nothing. Clear
+    /// that readiness without a system call; anything that arrives later (the next
+    /// response, or the server closing) is a new readiness event.
+    fn forget_readiness(&self) {
+        let _ = self.stream.try_io(Interest::READABLE, || {
+            Err::<(), _>(io::ErrorKind::WouldBlock.into())
+        });
+    }
+
+    async fn read_response(&mut self, head_request: bool) -> Result<u16, RequestError> {
+        let head = loop {
+            let head = self.read_head(head_request).await?;
+            // Interim responses (100 Continue, 103 Early Hints) precede the real one.
+            if !(100..200).contains(&head.status) || head.status == 101 {
+                break head;
+            }
+        };
+        match head.framing {
+            Framing::None => {}
+            Framing::Length(length) => self.skip(length).await?,
+            Framing::Chunked => self.skip_chunked().await?,
+            Framing::UntilClose => self.skip_to_end().await?,
+        }
+        self.reusable = head.keep_alive;
+        Ok(head.status)
+    }
+
+    async fn read_head(&mut self, head_request: bool) -> Result<Head, RequestError> {
+        loop {
+            if let Some(head) = parse_head(&self.buf[self.start..self.end], head_request)? {
+                self.start += head.len;
+                return Ok(head);
+            }
+            if self.start == 0 && self.end == self.buf.len() {
+                return Err(RequestError::Malformed(format!(
+                    "response head longer than {BUFFER} bytes"
+                )));
+            }
+            if self.fill().await? == 0 {
+                return Err(RequestError::Closed);
+            }
+        }
+    }
+
+    /// Read more bytes after the unconsumed ones (moved to the front first);
+    /// returns how many were read (0 at the end of the connection).
+    async fn fill(&mut self) -> Result<usize, RequestError> {
+        if self.start > 0 {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        let n = self.stream.read(&mut self.buf[self.end..]).await?;
+        self.end += n;
+        self.read += n as u64;
+        Ok(n)
+    }
+
+    /// Discard `length` body bytes.
+    async fn skip(&mut self, mut length: u64) -> Result<(), RequestError> {
+        loop {
+            let available = (self.end - self.start) as u64;
+            if available >= length {
+                // `length` is at most `available`, which is a usize.
+                self.start += length as usize;
+                return Ok(());
+            }
+            length -= available;
+            self.start = 0;
+            self.end = 0;
+            if self.fill().await? == 0 {
+                return Err(RequestError::Closed);
+            }
+        }
+    }
+
+    /// Discard a chunked body, its trailers included.
+    async fn skip_chunked(&mut self) -> Result<(), RequestError> {
+        loop {
+            let size = loop {
+                match httparse::parse_chunk_size(&self.buf[self.start..self.end]) {
+                    Ok(httparse::Status::Complete((used, size))) => {
+                        self.start += used;
+                        break size;
+                    }
+                    Ok(httparse::Status::Partial) => {
+                        if self.end - self.start >= 1024 {
+                            return Err(RequestError::Malformed("chunk size line too long".into()));
+                        }
+                        if self.fill().await? == 0 {
+                            return Err(RequestError::Closed);
+                        }
+                    }
+                    Err(_) => return Err(RequestError::Malformed("invalid chunk size".into())),
+                }
+            };
+            if size == 0 {
+                return self.skip_trailers().await;
+            }
+            self.skip(size).await?;
+            self.expect_crlf().await?;
+        }
+    }
+
+    async fn expect_crlf(&mut self) -> Result<(), RequestError> {
+        while self.end - self.start < 2 {
+            if self.fill().await? == 0 {
+                return Err(RequestError::Closed);
+            }
+        }
+        if &self.buf[self.start..self.start + 2] != b"\r\n" {
+            return Err(RequestError::Malformed("chunk not followed by CRLF".into()));
+        }
+        self.start += 2;
+        Ok(())
+    }
+
+    /// Trailer lines after the last chunk, up to and including the blank line.
+    async fn skip_trailers(&mut self) -> Result<(), RequestError> {
+        loop {
+            let pending = &self.buf[self.start..self.end];
+            if let Some(at) = pending.windows(2).position(|w| w == b"\r\n") {
+                self.start += at + 2;
+                if at == 0 {
+                    return Ok(());
+                }
+                continue;
+            }
+            if self.start == 0 && self.end == self.buf.len() {
+                return Err(RequestError::Malformed("trailer line too long".into()));
+            }
+            if self.fill().await? == 0 {
+                return Err(RequestError::Closed);
+            }
+        }
+    }
+
+    async fn skip_to_end(&mut self) -> Result<(), RequestError> {
+        loop {
+            self.start = 0;
+            self.end = 0;
+            if self.fill().await? == 0 {
+                return Ok(());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncReadExt;
+    use tokio::net::TcpListener;
+
+    const GET: &[u8] = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+
+    /// A server that answers each request (read up to its blank line) with the next
+    /// canned reply, then closes. Replies may arrive in several writes.
+    async fn server(replies: Vec<Vec<&'static [u8]>>) -> SocketAddr {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut seen = Vec::new();
+            for reply in replies {
+                let mut buf = [0u8; 1024];
+                while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                    let n = socket.read(&mut buf).await.unwrap();
+                    if n == 0 {
+                        return;
+                    }
+                    seen.extend_from_slice(&buf[..n]);
+                }
+                let end = seen.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+                seen.drain(..end);
+                for part in reply {
+                    socket.write_all(part).await.unwrap();
+                    socket.flush().await.unwrap();
+                    tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+                }
+            }
+        });
+        addr
+    }
+
+    #[tokio::test]
+    async fn keep_alive_with_content_length_serves_several_requests() {
+        let ok: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
+        let addr = server(vec![vec![ok], vec![&ok[..20], &ok[20..]]]).await;
+        let mut conn = Connection::open(addr).await.unwrap();
+        let first = conn.send(GET, false).await.unwrap();
+        assert_eq!(first.status, 200);
+        assert_eq!(first.bytes_sent, GET.len() as u64);
+        assert_eq!(first.bytes_received, ok.len() as u64);
+        assert!(conn.is_usable());
+        let second = conn.send(GET, false).await.unwrap();
+        assert_eq!(
+            second.bytes_received,
+            ok.len() as u64,
+            "head split across reads"
+        );
+    }
+
+    #[tokio::test]
+    async fn chunked_body_with_trailers_is_read_to_its_end() {
+        let addr = server(vec![
+            vec![
+                b"HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel",
+                b"lo\r\n6;ext=1\r\n world\r\n0\r\nX-Trailer: y\r\n",
+                b"\r\n",
+            ],
+            vec![b"HTTP/1.1 204 No Content\r\n\r\n"],
+        ])
+        .await;
+        let mut conn = Connection::open(addr).await.unwrap();
+        assert_eq!(conn.send(GET, false).await.unwrap().status, 201);
+        assert!(conn.is_usable());
+        // The next response parses cleanly only if the first one was consumed exactly.
+        assert_eq!(conn.send(GET, false).await.unwrap().status, 204);
+    }
+
+    #[tokio::test]
+    async fn connection_close_makes_the_connection_unusable() {
+        let addr = server(vec![vec![
+            b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok",
+        ]])
+        .await;
+        let mut conn = Connection::open(addr).await.unwrap();
+        assert_eq!(conn.send(GET, false).await.unwrap().status, 200);
+        assert!(!conn.is_usable());
+    }
+
+    #[tokio::test]
+    async fn a_keep_alive_connection_closed_while_idle_is_not_reused() {
+        let addr = server(vec![vec![b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"]]).await;
+        let mut conn = Connection::open(addr).await.unwrap();
+        assert_eq!(conn.send(GET, false).await.unwrap().status, 200);
+        // The server task ends after its one reply, closing the socket.
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        assert!(!conn.is_usable());
+    }
+
+    #[tokio::test]
+    async fn body_without_length_runs_to_the_close() {
+        let addr = server(vec![vec![b"HTTP/1.0 200 OK\r\n\r\nall of ", b"this"]]).await;
+        let mut conn = Connection::open(addr).await.unwrap();
+        let exchange = conn.send(GET, false).await.unwrap();
+        assert_eq!(exchange.status, 200);
+        assert_eq!(exchange.bytes_received, 30);
+        assert!(!conn.is_usable());
+    }
+
+    #[tokio::test]
+    async fn head_responses_and_interim_responses_have_no_body() {
+        let addr = server(vec![
+            vec![b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n"],
+            vec![
+                b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n",
+            ],
+        ])
+        .await;
+        let mut conn = Connection::open(addr).await.unwrap();
+        assert_eq!(conn.send(GET, true).await.unwrap().status, 200);
+        assert!(conn.is_usable(), "the 100 bytes announced were not awaited");
+        assert_eq!(conn.send(GET, false).await.unwrap().status, 404);
+    }
+
+    #[tokio::test]
+    async fn malformed_and_truncated_responses_are_errors() {
+        for reply in [
+            &b"HTTP/1.1 abc OK\r\n\r\n"[..],
+            b"garbage\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabXY",
+        ] {
+            let addr = server(vec![vec![reply]]).await;
+            let mut conn = Connection::open(addr).await.unwrap();
+            let err = conn.send(GET, false).await.unwrap_err();
+            assert!(
+                matches!(err, RequestError::Malformed(_)),
+                "{reply:?}: {err}"
+            );
+            assert_eq!(err.outcome(), RequestOutcome::IoError);
+            assert!(!conn.is_usable());
+        }
+        let addr = server(vec![vec![
+            b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort",
+        ]])
+        .await;
+        let mut conn = Connection::open(addr).await.unwrap();
+        let err = conn.send(GET, false).await.unwrap_err();
+        assert!(matches!(err, RequestError::Closed), "{err}");
+    }
+
+    #[tokio::test]
+    async fn refused_connection_is_a_connect_error() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        drop(listener);
+        let err = Connection::open(addr).await.unwrap_err();
+        assert_eq!(err.outcome(), RequestOutcome::ConnectError);
+    }
+
+    #[test]
+    fn framing_follows_the_headers() {
+        let head = |bytes: &[u8]| parse_head(bytes, false).unwrap().unwrap();
+        assert_eq!(
+            head(
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\nContent-Length: 3\r\n\r\n"
+            )
+            .framing,
+            Framing::Chunked,
+            "chunked wins over content-length"
+        );
+        assert!(!head(b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n").keep_alive);
+        assert!(
+            head(b"HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 0\r\n\r\n")
+                .keep_alive
+        );
+        assert_eq!(
+            head(b"HTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n").framing,
+            Framing::None
+        );
+        assert_eq!(
+            parse_head(b"HTTP/1.1 200 OK\r\nContent-Le", false).unwrap(),
+            None
+        );
     }
 }

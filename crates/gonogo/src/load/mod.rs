@@ -9,15 +9,19 @@
 //! connection is busy the next request waits, its schedule lag grows, and its
 //! response time still runs from the intended time (coordinated omission corrected).
 //! Closed model: each connection sends its next request as soon as the last one ends.
+//!
+//! Threads: one single-threaded runtime per core available to gonogo, each owning a
+//! share of the workers (connections); the recorder keeps a shard per runtime, merged
+//! when an interval is closed.
 
 mod http;
 mod recorder;
 mod request;
 mod schedule;
+mod timer;
 mod worker;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use tokio::task::JoinSet;
@@ -32,7 +36,8 @@ use crate::plan::{LoadModel, PhasePlan, Plan};
 use crate::run::events::{Record, RecordSender, RunClock};
 use recorder::Recorder;
 use request::RequestFactory;
-use worker::{WorkloadRun, worker};
+use timer::PreciseTimer;
+use worker::{ShardCounters, WorkloadRun, worker};
 
 /// Time between an interval's end and the moment it is closed, so that requests
 /// finishing right at the boundary are in it.
@@ -50,9 +55,51 @@ pub enum LoadError {
     Runtime(#[source] std::io::Error),
 }
 
-/// Threads of the load runtime: one per core available to gonogo.
+/// Load runtimes: one per core available to gonogo.
 fn load_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// The load's threads: one single-threaded runtime on each, running until stopped.
+/// Dropped without [`LoadRuntimes::stop`], the threads are stopped all the same.
+#[derive(Debug)]
+struct LoadRuntimes {
+    handles: Vec<tokio::runtime::Handle>,
+    /// Each runtime's precise timer; `None` where it could not be made (tokio's
+    /// millisecond timer is used instead).
+    timers: Vec<Option<PreciseTimer>>,
+    stop: CancellationToken,
+}
+
+impl LoadRuntimes {
+    fn start(threads: usize) -> std::io::Result<Self> {
+        let stop = CancellationToken::new();
+        let mut handles = Vec::new();
+        let mut timers = Vec::new();
+        for index in 0..threads.max(1) {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            handles.push(runtime.handle().clone());
+            timers.push(PreciseTimer::start(runtime.handle()).ok());
+            let stopped = stop.clone();
+            std::thread::Builder::new()
+                .name(format!("gonogo-load-{index}"))
+                // The runtime (and any task still on it) is dropped on its own thread.
+                .spawn(move || runtime.block_on(stopped.cancelled()))?;
+        }
+        Ok(LoadRuntimes {
+            handles,
+            timers,
+            stop,
+        })
+    }
+}
+
+impl Drop for LoadRuntimes {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
 }
 
 /// What the conductor needs to know when a phase's load ends.
@@ -117,15 +164,12 @@ pub async fn run_phase(
     let count = u32::try_from(total.as_nanos().div_ceil(interval.as_nanos()))
         .unwrap_or(u32::MAX)
         .max(1);
-    // Workers get a runtime of their own: the conductor's store writes and the
+    // Workers get runtimes of their own: the conductor's store writes and the
     // sampler's /proc reads block their threads for milliseconds at a time, which
     // would show up as the generator's own send delay.
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(load_threads())
-        .thread_name("gonogo-load")
-        .enable_all()
-        .build()
-        .map_err(LoadError::Runtime)?;
+    let runtimes = LoadRuntimes::start(load_threads()).map_err(LoadError::Runtime)?;
+    let shards = runtimes.handles.len();
+    let mut next_runtime = 0;
     let start = Instant::now() + START_LEAD;
     let weights: Vec<u32> = workloads.iter().map(|w| w.weight).collect();
     let mut runs = Vec::new();
@@ -138,17 +182,22 @@ pub async fn run_phase(
         };
         let run = Arc::new(WorkloadRun {
             schedule,
-            recorder: Recorder::new(start, interval, count - 1),
+            recorder: Recorder::new(start, interval, count - 1, shards),
             factory,
             port,
             expect_status: workload.expect_status.clone(),
             timeout: workload.timeout,
             hard_deadline: start + total + phase.drain,
-            abandoned: AtomicU64::new(0),
-            in_flight: AtomicU64::new(0),
+            counters: (0..shards).map(|_| ShardCounters::default()).collect(),
         });
         for _ in 0..connections {
-            tasks.spawn_on(worker(Arc::clone(&run)), runtime.handle());
+            let shard = next_runtime % shards;
+            next_runtime += 1;
+            let timer = runtimes.timers[shard].clone();
+            tasks.spawn_on(
+                worker(Arc::clone(&run), shard, timer),
+                &runtimes.handles[shard],
+            );
         }
         runs.push((workload.name.clone(), run));
     }
@@ -206,14 +255,9 @@ pub async fn run_phase(
             break;
         }
     }
-    // Dropping a runtime inside async code would block; let its threads wind down.
-    runtime.shutdown_background();
-    let abandoned = runs
-        .iter()
-        .map(|(_, run)| {
-            run.abandoned.load(Ordering::Relaxed) + run.in_flight.load(Ordering::Relaxed)
-        })
-        .sum();
+    // The runtimes wind down on their own threads.
+    drop(runtimes);
+    let abandoned = runs.iter().map(|(_, run)| run.abandoned()).sum();
     Ok(PhaseLoadSummary {
         abandoned,
         intervals: closed,

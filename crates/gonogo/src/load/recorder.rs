@@ -1,10 +1,12 @@
 //! Per-interval accumulation of request results for one workload.
 //!
 //! Owns: bucketing each finished request into the interval of its completion time,
-//! and handing closed intervals to the aggregator. Workers lock the recorder only
-//! for the few hundred nanoseconds it takes to record; the aggregator takes whole
-//! intervals out. A result that arrives for an interval already taken goes into the
-//! oldest open one, so nothing is ever dropped.
+//! and handing closed intervals to the aggregator. The buckets are sharded, one shard
+//! per load runtime: a worker locks only its own runtime's shard (uncontended but for
+//! the aggregator's visit once per interval), and the aggregator merges the shards'
+//! histograms when it takes an interval (merged, never averaged). A result that
+//! arrives for an interval already taken goes into the oldest open one, so nothing is
+//! ever dropped.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -48,7 +50,7 @@ pub struct Recorder {
     start: Instant,
     interval: Duration,
     last_index: u32,
-    inner: Mutex<Buckets>,
+    shards: Vec<Mutex<Buckets>>,
 }
 
 #[derive(Debug, Default)]
@@ -59,14 +61,17 @@ struct Buckets {
 }
 
 impl Recorder {
-    /// Buckets of `interval` from `start`; completions after the last interval
-    /// (during the drain) count in the last one, `last_index`.
-    pub fn new(start: Instant, interval: Duration, last_index: u32) -> Self {
+    /// Buckets of `interval` from `start`, in `shards` shards (at least one);
+    /// completions after the last interval (during the drain) count in the last one,
+    /// `last_index`.
+    pub fn new(start: Instant, interval: Duration, last_index: u32, shards: usize) -> Self {
         Recorder {
             start,
             interval,
             last_index,
-            inner: Mutex::new(Buckets::default()),
+            shards: (0..shards.max(1))
+                .map(|_| Mutex::new(Buckets::default()))
+                .collect(),
         }
     }
 
@@ -78,7 +83,8 @@ impl Recorder {
             .min(self.last_index)
     }
 
-    pub fn record(&self, result: &RequestResult) {
+    /// Record `result` in shard `shard` (the recording worker's runtime).
+    pub fn record(&self, shard: usize, result: &RequestResult) {
         let index = self.index_of(result.done);
         let response = micros(result.done.saturating_duration_since(result.intended));
         let service = micros(result.done.saturating_duration_since(result.sent));
@@ -88,10 +94,7 @@ impl Recorder {
                 .sent
                 .saturating_duration_since(result.intended.max(result.picked)),
         );
-        let mut buckets = match self.inner.lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        };
+        let mut buckets = lock(&self.shards[shard % self.shards.len()]);
         let index = index.max(buckets.next_open);
         let stats = buckets.open.entry(index).or_default();
         // Auto-resizing histograms accept any value; recording cannot fail.
@@ -115,17 +118,27 @@ impl Recorder {
     /// Take interval `index` (and any earlier leftovers, merged into it); later
     /// results for it go to the next interval.
     pub fn take(&self, index: u32) -> IntervalStats {
-        let mut buckets = match self.inner.lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        };
         let mut taken = IntervalStats::default();
-        let keep = buckets.open.split_off(&(index + 1));
-        for stats in std::mem::replace(&mut buckets.open, keep).values() {
-            taken.merge(stats);
+        for shard in &self.shards {
+            // Take the shard's buckets under its lock; merge after releasing it.
+            let closed = {
+                let mut buckets = lock(shard);
+                let keep = buckets.open.split_off(&(index + 1));
+                buckets.next_open = buckets.next_open.max(index + 1);
+                std::mem::replace(&mut buckets.open, keep)
+            };
+            for stats in closed.values() {
+                taken.merge(stats);
+            }
         }
-        buckets.next_open = buckets.next_open.max(index + 1);
         taken
+    }
+}
+
+fn lock(shard: &Mutex<Buckets>) -> std::sync::MutexGuard<'_, Buckets> {
+    match shard.lock() {
+        Ok(guard) => guard,
+        Err(poisoned) => poisoned.into_inner(),
     }
 }
 
@@ -149,9 +162,9 @@ mod tests {
     #[test]
     fn results_land_in_the_interval_of_their_completion() {
         let t0 = Instant::now();
-        let recorder = Recorder::new(t0, Duration::from_secs(1), 9);
-        recorder.record(&result(t0, 500, RequestOutcome::Ok));
-        recorder.record(&result(t0, 1500, RequestOutcome::Timeout));
+        let recorder = Recorder::new(t0, Duration::from_secs(1), 9, 1);
+        recorder.record(0, &result(t0, 500, RequestOutcome::Ok));
+        recorder.record(0, &result(t0, 1500, RequestOutcome::Timeout));
         let first = recorder.take(0);
         assert_eq!(first.outcomes.ok, 1);
         assert_eq!(first.outcomes.timeout, 0);
@@ -167,24 +180,38 @@ mod tests {
     #[test]
     fn late_results_go_to_the_next_open_interval_not_lost() {
         let t0 = Instant::now();
-        let recorder = Recorder::new(t0, Duration::from_secs(1), 9);
+        let recorder = Recorder::new(t0, Duration::from_secs(1), 9, 1);
         let _ = recorder.take(0);
-        recorder.record(&result(t0, 200, RequestOutcome::IoError));
+        recorder.record(0, &result(t0, 200, RequestOutcome::IoError));
         assert_eq!(recorder.take(1).outcomes.io_error, 1);
     }
 
     #[test]
     fn completions_after_the_last_interval_count_in_the_last() {
         let t0 = Instant::now();
-        let recorder = Recorder::new(t0, Duration::from_secs(1), 2);
-        recorder.record(&result(t0, 4_000, RequestOutcome::Ok));
+        let recorder = Recorder::new(t0, Duration::from_secs(1), 2, 1);
+        recorder.record(0, &result(t0, 4_000, RequestOutcome::Ok));
         assert_eq!(recorder.take(2).outcomes.ok, 1);
+    }
+
+    #[test]
+    fn shards_are_merged_when_an_interval_is_taken() {
+        let t0 = Instant::now();
+        let recorder = Recorder::new(t0, Duration::from_secs(1), 9, 3);
+        recorder.record(0, &result(t0, 100, RequestOutcome::Ok));
+        recorder.record(2, &result(t0, 900, RequestOutcome::Ok));
+        recorder.record(4, &result(t0, 1500, RequestOutcome::Timeout));
+        let first = recorder.take(0);
+        assert_eq!(first.outcomes.ok, 2);
+        assert_eq!(first.response.len(), 2, "histograms merged, not averaged");
+        assert!(first.response.equivalent(first.response.max(), 900_000));
+        assert_eq!(recorder.take(1).outcomes.timeout, 1, "shard 4 wraps to 1");
     }
 
     #[test]
     fn latency_runs_from_the_intended_time_and_service_time_from_the_send() {
         let t0 = Instant::now();
-        let recorder = Recorder::new(t0, Duration::from_secs(10), 0);
+        let recorder = Recorder::new(t0, Duration::from_secs(10), 0, 1);
         let r = RequestResult {
             intended: t0,
             picked: t0 + Duration::from_millis(300),
@@ -195,7 +222,7 @@ mod tests {
             bytes_sent: 0,
             bytes_received: 0,
         };
-        recorder.record(&r);
+        recorder.record(0, &r);
         let stats = recorder.take(0);
         let near = |h: &hdrhistogram::Histogram<u64>, us: u64| h.equivalent(h.max(), us);
         assert!(near(&stats.response, 311_000));

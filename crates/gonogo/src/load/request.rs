@@ -1,20 +1,19 @@
-//! Turning a workload's templates into concrete HTTP requests.
+//! Turning a workload's templates into the bytes of HTTP/1.1 requests.
 //!
 //! Owns: the target address and Host of a workload, and rendering `{key}`, `{seq}`
 //! and `{random}` per request. Checked once per phase, so a bad template is a clear
-//! error before any load is sent, not a storm of failed requests.
+//! error before any load is sent, not a storm of failed requests. A workload without
+//! per-request placeholders is rendered once and its bytes reused for every request.
 
+use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use bytes::Bytes;
-use http::header::{HOST, HeaderName, HeaderValue};
-use http::{Method, Request, Uri};
-use http_body_util::Full;
+use http::header::{HeaderName, HeaderValue};
+use http::{Method, Uri};
 use rand::Rng;
 
 use crate::plan::{Segment, Template, WorkloadPlan};
-
 #[derive(Debug, thiserror::Error)]
 pub enum RequestBuildError {
     #[error("workload {workload}: url {url:?} is not a valid http:// URL: {reason}")]
@@ -52,35 +51,47 @@ struct Fill {
 /// A workload ready to produce requests against a service on a known port.
 #[derive(Debug)]
 pub struct RequestFactory {
-    workload: String,
-    method: Method,
-    /// The URL template with `{port}` already substituted.
-    url: Template,
-    /// `http://host:port`, the part of the rendered URL before the path.
-    origin: String,
-    host: HeaderValue,
-    headers: Vec<(HeaderName, Template)>,
+    /// Request line up to the path: `GET `.
+    method: String,
+    /// The path (and query) template.
+    path: Template,
+    /// `Host` and the workload's headers, each rendered as `Name: value\r\n`.
+    headers: Template,
     body: Option<Template>,
+    /// Whether the method's requests carry a `Content-Length` even when empty.
+    length_always: bool,
+    /// The whole request when no template has a per-request placeholder.
+    fixed: Option<Vec<u8>>,
+    is_head: bool,
     keys: u64,
     seq: AtomicU64,
     pub addr: SocketAddr,
 }
 
-fn render(template: &Template, port: u16, fill: Fill) -> String {
-    let mut out = String::new();
+fn has_placeholder(template: &Template) -> bool {
+    template
+        .segments
+        .iter()
+        .any(|s| matches!(s, Segment::Key | Segment::Seq | Segment::Random))
+}
+
+fn render_into(out: &mut Vec<u8>, template: &Template, port: u16, fill: Fill) {
     for segment in &template.segments {
-        match segment {
-            Segment::Literal(text) => out.push_str(text),
-            Segment::Port => out.push_str(&port.to_string()),
-            Segment::Key => {
-                out.push_str("key-");
-                out.push_str(&fill.key.to_string());
-            }
-            Segment::Seq => out.push_str(&fill.seq.to_string()),
-            Segment::Random => out.push_str(&fill.random.to_string()),
-        }
+        // Writing to a Vec cannot fail.
+        let _ = match segment {
+            Segment::Literal(text) => out.write_all(text.as_bytes()),
+            Segment::Port => write!(out, "{port}"),
+            Segment::Key => write!(out, "key-{}", fill.key),
+            Segment::Seq => write!(out, "{}", fill.seq),
+            Segment::Random => write!(out, "{}", fill.random),
+        };
     }
-    out
+}
+
+fn render(template: &Template, port: u16, fill: Fill) -> String {
+    let mut out = Vec::new();
+    render_into(&mut out, template, port, fill);
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn with_port(template: &Template, port: u16) -> Template {
@@ -95,6 +106,35 @@ fn with_port(template: &Template, port: u16) -> Template {
     Template { segments }
 }
 
+/// The part of `url` after its origin (`http://host:port`), as segments; `/` when empty.
+fn path_of(url: &Template, origin: &str) -> Template {
+    let mut skip = origin.len();
+    let mut segments = Vec::new();
+    for segment in &url.segments {
+        match segment {
+            // The origin has no placeholders (checked), so it lies in literals.
+            Segment::Literal(text) if skip > 0 => {
+                let cut = skip.min(text.len());
+                skip -= cut;
+                if let Some(rest) = text.get(cut..).filter(|r| !r.is_empty()) {
+                    segments.push(Segment::Literal(rest.to_string()));
+                }
+            }
+            other => segments.push(other.clone()),
+        }
+    }
+    if !matches!(segments.first(), Some(Segment::Literal(t)) if t.starts_with('/')) {
+        segments.insert(0, Segment::Literal("/".into()));
+    }
+    Template { segments }
+}
+
+const ZERO: Fill = Fill {
+    key: 0,
+    seq: 0,
+    random: 0,
+};
+
 impl RequestFactory {
     /// Check the workload's templates against `port` and resolve its address.
     pub async fn new(workload: &WorkloadPlan, port: u16) -> Result<Self, RequestBuildError> {
@@ -105,15 +145,7 @@ impl RequestFactory {
             reason,
         };
         let url = with_port(&workload.url, port);
-        let sample = render(
-            &url,
-            port,
-            Fill {
-                key: 0,
-                seq: 0,
-                random: 0,
-            },
-        );
+        let sample = render(&url, port, ZERO);
         let uri: Uri =
             sample
                 .parse()
@@ -167,79 +199,98 @@ impl RequestFactory {
                 authority: authority.to_string(),
                 reason,
             })?;
-        let host = HeaderValue::from_str(authority.as_str())
-            .map_err(|e| invalid("host", e.to_string()))?;
-        let mut headers = Vec::new();
+        let mut headers = vec![Segment::Literal(format!("Host: {authority}\r\n"))];
         for (header, value) in &workload.headers {
             let header = HeaderName::from_bytes(header.as_bytes())
                 .map_err(|e| invalid(&format!("header name {header:?}"), e.to_string()))?;
-            headers.push((header, with_port(value, port)));
+            let value = with_port(value, port);
+            // Placeholders render as digits, so checking one rendering checks them all.
+            HeaderValue::from_str(&render(&value, port, ZERO))
+                .map_err(|e| invalid(&format!("value of header {header}"), e.to_string()))?;
+            headers.push(Segment::Literal(format!("{header}: ")));
+            headers.extend(value.segments);
+            headers.push(Segment::Literal("\r\n".into()));
         }
         let method = Method::from_bytes(workload.method.as_bytes())
             .map_err(|e| invalid("method", e.to_string()))?;
-        let factory = RequestFactory {
-            workload: workload.name.clone(),
-            method,
-            url,
-            origin,
-            host,
+        let path = path_of(&url, &origin);
+        // The path must not break the request line (the URI parse above rejects
+        // spaces and control characters, but be explicit).
+        if render(&path, port, ZERO).bytes().any(|b| b <= b' ') {
+            return Err(RequestBuildError::BadUrl {
+                workload: name,
+                url: sample,
+                reason: "the path contains spaces or control characters".into(),
+            });
+        }
+        let headers = Template { segments: headers };
+        let body = workload.body.as_ref().map(|b| with_port(b, port));
+        let dynamic = has_placeholder(&path)
+            || has_placeholder(&headers)
+            || body.as_ref().is_some_and(has_placeholder);
+        let mut factory = RequestFactory {
+            length_always: matches!(method, Method::POST | Method::PUT | Method::PATCH),
+            is_head: method == Method::HEAD,
+            method: format!("{method} "),
+            path,
             headers,
-            body: workload.body.as_ref().map(|b| with_port(b, port)),
+            body,
             keys: workload.keys.max(1),
             seq: AtomicU64::new(0),
+            fixed: None,
             addr,
         };
-        // Build one request now so that header values are checked before the load starts.
-        factory.build_with(
-            port,
-            Fill {
-                key: 0,
-                seq: 0,
-                random: 0,
-            },
-        )?;
+        if !dynamic {
+            let mut fixed = Vec::new();
+            factory.render_with(port, ZERO, &mut fixed);
+            factory.fixed = Some(fixed);
+        }
         Ok(factory)
     }
 
-    /// The next request, with fresh `{key}`, `{seq}` and `{random}` values.
-    pub fn build(
-        &self,
+    /// Whether requests are `HEAD` (their responses have no body).
+    pub fn is_head(&self) -> bool {
+        self.is_head
+    }
+
+    /// The next request's bytes, with fresh `{key}`, `{seq}` and `{random}` values;
+    /// rendered into `scratch` unless the request never changes.
+    pub fn request<'a>(
+        &'a self,
         port: u16,
         rng: &mut impl Rng,
-    ) -> Result<Request<Full<Bytes>>, RequestBuildError> {
+        scratch: &'a mut Vec<u8>,
+    ) -> &'a [u8] {
+        if let Some(fixed) = &self.fixed {
+            return fixed;
+        }
         let fill = Fill {
             key: rng.random_range(0..self.keys),
             seq: self.seq.fetch_add(1, Ordering::Relaxed),
             random: rng.random(),
         };
-        self.build_with(port, fill)
+        scratch.clear();
+        self.render_with(port, fill, scratch);
+        scratch
     }
 
-    fn build_with(&self, port: u16, fill: Fill) -> Result<Request<Full<Bytes>>, RequestBuildError> {
-        let invalid = |what: &str, reason: String| RequestBuildError::Invalid {
-            workload: self.workload.clone(),
-            what: what.to_string(),
-            reason,
-        };
-        let url = render(&self.url, port, fill);
-        let path = url.strip_prefix(&self.origin).unwrap_or("/");
-        let path = if path.is_empty() { "/" } else { path };
-        let mut builder = Request::builder()
-            .method(self.method.clone())
-            .uri(path)
-            .header(HOST, self.host.clone());
-        for (name, value) in &self.headers {
-            let value = HeaderValue::from_str(&render(value, port, fill))
-                .map_err(|e| invalid(&format!("value of header {name}"), e.to_string()))?;
-            builder = builder.header(name, value);
+    fn render_with(&self, port: u16, fill: Fill, out: &mut Vec<u8>) {
+        out.extend_from_slice(self.method.as_bytes());
+        render_into(out, &self.path, port, fill);
+        out.extend_from_slice(b" HTTP/1.1\r\n");
+        render_into(out, &self.headers, port, fill);
+        let head_len = out.len();
+        if let Some(body) = &self.body {
+            render_into(out, body, port, fill);
         }
-        let body = match &self.body {
-            Some(body) => Bytes::from(render(body, port, fill)),
-            None => Bytes::new(),
-        };
-        builder
-            .body(Full::new(body))
-            .map_err(|e| invalid("request", e.to_string()))
+        let body_len = out.len() - head_len;
+        let mut length = Vec::new();
+        if body_len > 0 || self.length_always {
+            // Writing to a Vec cannot fail.
+            let _ = write!(length, "Content-Length: {body_len}\r\n");
+        }
+        length.extend_from_slice(b"\r\n");
+        out.splice(head_len..head_len, length);
     }
 }
 
@@ -280,13 +331,57 @@ mod tests {
         let factory = RequestFactory::new(&w, 8080).await.expect("valid workload");
         assert_eq!(factory.addr, "127.0.0.1:8080".parse().expect("addr"));
         let mut rng = rand::rng();
-        let first = factory.build(8080, &mut rng).expect("request");
-        let second = factory.build(8080, &mut rng).expect("request");
-        assert!(first.uri().path().starts_with("/kv/key-"));
-        assert_eq!(first.headers()["host"], "127.0.0.1:8080");
-        assert_eq!(first.headers()["x-seq"], "0");
-        assert_eq!(second.headers()["x-seq"], "1");
-        assert_eq!(first.method(), Method::PUT);
+        let mut scratch = Vec::new();
+        let first = String::from_utf8(factory.request(8080, &mut rng, &mut scratch).to_vec())
+            .expect("ascii");
+        let second = String::from_utf8(factory.request(8080, &mut rng, &mut scratch).to_vec())
+            .expect("ascii");
+        assert!(first.starts_with("PUT /kv/key-"), "{first}");
+        assert!(
+            first.contains(" HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nx-seq: 0\r\n"),
+            "{first}"
+        );
+        assert!(first.ends_with("Content-Length: 3\r\n\r\nv-0"), "{first}");
+        assert!(second.contains("x-seq: 1\r\n"), "{second}");
+        assert!(second.ends_with("\r\n\r\nv-1"), "{second}");
+    }
+
+    #[tokio::test]
+    async fn a_request_without_placeholders_is_rendered_once() {
+        let mut w = workload(vec![Segment::Literal("http://localhost:9/".into())]);
+        w.method = "GET".into();
+        w.headers.clear();
+        w.body = None;
+        let factory = RequestFactory::new(&w, 9).await.expect("valid workload");
+        let mut scratch = Vec::new();
+        let request = factory.request(9, &mut rand::rng(), &mut scratch).to_vec();
+        assert_eq!(request, b"GET / HTTP/1.1\r\nHost: localhost:9\r\n\r\n");
+        assert!(scratch.is_empty(), "the fixed bytes are reused");
+    }
+
+    #[tokio::test]
+    async fn an_empty_path_is_the_root_and_queries_are_kept() {
+        let mut w = workload(vec![Segment::Literal("http://127.0.0.1:9".into())]);
+        w.method = "POST".into();
+        w.headers.clear();
+        w.body = None;
+        let factory = RequestFactory::new(&w, 9).await.expect("valid workload");
+        let request = factory
+            .request(9, &mut rand::rng(), &mut Vec::new())
+            .to_vec();
+        assert_eq!(
+            request,
+            b"POST / HTTP/1.1\r\nHost: 127.0.0.1:9\r\nContent-Length: 0\r\n\r\n"
+        );
+        let w = workload(vec![
+            Segment::Literal("http://127.0.0.1:9/q?id=".into()),
+            Segment::Seq,
+        ]);
+        let factory = RequestFactory::new(&w, 9).await.expect("valid workload");
+        let request = factory
+            .request(9, &mut rand::rng(), &mut Vec::new())
+            .to_vec();
+        assert!(request.starts_with(b"PUT /q?id=0 HTTP/1.1\r\n"));
     }
 
     #[tokio::test]

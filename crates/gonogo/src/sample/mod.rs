@@ -67,12 +67,59 @@ pub struct TreeSample {
     pub open_fds: u64,
 }
 
-/// Read the tree rooted at `root` (the root and every descendant, found by walking
-/// parent links of all processes). A root that does not exist gives `processes: 0`.
+/// Read the tree rooted at `root` (the root and every descendant). A root that does
+/// not exist gives `processes: 0`.
+///
+/// Descendants are found through each thread's `/proc/PID/task/TID/children`, which
+/// reads only the tree's own processes; where the kernel lacks that file, by walking
+/// the parent links of every process on the host (a cost that grows with the host's
+/// process count, paid at every sample).
 pub fn read_tree(root: u32) -> Result<TreeSample, SampleError> {
     let Ok(root) = i32::try_from(root) else {
         return Ok(TreeSample::default());
     };
+    match read_tree_by_children(root) {
+        Some(sample) => Ok(sample),
+        None => read_tree_by_scan(root),
+    }
+}
+
+/// The tree through the `children` files; `None` when the root's cannot be read
+/// (the kernel has no such file, or the root just exited: the scan decides).
+fn read_tree_by_children(root: i32) -> Option<TreeSample> {
+    let page_size = procfs::page_size();
+    let ticks = procfs::ticks_per_second().max(1) as f64;
+    let mut sample = TreeSample::default();
+    let mut visited = std::collections::HashSet::new();
+    let mut pending = vec![root];
+    while let Some(pid) = pending.pop() {
+        if !visited.insert(pid) {
+            continue;
+        }
+        let process = Process::new(pid).ok();
+        let stat = process.as_ref().and_then(|p| p.stat().ok());
+        let children = process.as_ref().and_then(|p| {
+            let mut all = Vec::new();
+            for task in p.tasks().ok()?.flatten() {
+                all.extend(task.children().ok()?);
+            }
+            Some(all)
+        });
+        let (Some(stat), Some(children)) = (stat, children) else {
+            if pid == root {
+                return None;
+            }
+            // A descendant that exited between two reads is simply gone.
+            continue;
+        };
+        pending.extend(children.into_iter().filter_map(|c| i32::try_from(c).ok()));
+        add_process(&mut sample, &stat, page_size, ticks);
+    }
+    Some(sample)
+}
+
+/// The tree by walking the parent links of all processes.
+fn read_tree_by_scan(root: i32) -> Result<TreeSample, SampleError> {
     let stats: Vec<Stat> = procfs::process::all_processes()
         .map_err(|source| SampleError::ListProcesses { source })?
         .filter_map(|process| process.ok()?.stat().ok())

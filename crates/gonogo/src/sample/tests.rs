@@ -92,6 +92,21 @@ fn tree_includes_the_root_and_its_children() {
 }
 
 #[test]
+fn the_children_files_and_the_full_scan_find_the_same_tree() {
+    let sh = Spawned::sh("sleep 30 & sleep 30");
+    let _ = tree_until(sh.pid(), "sh and two sleeps", |s| s.processes >= 3);
+    let root = i32::try_from(sh.pid()).unwrap();
+    let scanned = read_tree_by_scan(root).unwrap();
+    assert_eq!(scanned.processes, 3, "{scanned:?}");
+    let children_file = format!("/proc/{root}/task/{root}/children");
+    if std::path::Path::new(&children_file).exists() {
+        let walked = read_tree_by_children(root).expect("children files are readable");
+        assert_eq!(walked.processes, scanned.processes, "{walked:?}");
+        assert_eq!(walked.threads, scanned.threads, "{walked:?}");
+    }
+}
+
+#[test]
 fn tree_of_a_missing_root_is_empty() {
     let mut child = Command::new("true").spawn().unwrap();
     let pid = child.id();

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# Open-model accuracy: gonogo offers planned rates up to 90% of the closed-model
+# maximum to nginx (same setup as http-throughput.sh) and reports, per rate, the
+# achieved rate against the plan, the schedule lag p99, and the generator's CPU.
+#
+#   bench/open-model.sh [RESULTS.md]
+#
+# Environment: MAX (requests/s; measured with a closed-model gonogo run of
+# CONNECTIONS connections when unset), FRACTIONS ("0.25 0.5 0.75 0.9"), DURATION
+# seconds per rate (20), WARMUP seconds (2), MAX_CONNECTIONS (256), plus those of lib.sh.
+
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+FRACTIONS="${FRACTIONS:-0.25 0.5 0.75 0.9}"
+DURATION="${DURATION:-20}"
+WARMUP="${WARMUP:-2}"
+CONNECTIONS="${CONNECTIONS:-64}"
+MAX_CONNECTIONS="${MAX_CONNECTIONS:-256}"
+OUT="${1:-}"
+need gonogo
+
+WORK="$(mktemp -d /tmp/gonogo-open.XXXXXX)"
+chmod 755 "$WORK"
+trap '[[ -n "${KEEP:-}" ]] || rm -rf "$WORK"' EXIT
+nginx_prefix "$WORK/nginx"
+URL="http://127.0.0.1:$PORT/index.html"
+
+# A spec with the given phases (TOML text) against the pinned nginx.
+spec() {
+    cat <<SPEC
+name = "bench-open"
+
+[settings]
+interval = "1s"
+sample_interval = "${SAMPLE_INTERVAL:-1s}"
+
+[service]
+command = [$(for w in $(nginx_cmd "$WORK/nginx"); do printf '"%s", ' "$w"; done | sed 's/, $//')]
+port = $PORT
+ready = { tcp = "127.0.0.1:$PORT", timeout = "10s", interval = "20ms" }
+
+[[workload]]
+name = "get"
+http = { method = "GET", url = "$URL", expect_status = [200], timeout = "5s" }
+
+$1
+
+[[criterion]]
+phase = "$2"
+metric = "throughput"
+op = ">="
+value = "1/s"
+SPEC
+}
+
+run_gonogo() {
+    spec "$1" "$2" | sed 's/"daemon", "off;"/"daemon off;"/' >"$WORK/spec.toml"
+    port_free
+    rm -f "$WORK/evidence.db"
+    $(gen_prefix) "$GONOGO" run "$WORK/spec.toml" --store "$WORK/evidence.db" \
+        --format json --json "$WORK/report.json" --quiet >"$WORK/gonogo.log" 2>&1 || true
+}
+
+FACTS="$(machine_facts)"
+if [[ -z "${MAX:-}" ]]; then
+    run_gonogo "$(printf '[[phase]]\nname = "max"\nkind = "steady"\nworkload = "get"\nconnections = %s\nduration = "10s"\n' "$CONNECTIONS")" max
+    MAX=$(python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+def find(n):
+    if isinstance(n, dict):
+        if "requests" in n and "measured_seconds" in n: yield n
+        for v in n.values(): yield from find(v)
+    elif isinstance(n, list):
+        for v in n: yield from find(v)
+w = next(find(r)); print(round(w["requests"] / w["measured_seconds"]))' "$WORK/report.json")
+    MAX_HOW="measured just before: gonogo closed model, $CONNECTIONS connections, 10 s"
+else
+    MAX_HOW="given (MAX=$MAX)"
+fi
+
+PHASES=""
+for f in $FRACTIONS; do
+    rate=$(python3 -c "print(round($MAX * $f))")
+    PHASES+=$(printf '\n[[phase]]\nname = "rate-%s"\nkind = "steady"\nworkload = "get"\nrate = %s\nmax_connections = %s\nduration = "%ss"\nwarmup = "%ss"\n' \
+        "$f" "$rate" "$MAX_CONNECTIONS" "$DURATION" "$WARMUP")
+done
+run_gonogo "$PHASES" "rate-$(echo "$FRACTIONS" | awk '{print $1}')"
+LOAD_END="$(cut -d' ' -f1-3 /proc/loadavg)"
+
+{
+    echo "### Open model, planned rates up to 90% of the maximum"
+    echo
+    echo "$FACTS"
+    echo "- load average at end: $LOAD_END"
+    echo "- maximum: $MAX requests/s, $MAX_HOW"
+    echo "- each rate: ${DURATION} s measured after ${WARMUP} s warm-up, max_connections = $MAX_CONNECTIONS; server on core $SERVER_CPU, gonogo on core $GEN_CPU"
+    echo "- command: \`FRACTIONS=\"$FRACTIONS\" DURATION=$DURATION bench/open-model.sh\`"
+    echo
+    python3 - "$WORK/report.json" "$WORK/evidence.db" <<'PY'
+import json, sqlite3, sys
+report = json.load(open(sys.argv[1]))
+db = sqlite3.connect(sys.argv[2])
+def find(n):
+    if isinstance(n, dict):
+        if "requests" in n and "planned_rate" in n: yield n
+        for v in n.values(): yield from find(v)
+    elif isinstance(n, list):
+        for v in n: yield from find(v)
+print("| phase | planned/s | achieved/s | achieved ÷ planned | lag p99 ms | response p99 ms | errors | generator CPU, cores | CPU µs per request |")
+print("|---|---|---|---|---|---|---|---|---|")
+for w in find(report):
+    achieved = w["requests"] / w["measured_seconds"]
+    planned = w["planned_rate"]
+    cpu, length = db.execute(
+        "SELECT sum(i.generator_cpu_seconds), sum(i.length_us) FROM intervals i "
+        "JOIN phases p ON p.id = i.phase_id WHERE p.name = ? AND i.warmup = 0", (w["phase"],)).fetchone()
+    errors = sum(v for v in w["errors"].values() if isinstance(v, int))
+    cores = cpu / (length / 1e6)
+    print(f"| {w['phase']} | {planned:.0f} | {achieved:.0f} | {achieved / planned:.4f} | "
+          f"{w['lag_p99'] * 1e3:.3f} | {w['response']['p99'] * 1e3:.3f} | "
+          f"{errors} | {cores:.3f} | {cpu / w['requests'] * 1e6:.1f} |")
+print()
+print("Targets: achieved within 1% of the plan, schedule lag p99 under 1 ms. Generator CPU is "
+      "gonogo's whole process (getrusage, recorded per interval in the evidence store), measured intervals only.")
+PY
+} >"$WORK/table.md"
+if [[ -n "$OUT" ]]; then cp "$WORK/table.md" "$OUT"; fi
+cat "$WORK/table.md"

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Cost of gonogo's resource sampler at 10 Hz: the same near-idle campaign (1 request/s
+# to the pinned nginx) with sample_interval = 100ms and with sample_interval = 10s,
+# interleaved for ROUNDS rounds; the difference in gonogo's own CPU time, divided by
+# the run's length, is what sampling at 10 Hz costs (in cores).
+#
+#   bench/sampling-overhead.sh [RESULTS.md]
+#
+# Environment: ROUNDS (3), DURATION seconds (30), plus those of lib.sh.
+
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+ROUNDS="${ROUNDS:-3}"
+DURATION="${DURATION:-30}"
+OUT="${1:-}"
+need gonogo
+
+WORK="$(mktemp -d /tmp/gonogo-sampling.XXXXXX)"
+chmod 755 "$WORK"
+trap '[[ -n "${KEEP:-}" ]] || rm -rf "$WORK"' EXIT
+nginx_prefix "$WORK/nginx"
+
+spec() {
+    cat <<SPEC
+name = "bench-sampling"
+
+[settings]
+interval = "1s"
+sample_interval = "$1"
+
+[service]
+command = [$(for w in $(nginx_cmd "$WORK/nginx"); do printf '"%s", ' "$w"; done | sed 's/, $//')]
+port = $PORT
+ready = { tcp = "127.0.0.1:$PORT", timeout = "10s", interval = "20ms" }
+
+[[workload]]
+name = "get"
+http = { method = "GET", url = "http://127.0.0.1:$PORT/index.html", expect_status = [200], timeout = "5s" }
+
+[[phase]]
+name = "idle"
+kind = "steady"
+workload = "get"
+rate = 1
+duration = "${DURATION}s"
+
+[[criterion]]
+phase = "idle"
+metric = "rss.max"
+op = "<="
+value = "1GiB"
+SPEC
+}
+
+FACTS="$(machine_facts)"
+: >"$WORK/raw.tsv"
+for round in $(seq "$ROUNDS"); do
+    for interval in 100ms 10s; do
+        spec "$interval" | sed 's/"daemon", "off;"/"daemon off;"/' >"$WORK/spec.toml"
+        port_free
+        rm -f "$WORK/evidence.db"
+        python3 "$BENCH_DIR/measure.py" "$WORK/m.json" -- taskset -c "$GEN_CPU" "$GONOGO" run \
+            "$WORK/spec.toml" --store "$WORK/evidence.db" --quiet >"$WORK/gonogo.log" 2>&1 || true
+        samples=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM resource_samples").fetchone()[0])' "$WORK/evidence.db" 2>/dev/null || echo "?")
+        read -r cpu wall < <(python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); print(m["cpu_s"], m["wall_s"])' "$WORK/m.json")
+        printf '%s\t%s\t%s\t%s\t%s\n' "$round" "$interval" "$cpu" "$wall" "$samples" | tee -a "$WORK/raw.tsv" >&2
+    done
+done
+LOAD_END="$(cut -d' ' -f1-3 /proc/loadavg)"
+
+{
+    echo "### Resource sampling overhead at 10 Hz"
+    echo
+    echo "$FACTS"
+    echo "- load average at end: $LOAD_END"
+    echo "- ${DURATION} s phase at 1 request/s; sample_interval 100ms vs 10s, $ROUNDS interleaved rounds; gonogo on core $GEN_CPU"
+    echo "- command: \`ROUNDS=$ROUNDS DURATION=$DURATION bench/sampling-overhead.sh\`"
+    echo
+    python3 - "$WORK/raw.tsv" "$DURATION" <<'PY'
+import statistics, sys
+from collections import defaultdict
+rows = defaultdict(dict)
+for line in open(sys.argv[1]):
+    rnd, interval, cpu, wall, samples = line.split()
+    rows[rnd][interval] = (float(cpu), float(wall), samples)
+duration = float(sys.argv[2])
+print("| round | gonogo CPU s, 100ms | samples | gonogo CPU s, 10s | samples | difference, % of a core |")
+print("|---|---|---|---|---|---|")
+diffs = []
+for rnd, r in sorted(rows.items()):
+    fast, slow = r["100ms"], r["10s"]
+    diff = (fast[0] - slow[0]) / duration * 100
+    diffs.append(diff)
+    print(f"| {rnd} | {fast[0]:.2f} | {fast[2]} | {slow[0]:.2f} | {slow[2]} | {diff:.2f} |")
+print()
+print(f"Sampling at 10 Hz costs **{statistics.median(diffs):.2f}% of a core** (median over rounds; "
+      f"range {min(diffs):.2f}–{max(diffs):.2f}; target < 1%). CPU is gonogo's own process, "
+      "user+system, children excluded (bench/measure.py); clock-tick resolution 10 ms.")
+PY
+} >"$WORK/table.md"
+if [[ -n "$OUT" ]]; then cp "$WORK/table.md" "$OUT"; fi
+cat "$WORK/table.md"
