@@ -54,6 +54,7 @@ pub(crate) fn stats(
         gen_delay: hist(&[(20, total)]),
         outcomes,
         planned,
+        sent: total,
         cap_waits: 0,
         bytes_sent: total * 100,
         bytes_received: total * 300,

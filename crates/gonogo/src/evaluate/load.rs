@@ -29,9 +29,10 @@ pub const GENERATOR_DELAY_LIMIT: Duration = Duration::from_millis(5);
 /// a shared or virtual machine shows even when idle, which are not a generator limit.
 pub const GENERATOR_DELAY_QUANTILE: f64 = 0.9;
 
-/// An open-model interval that completed fewer than this share of its planned sends,
-/// while never waiting on the in-flight cap, is generator-bound: the generator neither
-/// sent on time nor was held back by the service.
+/// An open-model interval that sent fewer than this share of its planned sends
+/// (counted by send time, so requests still in flight do not count against it), while
+/// never waiting on the in-flight cap, is generator-bound: the generator neither sent
+/// on time nor was held back by the service.
 pub const GENERATOR_SHORTFALL: f64 = 0.9;
 
 /// Whether one interval is generator-bound (see [`GENERATOR_DELAY_LIMIT`] and
@@ -52,7 +53,7 @@ fn delayed(stats: &IntervalStats) -> bool {
 fn short(stats: &IntervalStats) -> bool {
     stats.planned > 0
         && stats.cap_waits == 0
-        && (stats.outcomes.total() as f64) < GENERATOR_SHORTFALL * stats.planned as f64
+        && (stats.sent as f64) < GENERATOR_SHORTFALL * stats.planned as f64
 }
 
 /// The phase's intervals after the warm-up, of one workload or of all of them, in
@@ -196,7 +197,7 @@ impl GeneratorCheck {
             }
             if short(stats) {
                 check.short += 1;
-                let share = stats.outcomes.total() as f64 / stats.planned as f64;
+                let share = stats.sent as f64 / stats.planned as f64;
                 check.worst_share = check.worst_share.min(share);
             }
             if generator_bound(stats) {
@@ -218,7 +219,7 @@ impl GeneratorCheck {
         }
         if self.short > 0 {
             causes.push(format!(
-                "{} completed as little as {} of the planned sends without ever waiting for a \
+                "{} sent as little as {} of the planned requests without ever waiting for a \
                  free connection",
                 intervals(self.short),
                 format::percent(self.worst_share)

@@ -186,6 +186,17 @@ fn scheduling_hiccups_in_the_tail_alone_are_not_generator_bound() {
 }
 
 #[test]
+fn requests_still_in_flight_are_not_a_generator_shortfall() {
+    // A fault makes requests slow: half of them complete in a later interval, but
+    // every planned request was sent on time.
+    let mut s = stats(ok(75), 150, &[(400_000, 75)], &[(400_000, 75)]);
+    s.sent = 150;
+    assert!(!generator_bound(&s), "sent on plan; completions lag");
+    s.sent = 100;
+    assert!(generator_bound(&s), "sent two thirds of the plan");
+}
+
+#[test]
 fn a_shortfall_without_cap_waits_is_generator_bound() {
     let mut s = stats(ok(100), 150, &[(900, 100)], &[(800, 100)]);
     assert!(
@@ -205,6 +216,7 @@ fn a_shortfall_without_cap_waits_is_generator_bound() {
     let (mut evidence, _) = go_run();
     for record in evidence.intervals.iter_mut().filter(|r| r.index >= 10) {
         record.stats.outcomes = ok(40);
+        record.stats.sent = 40;
     }
     let f = judge_one(
         &evidence,
@@ -214,7 +226,7 @@ fn a_shortfall_without_cap_waits_is_generator_bound() {
     assert!(f.explanation.contains("4 of 20"), "{}", f.explanation);
     assert!(
         f.explanation
-            .contains("as little as 26.7% of the planned sends"),
+            .contains("as little as 26.7% of the planned requests"),
         "{}",
         f.explanation
     );

@@ -163,6 +163,10 @@ pub struct IntervalStats {
     pub outcomes: OutcomeCounts,
     /// Sends the schedule intended inside this interval (open model; 0 in closed).
     pub planned: u64,
+    /// Requests actually sent inside this interval (by send time, unlike the
+    /// completion-bucketed fields). Runs stored before this was recorded read back
+    /// their completed requests here.
+    pub sent: u64,
     /// Requests that waited for a free connection (the in-flight cap was reached).
     pub cap_waits: u64,
     pub bytes_sent: u64,
@@ -178,6 +182,7 @@ impl Default for IntervalStats {
             gen_delay: new_histogram(),
             outcomes: OutcomeCounts::default(),
             planned: 0,
+            sent: 0,
             cap_waits: 0,
             bytes_sent: 0,
             bytes_received: 0,
@@ -196,6 +201,7 @@ impl IntervalStats {
         let _ = self.gen_delay.add(&other.gen_delay);
         self.outcomes.add(&other.outcomes);
         self.planned += other.planned;
+        self.sent += other.sent;
         self.cap_waits += other.cap_waits;
         self.bytes_sent += other.bytes_sent;
         self.bytes_received += other.bytes_received;

@@ -10,6 +10,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::evidence::model::IntervalStats;
@@ -51,6 +52,8 @@ pub struct Recorder {
     interval: Duration,
     last_index: u32,
     shards: Vec<Mutex<Buckets>>,
+    /// Requests sent in each interval, by send time: one atomic add per send, no lock.
+    sent: Vec<AtomicU64>,
 }
 
 #[derive(Debug, Default)]
@@ -72,6 +75,15 @@ impl Recorder {
             shards: (0..shards.max(1))
                 .map(|_| Mutex::new(Buckets::default()))
                 .collect(),
+            sent: (0..=last_index).map(|_| AtomicU64::new(0)).collect(),
+        }
+    }
+
+    /// Count a request sent at `at` in the interval of its send time. An interval
+    /// closes after its end, so every send inside it is counted before it is taken.
+    pub fn sent(&self, at: Instant) {
+        if let Some(count) = self.sent.get(self.index_of(at) as usize) {
+            count.fetch_add(1, Ordering::Relaxed);
         }
     }
 
@@ -130,6 +142,9 @@ impl Recorder {
             for stats in closed.values() {
                 taken.merge(stats);
             }
+        }
+        if let Some(count) = self.sent.get(index as usize) {
+            taken.sent = count.swap(0, Ordering::Relaxed);
         }
         taken
     }

@@ -81,6 +81,7 @@ pub async fn worker(run: Arc<WorkloadRun>, shard: usize, timer: Option<PreciseTi
             wait_until(timer.as_ref(), ticket.intended).await;
         }
         let sent = Instant::now();
+        run.recorder.sent(sent);
         let request_deadline = sent + run.timeout;
         let deadline = request_deadline.min(run.hard_deadline);
         counters.in_flight.fetch_add(1, Ordering::Relaxed);

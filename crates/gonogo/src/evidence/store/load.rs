@@ -117,7 +117,7 @@ fn load_intervals(
         "SELECT p.name, i.workload, i.idx, i.start_us, i.length_us, i.warmup,
                 i.generator_cpu_seconds, i.ok, i.status_mismatch, i.connect_error, i.timeout,
                 i.io_error, i.planned, i.cap_waits, i.bytes_sent, i.bytes_received,
-                i.response_hist, i.service_hist, i.lag_hist, i.gen_delay_hist
+                i.response_hist, i.service_hist, i.lag_hist, i.gen_delay_hist, i.sent
          FROM intervals i JOIN phases p ON p.id = i.phase_id
          WHERE i.run_id = ?1
          ORDER BY p.started_us, p.id, i.workload, i.idx",
@@ -131,14 +131,18 @@ fn load_intervals(
 }
 
 fn raw_interval(row: &Row<'_>) -> rusqlite::Result<RawInterval> {
+    let outcomes = OutcomeCounts {
+        ok: row.get(7)?,
+        status_mismatch: row.get(8)?,
+        connect_error: row.get(9)?,
+        timeout: row.get(10)?,
+        io_error: row.get(11)?,
+    };
+    // Runs stored before migration 3 have no send count: their completions stand in.
+    let sent: Option<u64> = row.get(20)?;
     let stats = IntervalStats {
-        outcomes: OutcomeCounts {
-            ok: row.get(7)?,
-            status_mismatch: row.get(8)?,
-            connect_error: row.get(9)?,
-            timeout: row.get(10)?,
-            io_error: row.get(11)?,
-        },
+        outcomes,
+        sent: sent.unwrap_or_else(|| outcomes.total()),
         planned: row.get(12)?,
         cap_waits: row.get(13)?,
         bytes_sent: row.get(14)?,

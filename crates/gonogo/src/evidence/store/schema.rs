@@ -21,7 +21,10 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Migration `n` (1-based) is `MIGRATIONS[n - 1]`; the schema version is the number
 /// of migrations applied. Append only: never edit a migration that has shipped.
-pub const MIGRATIONS: &[&str] = &[MIGRATION_1, MIGRATION_2];
+pub const MIGRATIONS: &[&str] = &[MIGRATION_1, MIGRATION_2, MIGRATION_3];
+
+/// Requests sent per interval, by send time; NULL in runs recorded before it.
+const MIGRATION_3: &str = "ALTER TABLE intervals ADD COLUMN sent INTEGER;";
 
 /// Migration 2: ramp steps are phases of their own that name their ramp phase.
 const MIGRATION_2: &str = "ALTER TABLE phases ADD COLUMN parent TEXT;";

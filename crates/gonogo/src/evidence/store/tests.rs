@@ -81,6 +81,7 @@ fn interval(phase: &str, workload: &str, index: u32, start: Duration) -> Interva
                 io_error: 4,
             },
             planned: 250,
+            sent: 248,
             cap_waits: 5,
             bytes_sent: 51_200,
             bytes_received: 1 << 33,
@@ -498,18 +499,19 @@ fn a_store_from_a_newer_gonogo_is_refused() {
     drop(Store::open(&path).unwrap());
     set_schema_version(&path, 99);
     let error = Store::open(&path).unwrap_err();
+    let newest = super::schema::MIGRATIONS.len();
     assert!(matches!(
         error,
         StoreError::SchemaTooNew {
             found: 99,
-            known: 2,
+            known,
             ..
-        }
+        } if known == newest
     ));
     assert_eq!(
         error.to_string(),
         format!(
-            "evidence store {} has schema version 99, this gonogo knows up to 2; upgrade gonogo",
+            "evidence store {} has schema version 99, this gonogo knows up to {newest}; upgrade gonogo",
             path.display()
         )
     );
@@ -633,4 +635,23 @@ fn damaged_json_and_status_are_corrupt_not_panics() {
         store.load_run(run),
         Err(StoreError::Corrupt { ref what, .. }) if what.contains("manifest")
     ));
+}
+
+#[test]
+fn intervals_stored_before_send_counts_read_back_their_completions() {
+    let mut store = Store::open_in_memory().unwrap();
+    let run = store.begin_run(&manifest("legacy", 1_000)).unwrap();
+    store
+        .phase_started(run, &phase("p", Duration::ZERO, None))
+        .unwrap();
+    let record = interval("p", "get", 0, Duration::ZERO);
+    store.record_interval(run, &record).unwrap();
+    assert_eq!(store.load_run(run).unwrap().intervals[0].stats.sent, 248);
+    // What a run recorded before migration 3 looks like.
+    store
+        .conn
+        .execute("UPDATE intervals SET sent = NULL", [])
+        .unwrap();
+    let stats = &store.load_run(run).unwrap().intervals[0].stats;
+    assert_eq!(stats.sent, stats.outcomes.total());
 }
