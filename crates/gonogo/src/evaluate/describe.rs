@@ -62,8 +62,9 @@ pub(super) fn resource_method(metric: Metric) -> String {
     match metric {
         Metric::RssMax => format!("largest resident set size (summed over the tree) {over}"),
         Metric::CpuMean => format!(
-            "CPU time (user + system) used between the first and the last sample, divided by \
-             the time between them, in cores, {over}"
+            "CPU time (user + system) used between the first and the last sample (the sum of \
+             the non-negative increments between consecutive samples, so a restart does not \
+             cancel what came before), divided by the time between them, in cores, {over}"
         ),
         Metric::FdsMax => format!("largest number of open file descriptors {over}"),
         Metric::ThreadsMax => format!("largest number of threads {over}"),

@@ -57,10 +57,7 @@ pub(crate) fn value(metric: Metric, samples: &[&ResourceSample]) -> Option<f64> 
         Metric::RssMax => max_of(samples, |s| s.rss_bytes),
         Metric::FdsMax => max_of(samples, |s| s.open_fds),
         Metric::ThreadsMax => max_of(samples, |s| s.threads),
-        Metric::CpuMean => match (samples.first(), samples.last()) {
-            (Some(first), Some(last)) => stats::cpu_cores(first, last),
-            _ => None,
-        },
+        Metric::CpuMean => stats::cpu_mean(samples),
         _ => None,
     }
 }

@@ -218,10 +218,7 @@ fn resource_summary(evidence: &RunEvidence, phase: &PhaseRecord) -> ResourceSumm
         phase: phase.name.clone(),
         samples: samples.len() as u64,
         rss_max_bytes: max_of(|s| s.rss_bytes),
-        cpu_mean_cores: match (samples.first(), samples.last()) {
-            (Some(first), Some(last)) => stats::cpu_cores(first, last),
-            _ => None,
-        },
+        cpu_mean_cores: stats::cpu_mean(samples),
         fds_max: max_of(|s| s.open_fds),
         threads_max: max_of(|s| s.threads),
     }

@@ -85,6 +85,25 @@ pub fn cpu_cores(first: &ResourceSample, last: &ResourceSample) -> Option<f64> {
     cores.is_finite().then_some(cores)
 }
 
+/// Mean CPU use in cores over `samples` (in time order): the sum of the non-negative
+/// increments of cumulative CPU time between consecutive samples, over the time from
+/// the first sample to the last. A drop (the service restarted and its counter began
+/// again, or a process left the tree) adds nothing for that one step, rather than
+/// cancelling everything measured before it.
+pub fn cpu_mean(samples: &[&ResourceSample]) -> Option<f64> {
+    let (first, last) = (samples.first()?, samples.last()?);
+    let elapsed = last.at.checked_sub(first.at)?.as_secs_f64();
+    if elapsed <= 0.0 {
+        return None;
+    }
+    let used: f64 = samples
+        .windows(2)
+        .map(|pair| (pair[1].cpu_seconds - pair[0].cpu_seconds).max(0.0))
+        .sum();
+    let cores = used / elapsed;
+    cores.is_finite().then_some(cores)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,6 +146,23 @@ mod tests {
         assert_eq!(ratio(1, 4), Some(0.25));
         assert_eq!(rate(10, Duration::ZERO), None);
         assert_eq!(rate(10, Duration::from_secs(4)), Some(2.5));
+    }
+
+    #[test]
+    fn cpu_mean_survives_a_restart_of_the_service() {
+        // 1 core for 2 s, a kill and restart (the counter starts again), 1 core for 2 s.
+        let samples = [
+            sample(0, 10.0),
+            sample(1_000, 11.0),
+            sample(2_000, 12.0),
+            sample(3_000, 0.5),
+            sample(4_000, 1.5),
+        ];
+        let refs: Vec<&ResourceSample> = samples.iter().collect();
+        let cores = cpu_mean(&refs).expect("two samples apart");
+        // 3 s of counted CPU (the restart step counts nothing) over 4 s.
+        assert!((cores - 0.75).abs() < 1e-12, "{cores}");
+        assert_eq!(cpu_mean(&refs[..1]), None, "one sample has no duration");
     }
 
     #[test]
