@@ -61,35 +61,20 @@ fn emergency_findings(evidence: &RunEvidence) -> impl Iterator<Item = Finding> +
                 format::seconds(event.at.as_secs_f64())
             )
         };
-        Some(Finding {
-            criterion: NO_EMERGENCY_STOP.to_string(),
-            implicit: true,
-            phase: phase.clone().unwrap_or_default(),
-            workload: None,
-            metric: Metric::ServiceCrashed,
-            op: Op::Eq,
-            threshold: 0.0,
-            unit: Unit::Boolean,
-            severity: Severity::Blocker,
-            observed: Some(1.0),
-            interval: None,
-            samples: 1,
-            outcome: if host {
-                Outcome::Inconclusive
-            } else {
-                Outcome::Fail
-            },
-            window: Some(Window {
-                start: event.at,
-                end: Some(event.at),
-                first_interval: None,
-                last_interval: None,
-            }),
-            method: "the conductor checks every resource sample and interval against [limits] \
-                     and stops the campaign when one trips"
-                .to_string(),
+        let outcome = if host {
+            Outcome::Inconclusive
+        } else {
+            Outcome::Fail
+        };
+        Some(event_finding(
+            NO_EMERGENCY_STOP,
+            phase.clone().unwrap_or_default(),
+            event.at,
+            outcome,
+            "the conductor checks every resource sample and interval against [limits] and \
+             stops the campaign when one trips",
             explanation,
-        })
+        ))
     })
 }
 
@@ -188,35 +173,20 @@ fn crash_finding(evidence: &RunEvidence, exit: UnexpectedExit) -> Finding {
         Some(p) => (p.name.clone(), format!("during phase {}", p.name)),
         None => (String::new(), "outside any phase".to_string()),
     };
-    Finding {
-        criterion: SERVICE_STAYED_UP.to_string(),
-        implicit: true,
-        phase: phase_name,
-        workload: None,
-        metric: Metric::ServiceCrashed,
-        op: Op::Eq,
-        threshold: 0.0,
-        unit: Unit::Boolean,
-        severity: Severity::Blocker,
-        observed: Some(1.0),
-        interval: None,
-        samples: 1,
-        outcome: Outcome::Fail,
-        window: Some(Window {
-            start: exit.at,
-            end: Some(exit.at),
-            first_interval: None,
-            last_interval: None,
-        }),
-        method: "every service exit that gonogo did not ask for is a failure, criterion or not"
-            .to_string(),
-        explanation: format!(
-            "the service exited without being asked to at {} into the run {place} ({}); \
-             measurements after that point describe a dead or restarted service.",
-            format::seconds(exit.at.as_secs_f64()),
-            describe_exit(exit.code, exit.signal)
-        ),
-    }
+    let explanation = format!(
+        "the service exited without being asked to at {} into the run {place} ({}); \
+         measurements after that point describe a dead or restarted service.",
+        format::seconds(exit.at.as_secs_f64()),
+        describe_exit(exit.code, exit.signal)
+    );
+    event_finding(
+        SERVICE_STAYED_UP,
+        phase_name,
+        exit.at,
+        Outcome::Fail,
+        "every service exit that gonogo did not ask for is a failure, criterion or not",
+        explanation,
+    )
 }
 
 fn incomplete_finding(evidence: &RunEvidence) -> Finding {
@@ -236,26 +206,58 @@ fn incomplete_finding(evidence: &RunEvidence) -> Finding {
         explanation.push_str(&format!(" and phase {} did not finish", phase.name));
     }
     explanation.push_str(", so phases that did not run cannot be judged; run the campaign again.");
+    let phase = unfinished
+        .or(last_phase)
+        .map(|p| p.name.clone())
+        .unwrap_or_default();
     Finding {
-        criterion: RUN_COMPLETED.to_string(),
+        threshold: 1.0,
+        observed: None,
+        samples: 0,
+        window: None,
+        ..event_finding(
+            RUN_COMPLETED,
+            phase,
+            Duration::ZERO,
+            Outcome::Inconclusive,
+            "the run's recorded status must be completed for its evidence to be whole",
+            explanation,
+        )
+    }
+}
+
+/// An implicit blocker finding about something that happened at `at`, as a yes/no
+/// rule: observed 1 (it happened) against 0. Rules without a metric of their own carry
+/// `service.crashed` here; [`metric_label`] gives the name reports show.
+pub(super) fn event_finding(
+    rule: &str,
+    phase: String,
+    at: Duration,
+    outcome: Outcome,
+    method: &str,
+    explanation: String,
+) -> Finding {
+    Finding {
+        criterion: rule.to_string(),
         implicit: true,
-        phase: unfinished
-            .or(last_phase)
-            .map(|p| p.name.clone())
-            .unwrap_or_default(),
+        phase,
         workload: None,
         metric: Metric::ServiceCrashed,
         op: Op::Eq,
-        threshold: 1.0,
+        threshold: 0.0,
         unit: Unit::Boolean,
         severity: Severity::Blocker,
-        observed: None,
+        observed: Some(1.0),
         interval: None,
-        samples: 0,
-        outcome: Outcome::Inconclusive,
-        window: None,
-        method: "the run's recorded status must be completed for its evidence to be whole"
-            .to_string(),
+        samples: 1,
+        outcome,
+        window: Some(Window {
+            start: at,
+            end: Some(at),
+            first_interval: None,
+            last_interval: None,
+        }),
+        method: method.to_string(),
         explanation,
     }
 }

@@ -7,9 +7,9 @@
 
 use std::time::Duration;
 
-use super::{Finding, Measurement, Outcome, Window, generator_bound};
+use super::{Finding, Measurement, Outcome, Window, generator_bound, implicit};
 use crate::evidence::model::{EventKind, IntervalStats, PhaseRecord, RunEvidence};
-use crate::plan::{CriterionPlan, FaultPlan, Metric, Op, Recovery, Severity, Unit};
+use crate::plan::{CriterionPlan, FaultPlan, Metric, Op, Recovery, Unit};
 use crate::report::format;
 
 /// Name of the implicit rule that is inconclusive when a network fault touched no
@@ -213,34 +213,25 @@ pub(super) fn findings(evidence: &RunEvidence) -> Vec<Finding> {
                 connections: Some(0),
                 ..
             } => Some(Finding {
-                criterion: FAULT_TOOK_EFFECT.to_string(),
-                implicit: true,
-                phase: phase.clone(),
-                workload: None,
                 metric: Metric::RecoveryTime,
                 op: Op::Ge,
                 threshold: 1.0,
                 unit: Unit::Count,
-                severity: Severity::Blocker,
                 observed: Some(0.0),
-                interval: None,
-                samples: 1,
-                outcome: Outcome::Inconclusive,
-                window: Some(Window {
-                    start: event.at,
-                    end: Some(event.at),
-                    first_interval: None,
-                    last_interval: None,
-                }),
-                method: "the proxy counts the connections and bytes each fault acted on while \
-                         it was in force"
-                    .to_string(),
-                explanation: format!(
-                    "fault {fault} touched no connection while it was in force, so phase \
-                     {phase} shows nothing about it; make sure the workloads send traffic \
-                     during the fault's window (and, with a fraction below 1, over enough \
-                     connections)."
-                ),
+                ..implicit::event_finding(
+                    FAULT_TOOK_EFFECT,
+                    phase.clone(),
+                    event.at,
+                    Outcome::Inconclusive,
+                    "the proxy counts the connections and bytes each fault acted on while it \
+                     was in force",
+                    format!(
+                        "fault {fault} touched no connection while it was in force, so phase \
+                         {phase} shows nothing about it; make sure the workloads send traffic \
+                         during the fault's window (and, with a fraction below 1, over enough \
+                         connections)."
+                    ),
+                )
             }),
             _ => None,
         })
