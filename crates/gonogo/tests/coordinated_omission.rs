@@ -71,6 +71,24 @@ value = "10s"
         service_p99 < STALL_S / 10.0,
         "service-time p99 {service_p99:.3} s should not show the stall"
     );
+    // The stall shows as the interval that sent least, and there every connection
+    // was held by the service at once: evidence that the shortfall is the service's,
+    // so the generator self-check does not blame gonogo for it.
+    let stalled = evidence
+        .intervals
+        .iter()
+        .filter(|i| !i.warmup)
+        .min_by_key(|i| i.stats.sent)
+        .expect("measured intervals");
+    assert!(
+        stalled.stats.sent < stalled.stats.planned / 2,
+        "the stall stops sends: {} of {}",
+        stalled.stats.sent,
+        stalled.stats.planned
+    );
+    assert_eq!(stalled.stats.peak_in_flight, stalled.stats.connections);
+    assert!(!gonogo::evaluate::generator_bound(&stalled.stats));
+
     // The stall made requests wait for a free connection, and the lag shows it.
     assert!(merged.cap_waits > 0, "requests waited for a connection");
     let lag_p99 = merged.lag.value_at_quantile(0.99) as f64 / 1e6;

@@ -55,6 +55,8 @@ pub(crate) fn stats(
         outcomes,
         planned,
         sent: total,
+        peak_in_flight: 0,
+        connections: 64,
         cap_waits: 0,
         bytes_sent: total * 100,
         bytes_received: total * 300,

@@ -31,8 +31,9 @@ pub const GENERATOR_DELAY_QUANTILE: f64 = 0.9;
 
 /// An open-model interval that sent fewer than this share of its planned sends
 /// (counted by send time, so requests still in flight do not count against it), while
-/// never waiting on the in-flight cap, is generator-bound: the generator neither sent
-/// on time nor was held back by the service.
+/// the service held none of its connections (no request waited for one, and never
+/// were all connections busy at once), is generator-bound: the generator
+/// neither sent on time nor was held back by the service.
 pub const GENERATOR_SHORTFALL: f64 = 0.9;
 
 /// Whether one interval is generator-bound (see [`GENERATOR_DELAY_LIMIT`] and
@@ -54,6 +55,9 @@ fn short(stats: &IntervalStats) -> bool {
     stats.planned > 0
         && stats.cap_waits == 0
         && (stats.sent as f64) < GENERATOR_SHORTFALL * stats.planned as f64
+        // Every connection busy at once: a stalled service, not a slow generator.
+        // Runs stored before this was recorded have 0 connections: no such evidence.
+        && (stats.connections == 0 || stats.peak_in_flight < stats.connections)
 }
 
 /// The phase's intervals after the warm-up, of one workload or of all of them, in

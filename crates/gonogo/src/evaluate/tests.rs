@@ -197,6 +197,22 @@ fn requests_still_in_flight_are_not_a_generator_shortfall() {
 }
 
 #[test]
+fn a_stalled_service_holding_every_connection_is_not_a_generator_shortfall() {
+    // The service stops answering: all 64 connections wait on it, so almost nothing
+    // is sent, and the requests that waited complete (and count) only later.
+    let mut s = stats(ok(10), 1000, &[(900_000, 10)], &[(900_000, 10)]);
+    s.sent = 64;
+    s.connections = 64;
+    s.peak_in_flight = 64;
+    assert!(!generator_bound(&s), "the service held every connection");
+    s.peak_in_flight = 3;
+    assert!(
+        generator_bound(&s),
+        "connections were free and still nothing was sent"
+    );
+}
+
+#[test]
 fn a_shortfall_without_cap_waits_is_generator_bound() {
     let mut s = stats(ok(100), 150, &[(900, 100)], &[(800, 100)]);
     assert!(

@@ -167,6 +167,12 @@ pub struct IntervalStats {
     /// completion-bucketed fields). Runs stored before this was recorded read back
     /// their completed requests here.
     pub sent: u64,
+    /// The most requests of this workload in flight at once during the interval
+    /// (sampled at each send and at the close), and the connections it had: equal
+    /// means that at some moment every connection was held by the service. Both 0 in
+    /// runs stored before this was recorded.
+    pub peak_in_flight: u64,
+    pub connections: u64,
     /// Requests that waited for a free connection (the in-flight cap was reached).
     pub cap_waits: u64,
     pub bytes_sent: u64,
@@ -183,6 +189,8 @@ impl Default for IntervalStats {
             outcomes: OutcomeCounts::default(),
             planned: 0,
             sent: 0,
+            peak_in_flight: 0,
+            connections: 0,
             cap_waits: 0,
             bytes_sent: 0,
             bytes_received: 0,
@@ -202,6 +210,8 @@ impl IntervalStats {
         self.outcomes.add(&other.outcomes);
         self.planned += other.planned;
         self.sent += other.sent;
+        self.peak_in_flight += other.peak_in_flight;
+        self.connections += other.connections;
         self.cap_waits += other.cap_waits;
         self.bytes_sent += other.bytes_sent;
         self.bytes_received += other.bytes_received;

@@ -276,9 +276,10 @@ impl Store {
                 "INSERT INTO intervals (run_id, phase_id, workload, idx, start_us, length_us,
                      warmup, generator_cpu_seconds, ok, status_mismatch, connect_error, timeout,
                      io_error, planned, cap_waits, bytes_sent, bytes_received,
-                     response_hist, service_hist, lag_hist, gen_delay_hist, sent)
+                     response_hist, service_hist, lag_hist, gen_delay_hist, sent, peak_in_flight,
+                     connections)
                  SELECT ?1, id, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                        ?17, ?18, ?19, ?20, ?21, ?22
+                        ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24
                  FROM phases WHERE run_id = ?1 AND name = ?2",
             )
             .and_then(|mut statement| {
@@ -305,6 +306,8 @@ impl Store {
                     lag,
                     gen_delay,
                     stats.sent,
+                    stats.peak_in_flight,
+                    stats.connections,
                 ])
             })
             .map_err(query_error(

@@ -199,7 +199,7 @@ pub async fn run_phase(
                 &runtimes.handles[shard],
             );
         }
-        runs.push((workload.name.clone(), run));
+        runs.push((workload.name.clone(), run, connections as u64));
     }
     let mut cpu_before = generator_cpu_seconds();
     let mut cancelled = false;
@@ -231,8 +231,11 @@ pub async fn run_phase(
         } else {
             interval
         };
-        for (name, run) in &runs {
+        for (name, run, connections) in &runs {
             let mut stats = run.recorder.take(index);
+            // Requests still in flight at the close count toward the peak as well.
+            stats.peak_in_flight = stats.peak_in_flight.max(run.in_flight());
+            stats.connections = *connections;
             stats.planned = run
                 .schedule
                 .planned_between(interval_start, interval_start + length);
@@ -257,7 +260,7 @@ pub async fn run_phase(
     }
     // The runtimes wind down on their own threads.
     drop(runtimes);
-    let abandoned = runs.iter().map(|(_, run)| run.abandoned()).sum();
+    let abandoned = runs.iter().map(|(_, run, _)| run.abandoned()).sum();
     Ok(PhaseLoadSummary {
         abandoned,
         intervals: closed,

@@ -54,6 +54,8 @@ pub struct Recorder {
     shards: Vec<Mutex<Buckets>>,
     /// Requests sent in each interval, by send time: one atomic add per send, no lock.
     sent: Vec<AtomicU64>,
+    /// The most requests in flight at a send, per interval.
+    peak: Vec<AtomicU64>,
 }
 
 #[derive(Debug, Default)]
@@ -76,14 +78,18 @@ impl Recorder {
                 .map(|_| Mutex::new(Buckets::default()))
                 .collect(),
             sent: (0..=last_index).map(|_| AtomicU64::new(0)).collect(),
+            peak: (0..=last_index).map(|_| AtomicU64::new(0)).collect(),
         }
     }
 
-    /// Count a request sent at `at` in the interval of its send time. An interval
-    /// closes after its end, so every send inside it is counted before it is taken.
-    pub fn sent(&self, at: Instant) {
-        if let Some(count) = self.sent.get(self.index_of(at) as usize) {
+    /// Count a request sent at `at` in the interval of its send time, with the
+    /// requests then in flight (itself included). An interval closes after its end, so
+    /// every send inside it is counted before it is taken.
+    pub fn sent(&self, at: Instant, in_flight: u64) {
+        let index = self.index_of(at) as usize;
+        if let (Some(count), Some(peak)) = (self.sent.get(index), self.peak.get(index)) {
             count.fetch_add(1, Ordering::Relaxed);
+            peak.fetch_max(in_flight, Ordering::Relaxed);
         }
     }
 
@@ -143,8 +149,11 @@ impl Recorder {
                 taken.merge(stats);
             }
         }
-        if let Some(count) = self.sent.get(index as usize) {
+        if let (Some(count), Some(peak)) =
+            (self.sent.get(index as usize), self.peak.get(index as usize))
+        {
             taken.sent = count.swap(0, Ordering::Relaxed);
+            taken.peak_in_flight = peak.swap(0, Ordering::Relaxed);
         }
         taken
     }

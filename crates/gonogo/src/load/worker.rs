@@ -48,6 +48,14 @@ pub struct WorkloadRun {
 }
 
 impl WorkloadRun {
+    /// Requests in flight right now, over every runtime.
+    pub fn in_flight(&self) -> u64 {
+        self.counters
+            .iter()
+            .map(|c| c.in_flight.load(Ordering::Relaxed))
+            .sum()
+    }
+
     /// Requests cut short at the hard deadline, plus those still in flight.
     pub fn abandoned(&self) -> u64 {
         self.counters
@@ -81,10 +89,10 @@ pub async fn worker(run: Arc<WorkloadRun>, shard: usize, timer: Option<PreciseTi
             wait_until(timer.as_ref(), ticket.intended).await;
         }
         let sent = Instant::now();
-        run.recorder.sent(sent);
         let request_deadline = sent + run.timeout;
         let deadline = request_deadline.min(run.hard_deadline);
         counters.in_flight.fetch_add(1, Ordering::Relaxed);
+        run.recorder.sent(sent, run.in_flight());
         let exchange = tokio::time::timeout_at(
             deadline.into(),
             exchange(&run, &mut conn, &mut rng, &mut scratch),

@@ -117,7 +117,8 @@ fn load_intervals(
         "SELECT p.name, i.workload, i.idx, i.start_us, i.length_us, i.warmup,
                 i.generator_cpu_seconds, i.ok, i.status_mismatch, i.connect_error, i.timeout,
                 i.io_error, i.planned, i.cap_waits, i.bytes_sent, i.bytes_received,
-                i.response_hist, i.service_hist, i.lag_hist, i.gen_delay_hist, i.sent
+                i.response_hist, i.service_hist, i.lag_hist, i.gen_delay_hist, i.sent,
+                i.peak_in_flight, i.connections
          FROM intervals i JOIN phases p ON p.id = i.phase_id
          WHERE i.run_id = ?1
          ORDER BY p.started_us, p.id, i.workload, i.idx",
@@ -143,6 +144,8 @@ fn raw_interval(row: &Row<'_>) -> rusqlite::Result<RawInterval> {
     let stats = IntervalStats {
         outcomes,
         sent: sent.unwrap_or_else(|| outcomes.total()),
+        peak_in_flight: row.get::<_, Option<u64>>(21)?.unwrap_or(0),
+        connections: row.get::<_, Option<u64>>(22)?.unwrap_or(0),
         planned: row.get(12)?,
         cap_waits: row.get(13)?,
         bytes_sent: row.get(14)?,

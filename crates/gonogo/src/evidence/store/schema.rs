@@ -23,8 +23,13 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// of migrations applied. Append only: never edit a migration that has shipped.
 pub const MIGRATIONS: &[&str] = &[MIGRATION_1, MIGRATION_2, MIGRATION_3];
 
-/// Requests sent per interval, by send time; NULL in runs recorded before it.
-const MIGRATION_3: &str = "ALTER TABLE intervals ADD COLUMN sent INTEGER;";
+/// Requests sent per interval (by send time), and the peak of requests in flight
+/// with the workload's connections; NULL in runs recorded before.
+const MIGRATION_3: &str = "
+ALTER TABLE intervals ADD COLUMN sent INTEGER;
+ALTER TABLE intervals ADD COLUMN peak_in_flight INTEGER;
+ALTER TABLE intervals ADD COLUMN connections INTEGER;
+";
 
 /// Migration 2: ramp steps are phases of their own that name their ramp phase.
 const MIGRATION_2: &str = "ALTER TABLE phases ADD COLUMN parent TEXT;";

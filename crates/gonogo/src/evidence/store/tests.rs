@@ -82,6 +82,8 @@ fn interval(phase: &str, workload: &str, index: u32, start: Duration) -> Interva
             },
             planned: 250,
             sent: 248,
+            peak_in_flight: 7,
+            connections: 64,
             cap_waits: 5,
             bytes_sent: 51_200,
             bytes_received: 1 << 33,
@@ -650,8 +652,12 @@ fn intervals_stored_before_send_counts_read_back_their_completions() {
     // What a run recorded before migration 3 looks like.
     store
         .conn
-        .execute("UPDATE intervals SET sent = NULL", [])
+        .execute(
+            "UPDATE intervals SET sent = NULL, peak_in_flight = NULL, connections = NULL",
+            [],
+        )
         .unwrap();
     let stats = &store.load_run(run).unwrap().intervals[0].stats;
     assert_eq!(stats.sent, stats.outcomes.total());
+    assert_eq!((stats.peak_in_flight, stats.connections), (0, 0), "unknown");
 }
