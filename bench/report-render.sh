@@ -37,7 +37,9 @@ rss=()
 for _ in 1 2 3 4 5; do
   /usr/bin/time -f "%e %U %S %M" -o "$dir/time" \
     "$bin/gonogo" report 1 --store "$store" --format html >"$dir/report.html" || [ $? -le 2 ]
-  read -r wall user sys kib <"$dir/time"
+  # GNU time puts "Command exited with non-zero status N" first when the exit code is
+  # not 0 (a report exits with its verdict): the figures are on the last line.
+  read -r wall user sys kib < <(tail -n 1 "$dir/time")
   walls+=("$wall")
   rss+=("$kib")
   cpus+=("$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')")
