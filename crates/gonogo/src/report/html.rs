@@ -336,20 +336,7 @@ fn phases(model: &ReportModel, out: &mut String) {
          <th class=\"num\">lag p99</th><th class=\"num\">generator-bound</th></tr></thead><tbody>\n",
     );
     for p in &model.phases {
-        let cells = [
-            format::count(p.requests),
-            format::seconds(p.measured_seconds),
-            text::rate(p.planned_rate),
-            text::rate(p.achieved_rate),
-            text::errors(p),
-            text::secs(p.response.p50),
-            text::secs(p.response.p99),
-            text::secs(p.response.max),
-            text::secs(p.service.p50),
-            text::secs(p.service.p99),
-            text::secs(p.lag_p99),
-            text::generator(p),
-        ];
+        let cells = text::phase_cells(p);
         let _ = write!(
             out,
             "<tr><td>{}</td><td>{}</td>",

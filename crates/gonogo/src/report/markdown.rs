@@ -104,26 +104,10 @@ fn phases(model: &ReportModel, out: &mut String) {
     );
     out.push_str("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for p in &model.phases {
-        row(
-            out,
-            &[
-                p.phase.clone(),
-                p.workload.clone(),
-                format::count(p.requests),
-                format::seconds(p.measured_seconds),
-                text::rate(p.planned_rate),
-                text::rate(p.achieved_rate),
-                text::errors(p),
-                text::secs(p.response.p50),
-                text::secs(p.response.p99),
-                text::secs(p.response.max),
-                text::secs(p.service.p50),
-                text::secs(p.service.p99),
-                text::secs(p.lag_p99),
-                text::generator(p),
-                format::count(p.cap_waits),
-            ],
-        );
+        let mut cells = vec![p.phase.clone(), p.workload.clone()];
+        cells.extend(text::phase_cells(p));
+        cells.push(format::count(p.cap_waits));
+        row(out, &cells);
     }
     let _ = writeln!(out, "\n> Note: {RESPONSE_VS_SERVICE}.");
     for p in &model.phases {

@@ -111,6 +111,26 @@ pub(super) fn error_kinds(summary: &PhaseSummary) -> Option<String> {
 }
 
 /// `0 of 10` generator-bound intervals.
+/// A phase summary's figures in the column order of the phase tables: requests,
+/// measured time, planned and achieved rate, errors, response p50/p99/max, service
+/// p50/p99, lag p99, generator-bound intervals.
+pub(super) fn phase_cells(p: &PhaseSummary) -> Vec<String> {
+    vec![
+        format::count(p.requests),
+        format::seconds(p.measured_seconds),
+        rate(p.planned_rate),
+        rate(p.achieved_rate),
+        errors(p),
+        secs(p.response.p50),
+        secs(p.response.p99),
+        secs(p.response.max),
+        secs(p.service.p50),
+        secs(p.service.p99),
+        secs(p.lag_p99),
+        generator(p),
+    ]
+}
+
 pub(super) fn generator(summary: &PhaseSummary) -> String {
     format!(
         "{} of {}",
