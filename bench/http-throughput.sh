@@ -37,14 +37,7 @@ name = "bench-closed"
 [settings]
 interval = "1s"
 
-[service]
-command = [$(for w in $(nginx_cmd "$WORK/nginx"); do printf '"%s", ' "$w"; done | sed 's/, $//')]
-port = $PORT
-ready = { tcp = "127.0.0.1:$PORT", timeout = "10s", interval = "20ms" }
-
-[[workload]]
-name = "get"
-http = { method = "GET", url = "$URL", expect_status = [200], timeout = "5s" }
+$(nginx_service_toml "$WORK/nginx")
 
 [[phase]]
 name = "max"
@@ -60,8 +53,6 @@ metric = "throughput"
 op = ">="
 value = "1/s"
 SPEC
-# nginx's "daemon off;" contains a space; the spec needs it as one argument.
-sed -i 's/"daemon", "off;"/"daemon off;"/' "$WORK/spec.toml"
 
 RAW="$WORK/raw.tsv"
 : >"$RAW"

@@ -81,8 +81,24 @@ http {
 CONF
 }
 
-# The nginx command line, pinned to the server core (gonogo's spec runs the same one).
-nginx_cmd() { echo nice -n "$NICE" taskset -c "$SERVER_CPU" nginx -p "$1" -c "$1/nginx.conf" -g "daemon off;"; }
+# The [service] and [[workload]] tables every bench spec shares: nginx with prefix $1,
+# pinned and prioritised like the anchors' nginx (nginx_start below), serving one small
+# static page that the workload GETs. "daemon off;" stays one argument.
+nginx_service_toml() {
+    local args=(nice -n "$NICE" taskset -c "$SERVER_CPU" nginx -p "$1" -c "$1/nginx.conf" -g "daemon off;")
+    local quoted
+    quoted=$(printf '"%s", ' "${args[@]}")
+    cat <<TOML
+[service]
+command = [${quoted%, }]
+port = $PORT
+ready = { tcp = "127.0.0.1:$PORT", timeout = "10s", interval = "20ms" }
+
+[[workload]]
+name = "get"
+http = { method = "GET", url = "http://127.0.0.1:$PORT/index.html", expect_status = [200], timeout = "5s" }
+TOML
+}
 
 # Prefix for a generator's command line: its priority and its core.
 gen_prefix() { echo nice -n "$NICE" taskset -c "$GEN_CPU"; }

@@ -29,14 +29,7 @@ name = "bench-memory"
 interval = "1s"
 sample_interval = "$SAMPLE_INTERVAL"
 
-[service]
-command = [$(for w in $(nginx_cmd "$WORK/nginx"); do printf '"%s", ' "$w"; done | sed 's/, $//')]
-port = $PORT
-ready = { tcp = "127.0.0.1:$PORT", timeout = "10s", interval = "20ms" }
-
-[[workload]]
-name = "get"
-http = { method = "GET", url = "http://127.0.0.1:$PORT/index.html", expect_status = [200], timeout = "5s" }
+$(nginx_service_toml "$WORK/nginx")
 
 [[phase]]
 name = "long"
@@ -53,7 +46,6 @@ metric = "throughput"
 op = ">="
 value = "1/s"
 SPEC
-sed -i 's/"daemon", "off;"/"daemon off;"/' "$WORK/spec.toml"
 
 FACTS="$(machine_facts)"
 port_free

@@ -34,14 +34,7 @@ name = "bench-open"
 interval = "1s"
 sample_interval = "${SAMPLE_INTERVAL:-1s}"
 
-[service]
-command = [$(for w in $(nginx_cmd "$WORK/nginx"); do printf '"%s", ' "$w"; done | sed 's/, $//')]
-port = $PORT
-ready = { tcp = "127.0.0.1:$PORT", timeout = "10s", interval = "20ms" }
-
-[[workload]]
-name = "get"
-http = { method = "GET", url = "$URL", expect_status = [200], timeout = "5s" }
+$(nginx_service_toml "$WORK/nginx")
 
 $1
 
@@ -54,7 +47,7 @@ SPEC
 }
 
 run_gonogo() {
-    spec "$1" "$2" | sed 's/"daemon", "off;"/"daemon off;"/' >"$WORK/spec.toml"
+    spec "$1" "$2" >"$WORK/spec.toml"
     port_free
     rm -f "$WORK/evidence.db"
     $(gen_prefix) "$GONOGO" run "$WORK/spec.toml" --store "$WORK/evidence.db" \

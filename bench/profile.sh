@@ -24,14 +24,7 @@ nginx_prefix "$WORK/nginx"
 cat >"$WORK/spec.toml" <<SPEC
 name = "bench-profile"
 
-[service]
-command = [$(for w in $(nginx_cmd "$WORK/nginx"); do printf '"%s", ' "$w"; done | sed 's/, $//')]
-port = $PORT
-ready = { tcp = "127.0.0.1:$PORT", timeout = "10s", interval = "20ms" }
-
-[[workload]]
-name = "get"
-http = { method = "GET", url = "http://127.0.0.1:$PORT/index.html", expect_status = [200], timeout = "5s" }
+$(nginx_service_toml "$WORK/nginx")
 
 [[phase]]
 name = "max"
@@ -46,7 +39,6 @@ metric = "throughput"
 op = ">="
 value = "1/s"
 SPEC
-sed -i 's/"daemon", "off;"/"daemon off;"/' "$WORK/spec.toml"
 
 port_free
 # gonogo and its children (nginx) are recorded; nginx's samples are left out below.

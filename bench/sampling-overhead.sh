@@ -28,14 +28,7 @@ name = "bench-sampling"
 interval = "1s"
 sample_interval = "$1"
 
-[service]
-command = [$(for w in $(nginx_cmd "$WORK/nginx"); do printf '"%s", ' "$w"; done | sed 's/, $//')]
-port = $PORT
-ready = { tcp = "127.0.0.1:$PORT", timeout = "10s", interval = "20ms" }
-
-[[workload]]
-name = "get"
-http = { method = "GET", url = "http://127.0.0.1:$PORT/index.html", expect_status = [200], timeout = "5s" }
+$(nginx_service_toml "$WORK/nginx")
 
 [[phase]]
 name = "idle"
@@ -56,7 +49,7 @@ FACTS="$(machine_facts)"
 : >"$WORK/raw.tsv"
 for round in $(seq "$ROUNDS"); do
     for interval in 100ms 10s; do
-        spec "$interval" | sed 's/"daemon", "off;"/"daemon off;"/' >"$WORK/spec.toml"
+        spec "$interval" >"$WORK/spec.toml"
         port_free
         rm -f "$WORK/evidence.db"
         python3 "$BENCH_DIR/measure.py" "$WORK/m.json" -- taskset -c "$GEN_CPU" "$GONOGO" run \
