@@ -52,9 +52,17 @@ pub struct Recorder {
     interval: Duration,
     last_index: u32,
     shards: Vec<Mutex<Buckets>>,
-    /// Requests sent in each interval, by send time: one atomic add per send, no lock.
+    /// Send counts per shard, so runtimes never write the same cache line.
+    sends: Vec<ShardSends>,
+}
+
+/// One shard's counts per interval, by send time: no lock, one writer runtime.
+#[derive(Debug)]
+#[repr(align(128))]
+struct ShardSends {
+    /// Requests sent in each interval.
     sent: Vec<AtomicU64>,
-    /// The most requests in flight at a send, per interval.
+    /// The most requests in flight (all shards) at one of this shard's sends.
     peak: Vec<AtomicU64>,
 }
 
@@ -77,17 +85,22 @@ impl Recorder {
             shards: (0..shards.max(1))
                 .map(|_| Mutex::new(Buckets::default()))
                 .collect(),
-            sent: (0..=last_index).map(|_| AtomicU64::new(0)).collect(),
-            peak: (0..=last_index).map(|_| AtomicU64::new(0)).collect(),
+            sends: (0..shards.max(1))
+                .map(|_| ShardSends {
+                    sent: (0..=last_index).map(|_| AtomicU64::new(0)).collect(),
+                    peak: (0..=last_index).map(|_| AtomicU64::new(0)).collect(),
+                })
+                .collect(),
         }
     }
 
     /// Count a request sent at `at` in the interval of its send time, with the
     /// requests then in flight (itself included). An interval closes after its end, so
     /// every send inside it is counted before it is taken.
-    pub fn sent(&self, at: Instant, in_flight: u64) {
+    pub fn sent(&self, shard: usize, at: Instant, in_flight: u64) {
         let index = self.index_of(at) as usize;
-        if let (Some(count), Some(peak)) = (self.sent.get(index), self.peak.get(index)) {
+        let sends = &self.sends[shard % self.sends.len()];
+        if let (Some(count), Some(peak)) = (sends.sent.get(index), sends.peak.get(index)) {
             count.fetch_add(1, Ordering::Relaxed);
             peak.fetch_max(in_flight, Ordering::Relaxed);
         }
@@ -149,11 +162,12 @@ impl Recorder {
                 taken.merge(stats);
             }
         }
-        if let (Some(count), Some(peak)) =
-            (self.sent.get(index as usize), self.peak.get(index as usize))
-        {
-            taken.sent = count.swap(0, Ordering::Relaxed);
-            taken.peak_in_flight = peak.swap(0, Ordering::Relaxed);
+        for sends in &self.sends {
+            let index = index as usize;
+            if let (Some(count), Some(peak)) = (sends.sent.get(index), sends.peak.get(index)) {
+                taken.sent += count.swap(0, Ordering::Relaxed);
+                taken.peak_in_flight = taken.peak_in_flight.max(peak.swap(0, Ordering::Relaxed));
+            }
         }
         taken
     }
@@ -257,5 +271,19 @@ mod tests {
             "own delay excludes the cap wait"
         );
         assert_eq!(stats.cap_waits, 1);
+    }
+
+    #[test]
+    fn sends_count_by_send_time_across_shards_with_the_peak_in_flight() {
+        let t0 = Instant::now();
+        let recorder = Recorder::new(t0, Duration::from_secs(1), 9, 2);
+        recorder.sent(0, t0 + Duration::from_millis(100), 3);
+        recorder.sent(1, t0 + Duration::from_millis(200), 7);
+        recorder.sent(1, t0 + Duration::from_millis(1500), 1);
+        let first = recorder.take(0);
+        assert_eq!((first.sent, first.peak_in_flight), (2, 7));
+        let second = recorder.take(1);
+        assert_eq!((second.sent, second.peak_in_flight), (1, 1));
+        assert_eq!(recorder.take(1).sent, 0, "taken once");
     }
 }

@@ -58,10 +58,12 @@ impl WorkloadRun {
 
     /// Requests cut short at the hard deadline, plus those still in flight.
     pub fn abandoned(&self) -> u64 {
-        self.counters
+        let cut_short: u64 = self
+            .counters
             .iter()
-            .map(|c| c.abandoned.load(Ordering::Relaxed) + c.in_flight.load(Ordering::Relaxed))
-            .sum()
+            .map(|c| c.abandoned.load(Ordering::Relaxed))
+            .sum();
+        cut_short + self.in_flight()
     }
 }
 
@@ -92,7 +94,7 @@ pub async fn worker(run: Arc<WorkloadRun>, shard: usize, timer: Option<PreciseTi
         let request_deadline = sent + run.timeout;
         let deadline = request_deadline.min(run.hard_deadline);
         counters.in_flight.fetch_add(1, Ordering::Relaxed);
-        run.recorder.sent(sent, run.in_flight());
+        run.recorder.sent(shard, sent, run.in_flight());
         let exchange = tokio::time::timeout_at(
             deadline.into(),
             exchange(&run, &mut conn, &mut rng, &mut scratch),
