@@ -10,6 +10,7 @@ pub mod evaluate;
 pub mod evidence;
 pub mod exit;
 pub mod fault;
+pub mod integrity;
 pub mod load;
 pub mod plan;
 pub mod report;
