@@ -9,7 +9,8 @@
 #
 # Environment: ROUNDS (5), DURATION seconds (10), CONNECTIONS (64), PORT (18080),
 # SERVER_CPU (1), GEN_CPU (0), GONOGO (target/release/gonogo), OHA (oha on PATH or
-# /work/tools/bin/oha), TOOLS (default: "gonogo wrk h2load oha").
+# /work/tools/bin/oha), TOOLS (default: "gonogo wrk h2load oha"; add "gonogo-base" with
+# GONOGO_BASE=<another gonogo binary> to compare two builds of gonogo in the same run).
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -63,9 +64,11 @@ run_tool() {
     local round="$1" tool="$2" log="$WORK/$2-$1.log" m="$WORK/$2-$1.json"
     local requests seconds errors=0
     case "$tool" in
-        gonogo)
+        gonogo|gonogo-base)
+            local binary="$GONOGO"
+            [[ "$tool" == gonogo-base ]] && binary="$GONOGO_BASE"
             port_free
-            python3 "$MEASURE" "$m" -- $(gen_prefix) "$GONOGO" run "$WORK/spec.toml" \
+            python3 "$MEASURE" "$m" -- $(gen_prefix) "$binary" run "$WORK/spec.toml" \
                 --store "$WORK/evidence.db" --format json --json "$WORK/report.json" --quiet \
                 >"$log" 2>&1 || true
             read -r requests seconds errors < <(python3 - "$WORK/report.json" <<'PY'

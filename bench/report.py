@@ -40,7 +40,8 @@ def main():
     print()
     print("Median (min–max) over the rounds. CPU is user+system of the generator's own process "
           "(all threads, children excluded) read from /proc after it exits (bench/measure.py).")
-    anchors = [t for t in runs if t != "gonogo"]
+    # Anchors are the other tools; a second gonogo build ("gonogo-base") is not one.
+    anchors = [t for t in runs if not t.startswith("gonogo")]
     if "gonogo" in runs and anchors:
         med = lambda t, k: statistics.median(r[k] for r in runs[t])
         best_cpu = max(anchors, key=lambda t: med(t, "per_cpu"))

@@ -82,6 +82,10 @@ pub async fn worker(run: Arc<WorkloadRun>, shard: usize, timer: Option<PreciseTi
     let mut rng = SmallRng::from_os_rng();
     let mut scratch = Vec::new();
     let counters = &run.counters[shard % run.counters.len()];
+    // One timer per worker, moved forward for each request: a forward reset of a
+    // pending timer is one atomic update, where a fresh `timeout` per request
+    // inserts into and removes from the runtime's timer wheel every time.
+    let mut timer_deadline = Box::pin(tokio::time::sleep_until(run.hard_deadline.into()));
     loop {
         let picked = Instant::now();
         let Some(ticket) = run.schedule.next(picked) else {
@@ -95,13 +99,15 @@ pub async fn worker(run: Arc<WorkloadRun>, shard: usize, timer: Option<PreciseTi
         let deadline = request_deadline.min(run.hard_deadline);
         counters.in_flight.fetch_add(1, Ordering::Relaxed);
         run.recorder.sent(shard, sent, run.in_flight());
-        let exchange = tokio::time::timeout_at(
-            deadline.into(),
-            exchange(&run, &mut conn, &mut rng, &mut scratch),
-        );
-        let (outcome, bytes_sent, bytes_received) = match exchange.await {
-            Ok(result) => result,
-            Err(_elapsed) => {
+        timer_deadline.as_mut().reset(deadline.into());
+        let result = tokio::select! {
+            biased;
+            result = exchange(&run, &mut conn, &mut rng, &mut scratch) => Some(result),
+            () = timer_deadline.as_mut() => None,
+        };
+        let (outcome, bytes_sent, bytes_received) = match result {
+            Some(result) => result,
+            None => {
                 // The connection is mid-response; it cannot be reused.
                 conn = None;
                 if deadline < request_deadline {
