@@ -7,6 +7,8 @@
 //!   it was replaced; 413 if the body is larger; 500 if the durable write failed.
 //! - `GET /kv/{key}` → 200 with the value, or 404.
 //! - `DELETE /kv/{key}` → 204, or 404 if there was no such key.
+//! - `GET /kv?prefix=P` → 200 with every key that starts with `P`, one per line (all
+//!   keys without `prefix`), for integrity read-backs that look for keys never written.
 //! - `GET /stats` → JSON `{requests, keys, leaked_bytes, cache_bytes}`.
 //!
 //! During slow start every route answers 503. The fault knobs (`faults`) wrap the `/kv` routes
@@ -22,12 +24,12 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, Request, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::get;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::Notify;
@@ -179,6 +181,7 @@ struct AppState {
 fn router(state: AppState) -> Router {
     let kv = Router::new()
         .route("/kv/{key}", get(get_kv).put(put_kv).delete(delete_kv))
+        .route("/kv", get(list_kv))
         .layer(DefaultBodyLimit::max(MAX_VALUE_BYTES))
         .route_layer(middleware::from_fn_with_state(
             Arc::clone(&state.faults),
@@ -239,6 +242,25 @@ async fn get_kv(State(state): State<AppState>, Path(key): Path<String>) -> Respo
             .into_response(),
         None => (StatusCode::NOT_FOUND, "not found\n").into_response(),
     }
+}
+
+/// The query of `GET /kv`.
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    /// Only keys that start with this.
+    #[serde(default)]
+    prefix: String,
+}
+
+/// `GET /kv?prefix=P`: matching keys, one per line.
+async fn list_kv(State(state): State<AppState>, Query(query): Query<ListQuery>) -> String {
+    let mut keys = state.store.keys_with_prefix(&query.prefix);
+    keys.sort_unstable();
+    keys.iter().fold(String::new(), |mut out, key| {
+        out.push_str(key);
+        out.push('\n');
+        out
+    })
 }
 
 /// `PUT /kv/{key}`.

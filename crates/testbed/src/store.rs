@@ -53,6 +53,17 @@ impl Store {
             .cloned()
     }
 
+    /// Every key that starts with `prefix`, in no particular order.
+    pub fn keys_with_prefix(&self, prefix: &str) -> Vec<String> {
+        self.map
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .keys()
+            .filter(|key| key.starts_with(prefix))
+            .cloned()
+            .collect()
+    }
+
     /// Number of keys held.
     pub fn len(&self) -> usize {
         self.map
@@ -116,6 +127,8 @@ mod tests {
         );
         assert_eq!(store.get("a"), Some(Bytes::from_static(b"2")));
         assert_eq!(store.len(), 1);
+        assert_eq!(store.keys_with_prefix("a"), vec!["a".to_string()]);
+        assert!(store.keys_with_prefix("b").is_empty());
         assert_eq!(store.delete("a").ok(), Some(true));
         assert_eq!(store.delete("a").ok(), Some(false));
         assert_eq!(store.get("a"), None);

@@ -449,6 +449,7 @@ mod tests {
             samples: Vec::new(),
             events: Vec::new(),
             artifacts: Vec::new(),
+            integrity: Vec::new(),
         }
     }
 

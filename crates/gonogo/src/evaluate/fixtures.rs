@@ -228,6 +228,7 @@ pub(crate) fn go_run() -> (RunEvidence, Vec<CriterionPlan>) {
             event(13.5, exited(Some(0), None, true)),
         ],
         artifacts: artifacts(7),
+        integrity: Vec::new(),
     };
     let mut criteria = vec![
         criterion("baseline", Metric::LatencyP99, Op::Le, "50ms", 0.05),
@@ -291,6 +292,7 @@ pub(crate) fn nogo_run() -> (RunEvidence, Vec<CriterionPlan>) {
             event(26.2, phase_ended("stress")),
         ],
         artifacts: artifacts(8),
+        integrity: Vec::new(),
     };
     let mut criteria = vec![
         criterion("baseline", Metric::LatencyP99, Op::Le, "50ms", 0.05),

@@ -11,6 +11,7 @@ mod capacity;
 mod describe;
 mod finding;
 mod implicit;
+mod integrity;
 mod load;
 mod recovery;
 mod resource;
@@ -24,6 +25,7 @@ mod tests;
 pub use capacity::{Broken, Capacity, StepJudgement, StepVerdict, capacity, climb_on, judge_step};
 pub use finding::{ConfidenceInterval, Finding, Outcome, Window};
 pub use implicit::{NO_EMERGENCY_STOP, RUN_COMPLETED, SERVICE_STAYED_UP, metric_label};
+pub use integrity::{IntegrityCounts, NO_WRITE_LOST, phase_counts as integrity_counts};
 pub use load::{GENERATOR_DELAY_LIMIT, GENERATOR_SHORTFALL, generator_bound};
 pub use recovery::FAULT_TOOK_EFFECT;
 pub use soak::{LEAK_CONFIDENCE, LeakTrend, leak_trend};
@@ -37,8 +39,9 @@ use crate::plan::{CriterionPlan, FaultPlan, Metric, PhasePlan, Plan};
 
 /// Judge every criterion of `plan` against the stored evidence, plus implicit rules.
 ///
-/// Returns one finding per criterion, in the criteria's order, then one blocker
-/// finding per unexpected service exit, one per emergency stop, then one for a run
+/// Returns one finding per criterion, in the criteria's order, then one "no
+/// acknowledged write lost" finding per integrity phase without an `integrity.lost`
+/// criterion, then one blocker finding per unexpected service exit, one per emergency stop, then one for a run
 /// that did not complete. The plan's phases supply the settings that some metrics need (a soak phase's
 /// leak bounds).
 pub fn evaluate_plan(plan: &Plan, evidence: &RunEvidence) -> Vec<Finding> {
@@ -84,6 +87,7 @@ fn evaluate_with(
         .iter()
         .map(|c| judge(c, context, evidence))
         .collect();
+    findings.extend(integrity::implicit(criteria, evidence));
     findings.extend(implicit::findings(evidence));
     findings.extend(recovery::findings(evidence));
     findings
@@ -104,6 +108,8 @@ enum Source {
     Capacity,
     /// Fault events and the intervals after them.
     Recovery,
+    /// An integrity phase's ledger.
+    Integrity,
 }
 
 fn source(metric: Metric) -> Source {
@@ -123,6 +129,7 @@ fn source(metric: Metric) -> Source {
             Source::Capacity
         }
         Metric::RecoveryTime => Source::Recovery,
+        m if m.is_integrity() => Source::Integrity,
         _ => Source::Trend,
     }
 }
@@ -166,6 +173,7 @@ fn judge(criterion: &CriterionPlan, context: &Context<'_>, evidence: &RunEvidenc
             capacity::measure(criterion, phase, &stop, context.expected_rate, evidence)
         }
         Source::Recovery => recovery::measure(criterion, phase, context.faults, evidence),
+        Source::Integrity => integrity::measure(criterion, phase, evidence),
     };
     conclude(criterion, measurement)
 }

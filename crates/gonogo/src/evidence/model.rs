@@ -363,6 +363,69 @@ pub struct RunEvidence {
     /// Ordered by time.
     pub events: Vec<Event>,
     pub artifacts: Vec<Artifact>,
+    /// One ledger per integrity phase that wrote, in phase order.
+    pub integrity: Vec<IntegrityLedger>,
+}
+
+/// One integrity phase's writes and their read-back, as stored. Keys and values
+/// are not stored: both follow from `token` and the write's sequence number (its
+/// index in `writes`), see `integrity::keys`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IntegrityLedger {
+    pub phase: String,
+    /// 8 hex characters made for this phase run; every key starts `gng-<token>-`.
+    pub token: String,
+    /// Offset from the run start of the write schedule's start; each write's time
+    /// counts from here.
+    pub writes_start: Duration,
+    /// Every attempted write, by sequence number.
+    pub writes: Vec<LedgerWrite>,
+    /// The wait between the end of the writes and faults and the read-back.
+    pub settle: Duration,
+    /// `None` when no read-back was made (the run stopped before it).
+    pub read_back: Option<ReadBack>,
+}
+
+/// What became of one write, and when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LedgerWrite {
+    pub outcome: crate::integrity::kv::WriteOutcome,
+    /// Milliseconds from `writes_start` to the answer (acknowledged, failed) or to
+    /// the moment the write was given up (indeterminate).
+    pub at_ms: u32,
+}
+
+/// The read-back of every attempted key, twice.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadBack {
+    /// Offset from the run start at which the read-back began.
+    pub at: Duration,
+    /// The two reads of each key, by sequence number (same length as `writes`).
+    pub reads: Vec<[ReadCheck; 2]>,
+    /// Keys listed under the phase's prefix; `None` when the protocol or the spec
+    /// gives no listing (keys never attempted are then not checked).
+    pub listing: Option<Listing>,
+}
+
+/// One read of one key compared with the value its write carried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadCheck {
+    /// The key holds the value written.
+    Match,
+    Missing,
+    /// The key holds another value.
+    Wrong,
+    /// The read failed; nothing is known.
+    Error,
+}
+
+/// What a listing of the phase's prefix found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Listing {
+    /// Keys listed under the prefix.
+    pub keys: u64,
+    /// Of those, keys whose sequence number was never attempted (or does not parse).
+    pub never_attempted: u64,
 }
 
 /// A line of `gonogo runs`.

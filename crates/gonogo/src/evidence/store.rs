@@ -12,6 +12,7 @@
 //! print the error chain to see it.
 
 mod codec;
+mod integrity;
 mod load;
 mod reap;
 mod schema;
@@ -367,6 +368,15 @@ impl Store {
                 format!("record a {} event of run {run}", event.kind.tag()),
             ))?;
         Ok(())
+    }
+
+    /// Record an integrity phase's ledger (its writes and read-back).
+    pub fn record_integrity(
+        &mut self,
+        run: RunId,
+        ledger: &super::model::IntegrityLedger,
+    ) -> Result<(), StoreError> {
+        integrity::record(&self.conn, &self.path, run, ledger)
     }
 
     /// Record a file the run produced.

@@ -34,16 +34,16 @@ pub use schedule::{Schedule, Ticket};
 use crate::evidence::model::IntervalRecord;
 use crate::plan::{LoadModel, PhasePlan, Plan};
 use crate::run::events::{Record, RecordSender, RunClock};
-use recorder::Recorder;
+pub(crate) use recorder::Recorder;
 use request::RequestFactory;
 use timer::PreciseTimer;
 use worker::{ShardCounters, WorkloadRun, worker};
 
 /// Time between an interval's end and the moment it is closed, so that requests
 /// finishing right at the boundary are in it.
-const CLOSE_GRACE: Duration = Duration::from_millis(50);
+pub(crate) const CLOSE_GRACE: Duration = Duration::from_millis(50);
 /// Lead time to spawn workers before the first request is due.
-const START_LEAD: Duration = Duration::from_millis(20);
+pub(crate) const START_LEAD: Duration = Duration::from_millis(20);
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -295,6 +295,7 @@ mod tests {
             drain: Duration::from_secs(1),
             leak: None,
             ramp: None,
+            integrity: None,
         }
     }
 

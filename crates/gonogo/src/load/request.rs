@@ -84,6 +84,8 @@ fn render_into(out: &mut Vec<u8>, template: &Template, port: u16, fill: Fill) {
             Segment::Key => write!(out, "key-{}", fill.key),
             Segment::Seq => write!(out, "{}", fill.seq),
             Segment::Random => write!(out, "{}", fill.random),
+            // Only integrity phases give `{value}` (the spec refuses it elsewhere).
+            Segment::Value => Ok(()),
         };
     }
 }

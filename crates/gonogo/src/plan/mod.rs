@@ -198,6 +198,9 @@ pub enum Segment {
     Seq,
     /// `{random}`: a random u64 in decimal.
     Random,
+    /// `{value}`: in an integrity phase's workloads, the value unique to the write
+    /// (see `integrity::keys`); nothing elsewhere (the spec refuses it there).
+    Value,
 }
 
 impl Template {
@@ -216,17 +219,25 @@ impl Template {
             match segment {
                 Segment::Literal(text) => out.push_str(text),
                 Segment::Port => out.push_str(&port.to_string()),
-                Segment::Key | Segment::Seq | Segment::Random => {}
+                Segment::Key | Segment::Seq | Segment::Random | Segment::Value => {}
             }
         }
         out
     }
 
-    /// Whether any segment varies per request (`{key}`, `{seq}`, `{random}`).
+    /// Whether any segment varies per request (`{key}`, `{seq}`, `{random}`, `{value}`).
     pub fn is_per_request(&self) -> bool {
-        self.segments
-            .iter()
-            .any(|s| matches!(s, Segment::Key | Segment::Seq | Segment::Random))
+        self.segments.iter().any(|s| {
+            matches!(
+                s,
+                Segment::Key | Segment::Seq | Segment::Random | Segment::Value
+            )
+        })
+    }
+
+    /// Whether the template contains `segment`.
+    pub fn uses(&self, segment: &Segment) -> bool {
+        self.segments.contains(segment)
     }
 }
 
@@ -238,6 +249,8 @@ pub enum PhaseKind {
     Soak,
     /// Open-model steps of rising rate until a stop condition holds (breaking point).
     Ramp,
+    /// Unique writes through the faults, then every key read back (lost writes).
+    Integrity,
 }
 
 impl PhaseKind {
@@ -246,6 +259,7 @@ impl PhaseKind {
             PhaseKind::Steady => "steady",
             PhaseKind::Soak => "soak",
             PhaseKind::Ramp => "ramp",
+            PhaseKind::Integrity => "integrity",
         }
     }
 }
@@ -313,6 +327,21 @@ pub struct PhasePlan {
     /// Steps and stop conditions; `Some` exactly for ramp phases, whose `model` then
     /// holds the first step's rate and `duration`/`warmup` apply to each step.
     pub ramp: Option<RampPlan>,
+    /// The read-back settings; `Some` exactly for integrity phases, whose one
+    /// workload (in `workloads`) is the write.
+    pub integrity: Option<IntegrityPlan>,
+}
+
+/// How an integrity phase reads its writes back.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct IntegrityPlan {
+    /// Index into [`Plan::workloads`] of the read-back workload (`read = "…"`).
+    pub read: usize,
+    /// Index of the listing workload (`list = "…"`), HTTP only; without one, keys
+    /// that were never written are "not checked".
+    pub list: Option<usize>,
+    /// Wait after the writes and faults end before reading back.
+    pub settle: Duration,
 }
 
 /// The steps of a ramp phase and when to stop climbing.
@@ -435,11 +464,24 @@ pub enum Metric {
     /// Phases with faults: the longest time from a fault's end to the end of the first
     /// interval that meets the fault's `recovered_when` conditions.
     RecoveryTime,
+    /// Integrity phases: acknowledged writes missing or wrong on the read-back.
+    IntegrityLost,
+    /// Integrity phases: keys present that were never attempted, plus failed writes
+    /// found present; not measured without a listing.
+    IntegrityUnexpected,
+    /// Integrity phases: indeterminate writes found on the read-back.
+    IntegrityRecovered,
+    /// Integrity phases: writes with no answer (timeout, connection lost after sending).
+    IntegrityIndeterminate,
+    /// Integrity phases: writes the service confirmed.
+    IntegrityAcknowledged,
+    /// Integrity phases: the time span of the lost acknowledged writes (0 when none).
+    IntegrityRpo,
 }
 
 impl Metric {
     /// All metrics, in the order the spec reference lists them.
-    pub const ALL: [Metric; 30] = [
+    pub const ALL: [Metric; 36] = [
         Metric::LatencyP50,
         Metric::LatencyP90,
         Metric::LatencyP99,
@@ -470,6 +512,12 @@ impl Metric {
         Metric::CapacityFirstBadRate,
         Metric::Headroom,
         Metric::RecoveryTime,
+        Metric::IntegrityLost,
+        Metric::IntegrityUnexpected,
+        Metric::IntegrityRecovered,
+        Metric::IntegrityIndeterminate,
+        Metric::IntegrityAcknowledged,
+        Metric::IntegrityRpo,
     ];
 
     /// The name used in specs and reports, e.g. `latency.p99`.
@@ -505,6 +553,12 @@ impl Metric {
             Metric::CapacityFirstBadRate => "capacity.first_bad_rate",
             Metric::Headroom => "headroom",
             Metric::RecoveryTime => "recovery.time",
+            Metric::IntegrityLost => "integrity.lost",
+            Metric::IntegrityUnexpected => "integrity.unexpected",
+            Metric::IntegrityRecovered => "integrity.recovered",
+            Metric::IntegrityIndeterminate => "integrity.indeterminate",
+            Metric::IntegrityAcknowledged => "integrity.acknowledged",
+            Metric::IntegrityRpo => "integrity.rpo",
         }
     }
 
@@ -526,14 +580,19 @@ impl Metric {
                 Unit::PerSecond
             }
             Metric::Headroom => Unit::Factor,
-            Metric::RecoveryTime => Unit::Seconds,
+            Metric::RecoveryTime | Metric::IntegrityRpo => Unit::Seconds,
             Metric::ErrorRate => Unit::Ratio,
             Metric::RssMax | Metric::LeakRssProjected => Unit::Bytes,
             Metric::CpuMean => Unit::Cores,
             Metric::FdsMax
             | Metric::ThreadsMax
             | Metric::LeakFdsProjected
-            | Metric::LeakThreadsProjected => Unit::Count,
+            | Metric::LeakThreadsProjected
+            | Metric::IntegrityLost
+            | Metric::IntegrityUnexpected
+            | Metric::IntegrityRecovered
+            | Metric::IntegrityIndeterminate
+            | Metric::IntegrityAcknowledged => Unit::Count,
             Metric::ServiceCrashed
             | Metric::LeakRssDetected
             | Metric::LeakFdsDetected
@@ -544,6 +603,19 @@ impl Metric {
             | Metric::LeakThreadsSlope
             | Metric::LeakThreadsSlopeUpper => Unit::CountPerHour,
         }
+    }
+
+    /// Whether the metric is read from an integrity phase's ledger.
+    pub fn is_integrity(self) -> bool {
+        matches!(
+            self,
+            Metric::IntegrityLost
+                | Metric::IntegrityUnexpected
+                | Metric::IntegrityRecovered
+                | Metric::IntegrityIndeterminate
+                | Metric::IntegrityAcknowledged
+                | Metric::IntegrityRpo
+        )
     }
 
     /// Whether the metric is read from a ramp phase's steps.

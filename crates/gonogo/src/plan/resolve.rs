@@ -12,6 +12,7 @@
 
 mod criterion;
 mod fault;
+mod integrity;
 mod leak;
 mod limits;
 mod ramp;
@@ -43,6 +44,7 @@ pub fn resolve(spec: &Spec, origin: &Path) -> Result<Plan, Diagnostic> {
     let service = service::resolve_service(&spec.service, origin)?;
     let workloads = resolve_workloads(&spec.workload, service.port)?;
     let phases = resolve_phases(&spec.phase, &workloads)?;
+    integrity::check_placeholders(spec, &phases)?;
     let criteria =
         criterion::resolve_criteria(&spec.criterion, &phases, &workloads, service.expected_rate)?;
     let faults = fault::resolve_faults(&spec.fault, &phases)?;
@@ -302,13 +304,14 @@ fn resolve_phase(
         "steady" => PhaseKind::Steady,
         "soak" => PhaseKind::Soak,
         "ramp" => PhaseKind::Ramp,
+        "integrity" => PhaseKind::Integrity,
         other => {
             return Err(Diagnostic::new(
                 raw.kind.span(),
                 format!("{field}.kind"),
                 format!("unknown phase kind `{other}`"),
             )
-            .hint("allowed kinds: steady, soak, ramp"));
+            .hint("allowed kinds: steady, soak, ramp, integrity"));
         }
     };
     let workload_indices = resolve_phase_workloads(spanned, field, workloads)?;
@@ -321,6 +324,8 @@ fn resolve_phase(
         .unwrap_or(Duration::ZERO);
     let warmup = optional_duration(raw.warmup.as_ref(), &format!("{field}.warmup"))?
         .map_or(Duration::ZERO, |(d, _)| d);
+    let integrity =
+        integrity::resolve_integrity(spanned, kind, field, &workload_indices, workloads, model)?;
     let drain = optional_duration(raw.drain.as_ref(), &format!("{field}.drain"))?
         .map_or(Duration::from_secs(2), |(d, _)| d);
     let leak = leak::resolve_leak(raw.leak.as_ref(), kind, field)?;
@@ -334,6 +339,7 @@ fn resolve_phase(
         drain,
         leak,
         ramp,
+        integrity,
     })
 }
 

@@ -45,6 +45,7 @@ impl ReportModel {
                 })
                 .collect(),
             timeline: timeline::build(evidence, timeline::POINT_CAP),
+            integrity: super::integrity::summaries(evidence),
         }
     }
 }

@@ -60,6 +60,7 @@ pub(super) fn render(model: &ReportModel) -> String {
     findings(model, &mut out);
     charts(model, &mut out);
     phases(model, &mut out);
+    super::integrity::html(&model.integrity, &mut out);
     events(model, &mut out);
     let _ = write!(
         out,

@@ -119,6 +119,12 @@ fn phases(model: &ReportModel, out: &mut String) {
     for r in &model.resources {
         row(out, &[r.phase.clone(), text::resources(r)]);
     }
+    if !model.integrity.is_empty() {
+        out.push_str("\n| phase | integrity (every attempted key read back twice) |\n|---|---|\n");
+        for s in &model.integrity {
+            row(out, &[s.phase.clone(), super::integrity::line(s)]);
+        }
+    }
 }
 
 fn events(model: &ReportModel, out: &mut String) {

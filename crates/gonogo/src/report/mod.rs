@@ -12,6 +12,7 @@ mod build;
 mod compare;
 pub mod format;
 mod html;
+pub mod integrity;
 mod json;
 mod junit;
 mod lttb;

@@ -12,13 +12,13 @@ use serde::Serialize;
 
 /// Version of the JSON report format, `MAJOR.MINOR`: the major number changes on an
 /// incompatible change, the minor number when fields are added (1.1 added `timeline`
-/// and `findings[].chart`).
-pub const FORMAT_VERSION: &str = "1.1";
+/// and `findings[].chart`; 1.2 added `integrity`).
+pub const FORMAT_VERSION: &str = "1.2";
 
 /// A complete report of one run.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct ReportModel {
-    /// Version of this format (`"1.1"`).
+    /// Version of this format (`"1.2"`).
     pub format_version: String,
     /// Facts about the run.
     pub run: RunInfo,
@@ -36,6 +36,8 @@ pub struct ReportModel {
     pub artifacts: Vec<ArtifactRow>,
     /// The run on one time axis, downsampled for display: what the charts draw.
     pub timeline: Timeline,
+    /// What each integrity phase's read-back found, in phase order.
+    pub integrity: Vec<super::integrity::IntegritySummary>,
 }
 
 /// Facts about the run.

@@ -94,6 +94,9 @@ fn phases(model: &ReportModel, out: &mut String) {
         out.push('\n');
         out.push_str(&latency_table(&rows).render("  "));
         let _ = writeln!(out, "\n  resources  {}", text::resources(resource));
+        if let Some(s) = model.integrity.iter().find(|s| s.phase == resource.phase) {
+            let _ = writeln!(out, "  integrity  {}", super::integrity::line(s));
+        }
     }
     if !model.phases.is_empty() {
         let _ = writeln!(out, "\nNote: {RESPONSE_VS_SERVICE}.");

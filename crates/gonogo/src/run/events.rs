@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use crate::evidence::model::{
-    Artifact, Event, EventKind, IntervalRecord, PhaseRecord, ResourceSample,
+    Artifact, Event, EventKind, IntegrityLedger, IntervalRecord, PhaseRecord, ResourceSample,
 };
 
 /// The run's clock: every offset on the evidence timeline is measured from `start`.
@@ -59,6 +59,8 @@ pub enum Record {
     Interval(Box<IntervalRecord>),
     Sample(ResourceSample),
     Artifact(Artifact),
+    /// An integrity phase's writes and read-back, sent once when it is done.
+    Integrity(Box<IntegrityLedger>),
     /// A phase began: its row in the store, plus a `PhaseStarted` event.
     PhaseStarted(PhaseRecord),
     /// A phase ended at `at`: closes its row, plus a `PhaseEnded` event.

@@ -87,7 +87,7 @@ impl LimitWatch {
                 }
                 (*streak >= limit.window).then_some(("error_rate", ratio, limit.ratio))
             }),
-            Record::Event(_) | Record::Artifact(_) => None,
+            Record::Event(_) | Record::Artifact(_) | Record::Integrity(_) => None,
         };
         let (limit, observed, threshold) = tripped?;
         self.tripped = true;

@@ -84,6 +84,8 @@ enum CampaignError {
     Interrupted,
     #[error("fault proxy: {0}")]
     Proxy(String),
+    #[error(transparent)]
+    Integrity(#[from] crate::integrity::kv::KvError),
 }
 
 /// Run `plan` and record everything in the store at `options.store_path`.
@@ -262,6 +264,7 @@ fn write(store: &mut Store, run_id: RunId, record: &Record) -> Result<(), StoreE
         Record::Interval(interval) => store.record_interval(run_id, interval),
         Record::Sample(sample) => store.record_sample(run_id, sample),
         Record::Artifact(artifact) => store.record_artifact(run_id, artifact),
+        Record::Integrity(ledger) => store.record_integrity(run_id, ledger),
         Record::PhaseStarted(phase) => {
             store.phase_started(run_id, phase)?;
             let kind = EventKind::PhaseStarted {
@@ -363,27 +366,38 @@ async fn campaign(plan: Arc<Plan>, ctx: CampaignContext) -> Result<(), CampaignE
         let _ = ctx
             .records
             .send(Record::PhaseStarted(phase_record(phase, &ctx.clock)));
-        let abandoned = match &phase.ramp {
-            Some(steps) => {
+        let env = faults::FaultEnv {
+            service: &mut service,
+            service_plan: &plan.service,
+            service_ctx: &service_ctx,
+            proxy: proxy.as_ref(),
+            root: &root_tx,
+            clock: ctx.clock,
+            records: ctx.records.clone(),
+            cancel: ctx.cancel.clone(),
+        };
+        let abandoned: Result<u64, CampaignError> = match (&phase.ramp, phase.integrity) {
+            (Some(steps), _) => {
                 let gone = || exited.borrow().is_some();
-                ramp::run_ramp(&plan, phase, steps, load_port, &load_ctx, gone).await
+                ramp::run_ramp(&plan, phase, steps, load_port, &load_ctx, gone)
+                    .await
+                    .map_err(CampaignError::from)
             }
-            None => {
-                let env = faults::FaultEnv {
-                    service: &mut service,
-                    service_plan: &plan.service,
-                    service_ctx: &service_ctx,
-                    proxy: proxy.as_ref(),
-                    root: &root_tx,
-                    clock: ctx.clock,
-                    records: ctx.records.clone(),
-                    cancel: ctx.cancel.clone(),
-                };
-                let (load, faults) = with_faults(&plan, phase, load_port, &load_ctx, env).await;
+            (None, Some(_)) => {
+                let (integrity, faults) =
+                    integrity_phase(&plan, phase, load_port, &load_ctx, env).await;
                 if let Err(err) = faults {
                     result = Err(err.into());
                 }
-                load.map(|s| s.abandoned)
+                integrity.map(|()| 0)
+            }
+            (None, None) => {
+                let load = load::run_phase(&plan, phase, load_port, &load_ctx);
+                let (load, faults) = with_faults(&plan, phase, env, load).await;
+                if let Err(err) = faults {
+                    result = Err(err.into());
+                }
+                load.map(|s| s.abandoned).map_err(CampaignError::from)
             }
         };
         let _ = ctx.records.send(Record::PhaseEnded {
@@ -392,7 +406,7 @@ async fn campaign(plan: Arc<Plan>, ctx: CampaignContext) -> Result<(), CampaignE
             abandoned: *abandoned.as_ref().unwrap_or(&0),
         });
         if let Err(err) = abandoned {
-            result = Err(err.into());
+            result = Err(err);
         }
         if result.is_err() {
             break;
@@ -404,17 +418,14 @@ async fn campaign(plan: Arc<Plan>, ctx: CampaignContext) -> Result<(), CampaignE
     result.and(stopped.map(|_| ()).map_err(CampaignError::from))
 }
 
-/// Offer a steady or soak phase's load while its faults are applied on schedule.
-async fn with_faults(
+/// Run a phase's `load` (steady, soak or integrity writes) while its faults are
+/// applied on schedule.
+async fn with_faults<F: Future>(
     plan: &Plan,
     phase: &PhasePlan,
-    load_port: u16,
-    load_ctx: &LoadContext,
     env: faults::FaultEnv<'_>,
-) -> (
-    Result<load::PhaseLoadSummary, LoadError>,
-    Result<(), ServiceError>,
-) {
+    load: F,
+) -> (F::Output, Result<(), ServiceError>) {
     let phase_faults: Vec<&FaultPlan> = plan
         .faults
         .iter()
@@ -423,10 +434,35 @@ async fn with_faults(
     // The load's own start lead is a few ms; fault times are recorded as they happen,
     // so evaluation reads the real windows.
     let base = Instant::now() + phase.warmup;
-    tokio::join!(
-        load::run_phase(plan, phase, load_port, load_ctx),
-        faults::run_faults(&phase_faults, base, env),
-    )
+    tokio::join!(load, faults::run_faults(&phase_faults, base, env))
+}
+
+/// An integrity phase: the writes beside the faults, then (the faults over, a
+/// killed service started again) the settle time and the read-back.
+async fn integrity_phase(
+    plan: &Plan,
+    phase: &PhasePlan,
+    load_port: u16,
+    load_ctx: &LoadContext,
+    env: faults::FaultEnv<'_>,
+) -> (Result<(), CampaignError>, Result<(), ServiceError>) {
+    let Some(workloads) = crate::integrity::PhaseWorkloads::of(plan, phase) else {
+        let missing = LoadError::MissingWorkload {
+            phase: phase.name.clone(),
+            index: phase.workloads.first().copied().unwrap_or_default(),
+        };
+        return (Err(missing.into()), Ok(()));
+    };
+    let token = crate::integrity::keys::new_token(&mut rand::rng());
+    let writes = crate::integrity::write_phase(phase, workloads, load_port, load_ctx, &token);
+    let (writes, faults) = with_faults(plan, phase, env, writes).await;
+    let finished = match writes {
+        Ok(writes) => {
+            crate::integrity::finish(phase, workloads, load_port, load_ctx, &token, writes).await
+        }
+        Err(err) => Err(err),
+    };
+    (finished.map_err(CampaignError::from), faults)
 }
 
 /// The fault proxy, when the plan has network faults: on the host the workloads

@@ -36,6 +36,7 @@ fn step_plan(phase: &PhasePlan, index: usize, rate: f64) -> PhasePlan {
             max_connections,
         },
         ramp: None,
+        integrity: None,
         ..phase.clone()
     }
 }
@@ -142,6 +143,7 @@ mod tests {
             drain: Duration::from_secs(1),
             leak: None,
             ramp: None,
+            integrity: None,
         };
         let step = step_plan(&phase, 2, 300.0);
         assert_eq!(step.name, "ramp#3");

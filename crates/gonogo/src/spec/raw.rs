@@ -194,6 +194,12 @@ pub struct RawPhase {
     pub max_rate: Option<Spanned<f64>>,
     /// Ramp phases only: when a step counts as broken.
     pub stop_when: Option<Spanned<RawStopWhen>>,
+    /// Integrity phases only: the workload that reads a key back.
+    pub read: Option<Spanned<String>>,
+    /// Integrity phases only (HTTP): the workload that lists keys by prefix.
+    pub list: Option<Spanned<String>>,
+    /// Integrity phases only: wait after the writes and faults before reading back.
+    pub settle: Option<Spanned<String>>,
 }
 
 /// `stop_when = { latency_p99 = "50ms", error_rate = "1%", shortfall = "5%", lag_p99 = "100ms" }`.

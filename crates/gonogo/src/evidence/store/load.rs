@@ -37,6 +37,7 @@ pub fn load_run(conn: &Connection, path: &str, run: RunId) -> Result<RunEvidence
         samples: load_samples(&tx, path, run)?,
         events: load_events(&tx, path, run)?,
         artifacts: load_artifacts(&tx, path, run)?,
+        integrity: super::integrity::load(&tx, path, run)?,
     };
     tx.finish()
         .map_err(read_error(path, format!("run {run}")))?;
@@ -339,7 +340,10 @@ fn collect<T>(
 
 /// Map a read failure: a value that did not convert is [`StoreError::Corrupt`], any
 /// other failure [`StoreError::Query`].
-fn read_error(path: &str, what: impl Into<String>) -> impl FnOnce(rusqlite::Error) -> StoreError {
+pub(super) fn read_error(
+    path: &str,
+    what: impl Into<String>,
+) -> impl FnOnce(rusqlite::Error) -> StoreError {
     let path = path.to_string();
     let what = what.into();
     move |source| match source {

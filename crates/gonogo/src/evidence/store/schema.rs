@@ -21,7 +21,27 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Migration `n` (1-based) is `MIGRATIONS[n - 1]`; the schema version is the number
 /// of migrations applied. Append only: never edit a migration that has shipped.
-pub const MIGRATIONS: &[&str] = &[MIGRATION_1, MIGRATION_2, MIGRATION_3];
+pub const MIGRATIONS: &[&str] = &[MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4];
+
+/// Migration 4: the ledger of each integrity phase (writes and read-back packed in
+/// blobs, see `store::integrity`); the read-back columns are NULL when none was made.
+const MIGRATION_4: &str = "
+CREATE TABLE integrity_ledgers (
+    id               INTEGER PRIMARY KEY,
+    run_id           INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    phase            TEXT NOT NULL,
+    token            TEXT NOT NULL,
+    writes_start_us  INTEGER NOT NULL,
+    settle_us        INTEGER NOT NULL,
+    writes           BLOB NOT NULL,
+    read_at_us       INTEGER,
+    reads            BLOB,
+    listed_keys      INTEGER,
+    never_attempted  INTEGER,
+    UNIQUE (run_id, phase)
+) STRICT;
+CREATE INDEX integrity_ledgers_by_run ON integrity_ledgers (run_id);
+";
 
 /// Requests sent per interval (by send time), and the peak of requests in flight
 /// with the workload's connections; NULL in runs recorded before.

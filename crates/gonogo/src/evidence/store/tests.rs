@@ -242,6 +242,7 @@ fn record_full_run(store: &mut Store) -> (RunId, RunEvidence) {
         samples,
         events,
         artifacts,
+        integrity: Vec::new(),
     };
     (run, expected)
 }

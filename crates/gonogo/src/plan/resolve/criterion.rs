@@ -26,7 +26,8 @@ impl Metric {
     ///   3 resource samples, enough to see more than one moment;
     /// - `service.crashed` needs 1 resource sample (the service was watched);
     /// - leak metrics (`leak.*`) need 10 points of the rolling minimum, so that a
-    ///   trend and its interval rest on more than a handful of moments.
+    ///   trend and its interval rest on more than a handful of moments;
+    /// - integrity metrics (`integrity.*`) need 10 acknowledged writes.
     pub fn default_min_samples(self) -> u64 {
         if self.leak().is_some() {
             return 10;
@@ -62,6 +63,7 @@ impl Metric {
                 | Metric::RecoveryTime
         ) || self.leak().is_some()
             || self.is_capacity()
+            || self.is_integrity()
     }
 
     /// Whether the metric is read from load intervals.
@@ -116,6 +118,11 @@ fn check_kind(
         Some((
             "is measured only in ramp phases",
             "a phase with kind = \"ramp\"",
+        ))
+    } else if metric.is_integrity() && phase.integrity.is_none() {
+        Some((
+            "is measured only in integrity phases",
+            "a phase with kind = \"integrity\"",
         ))
     } else if metric.is_load() && phase.ramp.is_some() {
         Some((

@@ -1,4 +1,4 @@
-//! Templates (`{port}`, `{key}`, `{seq}`, `{random}`, with `{{`/`}}` escapes) and
+//! Templates (`{port}`, `{key}`, `{seq}`, `{random}`, `{value}`, with `{{`/`}}` escapes) and
 //! the shape of URLs and TCP addresses.
 //!
 //! Owns: splitting a string into [`Segment`]s once, which placeholders each place
@@ -19,7 +19,7 @@ pub(super) enum Scope {
     Request,
 }
 
-const ALLOWED: &str = "{port}, {key}, {seq}, {random}";
+const ALLOWED: &str = "{port}, {key}, {seq}, {random}, {value}";
 const ESCAPE_HINT: &str =
     "write {{ and }} for literal braces (e.g. a JSON body: '{{\"id\": \"{key}\"}}')";
 
@@ -78,6 +78,7 @@ fn placeholder(name: &str, scope: Scope) -> Result<Segment, (String, String)> {
         "key" => Segment::Key,
         "seq" => Segment::Seq,
         "random" => Segment::Random,
+        "value" => Segment::Value,
         _ => {
             return Err((
                 format!("unknown placeholder `{{{name}}}` (allowed: {ALLOWED})"),
@@ -254,7 +255,10 @@ mod tests {
         let err = |text: &str, scope| parse_text(text, scope).err().map(|(m, _)| m);
         assert_eq!(
             err("/{name}", Scope::Request),
-            Some("unknown placeholder `{name}` (allowed: {port}, {key}, {seq}, {random})".into())
+            Some(
+                "unknown placeholder `{name}` (allowed: {port}, {key}, {seq}, {random}, {value})"
+                    .into()
+            )
         );
         assert_eq!(err("a}b", Scope::Request), Some("unmatched `}`".into()));
         assert_eq!(err("a{b", Scope::Request), Some("unclosed `{`".into()));

@@ -1,0 +1,65 @@
+//! [`KvClient`]: the one enum the integrity phase talks to, dispatching to the
+//! protocol client of the phase's write workload.
+//!
+//! Owns: picking the implementation and forwarding each call of the contract in
+//! [`super::kv`]. A protocol joins with one variant and one arm per call. Does not
+//! own: any protocol's mechanics.
+
+use super::http_kv::HttpKv;
+use super::kv::{KvError, ReadOutcome, WriteOutcome};
+use crate::plan::{PhasePlan, Plan, WorkloadPlan};
+
+/// A protocol client of an integrity phase.
+#[derive(Debug)]
+pub enum KvClient {
+    Http(HttpKv),
+}
+
+/// The write, read and list workloads of an integrity phase.
+#[derive(Debug, Clone, Copy)]
+pub struct PhaseWorkloads<'a> {
+    pub write: &'a WorkloadPlan,
+    pub read: &'a WorkloadPlan,
+    pub list: Option<&'a WorkloadPlan>,
+}
+
+impl<'a> PhaseWorkloads<'a> {
+    /// The workloads `phase` names; `None` when it is not an integrity phase of `plan`.
+    pub fn of(plan: &'a Plan, phase: &PhasePlan) -> Option<Self> {
+        let integrity = phase.integrity?;
+        Some(PhaseWorkloads {
+            write: plan.workloads.get(*phase.workloads.first()?)?,
+            read: plan.workloads.get(integrity.read)?,
+            list: match integrity.list {
+                Some(index) => Some(plan.workloads.get(index)?),
+                None => None,
+            },
+        })
+    }
+}
+
+impl KvClient {
+    /// A client for the phase's workloads against the service on `port`.
+    pub async fn connect(workloads: PhaseWorkloads<'_>, port: u16) -> Result<Self, KvError> {
+        let http = HttpKv::connect(workloads.write, workloads.read, port).await?;
+        Ok(KvClient::Http(http.with_list(workloads.list)?))
+    }
+
+    pub async fn write(&mut self, key: &str, value: &str) -> WriteOutcome {
+        match self {
+            KvClient::Http(client) => client.write(key, value).await,
+        }
+    }
+
+    pub async fn read(&mut self, key: &str) -> ReadOutcome {
+        match self {
+            KvClient::Http(client) => client.read(key).await,
+        }
+    }
+
+    pub async fn list(&mut self, prefix: &str) -> Result<Option<Vec<String>>, KvError> {
+        match self {
+            KvClient::Http(client) => client.list(prefix).await,
+        }
+    }
+}
