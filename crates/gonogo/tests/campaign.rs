@@ -240,7 +240,8 @@ fn a_killed_gonogo_leaves_a_readable_aborted_run_and_no_service_behind() {
     // the spec stored with it.
     let report = campaign.gonogo(&["report", "1", "--format", "json"]);
     assert!(report.status.code().is_some(), "{}", describe(&report));
-    let json: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&report.stdout)
+        .unwrap_or_else(|err| panic!("report is not JSON ({err}): {}", describe(&report)));
     assert_eq!(json["run"]["status"], "aborted", "{json}");
     assert!(
         !campaign.evidence(1).intervals.is_empty(),
