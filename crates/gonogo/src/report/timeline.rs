@@ -145,11 +145,10 @@ fn bucket(records: &[&IntervalRecord], scratch: &mut IntervalStats) -> Bucket {
     let mut length = Duration::ZERO;
     for record in records {
         let stats = &record.stats;
-        // Adding auto-resizing histograms of the same precision cannot fail.
-        let _ = scratch.response.add(&stats.response);
-        let _ = scratch.service.add(&stats.service);
-        let _ = scratch.lag.add(&stats.lag);
-        let _ = scratch.gen_delay.add(&stats.gen_delay);
+        stats.response.add_to(&mut scratch.response);
+        stats.service.add_to(&mut scratch.service);
+        stats.lag.add_to(&mut scratch.lag);
+        stats.gen_delay.add_to(&mut scratch.gen_delay);
         scratch.outcomes.add(&stats.outcomes);
         scratch.planned += stats.planned;
         start = start.min(record.start);
