@@ -104,13 +104,26 @@ fn recovery_of(
         .ok_or(phase_end.saturating_sub(end))
 }
 
-/// `recovery.time` for one phase: the longest recovery over the phase's faults.
-pub(super) fn measure(
-    criterion: &CriterionPlan,
+/// How one fault of a phase ended and how long the service took to recover.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FaultRecovery {
+    /// The fault as written (its label).
+    pub label: String,
+    /// When the fault ended (lifted, resumed, or the service ready again).
+    pub ended: Duration,
+    /// `Ok(recovery time)`, or `Err(time left in the phase)` when the service had not
+    /// recovered by the phase's last interval.
+    pub recovery: Result<Duration, Duration>,
+}
+
+/// Every fault of `phase` that ended during the run, with its recovery judged by the
+/// plan's `recovered_when` conditions, and the end of the phase's last interval.
+/// `recovery.time` reads exactly these.
+pub fn fault_recoveries(
+    evidence: &RunEvidence,
     phase: &PhaseRecord,
     faults: &[FaultPlan],
-    evidence: &RunEvidence,
-) -> Measurement {
+) -> (Vec<FaultRecovery>, Duration) {
     let intervals = merged_intervals(evidence, &phase.name);
     let phase_end = intervals
         .last()
@@ -120,12 +133,23 @@ pub(super) fn measure(
         let Some(fault) = faults.iter().find(|f| f.label == label) else {
             continue;
         };
-        results.push((
-            label,
-            end,
-            recovery_of(end, &fault.recovered_when, &intervals, phase_end),
-        ));
+        results.push(FaultRecovery {
+            label: label.to_string(),
+            ended: end,
+            recovery: recovery_of(end, &fault.recovered_when, &intervals, phase_end),
+        });
     }
+    (results, phase_end)
+}
+
+/// `recovery.time` for one phase: the longest recovery over the phase's faults.
+pub(super) fn measure(
+    criterion: &CriterionPlan,
+    phase: &PhaseRecord,
+    faults: &[FaultPlan],
+    evidence: &RunEvidence,
+) -> Measurement {
+    let (results, phase_end) = fault_recoveries(evidence, phase, faults);
     let method = format!(
         "for each fault of the phase, the time from its end (lifted, resumed, or the \
          service ready again after a kill or restart) to the end of the first interval \
@@ -137,7 +161,7 @@ pub(super) fn measure(
             error_rate: Some(0.01)
         })
     );
-    let first_end = results.iter().map(|(_, end, _)| *end).min();
+    let first_end = results.iter().map(|r| r.ended).min();
     let window = first_end.map(|start| Window {
         start,
         end: Some(phase_end),
@@ -146,16 +170,17 @@ pub(super) fn measure(
     });
     let worst = results
         .iter()
-        .map(|(_, _, r)| match r {
-            Ok(t) | Err(t) => *t,
+        .map(|r| match r.recovery {
+            Ok(t) | Err(t) => t,
         })
         .max();
     let unrecovered: Vec<String> = results
         .iter()
-        .filter_map(|(label, _, r)| {
-            r.err().map(|bound| {
+        .filter_map(|r| {
+            r.recovery.err().map(|bound| {
                 format!(
-                    "{label} (no recovery within the {} left)",
+                    "{} (no recovery within the {} left)",
+                    r.label,
                     format::seconds(bound.as_secs_f64())
                 )
             })

@@ -59,6 +59,9 @@ pub(super) fn render(model: &ReportModel) -> String {
     facts(model, &mut out);
     findings(model, &mut out);
     charts(model, &mut out);
+    super::capacity_chart::render(&model.capacity, &mut out);
+    super::soak_chart::render(&model.soak, model.timeline.point_cap, &mut out);
+    super::recovery_chart::render(&model.recovery, &mut out);
     phases(model, &mut out);
     events(model, &mut out);
     let _ = write!(
@@ -263,7 +266,8 @@ fn charts(model: &ReportModel, out: &mut String) {
     let x_max = x_max(model);
     out.push_str("<section><h2>Timeline</h2>\n<p class=\"note\">All charts share the run's time axis. \
          Shaded bands are phases; the darker part of a band is its warm-up, drawn but excluded from \
-         every statistic. Outlined windows (F1, F2, …) are the stretches the findings read.</p>\n");
+         every statistic. Outlined windows (F1, F2, …) are the stretches the findings read; red-tinted \
+         windows marked fault are faults in force.</p>\n");
     for chart in &timeline.charts {
         let _ = write!(
             out,
@@ -274,6 +278,7 @@ fn charts(model: &ReportModel, out: &mut String) {
         out.push_str(&svg::time_chart(
             chart,
             &timeline.phases,
+            &timeline.faults,
             x_max,
             &overlays(model, chart, x_max),
         ));

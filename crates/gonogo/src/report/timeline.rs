@@ -86,6 +86,7 @@ pub(super) fn build(evidence: &RunEvidence, cap: usize) -> Timeline {
             })
             .collect(),
         charts,
+        faults: super::recovery_chart::bands(evidence),
     }
 }
 
@@ -169,7 +170,7 @@ fn bucket(records: &[&IntervalRecord], scratch: &mut IntervalStats) -> Bucket {
 }
 
 /// A series with its headline numbers, taken from every point before downsampling.
-fn series(name: &str, points: Vec<[f64; 2]>) -> SeriesData {
+pub(super) fn series(name: &str, points: Vec<[f64; 2]>) -> SeriesData {
     let peak = points
         .iter()
         .copied()
