@@ -150,7 +150,7 @@ pub fn new_histogram() -> Histogram<u64> {
 
 /// What the load driver measured for one workload during one interval.
 /// Requests are bucketed by their completion time.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct IntervalStats {
     /// Response time in µs: from the intended send time (open model, coordinated
     /// omission corrected) or from the actual send (closed model) to the response's end.
@@ -181,24 +181,6 @@ pub struct IntervalStats {
     pub bytes_received: u64,
 }
 
-impl Default for IntervalStats {
-    fn default() -> Self {
-        IntervalStats {
-            response: IntervalHistogram::default(),
-            service: IntervalHistogram::default(),
-            lag: IntervalHistogram::default(),
-            gen_delay: IntervalHistogram::default(),
-            outcomes: OutcomeCounts::default(),
-            planned: 0,
-            sent: 0,
-            peak_in_flight: 0,
-            connections: 0,
-            cap_waits: 0,
-            bytes_sent: 0,
-            bytes_received: 0,
-        }
-    }
-}
 
 impl IntervalStats {
     /// Merge another interval's statistics into this one (histograms are added,
