@@ -181,7 +181,6 @@ pub struct IntervalStats {
     pub bytes_received: u64,
 }
 
-
 impl IntervalStats {
     /// Merge another interval's statistics into this one (histograms are added,
     /// never averaged).

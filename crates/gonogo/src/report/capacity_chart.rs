@@ -18,7 +18,7 @@ use crate::plan::{Plan, StopConditions, Unit};
 
 use super::format;
 use super::html::escape;
-use super::plot::Frame;
+use super::plot::{Frame, legend, upper_first};
 use super::svg::PALETTE;
 
 /// The steps of one ramp phase.
@@ -162,18 +162,14 @@ pub(super) fn render(charts: &[CapacityChart], out: &mut String) {
         );
         rate_panel(chart, out);
         latency_panel(chart, out);
-        out.push_str("<ul class=\"legend\">");
-        for (colour, name) in [
-            ("#c5d3e3", "offered rate"),
-            (PALETTE[0], "achieved rate"),
-            (PALETTE[1], "response p99"),
-        ] {
-            let _ = write!(
-                out,
-                "<li><span class=\"swatch\" style=\"background:{colour}\"></span>{name}</li>"
-            );
-        }
-        out.push_str("</ul>");
+        legend(
+            out,
+            &[
+                ("#c5d3e3", "offered rate"),
+                (PALETTE[0], "achieved rate"),
+                (PALETTE[1], "response p99"),
+            ],
+        );
         let _ = writeln!(
             out,
             "<figcaption>Each step's measured intervals merged (warm-up excluded). A step \
@@ -184,13 +180,6 @@ pub(super) fn render(charts: &[CapacityChart], out: &mut String) {
         );
     }
     out.push_str("</section>\n");
-}
-
-fn upper_first(text: &str) -> String {
-    let mut chars = text.chars();
-    chars.next().map_or_else(String::new, |first| {
-        first.to_uppercase().chain(chars).collect()
-    })
 }
 
 /// Pixel centre and width of step `i` of `n` in the frame.

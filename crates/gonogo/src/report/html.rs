@@ -13,7 +13,8 @@ use std::fmt::Write;
 use super::RESPONSE_VS_SERVICE;
 use super::format;
 use super::model::{
-    ChartData, DecisionLabel, FindingRow, OutcomeLabel, ReportModel, RunStatusLabel, SeverityLabel,
+    ChartData, DecisionLabel, FindingRow, OutcomeLabel, ReportModel, RunStatusLabel, SeriesData,
+    SeverityLabel,
 };
 use super::svg::{self, Overlay, PALETTE};
 use super::text;
@@ -304,8 +305,23 @@ fn charts(model: &ReportModel, out: &mut String) {
 
 /// What the chart shows of its evidence: every point, or a downsampled line.
 fn sampling_caption(chart: &ChartData, cap: u32) -> String {
-    let reduced: Vec<String> = chart
-        .series
+    downsampling_note(
+        &chart.series.iter().collect::<Vec<_>>(),
+        cap,
+        "Every recorded point is drawn.",
+        "Figures in the tables use the full evidence.",
+    )
+}
+
+/// `every` when no line of `series` was downsampled, else which were, from how many
+/// points to how many, followed by `full` (what still reads every point).
+pub(super) fn downsampling_note(
+    series: &[&SeriesData],
+    cap: u32,
+    every: &str,
+    full: &str,
+) -> String {
+    let reduced: Vec<String> = series
         .iter()
         .filter(|s| s.downsampled())
         .map(|s| {
@@ -318,11 +334,11 @@ fn sampling_caption(chart: &ChartData, cap: u32) -> String {
         })
         .collect();
     if reduced.is_empty() {
-        "Every recorded point is drawn.".to_string()
+        every.to_string()
     } else {
         format!(
             "Downsampled for display with largest-triangle-three-buckets (at most {cap} points a \
-             line): {}. Figures in the tables use the full evidence.",
+             line): {}. {full}",
             reduced.join("; ")
         )
     }

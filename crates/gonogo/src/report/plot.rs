@@ -140,6 +140,28 @@ pub(super) fn polyline(out: &mut String, points: &[(f64, f64)], class: &str, col
     out.push_str(r#""/>"#);
 }
 
+/// A legend of `(colour, name)` swatches.
+pub(super) fn legend(out: &mut String, items: &[(&str, &str)]) {
+    out.push_str("<ul class=\"legend\">");
+    for (colour, name) in items {
+        let _ = write!(
+            out,
+            "<li><span class=\"swatch\" style=\"background:{}\"></span>{}</li>",
+            escape(colour),
+            escape(name)
+        );
+    }
+    out.push_str("</ul>");
+}
+
+/// `text` with its first letter in upper case (a caption that starts a sentence).
+pub(super) fn upper_first(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,10 +18,10 @@ use crate::plan::{LeakPlan, LeakResource, Plan};
 use crate::stats;
 
 use super::format;
-use super::html::escape;
+use super::html::{downsampling_note, escape};
 use super::lttb::lttb;
 use super::model::SeriesData;
-use super::plot::{Frame, polyline};
+use super::plot::{Frame, legend, polyline, upper_first};
 use super::svg::{PALETTE, Scale};
 use super::timeline::series;
 
@@ -210,19 +210,15 @@ pub(super) fn render(trends: &[SoakTrend], cap: u32, out: &mut String) {
             escape(&trend.resource)
         );
         chart(trend, out);
-        out.push_str("<ul class=\"legend\">");
-        for (colour, name) in [
-            ("#9aa4b1", "samples"),
-            (PALETTE[0], "rolling minimum"),
-            (PALETTE[2], "Theil–Sen fit"),
-            ("#cc331166", "95% interval of the slope"),
-        ] {
-            let _ = write!(
-                out,
-                "<li><span class=\"swatch\" style=\"background:{colour}\"></span>{name}</li>"
-            );
-        }
-        out.push_str("</ul>");
+        legend(
+            out,
+            &[
+                ("#9aa4b1", "samples"),
+                (PALETTE[0], "rolling minimum"),
+                (PALETTE[2], "Theil–Sen fit"),
+                ("#cc331166", "95% interval of the slope"),
+            ],
+        );
         let _ = writeln!(
             out,
             "<figcaption>{}. Rolling minimum over a trailing {}. {}</figcaption></figure>",
@@ -234,35 +230,13 @@ pub(super) fn render(trends: &[SoakTrend], cap: u32, out: &mut String) {
     out.push_str("</section>\n");
 }
 
-fn upper_first(text: &str) -> String {
-    let mut chars = text.chars();
-    chars.next().map_or_else(String::new, |first| {
-        first.to_uppercase().chain(chars).collect()
-    })
-}
-
 fn downsampling(trend: &SoakTrend, cap: u32) -> String {
-    let reduced: Vec<String> = [&trend.samples, &trend.rolling_min]
-        .into_iter()
-        .filter(|s| s.downsampled())
-        .map(|s| {
-            format!(
-                "{} from {} to {} points",
-                s.name,
-                format::count(u64::from(s.source_points)),
-                format::count(s.points.len() as u64)
-            )
-        })
-        .collect();
-    if reduced.is_empty() {
-        "Every point is drawn.".to_string()
-    } else {
-        format!(
-            "Downsampled for display with largest-triangle-three-buckets (at most {cap} points \
-             a line): {}. The fit uses the full series.",
-            reduced.join("; ")
-        )
-    }
+    downsampling_note(
+        &[&trend.samples, &trend.rolling_min],
+        cap,
+        "Every point is drawn.",
+        "The fit uses the full series.",
+    )
 }
 
 fn chart(trend: &SoakTrend, out: &mut String) {
