@@ -5,10 +5,11 @@
 //! and finding the first interval after a fault's end that meets its
 //! `recovered_when` conditions. Does not own: applying faults (`run`).
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::{Finding, Measurement, Outcome, Window, generator_bound, implicit};
-use crate::evidence::model::{EventKind, IntervalStats, PhaseRecord, RunEvidence};
+use crate::evidence::model::{EventKind, IntervalRecord, IntervalStats, PhaseRecord, RunEvidence};
 use crate::plan::{CriterionPlan, FaultPlan, Metric, Op, Recovery, Unit};
 use crate::report::format;
 
@@ -32,41 +33,56 @@ fn fault_ends<'a>(
         })
 }
 
-/// The phase's intervals with all workloads merged per index, in time order.
-fn merged_intervals(
-    evidence: &RunEvidence,
-    phase: &str,
-) -> Vec<(Duration, Duration, IntervalStats)> {
-    let mut merged: Vec<(u32, Duration, Duration, IntervalStats)> = Vec::new();
+/// One interval index of a phase with all workloads merged, reduced to what the
+/// recovery conditions read, so a long phase never holds its merged histograms.
+struct Merged {
+    start: Duration,
+    length: Duration,
+    requests: u64,
+    failed: u64,
+    generator_bound: bool,
+    /// p99 response time, µs.
+    response_p99: u64,
+}
+
+/// The phase's intervals with all workloads merged per index, in time order; each
+/// index takes the start and length of its first record.
+fn merged_intervals(evidence: &RunEvidence, phase: &str) -> Vec<Merged> {
+    let mut groups: BTreeMap<u32, Vec<&IntervalRecord>> = BTreeMap::new();
     for record in evidence.intervals.iter().filter(|r| r.phase == phase) {
-        match merged.iter_mut().find(|(index, ..)| *index == record.index) {
-            Some((_, _, _, stats)) => stats.merge(&record.stats),
-            None => merged.push((
-                record.index,
-                record.start,
-                record.length,
-                record.stats.clone(),
-            )),
-        }
+        groups.entry(record.index).or_default().push(record);
     }
-    merged.sort_by_key(|(index, ..)| *index);
-    merged
-        .into_iter()
-        .map(|(_, start, length, stats)| (start, length, stats))
+    groups
+        .into_values()
+        .filter_map(|records| {
+            let first = records.first()?;
+            let mut stats = IntervalStats::default();
+            for record in &records {
+                stats.merge(&record.stats);
+            }
+            Some(Merged {
+                start: first.start,
+                length: first.length,
+                requests: stats.outcomes.total(),
+                failed: stats.outcomes.failed(),
+                generator_bound: generator_bound(&stats),
+                response_p99: stats.response.value_at_quantile(0.99),
+            })
+        })
         .collect()
 }
 
-fn meets(stats: &IntervalStats, recovery: &Recovery) -> bool {
-    let total = stats.outcomes.total();
-    if total == 0 || generator_bound(stats) {
+fn meets(interval: &Merged, recovery: &Recovery) -> bool {
+    let total = interval.requests;
+    if total == 0 || interval.generator_bound {
         return false;
     }
-    let latency_ok = recovery.latency_p99.is_none_or(|bound| {
-        stats.response.value_at_quantile(0.99) as f64 / 1e6 <= bound.as_secs_f64()
-    });
+    let latency_ok = recovery
+        .latency_p99
+        .is_none_or(|bound| interval.response_p99 as f64 / 1e6 <= bound.as_secs_f64());
     let errors_ok = recovery
         .error_rate
-        .is_none_or(|bound| stats.outcomes.failed() as f64 / total as f64 <= bound);
+        .is_none_or(|bound| interval.failed as f64 / total as f64 <= bound);
     latency_ok && errors_ok
 }
 
@@ -93,14 +109,14 @@ fn conditions(recovery: &Recovery) -> String {
 fn recovery_of(
     end: Duration,
     recovery: &Recovery,
-    intervals: &[(Duration, Duration, IntervalStats)],
+    intervals: &[Merged],
     phase_end: Duration,
 ) -> Result<Duration, Duration> {
     intervals
         .iter()
-        .filter(|(start, ..)| *start >= end)
-        .find(|(_, _, stats)| meets(stats, recovery))
-        .map(|(start, length, _)| (*start + *length).saturating_sub(end))
+        .filter(|i| i.start >= end)
+        .find(|i| meets(i, recovery))
+        .map(|i| (i.start + i.length).saturating_sub(end))
         .ok_or(phase_end.saturating_sub(end))
 }
 
@@ -127,7 +143,7 @@ pub fn fault_recoveries(
     let intervals = merged_intervals(evidence, &phase.name);
     let phase_end = intervals
         .last()
-        .map_or(phase.started, |(start, length, _)| *start + *length);
+        .map_or(phase.started, |i| i.start + i.length);
     let mut results = Vec::new();
     for (label, end) in fault_ends(evidence, &phase.name) {
         let Some(fault) = faults.iter().find(|f| f.label == label) else {
