@@ -127,15 +127,15 @@ pub(super) fn analysis_run() -> (RunEvidence, Plan) {
         stats(ok(100), 100, &[(3_000, 100)], &[(2_500, 100)])
     }));
     phases.push(soak);
-    let samples = (0..170)
+    let samples = (0_u32..170)
         .map(|k| {
             let at = 9.0 + 0.5 * f64::from(k);
-            sample(
-                at,
-                1,
-                (30 << 20) + (f64::from(k) * 51_200.0) as u64,
-                0.01 * f64::from(k),
-            )
+            // A garbage-collected sawtooth of up to 1.25 MiB on a floor that grows by
+            // 100 KiB a second, with some noise.
+            let noise = u64::from((k * 7919) % 13) * 32 * 1024;
+            let floor = (30 << 20) + (f64::from(k) * 51_200.0) as u64 + noise;
+            let saw = u64::from(k % 6) * 256 * 1024;
+            sample(at, 1, floor + saw, 0.01 * f64::from(k))
         })
         .collect();
 

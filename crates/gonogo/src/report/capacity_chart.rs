@@ -147,6 +147,32 @@ fn chart(evidence: &RunEvidence, ramp: &str, stop: &StopConditions) -> CapacityC
     }
 }
 
+impl CapacityChart {
+    /// The chart's headline in words: the last good step and why the climb ended.
+    pub(super) fn headline(&self) -> String {
+        let last_good = self
+            .last_good
+            .as_ref()
+            .and_then(|name| self.steps.iter().find(|s| &s.step == name))
+            .map_or_else(
+                || "no good step".to_string(),
+                |s| {
+                    format!(
+                        "last good step {} at {}",
+                        s.step,
+                        format::per_second(s.offered_rate)
+                    )
+                },
+            );
+        format!(
+            "Capacity steps of ramp {} ({} judged): {last_good}; {}",
+            self.phase,
+            self.steps.len(),
+            self.stopped_because
+        )
+    }
+}
+
 /// The capacity section of the HTML page; nothing without ramp phases.
 pub(super) fn render(charts: &[CapacityChart], out: &mut String) {
     if charts.is_empty() {

@@ -104,6 +104,26 @@ pub(super) fn rows(evidence: &RunEvidence, plan: Option<&Plan>) -> Vec<RecoveryR
         .collect()
 }
 
+/// The recovery chart's headline in words: each fault's recovery; `None` without
+/// faults that ended.
+pub(super) fn headline(rows: &[RecoveryRow]) -> Option<String> {
+    let parts: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            if r.recovered {
+                format!("{} recovered in {}", r.fault, format::seconds(r.seconds))
+            } else {
+                format!(
+                    "{} not recovered (≥ {})",
+                    r.fault,
+                    format::seconds(r.seconds)
+                )
+            }
+        })
+        .collect();
+    (!parts.is_empty()).then(|| format!("Recovery after faults: {}", parts.join("; ")))
+}
+
 /// The recovery section of the HTML page; nothing without faults that ended.
 pub(super) fn render(rows: &[RecoveryRow], out: &mut String) {
     if rows.is_empty() {

@@ -195,6 +195,16 @@ fn median_residual(points: &[stats::Point], slope: f64) -> f64 {
     }
 }
 
+impl SoakTrend {
+    /// The chart's headline in words: the fit's summary.
+    pub(super) fn headline(&self) -> String {
+        format!(
+            "Soak trend of {} in phase {}: {}",
+            self.resource, self.phase, self.summary
+        )
+    }
+}
+
 /// The soak section of the HTML page; nothing without leak findings.
 pub(super) fn render(trends: &[SoakTrend], cap: u32, out: &mut String) {
     if trends.is_empty() {

@@ -350,6 +350,11 @@ fn analysis_model() -> ReportModel {
 }
 
 #[test]
+fn markdown_analyses() {
+    insta::assert_snapshot!(render(&analysis_model(), Format::Markdown));
+}
+
+#[test]
 fn html_analyses() {
     insta::assert_snapshot!(render(&analysis_model(), Format::Html));
 }
