@@ -197,7 +197,7 @@ fn chromium(profile: &Path, args: &[&str]) -> std::process::Output {
 /// Open the page in headless Chromium: no console message at all (a script that ran,
 /// an error, or a blocked fetch would each log one), every chart in the DOM with its
 /// lines, and a screenshot saved as a test artifact.
-fn chromium_renders(page: &Path, name: &str) {
+fn chromium_renders(page: &Path, name: &str) -> Option<String> {
     if !Path::new(CHROMIUM).exists() {
         assert!(
             std::env::var_os("CI").is_none(),
@@ -207,7 +207,7 @@ fn chromium_renders(page: &Path, name: &str) {
             "\n!!! SKIPPED the browser check: {CHROMIUM} is missing (apt-get install chromium); \
              CI fails instead of skipping !!!\n"
         );
-        return;
+        return None;
     }
     let url = format!("file://{}", page.display());
     let profile = tempfile::tempdir().unwrap();
@@ -243,6 +243,7 @@ fn chromium_renders(page: &Path, name: &str) {
         shot.display()
     );
     eprintln!("screenshot: {}", shot.display());
+    Some(dom_text)
 }
 
 const BODY: &str = r#"
@@ -327,4 +328,107 @@ fn the_html_report_opens_offline_in_chromium_with_every_chart_drawn() {
         "the finding links its chart"
     );
     chromium_renders(&path, "steady");
+}
+
+const ANALYSES: &str = r#"
+[settings]
+sample_interval = "200ms"
+
+[[workload]]
+name = "get"
+http = { method = "GET", url = "http://127.0.0.1:{port}/kv/{key}", expect_status = [200, 404], timeout = "1s" }
+
+[[phase]]
+name = "ramp"
+kind = "ramp"
+start_rate = 100
+step = 100
+max_rate = 300
+duration = "1s"
+warmup = "1s"
+stop_when = { latency_p99 = "500ms", error_rate = "1%" }
+
+[[phase]]
+name = "soak"
+kind = "soak"
+rate = 100
+duration = "4s"
+warmup = "1s"
+leak = { rss = "64MiB/h", window = "1s" }
+
+[[phase]]
+name = "chaos"
+kind = "steady"
+rate = 100
+duration = "5s"
+warmup = "1s"
+
+[[fault]]
+phase = "chaos"
+kind = "kill"
+at = "30%"
+
+[[criterion]]
+phase = "ramp"
+metric = "capacity.last_good_rate"
+op = ">="
+value = 50
+min_samples = 1
+
+[[criterion]]
+phase = "soak"
+metric = "leak.rss.slope_upper"
+op = "<="
+value = "64GiB/h"
+min_samples = 3
+
+[[criterion]]
+phase = "chaos"
+metric = "recovery.time"
+op = "<="
+value = "4s"
+min_samples = 1
+"#;
+
+#[test]
+fn a_ramp_soak_and_fault_run_draws_capacity_steps_soak_trend_and_recovery_in_chromium() {
+    let campaign = Campaign::new(&["--latency", "2ms"], ANALYSES);
+    assert_judged(&campaign.run());
+    let path = report_path(&campaign, 1);
+    let html = std::fs::read_to_string(&path).unwrap();
+    assert_inert(&html);
+    let ids = [
+        "chart-capacity-ramp",
+        "chart-soak-soak-rss",
+        "chart-recovery",
+    ];
+    for id in ids {
+        assert!(html.contains(&format!("id=\"{id}\"")), "{id} in the page");
+        assert!(
+            html.contains(&format!("href=\"#{id}\"")),
+            "a finding links {id}"
+        );
+    }
+    let Some(dom) = chromium_renders(&path, "analyses") else {
+        return;
+    };
+    for id in ids {
+        assert!(dom.contains(&format!("id=\"{id}\"")), "{id} in the DOM");
+    }
+    for class in [
+        "capacity-rate",
+        "capacity-latency",
+        "soak-trend",
+        "recovery-bars",
+    ] {
+        assert!(dom.contains(class), "the {class} chart is drawn");
+    }
+    assert!(
+        dom.contains("class=\"fault\""),
+        "the fault window is shaded"
+    );
+    assert!(
+        dom.contains("class=\"rolling-min\""),
+        "the rolling minimum is drawn"
+    );
 }

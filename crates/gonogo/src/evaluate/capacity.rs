@@ -337,7 +337,8 @@ pub(super) fn measure(
     }
 }
 
-fn method(metric: Metric, stop: &StopConditions, expected_rate: Option<f64>) -> String {
+/// The stop conditions in words (`latency p99 > 50 ms`, …), in the order they are checked.
+pub fn stop_conditions(stop: &StopConditions) -> Vec<String> {
     let mut conditions = Vec::new();
     if let Some(bound) = stop.latency_p99 {
         conditions.push(format!("latency p99 > {}", format::duration(bound)));
@@ -352,6 +353,11 @@ fn method(metric: Metric, stop: &StopConditions, expected_rate: Option<f64>) -> 
     if let Some(bound) = stop.lag_p99 {
         conditions.push(format!("schedule lag p99 > {}", format::duration(bound)));
     }
+    conditions
+}
+
+fn method(metric: Metric, stop: &StopConditions, expected_rate: Option<f64>) -> String {
+    let conditions = stop_conditions(stop);
     let steps = format!(
         "each step's measured intervals are merged and the step breaks when {}; a step with \
          generator-bound intervals makes the result inconclusive",

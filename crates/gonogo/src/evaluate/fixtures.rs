@@ -48,10 +48,10 @@ pub(crate) fn stats(
 ) -> IntervalStats {
     let total = outcomes.total();
     IntervalStats {
-        response: hist(response),
-        service: hist(service),
-        lag: hist(&[(50, total)]),
-        gen_delay: hist(&[(20, total)]),
+        response: hist(response).into(),
+        service: hist(service).into(),
+        lag: hist(&[(50, total)]).into(),
+        gen_delay: hist(&[(20, total)]).into(),
         outcomes,
         planned,
         sent: total,
@@ -346,7 +346,7 @@ fn stress_interval(i: u32) -> IntervalStats {
     };
     if i <= 5 {
         s.cap_waits = 120;
-        s.lag = hist(&[(15_000, 1000)]);
+        s.lag = hist(&[(15_000, 1000)]).into();
     }
     s
 }

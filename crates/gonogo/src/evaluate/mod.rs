@@ -22,13 +22,15 @@ pub(crate) mod fixtures;
 #[cfg(test)]
 mod tests;
 
-pub use capacity::{Broken, Capacity, StepJudgement, StepVerdict, capacity, climb_on, judge_step};
+pub use capacity::{
+    Broken, Capacity, StepJudgement, StepVerdict, capacity, climb_on, judge_step, stop_conditions,
+};
 pub use finding::{ConfidenceInterval, Finding, Outcome, Window};
 pub use implicit::{NO_EMERGENCY_STOP, RUN_COMPLETED, SERVICE_STAYED_UP, metric_label};
 pub use integrity::{IntegrityCounts, NO_WRITE_LOST, phase_counts as integrity_counts};
 pub use load::{GENERATOR_DELAY_LIMIT, GENERATOR_SHORTFALL, generator_bound};
-pub use recovery::FAULT_TOOK_EFFECT;
-pub use soak::{LEAK_CONFIDENCE, LeakTrend, leak_trend};
+pub use recovery::{FAULT_TOOK_EFFECT, FaultRecovery, fault_recoveries};
+pub use soak::{LEAK_CONFIDENCE, LeakTrend, leak_trend, trend_points};
 
 pub(crate) use implicit::describe_exit;
 pub(crate) use load::{measured_intervals, measured_time, merge as merge_intervals};

@@ -5,10 +5,11 @@
 //! and finding the first interval after a fault's end that meets its
 //! `recovered_when` conditions. Does not own: applying faults (`run`).
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::{Finding, Measurement, Outcome, Window, generator_bound, implicit};
-use crate::evidence::model::{EventKind, IntervalStats, PhaseRecord, RunEvidence};
+use crate::evidence::model::{EventKind, IntervalRecord, IntervalStats, PhaseRecord, RunEvidence};
 use crate::plan::{CriterionPlan, FaultPlan, Metric, Op, Recovery, Unit};
 use crate::report::format;
 
@@ -32,41 +33,56 @@ fn fault_ends<'a>(
         })
 }
 
-/// The phase's intervals with all workloads merged per index, in time order.
-fn merged_intervals(
-    evidence: &RunEvidence,
-    phase: &str,
-) -> Vec<(Duration, Duration, IntervalStats)> {
-    let mut merged: Vec<(u32, Duration, Duration, IntervalStats)> = Vec::new();
+/// One interval index of a phase with all workloads merged, reduced to what the
+/// recovery conditions read, so a long phase never holds its merged histograms.
+struct Merged {
+    start: Duration,
+    length: Duration,
+    requests: u64,
+    failed: u64,
+    generator_bound: bool,
+    /// p99 response time, µs.
+    response_p99: u64,
+}
+
+/// The phase's intervals with all workloads merged per index, in time order; each
+/// index takes the start and length of its first record.
+fn merged_intervals(evidence: &RunEvidence, phase: &str) -> Vec<Merged> {
+    let mut groups: BTreeMap<u32, Vec<&IntervalRecord>> = BTreeMap::new();
     for record in evidence.intervals.iter().filter(|r| r.phase == phase) {
-        match merged.iter_mut().find(|(index, ..)| *index == record.index) {
-            Some((_, _, _, stats)) => stats.merge(&record.stats),
-            None => merged.push((
-                record.index,
-                record.start,
-                record.length,
-                record.stats.clone(),
-            )),
-        }
+        groups.entry(record.index).or_default().push(record);
     }
-    merged.sort_by_key(|(index, ..)| *index);
-    merged
-        .into_iter()
-        .map(|(_, start, length, stats)| (start, length, stats))
+    groups
+        .into_values()
+        .filter_map(|records| {
+            let first = records.first()?;
+            let mut stats = IntervalStats::default();
+            for record in &records {
+                stats.merge(&record.stats);
+            }
+            Some(Merged {
+                start: first.start,
+                length: first.length,
+                requests: stats.outcomes.total(),
+                failed: stats.outcomes.failed(),
+                generator_bound: generator_bound(&stats),
+                response_p99: stats.response.value_at_quantile(0.99),
+            })
+        })
         .collect()
 }
 
-fn meets(stats: &IntervalStats, recovery: &Recovery) -> bool {
-    let total = stats.outcomes.total();
-    if total == 0 || generator_bound(stats) {
+fn meets(interval: &Merged, recovery: &Recovery) -> bool {
+    let total = interval.requests;
+    if total == 0 || interval.generator_bound {
         return false;
     }
-    let latency_ok = recovery.latency_p99.is_none_or(|bound| {
-        stats.response.value_at_quantile(0.99) as f64 / 1e6 <= bound.as_secs_f64()
-    });
+    let latency_ok = recovery
+        .latency_p99
+        .is_none_or(|bound| interval.response_p99 as f64 / 1e6 <= bound.as_secs_f64());
     let errors_ok = recovery
         .error_rate
-        .is_none_or(|bound| stats.outcomes.failed() as f64 / total as f64 <= bound);
+        .is_none_or(|bound| interval.failed as f64 / total as f64 <= bound);
     latency_ok && errors_ok
 }
 
@@ -93,15 +109,53 @@ fn conditions(recovery: &Recovery) -> String {
 fn recovery_of(
     end: Duration,
     recovery: &Recovery,
-    intervals: &[(Duration, Duration, IntervalStats)],
+    intervals: &[Merged],
     phase_end: Duration,
 ) -> Result<Duration, Duration> {
     intervals
         .iter()
-        .filter(|(start, ..)| *start >= end)
-        .find(|(_, _, stats)| meets(stats, recovery))
-        .map(|(start, length, _)| (*start + *length).saturating_sub(end))
+        .filter(|i| i.start >= end)
+        .find(|i| meets(i, recovery))
+        .map(|i| (i.start + i.length).saturating_sub(end))
         .ok_or(phase_end.saturating_sub(end))
+}
+
+/// How one fault of a phase ended and how long the service took to recover.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FaultRecovery {
+    /// The fault as written (its label).
+    pub label: String,
+    /// When the fault ended (lifted, resumed, or the service ready again).
+    pub ended: Duration,
+    /// `Ok(recovery time)`, or `Err(time left in the phase)` when the service had not
+    /// recovered by the phase's last interval.
+    pub recovery: Result<Duration, Duration>,
+}
+
+/// Every fault of `phase` that ended during the run, with its recovery judged by the
+/// plan's `recovered_when` conditions, and the end of the phase's last interval.
+/// `recovery.time` reads exactly these.
+pub fn fault_recoveries(
+    evidence: &RunEvidence,
+    phase: &PhaseRecord,
+    faults: &[FaultPlan],
+) -> (Vec<FaultRecovery>, Duration) {
+    let intervals = merged_intervals(evidence, &phase.name);
+    let phase_end = intervals
+        .last()
+        .map_or(phase.started, |i| i.start + i.length);
+    let mut results = Vec::new();
+    for (label, end) in fault_ends(evidence, &phase.name) {
+        let Some(fault) = faults.iter().find(|f| f.label == label) else {
+            continue;
+        };
+        results.push(FaultRecovery {
+            label: label.to_string(),
+            ended: end,
+            recovery: recovery_of(end, &fault.recovered_when, &intervals, phase_end),
+        });
+    }
+    (results, phase_end)
 }
 
 /// `recovery.time` for one phase: the longest recovery over the phase's faults.
@@ -111,21 +165,7 @@ pub(super) fn measure(
     faults: &[FaultPlan],
     evidence: &RunEvidence,
 ) -> Measurement {
-    let intervals = merged_intervals(evidence, &phase.name);
-    let phase_end = intervals
-        .last()
-        .map_or(phase.started, |(start, length, _)| *start + *length);
-    let mut results = Vec::new();
-    for (label, end) in fault_ends(evidence, &phase.name) {
-        let Some(fault) = faults.iter().find(|f| f.label == label) else {
-            continue;
-        };
-        results.push((
-            label,
-            end,
-            recovery_of(end, &fault.recovered_when, &intervals, phase_end),
-        ));
-    }
+    let (results, phase_end) = fault_recoveries(evidence, phase, faults);
     let method = format!(
         "for each fault of the phase, the time from its end (lifted, resumed, or the \
          service ready again after a kill or restart) to the end of the first interval \
@@ -137,7 +177,7 @@ pub(super) fn measure(
             error_rate: Some(0.01)
         })
     );
-    let first_end = results.iter().map(|(_, end, _)| *end).min();
+    let first_end = results.iter().map(|r| r.ended).min();
     let window = first_end.map(|start| Window {
         start,
         end: Some(phase_end),
@@ -146,16 +186,17 @@ pub(super) fn measure(
     });
     let worst = results
         .iter()
-        .map(|(_, _, r)| match r {
-            Ok(t) | Err(t) => *t,
+        .map(|r| match r.recovery {
+            Ok(t) | Err(t) => t,
         })
         .max();
     let unrecovered: Vec<String> = results
         .iter()
-        .filter_map(|(label, _, r)| {
-            r.err().map(|bound| {
+        .filter_map(|r| {
+            r.recovery.err().map(|bound| {
                 format!(
-                    "{label} (no recovery within the {} left)",
+                    "{} (no recovery within the {} left)",
+                    r.label,
                     format::seconds(bound.as_secs_f64())
                 )
             })

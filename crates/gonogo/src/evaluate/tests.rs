@@ -134,7 +134,7 @@ fn a_generator_that_falls_behind_makes_load_criteria_inconclusive() {
         .iter_mut()
         .find(|r| r.workload == "get" && r.index == 4)
         .expect("fixture interval");
-    record.stats.gen_delay = hist(&[(20, 100), (12_000, 50)]);
+    record.stats.gen_delay = hist(&[(20, 100), (12_000, 50)]).into();
     let load = criterion("baseline", Metric::LatencyP99, Op::Le, "50ms", 0.05);
     let mut rss = criterion("baseline", Metric::RssMax, Op::Le, "1GiB", 1e9);
     rss.min_samples = 5;
@@ -161,7 +161,7 @@ fn a_generator_that_falls_behind_makes_load_criteria_inconclusive() {
     assert_eq!(findings[1].outcome, Outcome::Pass);
     // The same delay in a warm-up interval does not count.
     let (mut evidence, _) = go_run();
-    evidence.intervals[0].stats.gen_delay = hist(&[(12_000, 150)]);
+    evidence.intervals[0].stats.gen_delay = hist(&[(12_000, 150)]).into();
     let c = criterion("baseline", Metric::LatencyP99, Op::Le, "50ms", 0.05);
     assert_eq!(judge_one(&evidence, c).outcome, Outcome::Pass);
 }
@@ -175,13 +175,13 @@ fn scheduling_hiccups_in_the_tail_alone_are_not_generator_bound() {
         .find(|r| r.workload == "get" && r.index == 4)
         .expect("fixture interval");
     // 3% of sends left 8 ms late (a p99 over the limit), the rest on time.
-    record.stats.gen_delay = hist(&[(20, 97), (8_000, 3)]);
+    record.stats.gen_delay = hist(&[(20, 97), (8_000, 3)]).into();
     assert!(!generator_bound(&record.stats));
     let c = criterion("baseline", Metric::LatencyP99, Op::Le, "50ms", 0.05);
     assert_eq!(judge_one(&evidence, c).outcome, Outcome::Pass);
     // 15% late is a generator that cannot keep up.
     let record = &mut evidence.intervals[4];
-    record.stats.gen_delay = hist(&[(20, 85), (8_000, 15)]);
+    record.stats.gen_delay = hist(&[(20, 85), (8_000, 15)]).into();
     assert!(generator_bound(&record.stats));
 }
 

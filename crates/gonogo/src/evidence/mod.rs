@@ -1,5 +1,6 @@
 //! The evidence store: what a run recorded, in SQLite, and the model types.
 
+mod histogram;
 pub mod model;
 pub mod store;
 

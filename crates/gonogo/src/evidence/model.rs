@@ -12,6 +12,8 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
+pub use super::histogram::IntervalHistogram;
+
 /// Identifier of a stored run (SQLite rowid, shown to users as a plain number).
 pub type RunId = i64;
 
@@ -148,18 +150,18 @@ pub fn new_histogram() -> Histogram<u64> {
 
 /// What the load driver measured for one workload during one interval.
 /// Requests are bucketed by their completion time.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct IntervalStats {
     /// Response time in µs: from the intended send time (open model, coordinated
     /// omission corrected) or from the actual send (closed model) to the response's end.
-    pub response: Histogram<u64>,
+    pub response: IntervalHistogram,
     /// Service time in µs: from the actual send to the response's end.
-    pub service: Histogram<u64>,
+    pub service: IntervalHistogram,
     /// Schedule lag in µs: actual send minus intended send (open model; 0 in closed).
-    pub lag: Histogram<u64>,
+    pub lag: IntervalHistogram,
     /// The generator's own delay in µs: actual send minus the later of the intended
     /// time and the moment a connection was free. Large values mean gonogo fell behind.
-    pub gen_delay: Histogram<u64>,
+    pub gen_delay: IntervalHistogram,
     pub outcomes: OutcomeCounts,
     /// Sends the schedule intended inside this interval (open model; 0 in closed).
     pub planned: u64,
@@ -179,34 +181,14 @@ pub struct IntervalStats {
     pub bytes_received: u64,
 }
 
-impl Default for IntervalStats {
-    fn default() -> Self {
-        IntervalStats {
-            response: new_histogram(),
-            service: new_histogram(),
-            lag: new_histogram(),
-            gen_delay: new_histogram(),
-            outcomes: OutcomeCounts::default(),
-            planned: 0,
-            sent: 0,
-            peak_in_flight: 0,
-            connections: 0,
-            cap_waits: 0,
-            bytes_sent: 0,
-            bytes_received: 0,
-        }
-    }
-}
-
 impl IntervalStats {
     /// Merge another interval's statistics into this one (histograms are added,
     /// never averaged).
     pub fn merge(&mut self, other: &IntervalStats) {
-        // Adding auto-resizing histograms of the same precision cannot fail.
-        let _ = self.response.add(&other.response);
-        let _ = self.service.add(&other.service);
-        let _ = self.lag.add(&other.lag);
-        let _ = self.gen_delay.add(&other.gen_delay);
+        other.response.add_to(&mut self.response);
+        other.service.add_to(&mut self.service);
+        other.lag.add_to(&mut self.lag);
+        other.gen_delay.add_to(&mut self.gen_delay);
         self.outcomes.add(&other.outcomes);
         self.planned += other.planned;
         self.sent += other.sent;

@@ -11,7 +11,7 @@
 //! Errors keep the SQLite cause as their `source`; their messages do not repeat it, so
 //! print the error chain to see it.
 
-mod codec;
+pub(in crate::evidence) mod codec;
 mod integrity;
 mod load;
 mod reap;

@@ -12,12 +12,12 @@ use crate::stats;
 use crate::verdict::{Decision, Verdict};
 
 use super::model::*;
-use super::{format, timeline};
+use super::{analysis, format, timeline};
 
 impl ReportModel {
     /// Build the model of a run's report.
     pub fn build(evidence: &RunEvidence, findings: &[Finding], verdict: &Verdict) -> ReportModel {
-        ReportModel {
+        let mut model = ReportModel {
             format_version: FORMAT_VERSION.to_string(),
             run: run_info(evidence),
             verdict: VerdictInfo {
@@ -46,7 +46,12 @@ impl ReportModel {
                 .collect(),
             timeline: timeline::build(evidence, timeline::POINT_CAP),
             integrity: super::integrity::summaries(evidence),
-        }
+            capacity: Vec::new(),
+            soak: Vec::new(),
+            recovery: Vec::new(),
+        };
+        analysis::attach(&mut model, evidence, findings);
+        model
     }
 }
 

@@ -13,7 +13,8 @@ use std::fmt::Write;
 use super::RESPONSE_VS_SERVICE;
 use super::format;
 use super::model::{
-    ChartData, DecisionLabel, FindingRow, OutcomeLabel, ReportModel, RunStatusLabel, SeverityLabel,
+    ChartData, DecisionLabel, FindingRow, OutcomeLabel, ReportModel, RunStatusLabel, SeriesData,
+    SeverityLabel,
 };
 use super::svg::{self, Overlay, PALETTE};
 use super::text;
@@ -59,6 +60,9 @@ pub(super) fn render(model: &ReportModel) -> String {
     facts(model, &mut out);
     findings(model, &mut out);
     charts(model, &mut out);
+    super::capacity_chart::render(&model.capacity, &mut out);
+    super::soak_chart::render(&model.soak, model.timeline.point_cap, &mut out);
+    super::recovery_chart::render(&model.recovery, &mut out);
     phases(model, &mut out);
     super::integrity::html(&model.integrity, &mut out);
     events(model, &mut out);
@@ -264,7 +268,8 @@ fn charts(model: &ReportModel, out: &mut String) {
     let x_max = x_max(model);
     out.push_str("<section><h2>Timeline</h2>\n<p class=\"note\">All charts share the run's time axis. \
          Shaded bands are phases; the darker part of a band is its warm-up, drawn but excluded from \
-         every statistic. Outlined windows (F1, F2, …) are the stretches the findings read.</p>\n");
+         every statistic. Outlined windows (F1, F2, …) are the stretches the findings read; red-tinted \
+         windows marked fault are faults in force.</p>\n");
     for chart in &timeline.charts {
         let _ = write!(
             out,
@@ -275,6 +280,7 @@ fn charts(model: &ReportModel, out: &mut String) {
         out.push_str(&svg::time_chart(
             chart,
             &timeline.phases,
+            &timeline.faults,
             x_max,
             &overlays(model, chart, x_max),
         ));
@@ -300,8 +306,23 @@ fn charts(model: &ReportModel, out: &mut String) {
 
 /// What the chart shows of its evidence: every point, or a downsampled line.
 fn sampling_caption(chart: &ChartData, cap: u32) -> String {
-    let reduced: Vec<String> = chart
-        .series
+    downsampling_note(
+        &chart.series.iter().collect::<Vec<_>>(),
+        cap,
+        "Every recorded point is drawn.",
+        "Figures in the tables use the full evidence.",
+    )
+}
+
+/// `every` when no line of `series` was downsampled, else which were, from how many
+/// points to how many, followed by `full` (what still reads every point).
+pub(super) fn downsampling_note(
+    series: &[&SeriesData],
+    cap: u32,
+    every: &str,
+    full: &str,
+) -> String {
+    let reduced: Vec<String> = series
         .iter()
         .filter(|s| s.downsampled())
         .map(|s| {
@@ -314,11 +335,11 @@ fn sampling_caption(chart: &ChartData, cap: u32) -> String {
         })
         .collect();
     if reduced.is_empty() {
-        "Every recorded point is drawn.".to_string()
+        every.to_string()
     } else {
         format!(
             "Downsampled for display with largest-triangle-three-buckets (at most {cap} points a \
-             line): {}. Figures in the tables use the full evidence.",
+             line): {}. {full}",
             reduced.join("; ")
         )
     }

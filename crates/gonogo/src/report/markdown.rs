@@ -29,6 +29,7 @@ pub(super) fn render(model: &ReportModel) -> String {
     findings(model, &mut out);
     phases(model, &mut out);
     timeline(model, &mut out);
+    analyses(model, &mut out);
     events(model, &mut out);
     out
 }
@@ -194,5 +195,24 @@ fn timeline(model: &ReportModel, out: &mut String) {
     out.push_str("\n### Over time\n\nPer-interval values over the whole run, warm-up included (the tables above exclude it).\n\n");
     for line in lines {
         let _ = writeln!(out, "{line}");
+    }
+}
+
+/// The analysis charts of the HTML report (capacity steps, soak trends, recovery), as
+/// their headlines in words.
+fn analyses(model: &ReportModel, out: &mut String) {
+    let lines: Vec<String> = model
+        .capacity
+        .iter()
+        .map(|c| c.headline())
+        .chain(model.soak.iter().map(|s| s.headline()))
+        .chain(super::recovery_chart::headline(&model.recovery))
+        .collect();
+    if lines.is_empty() {
+        return;
+    }
+    out.push_str("\n### Analyses\n\n");
+    for line in lines {
+        let _ = writeln!(out, "- {}", inline(&line));
     }
 }

@@ -8,7 +8,9 @@
 //! report, and redaction of run-varying values for snapshot tests. Does not own: evaluation or the verdict, nor writing
 //! anything anywhere — every function returns a `String`. Pure: no I/O, no clock.
 
+mod analysis;
 mod build;
+mod capacity_chart;
 mod compare;
 pub mod format;
 mod html;
@@ -18,7 +20,10 @@ mod junit;
 mod lttb;
 mod markdown;
 pub mod model;
+mod plot;
+mod recovery_chart;
 pub mod redact;
+mod soak_chart;
 mod svg;
 mod table;
 mod terminal;
@@ -26,12 +31,17 @@ mod text;
 mod timeline;
 
 #[cfg(test)]
+mod analysis_fixture;
+#[cfg(test)]
 mod tests;
 
 pub(crate) use build::event_detail;
+pub use capacity_chart::{CapacityChart, CapacityStep};
 pub use compare::{PLAIN_DELTA, render_comparison};
 pub use model::{FORMAT_VERSION, ReportModel};
+pub use recovery_chart::{FaultBand, RecoveryRow};
 pub use redact::redact;
+pub use soak_chart::{SoakTrend, TrendFit};
 pub use timeline::POINT_CAP;
 
 /// The report formats.

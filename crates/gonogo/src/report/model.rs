@@ -12,7 +12,8 @@ use serde::Serialize;
 
 /// Version of the JSON report format, `MAJOR.MINOR`: the major number changes on an
 /// incompatible change, the minor number when fields are added (1.1 added `timeline`
-/// and `findings[].chart`; 1.2 added `integrity`).
+/// and `findings[].chart`; 1.2 added `integrity`, `capacity`, `soak`, `recovery` and
+/// `timeline.faults`).
 pub const FORMAT_VERSION: &str = "1.2";
 
 /// A complete report of one run.
@@ -38,6 +39,15 @@ pub struct ReportModel {
     pub timeline: Timeline,
     /// What each integrity phase's read-back found, in phase order.
     pub integrity: Vec<super::integrity::IntegritySummary>,
+    /// The steps of each ramp phase; absent without ramp phases.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub capacity: Vec<super::capacity_chart::CapacityChart>,
+    /// The trend of each leak-checked resource of each phase; absent without leak criteria.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub soak: Vec<super::soak_chart::SoakTrend>,
+    /// The recovery after each fault that ended; absent without faults.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recovery: Vec<super::recovery_chart::RecoveryRow>,
 }
 
 /// Facts about the run.
@@ -334,6 +344,9 @@ pub struct Timeline {
     pub phases: Vec<PhaseBand>,
     /// Charts in display order.
     pub charts: Vec<ChartData>,
+    /// Fault windows, shaded on every chart; absent without faults.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<super::recovery_chart::FaultBand>,
 }
 
 /// One phase on the time axis. Times are seconds since the run started.

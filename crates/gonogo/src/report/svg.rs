@@ -15,6 +15,7 @@ use crate::plan::Unit;
 use super::format;
 use super::html::escape;
 use super::model::{ChartData, PhaseBand};
+use super::recovery_chart::FaultBand;
 
 /// Colours of the series, in order (colour-blind-safe, Okabe–Ito-like).
 pub(super) const PALETTE: [&str; 6] = [
@@ -84,7 +85,7 @@ pub(super) fn nice_step(span: f64, max_ticks: usize) -> f64 {
 
 /// A tick step for values up to `max` in `unit`: whole numbers for counts, and for
 /// bytes 1, 2 or 5 × 10ⁿ of KiB, MiB or GiB, so ticks read `20.0 MiB`, not `19.1 MiB`.
-fn value_step(unit: Unit, max: f64) -> f64 {
+pub(super) fn value_step(unit: Unit, max: f64) -> f64 {
     match unit {
         Unit::Count => nice_step(max, 5).max(1.0),
         Unit::Bytes => {
@@ -160,6 +161,7 @@ pub(super) fn unit_title(unit: &str) -> &'static str {
 pub(super) fn time_chart(
     chart: &ChartData,
     phases: &[PhaseBand],
+    faults: &[FaultBand],
     x_max: f64,
     overlays: &[Overlay],
 ) -> String {
@@ -185,6 +187,7 @@ pub(super) fn time_chart(
         escape(&chart.title)
     );
     bands(&mut out, phases, &x, x_max);
+    fault_bands(&mut out, faults, &x, x_max);
     y_axis(&mut out, &chart.unit, &y, y_step, y_top);
     x_axis(&mut out, &x, x_max);
     for overlay in overlays {
@@ -240,6 +243,25 @@ fn bands(out: &mut String, phases: &[PhaseBand], x: &Scale, x_max: f64) {
             r#"<text x="{:.1}" y="{:.1}" class="band">{name}</text>"#,
             x0 + 4.0,
             top - 6.0
+        );
+    }
+}
+
+/// Fault windows, hatched, each with its fault in a tooltip.
+fn fault_bands(out: &mut String, faults: &[FaultBand], x: &Scale, x_max: f64) {
+    for fault in faults {
+        let (x0, x1) = (
+            x.map(fault.start_seconds),
+            x.map(fault.end_seconds.unwrap_or(x_max).min(x_max)),
+        );
+        let _ = write!(
+            out,
+            r#"<rect x="{x0:.1}" y="{TOP}" width="{:.1}" height="{:.1}" class="fault"><title>fault in force: {}</title></rect><text x="{:.1}" y="{:.1}" class="flabel">fault</text>"#,
+            (x1 - x0).max(2.0),
+            HEIGHT - BOTTOM - TOP,
+            escape(&fault.fault),
+            x0 + 2.0,
+            HEIGHT - BOTTOM - 4.0
         );
     }
 }

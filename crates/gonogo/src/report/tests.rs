@@ -341,3 +341,91 @@ fn estimated_values_show_their_confidence_interval_in_every_format() {
     );
     assert!(json["findings"][1]["interval"].is_null());
 }
+
+fn analysis_model() -> ReportModel {
+    let (evidence, plan) = super::analysis_fixture::analysis_run();
+    let findings = crate::evaluate::evaluate_plan(&plan, &evidence);
+    let verdict = decide(&findings);
+    ReportModel::build(&evidence, &findings, &verdict)
+}
+
+#[test]
+fn markdown_analyses() {
+    insta::assert_snapshot!(render(&analysis_model(), Format::Markdown));
+}
+
+#[test]
+fn html_analyses() {
+    insta::assert_snapshot!(render(&analysis_model(), Format::Html));
+}
+
+#[test]
+fn a_ramp_soak_and_fault_run_gets_its_analysis_charts_and_findings_link_to_them() {
+    let model = analysis_model();
+    assert_eq!(model.capacity.len(), 1);
+    let capacity = &model.capacity[0];
+    assert_eq!(
+        (
+            capacity.last_good.as_deref(),
+            capacity.stopped_at.as_deref()
+        ),
+        (Some("ramp#2"), Some("ramp#3"))
+    );
+    assert!(
+        capacity.stopped_because.contains("latency p99"),
+        "{capacity:#?}"
+    );
+    assert_eq!(model.soak.len(), 1);
+    let fit = model.soak[0]
+        .fit
+        .as_ref()
+        .expect("a fit over 60 s of samples");
+    assert!(fit.detected && fit.lower_per_hour > 0.0, "{fit:?}");
+    assert_eq!(model.recovery.len(), 2);
+    assert!(model.recovery[0].recovered && !model.recovery[1].recovered);
+    assert_eq!(model.timeline.faults.len(), 2);
+    let links: Vec<Option<&str>> = model.findings[..3]
+        .iter()
+        .map(|f| f.chart.as_deref())
+        .collect();
+    assert_eq!(
+        links,
+        [
+            Some("capacity-ramp"),
+            Some("soak-soak-rss"),
+            Some("recovery")
+        ]
+    );
+    // The figures the charts show are the findings' figures.
+    assert_eq!(model.findings[0].observed, Some(200.0));
+    let worst = model.recovery.iter().map(|r| r.seconds).fold(0.0, f64::max);
+    assert_eq!(model.findings[2].observed, Some(worst));
+
+    let html = render(&model, Format::Html);
+    for id in [
+        "chart-capacity-ramp",
+        "chart-soak-soak-rss",
+        "chart-recovery",
+    ] {
+        assert!(html.contains(&format!("id=\"{id}\"")), "{id}");
+        assert!(
+            html.contains(&format!("href=\"#{id}\"")),
+            "a finding links to {id}"
+        );
+    }
+    assert!(html.contains("class=\"fault\""), "fault windows are shaded");
+    assert!(html.contains("not recovered"));
+    // The JSON of the analyses validates against the committed schema.
+    let json: serde_json::Value = serde_json::from_str(&render(&model, Format::Json)).unwrap();
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(schema_path()).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    assert!(
+        validator.is_valid(&json),
+        "{:?}",
+        validator
+            .iter_errors(&json)
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+    );
+}

@@ -86,6 +86,7 @@ pub(super) fn build(evidence: &RunEvidence, cap: usize) -> Timeline {
             })
             .collect(),
         charts,
+        faults: super::recovery_chart::bands(evidence),
     }
 }
 
@@ -145,11 +146,10 @@ fn bucket(records: &[&IntervalRecord], scratch: &mut IntervalStats) -> Bucket {
     let mut length = Duration::ZERO;
     for record in records {
         let stats = &record.stats;
-        // Adding auto-resizing histograms of the same precision cannot fail.
-        let _ = scratch.response.add(&stats.response);
-        let _ = scratch.service.add(&stats.service);
-        let _ = scratch.lag.add(&stats.lag);
-        let _ = scratch.gen_delay.add(&stats.gen_delay);
+        stats.response.add_to(&mut scratch.response);
+        stats.service.add_to(&mut scratch.service);
+        stats.lag.add_to(&mut scratch.lag);
+        stats.gen_delay.add_to(&mut scratch.gen_delay);
         scratch.outcomes.add(&stats.outcomes);
         scratch.planned += stats.planned;
         start = start.min(record.start);
@@ -170,7 +170,7 @@ fn bucket(records: &[&IntervalRecord], scratch: &mut IntervalStats) -> Bucket {
 }
 
 /// A series with its headline numbers, taken from every point before downsampling.
-fn series(name: &str, points: Vec<[f64; 2]>) -> SeriesData {
+pub(super) fn series(name: &str, points: Vec<[f64; 2]>) -> SeriesData {
     let peak = points
         .iter()
         .copied()

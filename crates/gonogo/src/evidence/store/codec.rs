@@ -42,6 +42,10 @@ pub enum HistogramDecodeError {
     BadCookie { found: u32 },
     #[error("header declares a {declared}-byte payload but {actual} bytes follow it")]
     LengthMismatch { declared: usize, actual: usize },
+    #[error("the histogram's header or counts are outside what gonogo records")]
+    Unsupported,
+    #[error("the histogram's counts end in the middle of a number")]
+    Truncated,
     #[error("cannot decode the histogram")]
     Decode(#[source] DeserializeError),
 }
@@ -78,6 +82,128 @@ pub fn decode_histogram(blob: &[u8]) -> Result<Histogram<u64>, HistogramDecodeEr
         .map_err(HistogramDecodeError::Decode)?;
     histogram.auto(true);
     Ok(histogram)
+}
+
+/// The bucket layout a V2 header describes: enough to turn a counts-array index back
+/// into the lowest value of its bucket, as hdrhistogram does.
+#[derive(Debug, Clone, Copy)]
+struct Layout {
+    unit_magnitude: u32,
+    sub_bucket_half_count_magnitude: u32,
+    /// `unit_magnitude` plus the sub-bucket count's magnitude: a bucket index may add at
+    /// most `64 - top` before values overflow.
+    top: u32,
+}
+
+impl Layout {
+    fn of(low: u64, sigfig: u32) -> Option<Layout> {
+        if low == 0 || sigfig > 5 {
+            return None;
+        }
+        let unit_magnitude = 63 - low.leading_zeros();
+        // Single-unit resolution up to 2 × 10^sigfig, rounded up to a power of two.
+        let largest = 2 * 10_u64.pow(sigfig);
+        let sub_bucket_count_magnitude = 64 - (largest - 1).leading_zeros();
+        let top = unit_magnitude + sub_bucket_count_magnitude;
+        (top <= 63).then_some(Layout {
+            unit_magnitude,
+            sub_bucket_half_count_magnitude: sub_bucket_count_magnitude - 1,
+            top,
+        })
+    }
+
+    /// The lowest value counted at `index`; `None` past the last representable value.
+    fn value_at(&self, index: u64) -> Option<u64> {
+        let half = 1_u64 << self.sub_bucket_half_count_magnitude;
+        let bucket = index >> self.sub_bucket_half_count_magnitude;
+        let (bucket, sub_bucket) = match bucket {
+            0 => (0, index),
+            b => (b - 1, (index & (half - 1)) + half),
+        };
+        let shift = u32::try_from(bucket)
+            .ok()?
+            .checked_add(self.unit_magnitude)?;
+        (bucket + u64::from(self.top) < 64).then(|| sub_bucket << shift)
+    }
+}
+
+/// One LEB128 varint as hdrhistogram writes it (the ninth byte keeps all 8 bits).
+fn read_varint(bytes: &[u8], at: &mut usize) -> Option<u64> {
+    let mut value = 0_u64;
+    for i in 0..9 {
+        let byte = *bytes.get(*at)?;
+        *at += 1;
+        if i == 8 {
+            return Some(value | (u64::from(byte) << 56));
+        }
+        value |= u64::from(byte & 0x7f) << (7 * i);
+        if byte & 0x80 == 0 {
+            return Some(value);
+        }
+    }
+    Some(value)
+}
+
+/// Walk the counts of a blob written by [`encode_histogram`] without building a
+/// histogram: `visit(value, count)` for every non-zero count, `value` being the lowest
+/// value of the count's bucket. Checks the blob as [`decode_histogram`] does, so a blob
+/// this accepts once is accepted again. Returns the precision (significant digits,
+/// lowest discernible value) the blob was recorded with.
+pub fn for_each_count(
+    blob: &[u8],
+    mut visit: impl FnMut(u64, u64),
+) -> Result<(u8, u64), HistogramDecodeError> {
+    let (header, payload) = blob
+        .split_first_chunk::<V2_HEADER_LEN>()
+        .ok_or(HistogramDecodeError::TooShort { len: blob.len() })?;
+    let word = |at: usize| {
+        u32::from_be_bytes([header[at], header[at + 1], header[at + 2], header[at + 3]])
+    };
+    let cookie = word(0);
+    if cookie != V2_COOKIE {
+        return Err(HistogramDecodeError::BadCookie { found: cookie });
+    }
+    let declared = usize::try_from(word(4)).unwrap_or(usize::MAX);
+    if declared != payload.len() {
+        return Err(HistogramDecodeError::LengthMismatch {
+            declared,
+            actual: payload.len(),
+        });
+    }
+    let low = u64::from_be_bytes([
+        header[16], header[17], header[18], header[19], header[20], header[21], header[22],
+        header[23],
+    ]);
+    let ratio = f64::from_be_bytes([
+        header[32], header[33], header[34], header[35], header[36], header[37], header[38],
+        header[39],
+    ]);
+    let sigfig = word(12);
+    let layout = Layout::of(low, sigfig)
+        .filter(|_| word(8) == 0 && ratio == 1.0)
+        .ok_or(HistogramDecodeError::Unsupported)?;
+    let mut index = 0_u64;
+    let mut at = 0;
+    while at < payload.len() {
+        let raw = read_varint(payload, &mut at).ok_or(HistogramDecodeError::Truncated)?;
+        // Zig-zag: non-negative numbers are counts, negative ones runs of zeros.
+        let number = ((raw >> 1) as i64) ^ -((raw & 1) as i64);
+        if number < 0 {
+            index = index
+                .checked_add(number.unsigned_abs())
+                .ok_or(HistogramDecodeError::Unsupported)?;
+            continue;
+        }
+        let value = layout
+            .value_at(index)
+            .ok_or(HistogramDecodeError::Unsupported)?;
+        if number > 0 {
+            visit(value, number.unsigned_abs());
+        }
+        index += 1;
+    }
+    // `sigfig <= 5` was checked by `Layout::of`.
+    Ok((sigfig as u8, low))
 }
 
 /// A duration as whole microseconds (saturating at `i64::MAX`, about 292,000 years).

@@ -12,11 +12,11 @@ use rusqlite::types::Type;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::de::DeserializeOwned;
 
-use super::codec::{decode_histogram, from_micros};
+use super::codec::from_micros;
 use super::{StoreError, StoredEvaluation};
 use crate::evidence::model::{
-    Artifact, Event, IntervalRecord, IntervalStats, OutcomeCounts, PhaseRecord, ResourceSample,
-    RunEvidence, RunId, RunManifest, RunStatus, RunSummary,
+    Artifact, Event, IntervalHistogram, IntervalRecord, IntervalStats, OutcomeCounts, PhaseRecord,
+    ResourceSample, RunEvidence, RunId, RunManifest, RunStatus, RunSummary,
 };
 use crate::verdict::Decision;
 
@@ -108,14 +108,17 @@ struct RawInterval {
     blobs: [Vec<u8>; 4],
 }
 
+/// The run's intervals with their histograms kept as the stored bytes
+/// ([`IntervalHistogram::stored`]): checked here, decoded only while they are read,
+/// so a long run loads in bounded memory.
 fn load_intervals(
     conn: &Connection,
     path: &str,
     run: RunId,
 ) -> Result<Vec<IntervalRecord>, StoreError> {
-    let raw = collect(
-        conn,
-        "SELECT p.name, i.workload, i.idx, i.start_us, i.length_us, i.warmup,
+    let mut statement = conn
+        .prepare_cached(
+            "SELECT p.name, i.workload, i.idx, i.start_us, i.length_us, i.warmup,
                 i.generator_cpu_seconds, i.ok, i.status_mismatch, i.connect_error, i.timeout,
                 i.io_error, i.planned, i.cap_waits, i.bytes_sent, i.bytes_received,
                 i.response_hist, i.service_hist, i.lag_hist, i.gen_delay_hist, i.sent,
@@ -123,13 +126,17 @@ fn load_intervals(
          FROM intervals i JOIN phases p ON p.id = i.phase_id
          WHERE i.run_id = ?1
          ORDER BY p.started_us, p.id, i.workload, i.idx",
-        run,
-        raw_interval,
-    )
-    .map_err(read_error(path, format!("intervals of run {run}")))?;
-    raw.into_iter()
-        .map(|raw| decode_interval(path, run, raw))
-        .collect()
+        )
+        .map_err(read_error(path, format!("intervals of run {run}")))?;
+    let rows = statement
+        .query_map(params![run], raw_interval)
+        .map_err(read_error(path, format!("intervals of run {run}")))?;
+    // One row at a time: each row's blobs become its histograms before the next is read.
+    rows.map(|raw| {
+        raw.map_err(read_error(path, format!("intervals of run {run}")))
+            .and_then(|raw| decode_interval(path, run, raw))
+    })
+    .collect()
 }
 
 fn raw_interval(row: &Row<'_>) -> rusqlite::Result<RawInterval> {
@@ -151,7 +158,12 @@ fn raw_interval(row: &Row<'_>) -> rusqlite::Result<RawInterval> {
         cap_waits: row.get(13)?,
         bytes_sent: row.get(14)?,
         bytes_received: row.get(15)?,
-        ..IntervalStats::default()
+        // Placeholders until `decode_interval`: empty stored histograms allocate no
+        // counts array.
+        response: IntervalHistogram::empty(),
+        service: IntervalHistogram::empty(),
+        lag: IntervalHistogram::empty(),
+        gen_delay: IntervalHistogram::empty(),
     };
     Ok(RawInterval {
         record: IntervalRecord {
@@ -171,8 +183,8 @@ fn raw_interval(row: &Row<'_>) -> rusqlite::Result<RawInterval> {
 fn decode_interval(path: &str, run: RunId, raw: RawInterval) -> Result<IntervalRecord, StoreError> {
     let RawInterval { mut record, blobs } = raw;
     let [response, service, lag, gen_delay] = blobs;
-    let decode = |which: &str, blob: &[u8]| {
-        decode_histogram(blob).map_err(|source| StoreError::Corrupt {
+    let decode = |which: &str, blob: Vec<u8>| {
+        IntervalHistogram::stored(blob).map_err(|source| StoreError::Corrupt {
             path: path.to_string(),
             what: format!(
                 "{which} histogram of run {run}, phase {:?}, workload {:?}, interval {}",
@@ -181,14 +193,16 @@ fn decode_interval(path: &str, run: RunId, raw: RawInterval) -> Result<IntervalR
             source: Box::new(source),
         })
     };
-    let stats = IntervalStats {
-        response: decode("response", &response)?,
-        service: decode("service", &service)?,
-        lag: decode("lag", &lag)?,
-        gen_delay: decode("gen_delay", &gen_delay)?,
-        ..record.stats
-    };
-    record.stats = stats;
+    let (response, service, lag, gen_delay) = (
+        decode("response", response)?,
+        decode("service", service)?,
+        decode("lag", lag)?,
+        decode("gen_delay", gen_delay)?,
+    );
+    record.stats.response = response;
+    record.stats.service = service;
+    record.stats.lag = lag;
+    record.stats.gen_delay = gen_delay;
     Ok(record)
 }
 

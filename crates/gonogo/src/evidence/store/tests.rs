@@ -69,10 +69,10 @@ fn interval(phase: &str, workload: &str, index: u32, start: Duration) -> Interva
         warmup: index == 0,
         generator_cpu_seconds: 0.125,
         stats: IntervalStats {
-            response: histogram(&[base, base + 7, base * 3, 1_234_567]),
-            service: histogram(&[base / 2, base]),
-            lag: histogram(&[0, 3, 95]),
-            gen_delay: new_histogram(),
+            response: histogram(&[base, base + 7, base * 3, 1_234_567]).into(),
+            service: histogram(&[base / 2, base]).into(),
+            lag: histogram(&[0, 3, 95]).into(),
+            gen_delay: new_histogram().into(),
             outcomes: OutcomeCounts {
                 ok: 240,
                 status_mismatch: 3,
