@@ -78,13 +78,23 @@ value = "0%"
     );
     let campaign = Campaign::with_service(&redis_service(&server, data.path()), &body);
     let output = campaign.run();
-    assert_eq!(output.status.code(), Some(i32::from(exit::GO)), "{}", describe(&output));
+    assert_eq!(
+        output.status.code(),
+        Some(i32::from(exit::GO)),
+        "{}",
+        describe(&output)
+    );
     let evidence = campaign.evidence(1);
     for workload in ["set", "get"] {
         let stats = measured(&evidence, workload);
         // 150/s each for 3 s, less what the warm-up holds.
         assert!(stats.outcomes.ok >= 200, "{workload}: {:?}", stats.outcomes);
-        assert_eq!(stats.outcomes.failed(), 0, "{workload}: {:?}", stats.outcomes);
+        assert_eq!(
+            stats.outcomes.failed(),
+            0,
+            "{workload}: {:?}",
+            stats.outcomes
+        );
         assert_eq!(stats.response.len(), stats.outcomes.total());
         assert!(stats.service.max() <= stats.response.max());
         assert!(stats.bytes_sent > 0 && stats.bytes_received > 0);
@@ -127,11 +137,20 @@ value = "1%"
     );
     let campaign = Campaign::with_service(&redis_service(&server, data.path()), &body);
     let output = campaign.run();
-    assert_eq!(output.status.code(), Some(i32::from(exit::NO_GO)), "{}", describe(&output));
+    assert_eq!(
+        output.status.code(),
+        Some(i32::from(exit::NO_GO)),
+        "{}",
+        describe(&output)
+    );
     let evidence = campaign.evidence(1);
     let bogus = measured(&evidence, "bogus");
     assert_eq!(bogus.outcomes.ok, 0, "{:?}", bogus.outcomes);
-    assert!(bogus.outcomes.status_mismatch >= 200, "{:?}", bogus.outcomes);
+    assert!(
+        bogus.outcomes.status_mismatch >= 200,
+        "{:?}",
+        bogus.outcomes
+    );
     assert_eq!(
         bogus.outcomes.connect_error + bogus.outcomes.io_error + bogus.outcomes.timeout,
         0,
@@ -170,12 +189,22 @@ value = "0%"
     );
     let campaign = Campaign::with_service(&cluster.service(), &body);
     let output = campaign.run();
-    assert_eq!(output.status.code(), Some(i32::from(exit::GO)), "{}", describe(&output));
+    assert_eq!(
+        output.status.code(),
+        Some(i32::from(exit::GO)),
+        "{}",
+        describe(&output)
+    );
     let evidence = campaign.evidence(1);
     for workload in ["upsert", "select"] {
         let stats = measured(&evidence, workload);
         assert!(stats.outcomes.ok >= 200, "{workload}: {:?}", stats.outcomes);
-        assert_eq!(stats.outcomes.failed(), 0, "{workload}: {:?}", stats.outcomes);
+        assert_eq!(
+            stats.outcomes.failed(),
+            0,
+            "{workload}: {:?}",
+            stats.outcomes
+        );
         assert_eq!(stats.response.len(), stats.outcomes.total());
     }
 }
@@ -204,10 +233,19 @@ value = "1%"
     );
     let campaign = Campaign::with_service(&cluster.service(), &body);
     let output = campaign.run();
-    assert_eq!(output.status.code(), Some(i32::from(exit::NO_GO)), "{}", describe(&output));
+    assert_eq!(
+        output.status.code(),
+        Some(i32::from(exit::NO_GO)),
+        "{}",
+        describe(&output)
+    );
     let stats = measured(&campaign.evidence(1), "violate");
     assert_eq!(stats.outcomes.ok, 0, "{:?}", stats.outcomes);
-    assert!(stats.outcomes.status_mismatch >= 200, "{:?}", stats.outcomes);
+    assert!(
+        stats.outcomes.status_mismatch >= 200,
+        "{:?}",
+        stats.outcomes
+    );
     assert_eq!(stats.outcomes.io_error + stats.outcomes.connect_error, 0);
 }
 
@@ -242,7 +280,12 @@ duration = "2s"
     let output = campaign.run();
     drop(listener);
     let stats = measured(&campaign.evidence(1), "get");
-    assert!(stats.outcomes.connect_error >= 50, "{}\n{:?}", describe(&output), stats.outcomes);
+    assert!(
+        stats.outcomes.connect_error >= 50,
+        "{}\n{:?}",
+        describe(&output),
+        stats.outcomes
+    );
     assert_eq!(stats.outcomes.ok, 0);
 }
 
@@ -259,7 +302,7 @@ mod integrity_clients {
     /// The workloads of a spec text (service section included), resolved.
     fn workloads(text: &str) -> Vec<WorkloadPlan> {
         gonogo::spec::plan_from_str(std::path::Path::new("t.toml"), text)
-            .unwrap()
+            .expect("the test spec resolves")
             .workloads
     }
 
@@ -275,7 +318,7 @@ mod integrity_clients {
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
-            .unwrap();
+            .expect("the server starts");
         let deadline = std::time::Instant::now() + Duration::from_secs(20);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(std::time::Instant::now() < deadline, "server did not start");
@@ -285,12 +328,12 @@ mod integrity_clients {
     }
 
     fn free_port() -> u16 {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+        listener.local_addr().expect("bound").port()
     }
 
     fn stop(mut child: std::process::Child) {
-        let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap());
+        let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).expect("a pid"));
         let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT);
         let _ = child.wait();
     }
@@ -302,7 +345,14 @@ mod integrity_clients {
         let port = free_port();
         let child = start(
             std::process::Command::new(&server)
-                .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", ""])
+                .args([
+                    "--port",
+                    &port.to_string(),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                ])
                 .args(["--appendonly", "yes", "--appendfsync", "always", "--dir"])
                 .arg(data.path()),
             port,
@@ -325,14 +375,19 @@ redis = { address = "127.0.0.1:{port}", command = ["HGET", "{key}", "f"] }
         assert_eq!(kv.write("it:1", "v").await, WriteOutcome::Acknowledged);
         assert_eq!(kv.write("it:2", "v").await, WriteOutcome::Acknowledged);
         assert_eq!(kv.write("other", "v").await, WriteOutcome::Acknowledged);
-        assert_eq!(kv.read("it:1").await, ReadOutcome::Found(b"written".to_vec()));
+        assert_eq!(
+            kv.read("it:1").await,
+            ReadOutcome::Found(b"written".to_vec())
+        );
         assert_eq!(kv.read("it:3").await, ReadOutcome::Missing);
         let mut listed = kv.list("it:").await.unwrap().unwrap();
         listed.sort();
         assert_eq!(listed, vec!["it:1".to_string(), "it:2".to_string()]);
         // HGET of a string key answers WRONGTYPE: an error, the connection kept.
         let mut wrong = RedisKv::connect(&plans[0], &plans[2], port).await.unwrap();
-        assert!(matches!(wrong.read("it:1").await, ReadOutcome::Error(e) if e.contains("WRONGTYPE")));
+        assert!(
+            matches!(wrong.read("it:1").await, ReadOutcome::Error(e) if e.contains("WRONGTYPE"))
+        );
         assert_eq!(wrong.write("it:4", "v").await, WriteOutcome::Acknowledged);
         stop(child);
         // The connection broke under the first write (sent or not, nobody knows);
@@ -349,17 +404,14 @@ redis = { address = "127.0.0.1:{port}", command = ["HGET", "{key}", "f"] }
         let port = free_port();
         let service = cluster.service();
         // The service section's command, run here with the port filled in.
-        let argv: Vec<String> = toml::from_str::<toml::Table>(&service).unwrap()["service"]
-            ["command"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|a| a.as_str().unwrap().replace("{port}", &port.to_string()))
-            .collect();
-        let child = start(
-            std::process::Command::new(&argv[0]).args(&argv[1..]),
-            port,
-        );
+        let argv: Vec<String> =
+            toml::from_str::<toml::Table>(&service).unwrap()["service"]["command"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a.as_str().unwrap().replace("{port}", &port.to_string()))
+                .collect();
+        let child = start(std::process::Command::new(&argv[0]).args(&argv[1..]), port);
         let url = "host=127.0.0.1 port={port} user=postgres dbname=postgres";
         let plans = workloads(&spec(
             &service,
@@ -391,7 +443,10 @@ postgres = {{ url = "{url}", statement = "SELECT v FROM kv WHERE k = $1", params
         assert_eq!(kv.write("zz", "v").await, WriteOutcome::Acknowledged);
         // A duplicate key violates the primary key: failed, connection kept.
         assert_eq!(kv.write("it:1", "v").await, WriteOutcome::Failed);
-        assert_eq!(kv.read("it:1").await, ReadOutcome::Found(b"v-it:1".to_vec()));
+        assert_eq!(
+            kv.read("it:1").await,
+            ReadOutcome::Found(b"v-it:1".to_vec())
+        );
         assert_eq!(kv.read("it:9").await, ReadOutcome::Missing);
         let mut listed = kv.list("it:").await.unwrap().unwrap();
         listed.sort();
@@ -400,7 +455,11 @@ postgres = {{ url = "{url}", statement = "SELECT v FROM kv WHERE k = $1", params
         // Let the client's connection task see the server close the connection.
         tokio::time::sleep(Duration::from_millis(200)).await;
         let after = kv.write("it:3", "v").await;
-        assert_eq!(after, WriteOutcome::Failed, "the server is gone before the send");
+        assert_eq!(
+            after,
+            WriteOutcome::Failed,
+            "the server is gone before the send"
+        );
         assert!(matches!(kv.read("it:1").await, ReadOutcome::Error(_)));
     }
 }

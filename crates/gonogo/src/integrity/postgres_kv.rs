@@ -200,15 +200,12 @@ impl PostgresKv {
         if self.list.is_none() {
             return Ok(None);
         }
-        let rows = self
-            .run(Which::List, prefix, "")
-            .await
-            .map_err(|failure| {
-                KvError::List(match failure {
-                    Failure::NotSent(reason) => reason,
-                    Failure::Driver(err) => err.to_string(),
-                })
-            })?;
+        let rows = self.run(Which::List, prefix, "").await.map_err(|failure| {
+            KvError::List(match failure {
+                Failure::NotSent(reason) => reason,
+                Failure::Driver(err) => err.to_string(),
+            })
+        })?;
         rows.iter()
             .filter_map(|row| match row.try_get::<_, Raw>(0) {
                 Ok(Raw(Some(bytes))) => Some(Ok(String::from_utf8_lossy(&bytes).into_owned())),

@@ -214,7 +214,10 @@ mod tests {
     fn a_bad_connection_string_is_a_build_error() {
         let bad = Template::literal("host=127.0.0.1 nonsense=1");
         let err = config_for("w", &bad, 1).expect_err("must fail");
-        assert!(err.to_string().contains("postgres connection string"), "{err}");
+        assert!(
+            err.to_string().contains("postgres connection string"),
+            "{err}"
+        );
         let good = Template {
             segments: vec![
                 crate::plan::Segment::Literal("host=127.0.0.1 user=postgres port=".into()),

@@ -26,9 +26,7 @@ use std::time::Duration;
 
 use toml::Spanned;
 
-use super::{
-    LoadModel, PhaseKind, PhasePlan, Plan, PortChoice, Protocol, Settings, WorkloadPlan,
-};
+use super::{LoadModel, PhaseKind, PhasePlan, Plan, PortChoice, Protocol, Settings, WorkloadPlan};
 use crate::spec::raw::{RawHttp, RawPhase, RawSettings, RawWorkload, Spec, WorkloadRef};
 use crate::spec::{Diagnostic, ListOf, closest};
 use crate::units;

@@ -60,9 +60,15 @@ fn running_as_root() -> bool {
 /// The command prefix that runs a PostgreSQL program as `postgres` when root.
 fn as_postgres() -> Vec<String> {
     if running_as_root() {
-        ["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--"]
-            .map(String::from)
-            .to_vec()
+        [
+            "setpriv",
+            "--reuid=postgres",
+            "--regid=postgres",
+            "--init-groups",
+            "--",
+        ]
+        .map(String::from)
+        .to_vec()
     } else {
         Vec::new()
     }

@@ -140,8 +140,10 @@ pub(super) fn resolve_postgres(
 
 fn nonempty_statement(value: &Spanned<String>, field: &str) -> Result<String, Diagnostic> {
     if value.get_ref().trim().is_empty() {
-        return Err(Diagnostic::new(value.span(), field, "the statement is empty")
-            .hint("write one SQL statement, with $1, $2, … for its params"));
+        return Err(
+            Diagnostic::new(value.span(), field, "the statement is empty")
+                .hint("write one SQL statement, with $1, $2, … for its params"),
+        );
     }
     Ok(value.get_ref().clone())
 }
@@ -216,7 +218,10 @@ mod tests {
             ("host=127.0.0.1 port=5432 user=postgres", "must use {port}"),
             ("port={port} user=postgres", "names no host"),
             ("host=127.0.0.1 port={port}", "names no user"),
-            ("host=127.0.0.1 port={port} user=postgres bogus=1", "cannot read"),
+            (
+                "host=127.0.0.1 port={port} user=postgres bogus=1",
+                "cannot read",
+            ),
             ("host=127.0.0.1 port={port} user={key}", "only knows {port}"),
         ];
         for (url, expected) in cases {
@@ -229,6 +234,74 @@ mod tests {
         }
         let got = message(resolve_postgres(&postgres(ok, "  "), "w", PortChoice::Auto));
         assert_eq!(got, "the statement is empty");
+    }
+
+    /// A whole spec with `workload` as its only workload.
+    fn spec_with(workload: &str) -> String {
+        format!(
+            "[service]\ncommand = [\"server\", \"{{port}}\"]\nready = {{ tcp = \"127.0.0.1:{{port}}\" }}\n\n\
+             [[workload]]\nname = \"w\"\n{workload}\n\n\
+             [[phase]]\nname = \"p\"\nkind = \"steady\"\nrate = 10\nduration = \"1s\"\n"
+        )
+    }
+
+    fn plan(workload: &str) -> Result<crate::plan::Plan, crate::spec::SpecError> {
+        crate::spec::plan_from_str(std::path::Path::new("s.toml"), &spec_with(workload))
+    }
+
+    #[test]
+    fn a_workload_has_exactly_one_protocol_reported_at_its_line() {
+        let both = "http = { url = \"http://127.0.0.1:{port}/\" }\n\
+                    redis = { address = \"127.0.0.1:{port}\", command = [\"PING\"] }";
+        let err = plan(both).expect_err("two protocols");
+        assert_eq!(err.field, "workload[0].redis");
+        assert_eq!(err.line, 8, "{err}");
+        assert!(err.message.contains("both `http` and `redis`"), "{err}");
+        let err = plan("keys = 5").expect_err("no protocol");
+        assert_eq!(err.field, "workload[0]");
+        assert!(
+            err.message.contains("one of `http`, `redis` or `postgres`"),
+            "{err}"
+        );
+        let err =
+            plan("redis = { address = \"127.0.0.1:{port}\", command = [\"GET\", \"{nope}\"] }")
+                .expect_err("bad placeholder");
+        assert_eq!(err.field, "workload[0].redis.command[1]");
+        let err = plan("postgres = { url = \"host=127.0.0.1 port={port} user=u\", statement = \"SELECT 1\", timeout = \"0s\" }")
+            .expect_err("zero timeout");
+        assert_eq!(err.field, "workload[0].postgres.timeout");
+    }
+
+    #[test]
+    fn redis_and_postgres_hosts_are_targets_for_the_loopback_rule() {
+        let redis = |host: &str| {
+            plan(&format!(
+                "redis = {{ address = \"{host}:{{port}}\", command = [\"PING\"] }}"
+            ))
+            .map(|p| p.remote_targets())
+            .unwrap_or_else(|e| panic!("{e}"))
+        };
+        assert!(redis("127.0.0.1").is_empty());
+        assert!(redis("[::1]").is_empty());
+        assert_eq!(redis("10.1.2.3"), vec!["10.1.2.3"]);
+        let postgres = |url: &str| {
+            plan(&format!(
+                "postgres = {{ url = \"{url}\", statement = \"SELECT 1\" }}"
+            ))
+            .map(|p| p.remote_targets())
+            .unwrap_or_else(|e| panic!("{e}"))
+        };
+        assert!(postgres("host=localhost port={port} user=u").is_empty());
+        assert!(postgres("host=/tmp/sock port={port} user=u").is_empty());
+        assert!(postgres("postgresql://u@127.0.0.1:{port}/db").is_empty());
+        assert_eq!(
+            postgres("host=db.example.com port={port} user=u"),
+            vec!["db.example.com"]
+        );
+        assert_eq!(
+            postgres("host=127.0.0.1 hostaddr=10.0.0.9 port={port} user=u"),
+            vec!["10.0.0.9"]
+        );
     }
 
     #[test]
