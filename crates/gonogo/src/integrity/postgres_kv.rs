@@ -7,8 +7,9 @@
 //! it reuses).
 //!
 //! Outcomes: a write statement that completed is acknowledged (in autocommit, its
-//! completion is its commit); a database error, or a connection that could not be
-//! made before sending, is failed; a connection lost after sending is
+//! completion is its commit); a database error (severity ERROR: the statement was
+//! rolled back), or a connection that could not be made before sending, is failed;
+//! a connection lost after sending, or a FATAL error that ends the session, is
 //! indeterminate. A read's first row's first column is found (its bytes as the
 //! server sends them: text for text columns; cast other types with `::text`); no
 //! row, or NULL, is missing. `list` runs the workload's `list` statement with the
@@ -20,7 +21,7 @@ use tokio_postgres::{Client, Config, Statement};
 use super::kv::{KvError, ReadOutcome, WriteOutcome};
 use super::render::render_kv;
 use crate::load::RequestOutcome;
-use crate::load::postgres::{TextParam, classify, config_for, connect};
+use crate::load::postgres::{TextParam, classify, config_for, connect, keeps_connection};
 use crate::plan::{Protocol, Template, WorkloadPlan};
 
 /// One statement and its parameter templates, prepared per connection.
@@ -159,7 +160,7 @@ impl PostgresKv {
         };
         let result = run_query(client, query, which, port, key, value).await;
         if let Err(Failure::Driver(err)) = &result
-            && classify(err) != RequestOutcome::StatusMismatch
+            && !keeps_connection(err)
         {
             self.client = None;
         }
@@ -171,10 +172,15 @@ impl PostgresKv {
         match self.run(Which::Write, key, value).await {
             Ok(_) => WriteOutcome::Acknowledged,
             Err(Failure::NotSent(_)) => WriteOutcome::Failed,
-            Err(Failure::Driver(err)) => match classify(&err) {
-                RequestOutcome::StatusMismatch => WriteOutcome::Failed,
-                _ => WriteOutcome::Indeterminate,
-            },
+            Err(Failure::Driver(err)) => {
+                // A FATAL error (the server shutting down mid-statement) ends the
+                // session; whether the commit got through first is not known.
+                let fatal = err.as_db_error().is_some() && !keeps_connection(&err);
+                match classify(&err) {
+                    RequestOutcome::StatusMismatch if !fatal => WriteOutcome::Failed,
+                    _ => WriteOutcome::Indeterminate,
+                }
+            }
         }
     }
 

@@ -7,8 +7,8 @@
 //! format so the server converts them to whatever type the statement needs, and
 //! the mapping of errors to a [`RequestOutcome`]. Does not own: timing, timeouts or
 //! recording (the worker loop), nor integrity reads and writes
-//! (`integrity::postgres_kv`, which reuses [`connect`], [`TextParam`] and
-//! [`classify`]).
+//! (`integrity::postgres_kv`, which reuses [`connect`], [`TextParam`],
+//! [`classify`] and [`keeps_connection`]).
 //!
 //! Outcomes: the statement ran (any number of rows) → `ok`; the server answered
 //! with an error (constraint, syntax, a failed prepare) → `status_mismatch`; a
@@ -113,11 +113,10 @@ impl PostgresTarget {
         conn: &mut Option<PostgresConn>,
         err: &tokio_postgres::Error,
     ) -> (RequestOutcome, u64, u64) {
-        let outcome = classify(err);
-        if outcome != RequestOutcome::StatusMismatch {
+        if !keeps_connection(err) {
             *conn = None;
         }
-        (outcome, 0, 0)
+        (classify(err), 0, 0)
     }
 }
 
@@ -168,6 +167,14 @@ pub(crate) fn classify(err: &tokio_postgres::Error) -> RequestOutcome {
         source = cause.source();
     }
     RequestOutcome::StatusMismatch
+}
+
+/// Whether the connection is still usable after `err`: a database error of
+/// severity ERROR is (the session goes on); FATAL or PANIC (e.g. the server shutting
+/// down) and every non-database error are not.
+pub(crate) fn keeps_connection(err: &tokio_postgres::Error) -> bool {
+    err.as_db_error()
+        .is_some_and(|db| !matches!(db.severity(), "FATAL" | "PANIC"))
 }
 
 /// A parameter sent in text format: the server parses it as the type the
