@@ -109,7 +109,8 @@ pub struct PhaseRecord {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutcomeCounts {
     pub ok: u64,
-    /// A response arrived with a status not in `expect_status`.
+    /// A response arrived with a status not in `expect_status` (HTTP), or an
+    /// error answer: a Redis error reply, a PostgreSQL database error.
     pub status_mismatch: u64,
     /// The TCP connection could not be opened.
     pub connect_error: u64,

@@ -7,12 +7,16 @@
 
 use super::http_kv::HttpKv;
 use super::kv::{KvError, ReadOutcome, WriteOutcome};
-use crate::plan::{PhasePlan, Plan, WorkloadPlan};
+use super::postgres_kv::PostgresKv;
+use super::redis_kv::RedisKv;
+use crate::plan::{PhasePlan, Plan, Protocol, WorkloadPlan};
 
 /// A protocol client of an integrity phase.
 #[derive(Debug)]
 pub enum KvClient {
     Http(HttpKv),
+    Redis(RedisKv),
+    Postgres(PostgresKv),
 }
 
 /// The write, read and list workloads of an integrity phase.
@@ -40,26 +44,51 @@ impl<'a> PhaseWorkloads<'a> {
 
 impl KvClient {
     /// A client for the phase's workloads against the service on `port`.
+    /// A `list` workload is HTTP's way to list keys; Redis lists with `SCAN` and
+    /// PostgreSQL with its workload's `list` statement.
     pub async fn connect(workloads: PhaseWorkloads<'_>, port: u16) -> Result<Self, KvError> {
-        let http = HttpKv::connect(workloads.write, workloads.read, port).await?;
-        Ok(KvClient::Http(http.with_list(workloads.list)?))
+        let PhaseWorkloads { write, read, list } = workloads;
+        if list.is_some() && !matches!(write.protocol, Protocol::Http) {
+            return Err(KvError::Setup {
+                workload: write.name.clone(),
+                reason: format!(
+                    "a `list` workload lists keys over HTTP only; {} lists keys by itself (drop `list` from the phase)",
+                    write.protocol.as_str()
+                ),
+            });
+        }
+        Ok(match write.protocol {
+            Protocol::Http => {
+                KvClient::Http(HttpKv::connect(write, read, port).await?.with_list(list)?)
+            }
+            Protocol::Redis { .. } => KvClient::Redis(RedisKv::connect(write, read, port).await?),
+            Protocol::Postgres { .. } => {
+                KvClient::Postgres(PostgresKv::connect(write, read, port).await?)
+            }
+        })
     }
 
     pub async fn write(&mut self, key: &str, value: &str) -> WriteOutcome {
         match self {
             KvClient::Http(client) => client.write(key, value).await,
+            KvClient::Redis(client) => client.write(key, value).await,
+            KvClient::Postgres(client) => client.write(key, value).await,
         }
     }
 
     pub async fn read(&mut self, key: &str) -> ReadOutcome {
         match self {
             KvClient::Http(client) => client.read(key).await,
+            KvClient::Redis(client) => client.read(key).await,
+            KvClient::Postgres(client) => client.read(key).await,
         }
     }
 
     pub async fn list(&mut self, prefix: &str) -> Result<Option<Vec<String>>, KvError> {
         match self {
             KvClient::Http(client) => client.list(prefix).await,
+            KvClient::Redis(client) => client.list(prefix).await,
+            KvClient::Postgres(client) => client.list(prefix).await,
         }
     }
 }

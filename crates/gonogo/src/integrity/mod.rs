@@ -1,7 +1,8 @@
 //! Integrity phases: every acknowledged write must survive the faults.
 //!
-//! Owns: the keys and values ([`keys`]), the protocol clients ([`kv`], [`client`],
-//! HTTP in `http_kv`), the write loop (`writer`), the read-back (`readback`), and
+//! Owns: the keys and values ([`keys`]), the protocol clients ([`kv`]: the contract;
+//! [`client`]: the enum over them; HTTP in `http_kv`, [`redis_kv`], [`postgres_kv`],
+//! [`render`]: their templates), the write loop (`writer`), the read-back (`readback`), and
 //! [`finish`], which settles, reads back and sends the phase's ledger to the
 //! conductor. Does not own: faults (the conductor runs them beside the writes, as
 //! in any phase) or judging the ledger (`evaluate::integrity`).
@@ -10,7 +11,10 @@ pub mod client;
 mod http_kv;
 pub mod keys;
 pub mod kv;
+pub mod postgres_kv;
 mod readback;
+pub mod redis_kv;
+pub mod render;
 mod writer;
 
 use std::time::Duration;

@@ -1,4 +1,4 @@
-//! The HTTP load driver: offers one phase's load and records it interval by interval.
+//! The load driver: offers one phase's load (HTTP, Redis or PostgreSQL workloads) and records it interval by interval.
 //!
 //! Owns: splitting a phase's rate and connections across its workloads by weight,
 //! running the workers ([`worker`]), closing each interval on time and sending it to
@@ -15,7 +15,9 @@
 //! when an interval is closed.
 
 mod http;
+pub(crate) mod postgres;
 mod recorder;
+pub(crate) mod redis;
 mod request;
 mod schedule;
 mod timer;
@@ -35,9 +37,8 @@ use crate::evidence::model::IntervalRecord;
 use crate::plan::{LoadModel, PhasePlan, Plan};
 use crate::run::events::{Record, RecordSender, RunClock};
 pub(crate) use recorder::Recorder;
-use request::RequestFactory;
 use timer::PreciseTimer;
-use worker::{ShardCounters, WorkloadRun, worker};
+use worker::{ShardCounters, Target, WorkloadRun, worker};
 
 /// Time between an interval's end and the moment it is closed, so that requests
 /// finishing right at the boundary are in it.
@@ -175,7 +176,7 @@ pub async fn run_phase(
     let mut runs = Vec::new();
     let mut tasks = JoinSet::new();
     for (workload, (rate, connections)) in workloads.iter().zip(shares(phase, &weights)) {
-        let factory = RequestFactory::new(workload, port).await?;
+        let target = Target::new(workload, port).await?;
         let schedule = match rate {
             Some(rate) => Schedule::open(start, total, rate),
             None => Schedule::closed(start, total),
@@ -183,7 +184,7 @@ pub async fn run_phase(
         let run = Arc::new(WorkloadRun {
             schedule,
             recorder: Recorder::new(start, interval, count - 1, shards),
-            factory,
+            target,
             port,
             expect_status: workload.expect_status.clone(),
             timeout: workload.timeout,

@@ -42,10 +42,43 @@ pub enum RequestBuildError {
 
 /// Values for the per-request placeholders.
 #[derive(Debug, Clone, Copy)]
-struct Fill {
+pub(super) struct Fill {
     key: u64,
     seq: u64,
     random: u64,
+}
+
+/// Fresh `{key}`, `{seq}` and `{random}` values for a workload's requests, shared by
+/// its workers (the Redis and PostgreSQL clients; HTTP keeps its own in
+/// [`RequestFactory`]).
+#[derive(Debug)]
+pub(super) struct Placeholders {
+    keys: u64,
+    seq: AtomicU64,
+}
+
+impl Placeholders {
+    /// Keys drawn from `key-0` .. `key-{keys-1}`.
+    pub(super) fn new(keys: u64) -> Self {
+        Placeholders {
+            keys: keys.max(1),
+            seq: AtomicU64::new(0),
+        }
+    }
+
+    /// The next request's values.
+    pub(super) fn next(&self, rng: &mut impl Rng) -> Fill {
+        Fill {
+            key: rng.random_range(0..self.keys),
+            seq: self.seq.fetch_add(1, Ordering::Relaxed),
+            random: rng.random(),
+        }
+    }
+}
+
+/// Append `template` rendered with `port` and `fill` to `out`.
+pub(super) fn render_arg(out: &mut Vec<u8>, template: &Template, port: u16, fill: Fill) {
+    render_into(out, template, port, fill);
 }
 
 /// A workload ready to produce requests against a service on a known port.
@@ -319,6 +352,7 @@ mod tests {
             timeout: Duration::from_secs(1),
             keys: 10,
             weight: 1,
+            protocol: crate::plan::Protocol::Http,
         }
     }
 

@@ -13,11 +13,16 @@ use std::time::{Duration, Instant};
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
 
+use ::redis::aio::MultiplexedConnection;
+
 use super::http::Connection;
+use super::postgres::{PostgresConn, PostgresTarget};
 use super::recorder::{Recorder, RequestOutcome, RequestResult};
-use super::request::RequestFactory;
+use super::redis::RedisTarget;
+use super::request::{RequestBuildError, RequestFactory};
 use super::schedule::Schedule;
 use super::timer::PreciseTimer;
+use crate::plan::{Protocol, WorkloadPlan};
 
 /// Pause after a failed connect in the closed model, so a dead service does not
 /// turn the driver into a busy loop of refused connections.
@@ -36,7 +41,7 @@ pub struct ShardCounters {
 pub struct WorkloadRun {
     pub schedule: Schedule,
     pub recorder: Recorder,
-    pub factory: RequestFactory,
+    pub target: Target,
     pub port: u16,
     pub expect_status: Vec<u16>,
     pub timeout: Duration,
@@ -67,6 +72,71 @@ impl WorkloadRun {
     }
 }
 
+/// Where a workload's requests go and how they are made, per protocol.
+#[derive(Debug)]
+pub enum Target {
+    Http(RequestFactory),
+    Redis(RedisTarget),
+    Postgres(PostgresTarget),
+}
+
+impl Target {
+    /// Check `workload`'s templates against `port` (and resolve an HTTP address).
+    pub async fn new(workload: &WorkloadPlan, port: u16) -> Result<Self, RequestBuildError> {
+        let name = &workload.name;
+        Ok(match &workload.protocol {
+            Protocol::Http => Target::Http(RequestFactory::new(workload, port).await?),
+            Protocol::Redis { address, command } => Target::Redis(RedisTarget::new(
+                name,
+                address,
+                command,
+                workload.keys,
+                port,
+            )?),
+            Protocol::Postgres {
+                config,
+                statement,
+                params,
+                ..
+            } => Target::Postgres(PostgresTarget::new(
+                name,
+                config,
+                statement,
+                params,
+                workload.keys,
+                port,
+            )?),
+        })
+    }
+}
+
+/// One worker's connection, of its workload's protocol; `None` until connected
+/// and after it broke.
+enum Client {
+    Http(Option<Connection>),
+    Redis(Option<MultiplexedConnection>),
+    Postgres(Option<PostgresConn>),
+}
+
+impl Client {
+    fn for_target(target: &Target) -> Self {
+        match target {
+            Target::Http(_) => Client::Http(None),
+            Target::Redis(_) => Client::Redis(None),
+            Target::Postgres(_) => Client::Postgres(None),
+        }
+    }
+
+    /// Drop the connection (it is mid-response and cannot be reused).
+    fn reset(&mut self) {
+        match self {
+            Client::Http(conn) => *conn = None,
+            Client::Redis(conn) => *conn = None,
+            Client::Postgres(conn) => *conn = None,
+        }
+    }
+}
+
 /// Wait until `due`, on the runtime's precise timer when there is one.
 async fn wait_until(timer: Option<&PreciseTimer>, due: Instant) {
     match timer {
@@ -78,7 +148,7 @@ async fn wait_until(timer: Option<&PreciseTimer>, due: Instant) {
 /// Run until the schedule is exhausted or the hard deadline passes; `shard` is the
 /// index of the runtime this worker runs on, and `timer` that runtime's timer.
 pub async fn worker(run: Arc<WorkloadRun>, shard: usize, timer: Option<PreciseTimer>) {
-    let mut conn: Option<Connection> = None;
+    let mut client = Client::for_target(&run.target);
     let mut rng = SmallRng::from_os_rng();
     let mut scratch = Vec::new();
     let counters = &run.counters[shard % run.counters.len()];
@@ -102,14 +172,14 @@ pub async fn worker(run: Arc<WorkloadRun>, shard: usize, timer: Option<PreciseTi
         timer_deadline.as_mut().reset(deadline.into());
         let result = tokio::select! {
             biased;
-            result = exchange(&run, &mut conn, &mut rng, &mut scratch) => Some(result),
+            result = dispatch(&run, &mut client, &mut rng, &mut scratch) => Some(result),
             () = timer_deadline.as_mut() => None,
         };
         let (outcome, bytes_sent, bytes_received) = match result {
             Some(result) => result,
             None => {
                 // The connection is mid-response; it cannot be reused.
-                conn = None;
+                client.reset();
                 if deadline < request_deadline {
                     counters.abandoned.fetch_add(1, Ordering::Relaxed);
                 }
@@ -140,16 +210,40 @@ pub async fn worker(run: Arc<WorkloadRun>, shard: usize, timer: Option<PreciseTi
     }
 }
 
-/// One request on `conn`, (re)connecting first when needed.
+/// One request of the run's protocol on the worker's client.
 /// Returns the outcome and the bytes written and read for it.
+async fn dispatch(
+    run: &WorkloadRun,
+    client: &mut Client,
+    rng: &mut SmallRng,
+    scratch: &mut Vec<u8>,
+) -> (RequestOutcome, u64, u64) {
+    match (&run.target, client) {
+        (Target::Http(factory), Client::Http(conn)) => {
+            exchange(run, factory, conn, rng, scratch).await
+        }
+        // Boxed, so that the HTTP path's future stays its own size.
+        (Target::Redis(target), Client::Redis(conn)) => {
+            Box::pin(target.exchange(conn, rng, scratch)).await
+        }
+        (Target::Postgres(target), Client::Postgres(conn)) => {
+            Box::pin(target.exchange(conn, rng, scratch)).await
+        }
+        // Each worker's client is made from its run's target, so they always match.
+        _ => (RequestOutcome::ConnectError, 0, 0),
+    }
+}
+
+/// One HTTP request on `conn`, (re)connecting first when needed.
 async fn exchange(
     run: &WorkloadRun,
+    factory: &RequestFactory,
     conn: &mut Option<Connection>,
     rng: &mut SmallRng,
     scratch: &mut Vec<u8>,
 ) -> (RequestOutcome, u64, u64) {
     if !conn.as_mut().is_some_and(Connection::is_usable) {
-        match Connection::open(run.factory.addr).await {
+        match Connection::open(factory.addr).await {
             Ok(fresh) => *conn = Some(fresh),
             Err(err) => {
                 *conn = None;
@@ -160,8 +254,8 @@ async fn exchange(
     let Some(connection) = conn.as_mut() else {
         return (RequestOutcome::ConnectError, 0, 0);
     };
-    let request = run.factory.request(run.port, rng, scratch);
-    match connection.send(request, run.factory.is_head()).await {
+    let request = factory.request(run.port, rng, scratch);
+    match connection.send(request, factory.is_head()).await {
         Ok(done) if run.expect_status.contains(&done.status) => {
             (RequestOutcome::Ok, done.bytes_sent, done.bytes_received)
         }

@@ -179,6 +179,46 @@ pub struct WorkloadPlan {
     pub keys: u64,
     /// Share of a phase's rate or connections when a phase mixes workloads.
     pub weight: u32,
+    /// What the workload speaks. For [`Protocol::Http`] the fields above describe
+    /// the request; for the others `method`, `url`, `headers`, `body` and
+    /// `expect_status` are empty and the variant holds the request.
+    pub protocol: Protocol,
+}
+
+/// The protocol of a workload and its per-protocol request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Protocol {
+    /// HTTP/1.1: `method`, `url`, `headers`, `body`, `expect_status` of the workload.
+    Http,
+    /// One RESP command per request; an error reply is a `status_mismatch`.
+    Redis {
+        /// `host:port` (only `{port}` may appear).
+        address: Template,
+        /// The command and its arguments, each a template.
+        command: Vec<Template>,
+    },
+    /// One prepared statement per request, parameters sent as text; a database
+    /// error is a `status_mismatch`.
+    Postgres {
+        /// A libpq connection string or `postgresql://` URL (only `{port}` may appear).
+        config: Template,
+        statement: String,
+        params: Vec<Template>,
+        /// Integrity only: a statement taking a key prefix as `$1` and returning
+        /// keys in its first column, so a read-back can find keys never written.
+        list: Option<String>,
+    },
+}
+
+impl Protocol {
+    /// The name used in messages and the spec: `http`, `redis` or `postgres`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Protocol::Http => "http",
+            Protocol::Redis { .. } => "redis",
+            Protocol::Postgres { .. } => "postgres",
+        }
+    }
 }
 
 /// A URL, header or body with placeholders, split once at plan time.

@@ -8,13 +8,15 @@
 //!
 //! Submodules: `service` (the `[service]` table), `template` (placeholders and
 //! URL/address shape), `criterion` (criteria, thresholds, default sample counts),
-//! `targets` ([`Plan::remote_targets`]).
+//! `targets` ([`Plan::remote_targets`]), `protocol` (the `redis` and `postgres`
+//! workload tables).
 
 mod criterion;
 mod fault;
 mod integrity;
 mod leak;
 mod limits;
+mod protocol;
 mod ramp;
 mod service;
 mod targets;
@@ -25,7 +27,7 @@ use std::time::Duration;
 
 use toml::Spanned;
 
-use super::{LoadModel, PhaseKind, PhasePlan, Plan, PortChoice, Settings, WorkloadPlan};
+use super::{LoadModel, PhaseKind, PhasePlan, Plan, PortChoice, Protocol, Settings, WorkloadPlan};
 use crate::spec::raw::{RawHttp, RawPhase, RawSettings, RawWorkload, Spec, WorkloadRef};
 use crate::spec::{Diagnostic, ListOf, closest};
 use crate::units;
@@ -122,7 +124,7 @@ fn resolve_workloads(
     let mut workloads: Vec<WorkloadPlan> = Vec::with_capacity(raw.len());
     for (index, workload) in raw.iter().enumerate() {
         let field = format!("workload[{index}]");
-        let plan = resolve_workload(workload.get_ref(), &field, port)?;
+        let plan = resolve_workload(workload, &field, port)?;
         if let Some(first) = workloads.iter().position(|w| w.name == plan.name) {
             let name = &workload.get_ref().name;
             return Err(Diagnostic::new(
@@ -140,10 +142,11 @@ fn resolve_workloads(
 }
 
 fn resolve_workload(
-    raw: &RawWorkload,
+    spanned: &Spanned<RawWorkload>,
     field: &str,
     port: PortChoice,
 ) -> Result<WorkloadPlan, Diagnostic> {
+    let raw = spanned.get_ref();
     let name = checked_name(&raw.name, &format!("{field}.name"))?;
     let weight = match &raw.weight {
         Some(w) => int_in_range(w, &format!("{field}.weight"), 1, 1_000_000)?,
@@ -153,7 +156,22 @@ fn resolve_workload(
         Some(k) => int_in_range(k, &format!("{field}.keys"), 1, i64::MAX)?,
         None => 1000,
     };
-    let http = resolve_http(raw.http.get_ref(), &format!("{field}.http"), port)?;
+    let (http, protocol) = match protocol::which(spanned, field)? {
+        protocol::Which::Http(http) => (
+            resolve_http(http.get_ref(), &format!("{field}.http"), port)?,
+            Protocol::Http,
+        ),
+        protocol::Which::Redis(redis) => {
+            let (protocol, timeout) =
+                protocol::resolve_redis(redis.get_ref(), &format!("{field}.redis"), port)?;
+            (Http::none(timeout), protocol)
+        }
+        protocol::Which::Postgres(postgres) => {
+            let (protocol, timeout) =
+                protocol::resolve_postgres(postgres.get_ref(), &format!("{field}.postgres"), port)?;
+            (Http::none(timeout), protocol)
+        }
+    };
     Ok(WorkloadPlan {
         name,
         method: http.method,
@@ -165,6 +183,7 @@ fn resolve_workload(
         // Both ranges were checked above, so the conversions cannot fail.
         keys: u64::try_from(keys).unwrap_or(1000),
         weight: u32::try_from(weight).unwrap_or(1),
+        protocol,
     })
 }
 
@@ -176,6 +195,20 @@ struct Http {
     body: Option<super::Template>,
     expect_status: Vec<u16>,
     timeout: Duration,
+}
+
+impl Http {
+    /// The HTTP fields of a workload that speaks another protocol: all empty.
+    fn none(timeout: Duration) -> Self {
+        Http {
+            method: String::new(),
+            url: super::Template::literal(""),
+            headers: Vec::new(),
+            body: None,
+            expect_status: Vec::new(),
+            timeout,
+        }
+    }
 }
 
 fn resolve_http(raw: &RawHttp, field: &str, port: PortChoice) -> Result<Http, Diagnostic> {

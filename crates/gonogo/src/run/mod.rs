@@ -474,9 +474,8 @@ async fn start_proxy(plan: &Plan, port: u16) -> Result<Option<Proxy>, CampaignEr
     let host = plan
         .workloads
         .first()
-        .map(|w| w.url.render_with_port(port))
-        .and_then(|url| url.parse::<http::Uri>().ok())
-        .and_then(|uri| uri.host().map(|h| h.trim_matches(['[', ']']).to_string()))
+        .and_then(|w| w.target_hosts(port).into_iter().next())
+        .map(|host| host.trim_matches(['[', ']']).to_string())
         .unwrap_or_else(|| "127.0.0.1".to_string());
     let upstream = tokio::net::lookup_host((host.as_str(), port))
         .await

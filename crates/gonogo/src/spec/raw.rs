@@ -154,7 +154,32 @@ pub struct RawWorkload {
     pub name: Spanned<String>,
     pub weight: Option<Spanned<i64>>,
     pub keys: Option<Spanned<i64>>,
-    pub http: Spanned<RawHttp>,
+    /// Exactly one of `http`, `redis` and `postgres` (checked by `resolve`).
+    pub http: Option<Spanned<RawHttp>>,
+    pub redis: Option<Spanned<RawRedis>>,
+    pub postgres: Option<Spanned<RawPostgres>>,
+}
+
+/// `redis = { address, command, timeout }`: one RESP command per request.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRedis {
+    pub address: Spanned<String>,
+    pub command: Spanned<Vec<Spanned<String>>>,
+    pub timeout: Option<Spanned<String>>,
+}
+
+/// `postgres = { url, statement, params, list, timeout }`: one prepared statement per
+/// request, its parameters sent as text.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPostgres {
+    pub url: Spanned<String>,
+    pub statement: Spanned<String>,
+    pub params: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Integrity reads only: a statement listing keys that start with `$1`.
+    pub list: Option<Spanned<String>>,
+    pub timeout: Option<Spanned<String>>,
 }
 
 /// `http = { method, url, headers, body, expect_status, timeout }`.

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
+pub mod servers;
+
 use gonogo::evidence::Store;
 use gonogo::evidence::model::RunEvidence;
 
@@ -57,6 +59,14 @@ impl Campaign {
         );
         let spec = dir.path().join("campaign.toml");
         std::fs::write(&spec, spec_text).unwrap();
+        Campaign { dir, spec }
+    }
+
+    /// A campaign whose spec is `service` (a whole `[service]` section) then `body`.
+    pub fn with_service(service: &str, body: &str) -> Campaign {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = dir.path().join("campaign.toml");
+        std::fs::write(&spec, format!("{service}\n{body}")).unwrap();
         Campaign { dir, spec }
     }
 

@@ -164,7 +164,7 @@ pub(super) fn check_placeholders(spec: &Spec, phases: &[PhasePlan]) -> Result<()
                 };
                 return Err(Diagnostic::new(
                     raw.name.span(),
-                    format!("{field}.http"),
+                    field.clone(),
                     format!(
                         "the write of integrity phase `{}` never renders {{{name}}}",
                         phase.name
@@ -187,16 +187,35 @@ enum Role {
 
 type Found = Option<(std::ops::Range<usize>, String)>;
 
-/// The first templated field of `raw` that contains `segment`: its span and path.
+/// The first per-request templated field of `raw` (whatever its protocol) that
+/// contains `segment`: its span and path.
 fn find(raw: &RawWorkload, field: &str, segment: &Segment) -> Result<Found, Diagnostic> {
-    let http = raw.http.get_ref();
-    let mut fields: Vec<(String, &Spanned<String>)> =
-        vec![(format!("{field}.http.url"), &http.url)];
-    for (name, value) in http.headers.iter().flatten() {
-        fields.push((format!("{field}.http.headers.{name}"), value));
+    let mut fields: Vec<(String, &Spanned<String>)> = Vec::new();
+    if let Some(http) = &raw.http {
+        let http = http.get_ref();
+        fields.push((format!("{field}.http.url"), &http.url));
+        for (name, value) in http.headers.iter().flatten() {
+            fields.push((format!("{field}.http.headers.{name}"), value));
+        }
+        if let Some(body) = &http.body {
+            fields.push((format!("{field}.http.body"), body));
+        }
     }
-    if let Some(body) = &http.body {
-        fields.push((format!("{field}.http.body"), body));
+    if let Some(redis) = &raw.redis {
+        for (i, arg) in redis.get_ref().command.get_ref().iter().enumerate() {
+            fields.push((format!("{field}.redis.command[{i}]"), arg));
+        }
+    }
+    if let Some(postgres) = &raw.postgres {
+        for (i, param) in postgres
+            .get_ref()
+            .params
+            .iter()
+            .flat_map(|p| p.get_ref().iter())
+            .enumerate()
+        {
+            fields.push((format!("{field}.postgres.params[{i}]"), param));
+        }
     }
     for (path, value) in fields {
         if template::parse(value, &path, Scope::Request)?.uses(segment) {

@@ -4,17 +4,20 @@
 //! to run (the CLI decides, with `--allow-remote`).
 
 use std::net::IpAddr;
+use std::str::FromStr;
 
 use super::template::split_host_port;
-use crate::plan::{Plan, ReadyKind, Template};
+use crate::plan::{Plan, Protocol, ReadyKind, Template, WorkloadPlan};
 
 impl Plan {
-    /// Hosts in the workload URLs and the ready probe that are not loopback
-    /// (127.0.0.0/8, ::1, `localhost`), each once, in the order they appear
-    /// (workloads first, then the probe). A target whose host cannot be read is
-    /// reported whole: anything not provably loopback counts as remote.
+    /// Hosts in the workload targets (HTTP URLs, Redis addresses, PostgreSQL
+    /// connection strings) and the ready probe that are not loopback (127.0.0.0/8,
+    /// ::1, `localhost`; a PostgreSQL Unix socket is local too), each once, in the
+    /// order they appear (workloads first, then the probe). A target whose host
+    /// cannot be read is reported whole: anything not provably loopback counts as
+    /// remote.
     pub fn remote_targets(&self) -> Vec<String> {
-        let urls = self.workloads.iter().map(|w| host_of_url(&w.url));
+        let urls = self.workloads.iter().flat_map(|w| w.target_hosts(1));
         let probe = match &self.service.ready.kind {
             ReadyKind::Http { url } => host_of_url(url),
             ReadyKind::Tcp { address } => host_of_authority(&render(address)),
@@ -29,13 +32,44 @@ impl Plan {
     }
 }
 
+impl WorkloadPlan {
+    /// The hosts this workload sends to, with `port` for `{port}`, as written
+    /// (IPv6 in brackets for HTTP and Redis). A PostgreSQL Unix socket directory is
+    /// reported as `localhost`.
+    pub fn target_hosts(&self, port: u16) -> Vec<String> {
+        match &self.protocol {
+            Protocol::Http => vec![host_of_url_with(&self.url, port)],
+            Protocol::Redis { address, .. } => {
+                vec![host_of_authority(&address.render_with_port(port))]
+            }
+            Protocol::Postgres { config, .. } => postgres_hosts(&config.render_with_port(port)),
+        }
+    }
+}
+
+fn postgres_hosts(config: &str) -> Vec<String> {
+    let Ok(parsed) = tokio_postgres::Config::from_str(config) else {
+        return vec![config.to_string()];
+    };
+    let hosts = parsed.get_hosts().iter().map(|host| match host {
+        tokio_postgres::config::Host::Tcp(name) => name.clone(),
+        tokio_postgres::config::Host::Unix(_) => "localhost".to_string(),
+    });
+    let addrs = parsed.get_hostaddrs().iter().map(IpAddr::to_string);
+    hosts.chain(addrs).collect()
+}
+
 /// Render with a stand-in port: only the host matters here.
 fn render(template: &Template) -> String {
     template.render_with_port(1)
 }
 
 fn host_of_url(url: &Template) -> String {
-    let text = render(url);
+    host_of_url_with(url, 1)
+}
+
+fn host_of_url_with(url: &Template, port: u16) -> String {
+    let text = url.render_with_port(port);
     let Some(scheme_end) = text.find("://") else {
         return text;
     };

@@ -15,8 +15,10 @@ use crate::plan::{PortChoice, Segment, Template};
 pub(super) enum Scope {
     /// Service command, environment, ready probe: only `{port}`.
     Service,
-    /// Workload URL, headers, body: all placeholders.
+    /// Workload URL, headers, body, Redis command, PostgreSQL params: all placeholders.
     Request,
+    /// A Redis address or PostgreSQL connection string: only `{port}`.
+    Connection,
 }
 
 const ALLOWED: &str = "{port}, {key}, {seq}, {random}, {value}";
@@ -90,6 +92,12 @@ fn placeholder(name: &str, scope: Scope) -> Result<Segment, (String, String)> {
         return Err((
             format!("`{{{name}}}` is not available here; the service command, env and ready probe only know {{port}}"),
             "{key}, {seq} and {random} vary per request: use them in workload urls, headers and bodies".to_string(),
+        ));
+    }
+    if scope == Scope::Connection && segment != Segment::Port {
+        return Err((
+            format!("`{{{name}}}` is not available here; a connection address only knows {{port}}"),
+            "{key}, {seq} and {random} vary per request: use them in the redis command or the postgres params".to_string(),
         ));
     }
     Ok(segment)

@@ -1,0 +1,220 @@
+//! Redis workloads: one RESP command per request, through the `redis` crate.
+//!
+//! Owns: a workload's Redis target (address and command templates), one
+//! connection per worker (a `MultiplexedConnection` used by that worker alone, its
+//! driver task on the worker's runtime), and the mapping of replies and errors to a
+//! [`RequestOutcome`]. Does not own: timing, timeouts or recording (the worker
+//! loop), nor integrity reads and writes (`integrity::redis_kv`, which reuses
+//! [`classify`]).
+//!
+//! Outcomes: any reply but an error reply is `ok` (`nil` included: a GET of a key
+//! never set is an answer); an error reply (`-ERR …`) is `status_mismatch`; a
+//! refused or failed connect is `connect_error`; a connection lost or broken mid
+//! request is `io_error`. Bytes are counted as RESP2 encodes the command and the
+//! reply (exact for RESP2 servers).
+
+use ::redis::aio::{ConnectionLike, MultiplexedConnection};
+use ::redis::{AsyncConnectionConfig, Client, Cmd, ErrorKind, RedisError, Value};
+use rand::Rng;
+
+use super::recorder::RequestOutcome;
+use super::request::{Placeholders, RequestBuildError, render_arg};
+use crate::plan::Template;
+
+/// A Redis workload bound to a port.
+#[derive(Debug)]
+pub struct RedisTarget {
+    client: Client,
+    command: Vec<Template>,
+    port: u16,
+    placeholders: Placeholders,
+}
+
+/// What one request reports: outcome, bytes sent, bytes received.
+type Exchanged = (RequestOutcome, u64, u64);
+
+impl RedisTarget {
+    /// Check the address (`host:port` once `{port}` is known) and keep the command.
+    pub fn new(
+        workload: &str,
+        address: &Template,
+        command: &[Template],
+        keys: u64,
+        port: u16,
+    ) -> Result<Self, RequestBuildError> {
+        let client = client_for(workload, address, port)?;
+        Ok(RedisTarget {
+            client,
+            command: command.to_vec(),
+            port,
+            placeholders: Placeholders::new(keys),
+        })
+    }
+
+    /// One command on `conn`, connecting first when there is none.
+    pub async fn exchange(
+        &self,
+        conn: &mut Option<MultiplexedConnection>,
+        rng: &mut impl Rng,
+        scratch: &mut Vec<u8>,
+    ) -> Exchanged {
+        if conn.is_none() {
+            match connect(&self.client).await {
+                Ok(fresh) => *conn = Some(fresh),
+                Err(_) => return (RequestOutcome::ConnectError, 0, 0),
+            }
+        }
+        let Some(connection) = conn.as_mut() else {
+            return (RequestOutcome::ConnectError, 0, 0);
+        };
+        let fill = self.placeholders.next(rng);
+        let mut cmd = Cmd::new();
+        let mut lengths = Vec::with_capacity(self.command.len());
+        for arg in &self.command {
+            scratch.clear();
+            render_arg(scratch, arg, self.port, fill);
+            cmd.arg(&scratch[..]);
+            lengths.push(scratch.len());
+        }
+        let sent = command_size(&lengths);
+        match connection.req_packed_command(&cmd).await {
+            Ok(reply) => (reply_outcome(&reply), sent, reply_size(&reply)),
+            Err(err) => {
+                let outcome = classify(&err);
+                if outcome != RequestOutcome::StatusMismatch {
+                    *conn = None;
+                }
+                (outcome, sent, 0)
+            }
+        }
+    }
+}
+
+/// A client for `address` rendered with `port`; no connection is made.
+pub(crate) fn client_for(
+    workload: &str,
+    address: &Template,
+    port: u16,
+) -> Result<Client, RequestBuildError> {
+    let rendered = address.render_with_port(port);
+    Client::open(format!("redis://{rendered}/")).map_err(|e| RequestBuildError::Invalid {
+        workload: workload.to_string(),
+        what: format!("redis address {rendered:?}"),
+        reason: e.to_string(),
+    })
+}
+
+/// A connection without the crate's own timeouts: the caller bounds each request.
+pub(crate) async fn connect(client: &Client) -> Result<MultiplexedConnection, RedisError> {
+    let config = AsyncConnectionConfig::new()
+        .set_connection_timeout(None)
+        .set_response_timeout(None);
+    client
+        .get_multiplexed_async_connection_with_config(&config)
+        .await
+}
+
+/// `ok` for any reply but an error reply.
+fn reply_outcome(reply: &Value) -> RequestOutcome {
+    match reply {
+        Value::ServerError(_) => RequestOutcome::StatusMismatch,
+        _ => RequestOutcome::Ok,
+    }
+}
+
+/// How a failed request on an open connection ended: an error reply from the
+/// server is `status_mismatch` (the connection stays usable); a timeout is
+/// `timeout`; anything else (connection dropped, I/O, unreadable reply) is
+/// `io_error` and the connection is discarded.
+pub(crate) fn classify(err: &RedisError) -> RequestOutcome {
+    match err.kind() {
+        ErrorKind::Server(_) | ErrorKind::Extension => RequestOutcome::StatusMismatch,
+        _ if err.is_timeout() => RequestOutcome::Timeout,
+        _ => RequestOutcome::IoError,
+    }
+}
+
+/// Decimal digits of `n`.
+fn digits(n: usize) -> u64 {
+    n.checked_ilog10().map_or(1, |d| u64::from(d) + 1)
+}
+
+/// RESP size of a header line such as `*3\r\n` or `$5\r\n`.
+fn header(n: usize) -> u64 {
+    1 + digits(n) + 2
+}
+
+/// Bytes of a command with arguments of `lengths` bytes, as RESP encodes it.
+fn command_size(lengths: &[usize]) -> u64 {
+    header(lengths.len())
+        + lengths
+            .iter()
+            .map(|&len| header(len) + len as u64 + 2)
+            .sum::<u64>()
+}
+
+/// Bytes of a reply as RESP2 encodes it; types RESP2 lacks count as their RESP2
+/// fallbacks would (maps and sets as arrays, doubles and big numbers as bulk strings).
+fn reply_size(reply: &Value) -> u64 {
+    let line = |text_len: usize| 1 + text_len as u64 + 2;
+    let bulk = |len: usize| header(len) + len as u64 + 2;
+    match reply {
+        Value::Nil => 5,
+        Value::Okay => 5,
+        Value::Int(n) => line(n.to_string().len()),
+        Value::BulkString(bytes) => bulk(bytes.len()),
+        Value::SimpleString(text) => line(text.len()),
+        Value::Array(items) | Value::Set(items) => {
+            header(items.len()) + items.iter().map(reply_size).sum::<u64>()
+        }
+        Value::Map(pairs) => {
+            header(pairs.len() * 2)
+                + pairs
+                    .iter()
+                    .map(|(k, v)| reply_size(k) + reply_size(v))
+                    .sum::<u64>()
+        }
+        Value::Attribute { data, .. } => reply_size(data),
+        Value::Double(d) => bulk(d.to_string().len()),
+        Value::Boolean(_) => line(1),
+        Value::VerbatimString { text, .. } => bulk(text.len()),
+        Value::ServerError(err) => line(err.to_string().len()),
+        _ => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_follow_the_resp_encoding() {
+        // *3\r\n $3\r\nSET\r\n $5\r\nkey-1\r\n $2\r\nv0\r\n
+        assert_eq!(
+            command_size(&[3, 5, 2]),
+            4 + (4 + 3 + 2) + (4 + 5 + 2) + (4 + 2 + 2)
+        );
+        assert_eq!(command_size(&[10]), 4 + 5 + 10 + 2, "two-digit length");
+        assert_eq!(reply_size(&Value::Okay), "+OK\r\n".len() as u64);
+        assert_eq!(reply_size(&Value::Nil), "$-1\r\n".len() as u64);
+        assert_eq!(reply_size(&Value::Int(-12)), ":-12\r\n".len() as u64);
+        assert_eq!(
+            reply_size(&Value::BulkString(b"hello".to_vec())),
+            "$5\r\nhello\r\n".len() as u64
+        );
+        assert_eq!(
+            reply_size(&Value::Array(vec![Value::Int(1), Value::Nil])),
+            "*2\r\n:1\r\n$-1\r\n".len() as u64
+        );
+    }
+
+    #[test]
+    fn only_error_replies_fail() {
+        assert_eq!(reply_outcome(&Value::Nil), RequestOutcome::Ok);
+        assert_eq!(reply_outcome(&Value::Okay), RequestOutcome::Ok);
+        let err = RedisError::from((ErrorKind::Io, "gone"));
+        assert_eq!(classify(&err), RequestOutcome::IoError);
+        let err = RedisError::from(std::io::Error::from(std::io::ErrorKind::TimedOut));
+        assert_eq!(classify(&err), RequestOutcome::Timeout);
+    }
+}

@@ -1,0 +1,219 @@
+//! Real Redis and PostgreSQL servers for the protocol tests: find the binaries,
+//! prepare data directories in temp dirs, and write the `[service]` section that
+//! lets gonogo start them on a free loopback port. Never the system services.
+//!
+//! PostgreSQL refuses to run as root; when the tests run as root (CI containers),
+//! the data directory is chowned to the `postgres` user (made by the Debian
+//! package) and `initdb` / `postgres` run through `setpriv`, which execs directly,
+//! so gonogo's process-group stop still reaches the postmaster.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// `redis-server` on PATH, or `None` (after failing in CI, where it must exist).
+pub fn redis_server() -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .map(|dir| dir.join("redis-server"))
+            .find(|p| p.is_file())
+    });
+    required(found, "redis-server", "redis-server")
+}
+
+/// The newest `/usr/lib/postgresql/<version>/bin` holding `postgres` and `initdb`.
+pub fn postgres_bin() -> Option<PathBuf> {
+    let mut dirs: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let version = entry.file_name().to_string_lossy().parse::<u32>().ok()?;
+            let bin = entry.path().join("bin");
+            (bin.join("postgres").is_file() && bin.join("initdb").is_file())
+                .then_some((version, bin))
+        })
+        .collect();
+    dirs.sort();
+    required(dirs.pop().map(|(_, bin)| bin), "postgres", "postgresql")
+}
+
+/// `found`, or a skip note; in CI a missing server fails the test instead.
+fn required(found: Option<PathBuf>, what: &str, package: &str) -> Option<PathBuf> {
+    if found.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{what} is missing; CI must install Debian's {package} (see .ci/run)"
+        );
+        eprintln!("!!! {what} not found: skipping (install Debian's {package}) !!!");
+    }
+    found
+}
+
+fn running_as_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    // /proc/self belongs to the process's effective user.
+    std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
+}
+
+/// The command prefix that runs a PostgreSQL program as `postgres` when root.
+fn as_postgres() -> Vec<String> {
+    if running_as_root() {
+        [
+            "setpriv",
+            "--reuid=postgres",
+            "--regid=postgres",
+            "--init-groups",
+            "--",
+        ]
+        .map(String::from)
+        .to_vec()
+    } else {
+        Vec::new()
+    }
+}
+
+/// Hand `path` (recursively) to the `postgres` user when running as root.
+fn chown_to_postgres(path: &Path) {
+    if running_as_root() {
+        let status = Command::new("chown")
+            .args(["-R", "postgres:postgres"])
+            .arg(path)
+            .status()
+            .unwrap();
+        assert!(status.success(), "chown of {} failed", path.display());
+    }
+}
+
+/// A Redis service that persists every write before acknowledging it
+/// (`appendfsync always`), its files in `dir`.
+pub fn redis_service(server: &Path, dir: &Path) -> String {
+    let args = [
+        server.display().to_string(),
+        "--port".into(),
+        "{port}".into(),
+        "--bind".into(),
+        "127.0.0.1".into(),
+        "--save".into(),
+        String::new(),
+        "--appendonly".into(),
+        "yes".into(),
+        "--appendfsync".into(),
+        "always".into(),
+        "--dir".into(),
+        dir.display().to_string(),
+    ];
+    format!(
+        "[service]\ncommand = {}\nport = \"auto\"\nready = {{ tcp = \"127.0.0.1:{{port}}\", timeout = \"10s\" }}\nstop = {{ signal = \"SIGTERM\", grace = \"5s\" }}\n",
+        toml_list(&args)
+    )
+}
+
+/// An initialised PostgreSQL cluster in its own temp dir (trust auth, superuser
+/// `postgres`, fsync on), owned by `postgres` when root.
+pub struct PostgresCluster {
+    pub bin: PathBuf,
+    /// Holds `data/` (the cluster) and the Unix socket; removed on drop.
+    pub root: tempfile::TempDir,
+}
+
+impl PostgresCluster {
+    /// `initdb` a fresh cluster, then run `setup_sql` (e.g. `CREATE TABLE …`) in the
+    /// `postgres` database in single-user mode (no server, no port).
+    pub fn init(bin: &Path, setup_sql: &str) -> PostgresCluster {
+        let root = tempfile::Builder::new().prefix("pg").tempdir().unwrap();
+        chown_to_postgres(root.path());
+        let cluster = PostgresCluster {
+            bin: bin.to_path_buf(),
+            root,
+        };
+        let data = cluster.data();
+        cluster.run_as_postgres(
+            "initdb",
+            &[
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "-E",
+                "UTF8",
+                "--no-instructions",
+                "-D",
+                data.to_str().unwrap(),
+            ],
+            None,
+        );
+        if !setup_sql.is_empty() {
+            cluster.run_as_postgres(
+                "postgres",
+                &["--single", "-D", data.to_str().unwrap(), "postgres"],
+                Some(setup_sql),
+            );
+        }
+        cluster
+    }
+
+    pub fn data(&self) -> PathBuf {
+        self.root.path().join("data")
+    }
+
+    fn run_as_postgres(&self, program: &str, args: &[&str], stdin: Option<&str>) {
+        let mut argv = as_postgres();
+        argv.push(self.bin.join(program).display().to_string());
+        argv.extend(args.iter().map(|a| a.to_string()));
+        let mut child = Command::new(&argv[0])
+            .args(&argv[1..])
+            .current_dir(self.root.path())
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        if let (Some(text), Some(mut pipe)) = (stdin, child.stdin.take()) {
+            pipe.write_all(text.as_bytes()).unwrap();
+        }
+        let output = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success() && !stdout.contains("ERROR:"),
+            "{program} failed: {}\n{stdout}\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
+    /// The `[service]` section that has gonogo start this cluster on `{port}`,
+    /// listening on 127.0.0.1 and with its socket in the temp dir.
+    pub fn service(&self) -> String {
+        let mut args = as_postgres();
+        args.extend([
+            self.bin.join("postgres").display().to_string(),
+            "-D".into(),
+            self.data().display().to_string(),
+            "-p".into(),
+            "{port}".into(),
+            "-h".into(),
+            "127.0.0.1".into(),
+            "-k".into(),
+            self.root.path().display().to_string(),
+        ]);
+        format!(
+            "[service]\ncommand = {}\nport = \"auto\"\nready = {{ tcp = \"127.0.0.1:{{port}}\", timeout = \"20s\" }}\nstop = {{ signal = \"SIGINT\", grace = \"10s\" }}\n",
+            toml_list(&args)
+        )
+    }
+}
+
+/// `["a", "b"]` with TOML escapes.
+fn toml_list(items: &[String]) -> String {
+    let quoted: Vec<String> = items
+        .iter()
+        .map(|item| toml::Value::String(item.clone()).to_string())
+        .collect();
+    format!("[{}]", quoted.join(", "))
+}
