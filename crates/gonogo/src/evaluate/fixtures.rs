@@ -82,6 +82,7 @@ pub(crate) fn phase(
         started: secs(started),
         ended: ended.map(secs),
         parent: None,
+        size: None,
     }
 }
 

@@ -14,6 +14,7 @@
 //! share of the workers (connections); the recorder keeps a shard per runtime, merged
 //! when an interval is closed.
 
+mod fill;
 mod http;
 mod recorder;
 mod request;
@@ -27,6 +28,7 @@ use std::time::{Duration, Instant};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+pub use fill::{FillError, fill};
 pub use recorder::{RequestOutcome, RequestResult};
 pub use request::RequestBuildError;
 pub use schedule::{Schedule, Ticket};
@@ -295,6 +297,7 @@ mod tests {
             drain: Duration::from_secs(1),
             leak: None,
             ramp: None,
+            scaling: None,
         }
     }
 

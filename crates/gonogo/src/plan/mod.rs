@@ -7,8 +7,10 @@
 //! pre-split into [`Template`] segments.
 
 mod resolve;
+mod scaling;
 
 pub use resolve::resolve;
+pub use scaling::{Loader, ScalingFigure, ScalingPlan, ScalingQuantity};
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -238,6 +240,9 @@ pub enum PhaseKind {
     Soak,
     /// Open-model steps of rising rate until a stop condition holds (breaking point).
     Ramp,
+    /// Steps of growing data set size, each loaded then measured; the growth of the
+    /// metrics with size is fitted on a log–log scale.
+    Scaling,
 }
 
 impl PhaseKind {
@@ -246,6 +251,7 @@ impl PhaseKind {
             PhaseKind::Steady => "steady",
             PhaseKind::Soak => "soak",
             PhaseKind::Ramp => "ramp",
+            PhaseKind::Scaling => "scaling",
         }
     }
 }
@@ -313,6 +319,9 @@ pub struct PhasePlan {
     /// Steps and stop conditions; `Some` exactly for ramp phases, whose `model` then
     /// holds the first step's rate and `duration`/`warmup` apply to each step.
     pub ramp: Option<RampPlan>,
+    /// Sizes and loader; `Some` exactly for scaling phases, whose `model`, `duration`
+    /// and `warmup` then apply to each step's measured part.
+    pub scaling: Option<ScalingPlan>,
 }
 
 /// The steps of a ramp phase and when to stop climbing.
@@ -435,11 +444,29 @@ pub enum Metric {
     /// Phases with faults: the longest time from a fault's end to the end of the first
     /// interval that meets the fault's `recovered_when` conditions.
     RecoveryTime,
+    /// Scaling phases: exponent b of latency p50 ≈ a·size^b (OLS on log–log).
+    ScalingLatencyP50Exponent,
+    /// Upper bound of the exponent's 95% confidence interval.
+    ScalingLatencyP50ExponentUpper,
+    /// Lower bound of the exponent's 95% confidence interval.
+    ScalingLatencyP50ExponentLower,
+    /// Scaling phases: exponent of latency p99 against size.
+    ScalingLatencyP99Exponent,
+    ScalingLatencyP99ExponentUpper,
+    ScalingLatencyP99ExponentLower,
+    /// Scaling phases: exponent of the achieved throughput against size.
+    ScalingThroughputExponent,
+    ScalingThroughputExponentUpper,
+    ScalingThroughputExponentLower,
+    /// Scaling phases: exponent of the service's largest RSS against size.
+    ScalingRssExponent,
+    ScalingRssExponentUpper,
+    ScalingRssExponentLower,
 }
 
 impl Metric {
     /// All metrics, in the order the spec reference lists them.
-    pub const ALL: [Metric; 30] = [
+    pub const ALL: [Metric; 42] = [
         Metric::LatencyP50,
         Metric::LatencyP90,
         Metric::LatencyP99,
@@ -470,6 +497,18 @@ impl Metric {
         Metric::CapacityFirstBadRate,
         Metric::Headroom,
         Metric::RecoveryTime,
+        Metric::ScalingLatencyP50Exponent,
+        Metric::ScalingLatencyP50ExponentUpper,
+        Metric::ScalingLatencyP50ExponentLower,
+        Metric::ScalingLatencyP99Exponent,
+        Metric::ScalingLatencyP99ExponentUpper,
+        Metric::ScalingLatencyP99ExponentLower,
+        Metric::ScalingThroughputExponent,
+        Metric::ScalingThroughputExponentUpper,
+        Metric::ScalingThroughputExponentLower,
+        Metric::ScalingRssExponent,
+        Metric::ScalingRssExponentUpper,
+        Metric::ScalingRssExponentLower,
     ];
 
     /// The name used in specs and reports, e.g. `latency.p99`.
@@ -505,6 +544,18 @@ impl Metric {
             Metric::CapacityFirstBadRate => "capacity.first_bad_rate",
             Metric::Headroom => "headroom",
             Metric::RecoveryTime => "recovery.time",
+            Metric::ScalingLatencyP50Exponent => "scaling.latency_p50.exponent",
+            Metric::ScalingLatencyP50ExponentUpper => "scaling.latency_p50.exponent_upper",
+            Metric::ScalingLatencyP50ExponentLower => "scaling.latency_p50.exponent_lower",
+            Metric::ScalingLatencyP99Exponent => "scaling.latency_p99.exponent",
+            Metric::ScalingLatencyP99ExponentUpper => "scaling.latency_p99.exponent_upper",
+            Metric::ScalingLatencyP99ExponentLower => "scaling.latency_p99.exponent_lower",
+            Metric::ScalingThroughputExponent => "scaling.throughput.exponent",
+            Metric::ScalingThroughputExponentUpper => "scaling.throughput.exponent_upper",
+            Metric::ScalingThroughputExponentLower => "scaling.throughput.exponent_lower",
+            Metric::ScalingRssExponent => "scaling.rss.exponent",
+            Metric::ScalingRssExponentUpper => "scaling.rss.exponent_upper",
+            Metric::ScalingRssExponentLower => "scaling.rss.exponent_lower",
         }
     }
 
@@ -514,6 +565,9 @@ impl Metric {
 
     /// The unit the metric's value (and its threshold) is expressed in.
     pub fn unit(self) -> Unit {
+        if self.scaling().is_some() {
+            return Unit::Exponent;
+        }
         match self {
             Metric::LatencyP50
             | Metric::LatencyP90
@@ -543,6 +597,8 @@ impl Metric {
             | Metric::LeakFdsSlopeUpper
             | Metric::LeakThreadsSlope
             | Metric::LeakThreadsSlopeUpper => Unit::CountPerHour,
+            // Scaling metrics were answered above.
+            _ => Unit::Exponent,
         }
     }
 
@@ -651,6 +707,9 @@ pub enum Unit {
     CountPerHour,
     /// A multiple, e.g. headroom; written `3` or `2.5` in specs, shown as `3.00×`.
     Factor,
+    /// A power-law exponent (dimensionless, may be negative); written `1.1` in specs,
+    /// shown as `1.10`.
+    Exponent,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -15,6 +15,7 @@ mod fault;
 mod leak;
 mod limits;
 mod ramp;
+mod scaling;
 mod service;
 mod targets;
 mod template;
@@ -302,13 +303,14 @@ fn resolve_phase(
         "steady" => PhaseKind::Steady,
         "soak" => PhaseKind::Soak,
         "ramp" => PhaseKind::Ramp,
+        "scaling" => PhaseKind::Scaling,
         other => {
             return Err(Diagnostic::new(
                 raw.kind.span(),
                 format!("{field}.kind"),
                 format!("unknown phase kind `{other}`"),
             )
-            .hint("allowed kinds: steady, soak, ramp"));
+            .hint("allowed kinds: steady, soak, ramp, scaling"));
         }
     };
     let workload_indices = resolve_phase_workloads(spanned, field, workloads)?;
@@ -324,6 +326,7 @@ fn resolve_phase(
     let drain = optional_duration(raw.drain.as_ref(), &format!("{field}.drain"))?
         .map_or(Duration::from_secs(2), |(d, _)| d);
     let leak = leak::resolve_leak(raw.leak.as_ref(), kind, field)?;
+    let scaling = scaling::resolve_scaling(spanned, kind, field, workloads)?;
     Ok(PhasePlan {
         name,
         kind,
@@ -334,6 +337,7 @@ fn resolve_phase(
         drain,
         leak,
         ramp,
+        scaling,
     })
 }
 

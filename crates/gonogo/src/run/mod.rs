@@ -13,6 +13,7 @@ mod limits;
 pub mod manifest;
 mod progress;
 pub mod ramp;
+pub mod scaling;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -364,6 +365,11 @@ async fn campaign(plan: Arc<Plan>, ctx: CampaignContext) -> Result<(), CampaignE
             .records
             .send(Record::PhaseStarted(phase_record(phase, &ctx.clock)));
         let abandoned = match &phase.ramp {
+            None if phase.scaling.is_some() => {
+                let gone = || exited.borrow().is_some();
+                let dir = &ctx.spec_dir;
+                scaling::run_scaling(&plan, phase, load_port, &load_ctx, dir, gone).await
+            }
             Some(steps) => {
                 let gone = || exited.borrow().is_some();
                 ramp::run_ramp(&plan, phase, steps, load_port, &load_ctx, gone).await
@@ -473,5 +479,6 @@ fn phase_record(phase: &PhasePlan, clock: &RunClock) -> PhaseRecord {
         started: clock.elapsed(),
         ended: None,
         parent: None,
+        size: None,
     }
 }

@@ -142,6 +142,7 @@ mod tests {
             drain: Duration::from_secs(1),
             leak: None,
             ramp: None,
+            scaling: None,
         };
         let step = step_plan(&phase, 2, 300.0);
         assert_eq!(step.name, "ramp#3");

@@ -210,6 +210,7 @@ fn full_example_resolves_to_the_expected_plan() {
                 drain: Duration::from_secs(2),
                 leak: None,
                 ramp: None,
+                scaling: None,
             },
             PhasePlan {
                 name: "closed".into(),
@@ -221,6 +222,7 @@ fn full_example_resolves_to_the_expected_plan() {
                 drain: Duration::from_secs(2),
                 leak: None,
                 ramp: None,
+                scaling: None,
             },
         ]
     );

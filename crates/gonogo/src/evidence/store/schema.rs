@@ -21,7 +21,11 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Migration `n` (1-based) is `MIGRATIONS[n - 1]`; the schema version is the number
 /// of migrations applied. Append only: never edit a migration that has shipped.
-pub const MIGRATIONS: &[&str] = &[MIGRATION_1, MIGRATION_2, MIGRATION_3];
+pub const MIGRATIONS: &[&str] = &[MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4];
+
+/// Migration 4: each step of a scaling phase records the data set size it measured;
+/// NULL for every other phase and in runs recorded before.
+const MIGRATION_4: &str = "ALTER TABLE phases ADD COLUMN size INTEGER;";
 
 /// Requests sent per interval (by send time), and the peak of requests in flight
 /// with the workload's connections; NULL in runs recorded before.
