@@ -14,6 +14,7 @@ mod implicit;
 mod load;
 mod recovery;
 mod resource;
+mod scaling;
 mod soak;
 
 #[cfg(test)]
@@ -26,6 +27,10 @@ pub use finding::{ConfidenceInterval, Finding, Outcome, Window};
 pub use implicit::{NO_EMERGENCY_STOP, RUN_COMPLETED, SERVICE_STAYED_UP, metric_label};
 pub use load::{GENERATOR_DELAY_LIMIT, GENERATOR_SHORTFALL, generator_bound};
 pub use recovery::FAULT_TOOK_EFFECT;
+pub use scaling::{
+    Classification, LINEAR_TOLERANCE, QuantityFit, SCALING_CONFIDENCE, Scaling, ScalingStep, classify,
+    describe_fit, scaling,
+};
 pub use soak::{LEAK_CONFIDENCE, LeakTrend, leak_trend};
 
 pub(crate) use implicit::describe_exit;
@@ -104,6 +109,8 @@ enum Source {
     Capacity,
     /// Fault events and the intervals after them.
     Recovery,
+    /// The steps of a scaling phase.
+    Scaling,
 }
 
 fn source(metric: Metric) -> Source {
@@ -123,6 +130,7 @@ fn source(metric: Metric) -> Source {
             Source::Capacity
         }
         Metric::RecoveryTime => Source::Recovery,
+        other if other.scaling().is_some() => Source::Scaling,
         _ => Source::Trend,
     }
 }
@@ -166,6 +174,7 @@ fn judge(criterion: &CriterionPlan, context: &Context<'_>, evidence: &RunEvidenc
             capacity::measure(criterion, phase, &stop, context.expected_rate, evidence)
         }
         Source::Recovery => recovery::measure(criterion, phase, context.faults, evidence),
+        Source::Scaling => scaling::measure(criterion, phase, evidence),
     };
     conclude(criterion, measurement)
 }

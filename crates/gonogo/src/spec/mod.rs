@@ -13,6 +13,8 @@ mod error;
 mod locate;
 #[cfg(test)]
 mod phase_tests;
+#[cfg(test)]
+mod scaling_tests;
 pub mod raw;
 #[cfg(test)]
 mod tests;
