@@ -252,7 +252,11 @@ mod tests {
         assert_eq!(knobs.get_cost(0), Duration::ZERO);
         assert_eq!(knobs.get_cost(500), Duration::from_millis(1));
         assert_eq!(knobs.get_cost(4000), Duration::from_millis(8));
-        assert_eq!(knobs.get_cost(usize::MAX), Duration::from_secs(60), "capped");
+        assert_eq!(
+            knobs.get_cost(usize::MAX),
+            Duration::from_secs(60),
+            "capped"
+        );
     }
 
     #[test]

@@ -28,8 +28,8 @@ pub use implicit::{NO_EMERGENCY_STOP, RUN_COMPLETED, SERVICE_STAYED_UP, metric_l
 pub use load::{GENERATOR_DELAY_LIMIT, GENERATOR_SHORTFALL, generator_bound};
 pub use recovery::FAULT_TOOK_EFFECT;
 pub use scaling::{
-    Classification, LINEAR_TOLERANCE, QuantityFit, SCALING_CONFIDENCE, Scaling, ScalingStep, classify,
-    describe_fit, scaling,
+    Classification, LINEAR_TOLERANCE, QuantityFit, SCALING_CONFIDENCE, Scaling, ScalingStep,
+    classify, describe_fit, scaling, scaling_method,
 };
 pub use soak::{LEAK_CONFIDENCE, LeakTrend, leak_trend};
 

@@ -162,9 +162,8 @@ pub fn scaling<'a>(evidence: &'a RunEvidence, phase: &str) -> Scaling<'a> {
             QuantityFit {
                 quantity,
                 fit,
-                classification: fit.map_or(Classification::Undetermined, |f| {
-                    classify(f.lower, f.upper)
-                }),
+                classification: fit
+                    .map_or(Classification::Undetermined, |f| classify(f.lower, f.upper)),
             }
         })
         .collect();
@@ -188,8 +187,10 @@ fn step<'a>(evidence: &'a RunEvidence, record: &'a PhaseRecord, size: u64) -> Sc
         latency_p99: stats::quantile_seconds(&merged.response, 0.99),
         throughput: stats::rate(requests, measured_time(&records)),
         rss: samples.iter().map(|s| s.rss_bytes).max().map(|v| v as f64),
-        generator_bound: u32::try_from(records.iter().filter(|r| generator_bound(&r.stats)).count())
-            .unwrap_or(u32::MAX),
+        generator_bound: u32::try_from(
+            records.iter().filter(|r| generator_bound(&r.stats)).count(),
+        )
+        .unwrap_or(u32::MAX),
     }
 }
 
@@ -243,14 +244,23 @@ pub fn describe_fit(fit: &QuantityFit) -> String {
     }
 }
 
-/// The method of every scaling figure, in words.
-pub fn method(quantity: ScalingQuantity, steps: usize) -> String {
+/// How every exponent of a scaling phase is computed, in words.
+pub fn scaling_method(steps: usize) -> String {
+    method_of("each quantity", steps)
+}
+
+/// The method of a scaling figure of `quantity`, in words.
+fn method(quantity: ScalingQuantity, steps: usize) -> String {
     let what = match quantity {
         ScalingQuantity::LatencyP50 => "the step's median response time",
         ScalingQuantity::LatencyP99 => "the step's 99th percentile response time",
         ScalingQuantity::Throughput => "the step's completed requests per measured second",
         ScalingQuantity::Rss => "the service's largest RSS during the step's measured part",
     };
+    method_of(what, steps)
+}
+
+fn method_of(what: &str, steps: usize) -> String {
     format!(
         "OLS on log–log: ln({what}) against ln(items held) over {steps} measured steps, warm-up \
          excluded; the exponent's 95% interval is Student t with n − 2 degrees of freedom; \
@@ -275,7 +285,10 @@ pub(super) fn measure(
             window: None,
             method: String::new(),
             basis: String::new(),
-            doubt: Some(format!("{} is not a scaling metric.", criterion.metric.name())),
+            doubt: Some(format!(
+                "{} is not a scaling metric.",
+                criterion.metric.name()
+            )),
         };
     };
     let result = scaling(evidence, &phase.name);
@@ -326,11 +339,14 @@ pub(super) fn measure(
     });
     Measurement {
         observed,
-        interval: line.map(|f| ConfidenceInterval {
-            lower: f.lower,
-            upper: f.upper,
-            confidence: SCALING_CONFIDENCE,
-        }),
+        // The bounds are figures of their own; the interval goes with the exponent.
+        interval: line
+            .filter(|_| figure == ScalingFigure::Exponent)
+            .map(|f| ConfidenceInterval {
+                lower: f.lower,
+                upper: f.upper,
+                confidence: SCALING_CONFIDENCE,
+            }),
         samples: measured as u64,
         window: Some(Window {
             start: phase.started,
@@ -349,61 +365,20 @@ mod tests {
     use rand::{Rng, SeedableRng, rngs::StdRng};
 
     use super::*;
-    use crate::evaluate::fixtures::{criterion, intervals, manifest, ok, phase, sample, stats};
+    use crate::evaluate::fixtures::{criterion, scaling_run};
     use crate::evaluate::{Outcome, evaluate};
-    use crate::evidence::model::RunStatus;
     use crate::plan::{Metric, Op};
-
-    /// A scaling phase `grow` with one step per size (1 s warm-up, 3 s measured, 100
-    /// requests a second); `latency_us(size)` is every measured response's time and
-    /// `rss(size)` the service's RSS during the step.
-    fn scaling_run(
-        sizes: &[u64],
-        latency_us: impl Fn(u64) -> u64,
-        rss: impl Fn(u64) -> u64,
-    ) -> RunEvidence {
-        let mut phases = vec![PhaseRecord {
-            kind: "scaling".to_string(),
-            ..phase("grow", 0.0, 1.0, 3.0, Some(5.0 * sizes.len() as f64), 100.0)
-        }];
-        let mut records = Vec::new();
-        let mut samples = Vec::new();
-        for (i, &size) in sizes.iter().enumerate() {
-            let start = 5.0 * i as f64 + 0.5;
-            let step = PhaseRecord {
-                kind: "scaling_step".to_string(),
-                parent: Some("grow".to_string()),
-                size: Some(size),
-                ..phase(&format!("grow#{}", i + 1), start, 1.0, 3.0, Some(start + 4.0), 100.0)
-            };
-            let latency = latency_us(size);
-            records.extend(intervals(&step, "get", |_| {
-                stats(ok(100), 100, &[(latency, 100)], &[(latency, 100)])
-            }));
-            for t in 0..4 {
-                samples.push(sample(start + 1.0 + f64::from(t), 1, rss(size), 0.0));
-            }
-            phases.push(step);
-        }
-        RunEvidence {
-            id: 1,
-            manifest: manifest(),
-            status: RunStatus::Completed,
-            ended_at_ms: Some(1),
-            phases,
-            intervals: records,
-            samples,
-            events: Vec::new(),
-            artifacts: Vec::new(),
-        }
-    }
 
     const SIZES: [u64; 4] = [500, 1000, 2000, 4000];
 
     #[test]
     fn intervals_are_classified_only_when_they_support_it() {
         assert_eq!(classify(0.95, 1.05), Classification::Linear);
-        assert_eq!(classify(0.9, 1.1), Classification::Linear, "bounds inclusive");
+        assert_eq!(
+            classify(0.9, 1.1),
+            Classification::Linear,
+            "bounds inclusive"
+        );
         assert_eq!(classify(-0.1, 0.5), Classification::SubLinear);
         assert_eq!(classify(1.5, 2.2), Classification::SuperLinear);
         assert_eq!(classify(0.7, 1.3), Classification::Undetermined);
@@ -459,28 +434,67 @@ mod tests {
         for record in run.intervals.iter_mut().filter(|r| r.phase == "grow#3") {
             record.stats.gen_delay = crate::evaluate::fixtures::hist(&[(50_000, 100)]);
         }
-        let c = criterion("grow", Metric::ScalingLatencyP99Exponent, Op::Le, "1.1", 1.1);
+        let c = criterion(
+            "grow",
+            Metric::ScalingLatencyP99Exponent,
+            Op::Le,
+            "1.1",
+            1.1,
+        );
         let finding = &evaluate(&[c], &run)[0];
         assert_eq!(finding.outcome, Outcome::Inconclusive);
-        assert_eq!(finding.observed, None, "never a figure when generator-bound");
-        assert!(finding.explanation.contains("grow#3"), "{}", finding.explanation);
+        assert_eq!(
+            finding.observed, None,
+            "never a figure when generator-bound"
+        );
+        assert!(
+            finding.explanation.contains("grow#3"),
+            "{}",
+            finding.explanation
+        );
         assert!(finding.explanation.contains("fell behind"));
     }
 
     #[test]
     fn criteria_read_the_exponent_and_its_bounds() {
         let run = scaling_run(&SIZES, |n| n * n / 100, |_| 1 << 20);
-        let upper = criterion("grow", Metric::ScalingLatencyP50ExponentUpper, Op::Le, "1.1", 1.1);
-        let lower = criterion("grow", Metric::ScalingLatencyP50ExponentLower, Op::Gt, "1.5", 1.5);
+        let upper = criterion(
+            "grow",
+            Metric::ScalingLatencyP50ExponentUpper,
+            Op::Le,
+            "1.1",
+            1.1,
+        );
+        let lower = criterion(
+            "grow",
+            Metric::ScalingLatencyP50ExponentLower,
+            Op::Gt,
+            "1.5",
+            1.5,
+        );
         let findings = evaluate(&[upper, lower], &run);
-        assert_eq!(findings[0].outcome, Outcome::Fail, "{}", findings[0].explanation);
-        assert_eq!(findings[1].outcome, Outcome::Pass, "{}", findings[1].explanation);
+        assert_eq!(
+            findings[0].outcome,
+            Outcome::Fail,
+            "{}",
+            findings[0].explanation
+        );
+        assert_eq!(
+            findings[1].outcome,
+            Outcome::Pass,
+            "{}",
+            findings[1].explanation
+        );
         let observed = findings[0].observed.unwrap();
         assert!((observed - 2.0).abs() < 0.05, "{observed}");
-        assert!(findings[0].explanation.contains("super-linear"), "{}", findings[0].explanation);
+        assert!(
+            findings[0].explanation.contains("super-linear"),
+            "{}",
+            findings[0].explanation
+        );
         assert!(findings[0].method.contains("OLS on log–log"));
         assert_eq!(findings[0].samples, 4);
-        assert_eq!(findings[0].interval.unwrap().confidence, SCALING_CONFIDENCE);
+        assert_eq!(findings[0].interval, None, "a bound is a figure of its own");
     }
 
     /// Property: an exact power law is recovered and classified by its exponent.

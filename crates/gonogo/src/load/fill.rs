@@ -88,7 +88,9 @@ pub async fn fill(
         first_failure: std::sync::Mutex::new(None),
     });
     let mut tasks = JoinSet::new();
-    let connections = u64::try_from(connections.max(1)).unwrap_or(1).min(count.max(1));
+    let connections = u64::try_from(connections.max(1))
+        .unwrap_or(1)
+        .min(count.max(1));
     for _ in 0..connections {
         tasks.spawn(connection_loop(Arc::clone(&shared)));
     }

@@ -45,6 +45,7 @@ impl ReportModel {
                 })
                 .collect(),
             timeline: timeline::build(evidence, timeline::POINT_CAP),
+            scaling: super::scaling::build(evidence),
         }
     }
 }

@@ -59,6 +59,7 @@ pub(super) fn render(model: &ReportModel) -> String {
     facts(model, &mut out);
     findings(model, &mut out);
     charts(model, &mut out);
+    out.push_str(&super::scaling_chart::section(model));
     phases(model, &mut out);
     events(model, &mut out);
     let _ = write!(

@@ -18,12 +18,16 @@ mod lttb;
 mod markdown;
 pub mod model;
 pub mod redact;
+mod scaling;
+mod scaling_chart;
 mod svg;
 mod table;
 mod terminal;
 mod text;
 mod timeline;
 
+#[cfg(test)]
+mod scaling_tests;
 #[cfg(test)]
 mod tests;
 

@@ -10,15 +10,17 @@
 use schemars::JsonSchema;
 use serde::Serialize;
 
+pub use super::scaling::{ScalingFitRow, ScalingStepRow, ScalingSummary};
+
 /// Version of the JSON report format, `MAJOR.MINOR`: the major number changes on an
 /// incompatible change, the minor number when fields are added (1.1 added `timeline`
-/// and `findings[].chart`).
-pub const FORMAT_VERSION: &str = "1.1";
+/// and `findings[].chart`; 1.2 added `scaling`).
+pub const FORMAT_VERSION: &str = "1.2";
 
 /// A complete report of one run.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct ReportModel {
-    /// Version of this format (`"1.1"`).
+    /// Version of this format (`"1.2"`).
     pub format_version: String,
     /// Facts about the run.
     pub run: RunInfo,
@@ -36,6 +38,10 @@ pub struct ReportModel {
     pub artifacts: Vec<ArtifactRow>,
     /// The run on one time axis, downsampled for display: what the charts draw.
     pub timeline: Timeline,
+    /// Scaling phases: each step's size and figures, and each quantity's exponent
+    /// with its interval. Absent when the run has no scaling phase.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scaling: Vec<ScalingSummary>,
 }
 
 /// Facts about the run.

@@ -75,9 +75,7 @@ pub(super) async fn run_scaling(
                 }
                 None => Err(format!("workload index {workload} is not in the plan")),
             },
-            Loader::Setup { command } => setup(command, size, spec_dir, ctx)
-                .await
-                .map(|()| 0),
+            Loader::Setup { command } => setup(command, size, spec_dir, ctx).await.map(|()| 0),
         };
         let kind = match &loaded {
             Ok(requests) => EventKind::ScalingLoaded {
@@ -187,7 +185,9 @@ mod tests {
         assert!(err.contains("exit status: 3"), "{err}");
         assert!(err.contains("no room for 16"), "{err}");
         let missing = ["/nonexistent/seed".to_string()];
-        let err = setup(&missing, 1, dir.path(), &context()).await.unwrap_err();
+        let err = setup(&missing, 1, dir.path(), &context())
+            .await
+            .unwrap_err();
         assert!(err.contains("cannot start"), "{err}");
     }
 }

@@ -13,9 +13,9 @@ mod error;
 mod locate;
 #[cfg(test)]
 mod phase_tests;
+pub mod raw;
 #[cfg(test)]
 mod scaling_tests;
-pub mod raw;
 #[cfg(test)]
 mod tests;
 

@@ -19,8 +19,8 @@ const CRITERION: &str = "\n[[criterion]]\nphase = \"closed\"\nmetric = \"scaling
 
 #[test]
 fn scaling_phases_resolve_their_sizes_and_loader() {
-    let text = scaling_spec("sizes = [500, 1000, 2000]\nload = \"put\"\nload_connections = 4")
-        + CRITERION;
+    let text =
+        scaling_spec("sizes = [500, 1000, 2000]\nload = \"put\"\nload_connections = 4") + CRITERION;
     let plan = plan_from_str(&origin(), &text).expect("valid scaling spec");
     let phase = &plan.phases[1];
     assert_eq!(phase.kind, PhaseKind::Scaling);
@@ -60,7 +60,11 @@ fn scaling_phases_resolve_their_sizes_and_loader() {
 fn scaling_mistakes_name_the_field() {
     let steady = "kind = \"steady\"\nworkload = \"get\"\nconnections = 8";
     for (text, field, fragment) in [
-        (scaling_spec("load = \"put\""), "phase[1].sizes", "needs `sizes`"),
+        (
+            scaling_spec("load = \"put\""),
+            "phase[1].sizes",
+            "needs `sizes`",
+        ),
         (
             scaling_spec("sizes = [1000, 4000]\nload = \"put\""),
             "phase[1].sizes",
@@ -76,7 +80,11 @@ fn scaling_mistakes_name_the_field() {
             "phase[1].sizes[0]",
             "at least 1",
         ),
-        (scaling_spec("sizes = [1, 2, 3]"), "phase[1].load", "needs a loader"),
+        (
+            scaling_spec("sizes = [1, 2, 3]"),
+            "phase[1].load",
+            "needs a loader",
+        ),
         (
             scaling_spec("sizes = [1, 2, 3]\nload = \"pt\""),
             "phase[1].load",

@@ -148,14 +148,23 @@ fn resolve_loader(
                     "`load_connections` applies only to a `load` workload, not to `setup`",
                 ));
             }
-            let command: Vec<String> = setup.get_ref().iter().map(|a| a.get_ref().clone()).collect();
-            if command.first().is_none_or(|program| program.trim().is_empty()) {
+            let command: Vec<String> = setup
+                .get_ref()
+                .iter()
+                .map(|a| a.get_ref().clone())
+                .collect();
+            if command
+                .first()
+                .is_none_or(|program| program.trim().is_empty())
+            {
                 return Err(Diagnostic::new(
                     setup.span(),
                     format!("{field}.setup"),
                     "the setup command is empty",
                 )
-                .hint("write the program and its arguments, e.g. [\"sh\", \"-c\", \"./seed {n}\"]"));
+                .hint(
+                    "write the program and its arguments, e.g. [\"sh\", \"-c\", \"./seed {n}\"]",
+                ));
             }
             Ok(Loader::Setup { command })
         }
