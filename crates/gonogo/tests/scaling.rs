@@ -9,6 +9,7 @@
 //! milliseconds, which bends the small sizes up and the exponent below 1. Without
 //! the knob, response time does not depend on the data set, and the interval must
 //! not claim super-linear growth.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

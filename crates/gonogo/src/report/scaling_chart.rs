@@ -200,11 +200,7 @@ fn axes(
 pub(super) fn section(model: &super::ReportModel) -> String {
     let mut out = String::new();
     for summary in &model.scaling {
-        let _ = write!(
-            out,
-            "<section><h2>Scaling {}</h2>\n",
-            escape(&summary.phase)
-        );
+        let _ = writeln!(out, "<section><h2>Scaling {}</h2>", escape(&summary.phase));
         for (header, rows) in [
             super::scaling::step_rows(summary),
             super::scaling::fit_rows(summary),

@@ -17,7 +17,6 @@ use tokio::process::Command;
 use crate::evidence::model::{EventKind, PhaseRecord};
 use crate::load::{self, LoadContext, LoadError};
 use crate::plan::{Loader, PhasePlan, Plan};
-use crate::run::events::Record;
 
 /// The kind stored for each step of a scaling phase.
 pub const STEP_KIND: &str = "scaling_step";
@@ -101,15 +100,9 @@ pub(super) async fn run_scaling(
             size: Some(size),
             ..super::phase_record(&step, &ctx.clock)
         };
-        let _ = ctx.records.send(Record::PhaseStarted(record));
-        let summary = load::run_phase(plan, &step, port, ctx).await;
-        let step_abandoned = summary.as_ref().map_or(0, |s| s.abandoned);
+        let measure = async { (load::run_phase(plan, &step, port, ctx).await, ()) };
+        let (summary, step_abandoned, ()) = super::ramp::as_phase(ctx, record, measure).await;
         abandoned += step_abandoned;
-        let _ = ctx.records.send(Record::PhaseEnded {
-            phase: step.name.clone(),
-            at: ctx.clock.elapsed(),
-            abandoned: step_abandoned,
-        });
         if summary?.cancelled {
             break;
         }
