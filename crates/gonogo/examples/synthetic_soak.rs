@@ -166,6 +166,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         started: at(1),
         ended: None,
         parent: None,
+        size: None,
     };
     store.phase_started(run, &phase)?;
     let mut sequence = Sequence(0x9e37_79b9_7f4a_7c15);

@@ -99,6 +99,11 @@ pub struct Cli {
     /// replay it on start. Without it, writes live in memory only and are lost on a crash.
     #[arg(long, value_name = "PATH")]
     pub data_file: Option<PathBuf>,
+
+    /// Each GET /kv/{key} waits this long per key the store holds (e.g. `2us`), so its
+    /// response time grows linearly with the data set: a knob for scaling tests.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub get_cost_per_item: Option<Duration>,
 }
 
 impl Cli {
@@ -128,6 +133,7 @@ impl Cli {
                 cache,
                 crash_after: self.crash_after,
                 pause,
+                get_cost_per_item: self.get_cost_per_item,
             },
         }
     }
@@ -159,6 +165,7 @@ mod tests {
             "--pause-after=50",
             "--pause-for=300ms",
             "--data-file=/tmp/x.kv",
+            "--get-cost-per-item=2us",
         ])
         .expect("valid flags");
         assert_eq!(cli.threads(), 4);
@@ -185,6 +192,7 @@ mod tests {
             })
         );
         assert!(matches!(knobs.latency, Some(Latency::Uniform { .. })));
+        assert_eq!(knobs.get_cost_per_item, Some(Duration::from_micros(2)));
     }
 
     #[test]

@@ -77,6 +77,11 @@ impl Faults {
         }
     }
 
+    /// The knobs these faults apply.
+    pub fn knobs(&self) -> &Knobs {
+        &self.knobs
+    }
+
     /// Stalls request `number` as the crash and pause knobs say.
     async fn stall(&self, number: u64) {
         if self.knobs.crash_after.is_some_and(|limit| number > limit) {

@@ -189,6 +189,21 @@ pub struct Knobs {
     pub crash_after: Option<u64>,
     /// One-time stall.
     pub pause: Option<Pause>,
+    /// Time each `GET /kv/{key}` waits per item the store holds (a lookup that costs
+    /// O(N)): response time grows linearly with the data set.
+    pub get_cost_per_item: Option<Duration>,
+}
+
+impl Knobs {
+    /// How long a `GET /kv/{key}` waits when the store holds `items` keys: the
+    /// per-item cost times `items`, at most 60 s; zero when the knob is off.
+    pub fn get_cost(&self, items: usize) -> Duration {
+        let Some(per_item) = self.get_cost_per_item else {
+            return Duration::ZERO;
+        };
+        let secs = per_item.as_secs_f64() * items as f64;
+        Duration::try_from_secs_f64(secs.min(60.0)).unwrap_or(Duration::ZERO)
+    }
 }
 
 #[cfg(test)]
@@ -225,6 +240,23 @@ mod tests {
             parse_byte_size("17179869184GiB"),
             Err(KnobError::ByteSizeOverflow(_))
         ));
+    }
+
+    #[test]
+    fn get_cost_is_linear_in_the_items_and_off_by_default() {
+        assert_eq!(Knobs::default().get_cost(1_000_000), Duration::ZERO);
+        let knobs = Knobs {
+            get_cost_per_item: Some(Duration::from_micros(2)),
+            ..Knobs::default()
+        };
+        assert_eq!(knobs.get_cost(0), Duration::ZERO);
+        assert_eq!(knobs.get_cost(500), Duration::from_millis(1));
+        assert_eq!(knobs.get_cost(4000), Duration::from_millis(8));
+        assert_eq!(
+            knobs.get_cost(usize::MAX),
+            Duration::from_secs(60),
+            "capped"
+        );
     }
 
     #[test]

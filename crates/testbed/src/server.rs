@@ -5,7 +5,7 @@
 //! - `GET /health` → 200 `ok`.
 //! - `PUT /kv/{key}` with a body of at most [`MAX_VALUE_BYTES`] → 201 if the key is new, 204 if
 //!   it was replaced; 413 if the body is larger; 500 if the durable write failed.
-//! - `GET /kv/{key}` → 200 with the value, or 404.
+//! - `GET /kv/{key}` → 200 with the value, or 404 (after `--get-cost-per-item` × keys held).
 //! - `DELETE /kv/{key}` → 204, or 404 if there was no such key.
 //! - `GET /kv?prefix=P` → 200 with every key that starts with `P`, one per line (all
 //!   keys without `prefix`), for integrity read-backs that look for keys never written.
@@ -234,6 +234,10 @@ async fn stats(State(state): State<AppState>) -> Json<Stats> {
 
 /// `GET /kv/{key}`.
 async fn get_kv(State(state): State<AppState>, Path(key): Path<String>) -> Response {
+    let cost = state.faults.knobs().get_cost(state.store.len());
+    if !cost.is_zero() {
+        tokio::time::sleep(cost).await;
+    }
     match state.store.get(&key) {
         Some(value) => (
             [(axum::http::header::CONTENT_TYPE, "application/octet-stream")],

@@ -433,6 +433,7 @@ mod tests {
             let step = PhaseRecord {
                 kind: "ramp_step".to_string(),
                 parent: Some("ramp".to_string()),
+                size: None,
                 ..phase(
                     &format!("ramp#{}", i + 1),
                     start,

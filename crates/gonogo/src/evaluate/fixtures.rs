@@ -82,6 +82,7 @@ pub(crate) fn phase(
         started: secs(started),
         ended: ended.map(secs),
         parent: None,
+        size: None,
     }
 }
 
@@ -392,4 +393,56 @@ fn artifacts(id: i64) -> Vec<Artifact> {
             path: format!("runs/{id}/service.{stream}.log"),
         })
         .collect()
+}
+
+/// A scaling phase `grow` with one step per size (1 s warm-up, 3 s measured, 100
+/// requests a second); `latency_us(size)` is every measured response's time and
+/// `rss(size)` the service's RSS during the step.
+pub(crate) fn scaling_run(
+    sizes: &[u64],
+    latency_us: impl Fn(u64) -> u64,
+    rss: impl Fn(u64) -> u64,
+) -> RunEvidence {
+    let mut phases = vec![PhaseRecord {
+        kind: "scaling".to_string(),
+        ..phase("grow", 0.0, 1.0, 3.0, Some(5.0 * sizes.len() as f64), 100.0)
+    }];
+    let mut records = Vec::new();
+    let mut samples = Vec::new();
+    for (i, &size) in sizes.iter().enumerate() {
+        let start = 5.0 * i as f64 + 0.5;
+        let step = PhaseRecord {
+            kind: "scaling_step".to_string(),
+            parent: Some("grow".to_string()),
+            size: Some(size),
+            ..phase(
+                &format!("grow#{}", i + 1),
+                start,
+                1.0,
+                3.0,
+                Some(start + 4.0),
+                100.0,
+            )
+        };
+        let latency = latency_us(size);
+        records.extend(intervals(&step, "get", |_| {
+            stats(ok(100), 100, &[(latency, 100)], &[(latency, 100)])
+        }));
+        for t in 0..4 {
+            samples.push(sample(start + 1.0 + f64::from(t), 1, rss(size), 0.0));
+        }
+        phases.push(step);
+    }
+    RunEvidence {
+        id: 1,
+        manifest: manifest(),
+        status: RunStatus::Completed,
+        ended_at_ms: Some(manifest().started_at_ms + 21_000),
+        phases,
+        intervals: records,
+        samples,
+        events: Vec::new(),
+        artifacts: Vec::new(),
+        integrity: Vec::new(),
+    }
 }

@@ -15,6 +15,7 @@ mod integrity;
 mod load;
 mod recovery;
 mod resource;
+mod scaling;
 mod soak;
 
 #[cfg(test)]
@@ -30,6 +31,10 @@ pub use implicit::{NO_EMERGENCY_STOP, RUN_COMPLETED, SERVICE_STAYED_UP, metric_l
 pub use integrity::{IntegrityCounts, NO_WRITE_LOST, phase_counts as integrity_counts};
 pub use load::{GENERATOR_DELAY_LIMIT, GENERATOR_SHORTFALL, generator_bound};
 pub use recovery::{FAULT_TOOK_EFFECT, FaultRecovery, fault_recoveries};
+pub use scaling::{
+    Classification, LINEAR_TOLERANCE, QuantityFit, SCALING_CONFIDENCE, Scaling, ScalingStep,
+    classify, describe_fit, scaling, scaling_method,
+};
 pub use soak::{LEAK_CONFIDENCE, LeakTrend, leak_trend, trend_points};
 
 pub(crate) use implicit::describe_exit;
@@ -112,6 +117,8 @@ enum Source {
     Recovery,
     /// An integrity phase's ledger.
     Integrity,
+    /// The steps of a scaling phase.
+    Scaling,
 }
 
 fn source(metric: Metric) -> Source {
@@ -132,6 +139,7 @@ fn source(metric: Metric) -> Source {
         }
         Metric::RecoveryTime => Source::Recovery,
         m if m.is_integrity() => Source::Integrity,
+        other if other.scaling().is_some() => Source::Scaling,
         _ => Source::Trend,
     }
 }
@@ -176,6 +184,7 @@ fn judge(criterion: &CriterionPlan, context: &Context<'_>, evidence: &RunEvidenc
         }
         Source::Recovery => recovery::measure(criterion, phase, context.faults, evidence),
         Source::Integrity => integrity::measure(criterion, phase, evidence),
+        Source::Scaling => scaling::measure(criterion, phase, evidence),
     };
     conclude(criterion, measurement)
 }

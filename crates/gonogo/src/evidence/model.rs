@@ -81,7 +81,8 @@ impl RunStatus {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PhaseRecord {
     pub name: String,
-    /// `steady`, `soak`, `ramp`, or `ramp_step` for one step of a ramp.
+    /// `steady`, `soak`, `ramp`, `scaling`, or `ramp_step` / `scaling_step` for one
+    /// step of a ramp or scaling phase.
     pub kind: String,
     /// `open` or `closed`.
     pub model: String,
@@ -100,9 +101,14 @@ pub struct PhaseRecord {
     #[serde(with = "opt_secs")]
     pub ended: Option<Duration>,
     /// For one step of a ramp phase: the ramp phase's name (the step's own name is
-    /// `<ramp>#<n>`, its kind `ramp_step`). `None` for phases of the spec.
+    /// `<ramp>#<n>`, its kind `ramp_step`), and likewise for the steps of a scaling
+    /// phase (kind `scaling_step`). `None` for phases of the spec.
     #[serde(default)]
     pub parent: Option<String>,
+    /// For one step of a scaling phase: the data set size (items) it measured.
+    /// `None` for every other phase.
+    #[serde(default)]
+    pub size: Option<u64>,
 }
 
 /// Counts of completed requests by outcome.
@@ -303,6 +309,24 @@ pub enum EventKind {
         /// The phase running when it tripped, if any.
         phase: Option<String>,
     },
+    /// A scaling phase's loader brought the service to `size` items before a step.
+    ScalingLoaded {
+        /// The step (`<phase>#<n>`).
+        phase: String,
+        size: u64,
+        /// Requests the loader sent (0 for a setup command).
+        requests: u64,
+        #[serde(with = "secs")]
+        took: Duration,
+    },
+    /// A scaling phase's loader failed, so the step was not measured and the phase
+    /// stopped climbing.
+    ScalingLoadFailed {
+        phase: String,
+        size: u64,
+        /// What went wrong, in words.
+        message: String,
+    },
 }
 
 impl EventKind {
@@ -319,6 +343,8 @@ impl EventKind {
             EventKind::Interrupted { .. } => "interrupted",
             EventKind::Failure { .. } => "failure",
             EventKind::EmergencyStop { .. } => "emergency_stop",
+            EventKind::ScalingLoaded { .. } => "scaling_loaded",
+            EventKind::ScalingLoadFailed { .. } => "scaling_load_failed",
         }
     }
 }

@@ -206,8 +206,8 @@ impl Store {
             .prepare_cached(
                 "INSERT INTO phases (run_id, name, kind, model, planned_rate, connections,
                                      warmup_us, planned_duration_us, started_us, ended_us,
-                                     parent)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                                     parent, size)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             )
             .and_then(|mut statement| {
                 statement.execute(params![
@@ -222,6 +222,7 @@ impl Store {
                     micros(phase.started),
                     phase.ended.map(micros),
                     phase.parent,
+                    phase.size,
                 ])
             })
             .map_err(write_error(

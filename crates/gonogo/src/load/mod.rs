@@ -14,6 +14,7 @@
 //! share of the workers (connections); the recorder keeps a shard per runtime, merged
 //! when an interval is closed.
 
+mod fill;
 mod http;
 pub(crate) mod postgres;
 mod recorder;
@@ -29,6 +30,7 @@ use std::time::{Duration, Instant};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+pub use fill::{FillError, fill};
 pub use recorder::{RequestOutcome, RequestResult};
 pub use request::RequestBuildError;
 pub use schedule::{Schedule, Ticket};
@@ -297,6 +299,7 @@ mod tests {
             leak: None,
             ramp: None,
             integrity: None,
+            scaling: None,
         }
     }
 

@@ -283,6 +283,11 @@ impl RequestFactory {
         Ok(factory)
     }
 
+    /// Let the next request's `{seq}` be `seq` (and count on from there).
+    pub fn start_seq_at(&self, seq: u64) {
+        self.seq.store(seq, Ordering::Relaxed);
+    }
+
     /// Whether requests are `HEAD` (their responses have no body).
     pub fn is_head(&self) -> bool {
         self.is_head

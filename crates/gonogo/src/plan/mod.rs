@@ -7,8 +7,10 @@
 //! pre-split into [`Template`] segments.
 
 mod resolve;
+mod scaling;
 
 pub use resolve::resolve;
+pub use scaling::{Loader, ScalingFigure, ScalingPlan, ScalingQuantity};
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -291,6 +293,9 @@ pub enum PhaseKind {
     Ramp,
     /// Unique writes through the faults, then every key read back (lost writes).
     Integrity,
+    /// Steps of growing data set size, each loaded then measured; the growth of the
+    /// metrics with size is fitted on a log–log scale.
+    Scaling,
 }
 
 impl PhaseKind {
@@ -300,6 +305,7 @@ impl PhaseKind {
             PhaseKind::Soak => "soak",
             PhaseKind::Ramp => "ramp",
             PhaseKind::Integrity => "integrity",
+            PhaseKind::Scaling => "scaling",
         }
     }
 }
@@ -370,6 +376,9 @@ pub struct PhasePlan {
     /// The read-back settings; `Some` exactly for integrity phases, whose one
     /// workload (in `workloads`) is the write.
     pub integrity: Option<IntegrityPlan>,
+    /// Sizes and loader; `Some` exactly for scaling phases, whose `model`, `duration`
+    /// and `warmup` then apply to each step's measured part.
+    pub scaling: Option<ScalingPlan>,
 }
 
 /// How an integrity phase reads its writes back.
@@ -517,11 +526,29 @@ pub enum Metric {
     IntegrityAcknowledged,
     /// Integrity phases: the time span of the lost acknowledged writes (0 when none).
     IntegrityRpo,
+    /// Scaling phases: exponent b of latency p50 ≈ a·size^b (OLS on log–log).
+    ScalingLatencyP50Exponent,
+    /// Upper bound of the exponent's 95% confidence interval.
+    ScalingLatencyP50ExponentUpper,
+    /// Lower bound of the exponent's 95% confidence interval.
+    ScalingLatencyP50ExponentLower,
+    /// Scaling phases: exponent of latency p99 against size.
+    ScalingLatencyP99Exponent,
+    ScalingLatencyP99ExponentUpper,
+    ScalingLatencyP99ExponentLower,
+    /// Scaling phases: exponent of the achieved throughput against size.
+    ScalingThroughputExponent,
+    ScalingThroughputExponentUpper,
+    ScalingThroughputExponentLower,
+    /// Scaling phases: exponent of the service's largest RSS against size.
+    ScalingRssExponent,
+    ScalingRssExponentUpper,
+    ScalingRssExponentLower,
 }
 
 impl Metric {
     /// All metrics, in the order the spec reference lists them.
-    pub const ALL: [Metric; 36] = [
+    pub const ALL: [Metric; 48] = [
         Metric::LatencyP50,
         Metric::LatencyP90,
         Metric::LatencyP99,
@@ -558,6 +585,18 @@ impl Metric {
         Metric::IntegrityIndeterminate,
         Metric::IntegrityAcknowledged,
         Metric::IntegrityRpo,
+        Metric::ScalingLatencyP50Exponent,
+        Metric::ScalingLatencyP50ExponentUpper,
+        Metric::ScalingLatencyP50ExponentLower,
+        Metric::ScalingLatencyP99Exponent,
+        Metric::ScalingLatencyP99ExponentUpper,
+        Metric::ScalingLatencyP99ExponentLower,
+        Metric::ScalingThroughputExponent,
+        Metric::ScalingThroughputExponentUpper,
+        Metric::ScalingThroughputExponentLower,
+        Metric::ScalingRssExponent,
+        Metric::ScalingRssExponentUpper,
+        Metric::ScalingRssExponentLower,
     ];
 
     /// The name used in specs and reports, e.g. `latency.p99`.
@@ -599,6 +638,18 @@ impl Metric {
             Metric::IntegrityIndeterminate => "integrity.indeterminate",
             Metric::IntegrityAcknowledged => "integrity.acknowledged",
             Metric::IntegrityRpo => "integrity.rpo",
+            Metric::ScalingLatencyP50Exponent => "scaling.latency_p50.exponent",
+            Metric::ScalingLatencyP50ExponentUpper => "scaling.latency_p50.exponent_upper",
+            Metric::ScalingLatencyP50ExponentLower => "scaling.latency_p50.exponent_lower",
+            Metric::ScalingLatencyP99Exponent => "scaling.latency_p99.exponent",
+            Metric::ScalingLatencyP99ExponentUpper => "scaling.latency_p99.exponent_upper",
+            Metric::ScalingLatencyP99ExponentLower => "scaling.latency_p99.exponent_lower",
+            Metric::ScalingThroughputExponent => "scaling.throughput.exponent",
+            Metric::ScalingThroughputExponentUpper => "scaling.throughput.exponent_upper",
+            Metric::ScalingThroughputExponentLower => "scaling.throughput.exponent_lower",
+            Metric::ScalingRssExponent => "scaling.rss.exponent",
+            Metric::ScalingRssExponentUpper => "scaling.rss.exponent_upper",
+            Metric::ScalingRssExponentLower => "scaling.rss.exponent_lower",
         }
     }
 
@@ -608,6 +659,9 @@ impl Metric {
 
     /// The unit the metric's value (and its threshold) is expressed in.
     pub fn unit(self) -> Unit {
+        if self.scaling().is_some() {
+            return Unit::Exponent;
+        }
         match self {
             Metric::LatencyP50
             | Metric::LatencyP90
@@ -642,6 +696,8 @@ impl Metric {
             | Metric::LeakFdsSlopeUpper
             | Metric::LeakThreadsSlope
             | Metric::LeakThreadsSlopeUpper => Unit::CountPerHour,
+            // Scaling metrics were answered above.
+            _ => Unit::Exponent,
         }
     }
 
@@ -763,6 +819,9 @@ pub enum Unit {
     CountPerHour,
     /// A multiple, e.g. headroom; written `3` or `2.5` in specs, shown as `3.00×`.
     Factor,
+    /// A power-law exponent (dimensionless, may be negative); written `1.1` in specs,
+    /// shown as `1.10`.
+    Exponent,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -18,6 +18,7 @@ mod leak;
 mod limits;
 mod protocol;
 mod ramp;
+mod scaling;
 mod service;
 mod targets;
 mod template;
@@ -338,13 +339,14 @@ fn resolve_phase(
         "soak" => PhaseKind::Soak,
         "ramp" => PhaseKind::Ramp,
         "integrity" => PhaseKind::Integrity,
+        "scaling" => PhaseKind::Scaling,
         other => {
             return Err(Diagnostic::new(
                 raw.kind.span(),
                 format!("{field}.kind"),
                 format!("unknown phase kind `{other}`"),
             )
-            .hint("allowed kinds: steady, soak, ramp, integrity"));
+            .hint("allowed kinds: steady, soak, ramp, integrity, scaling"));
         }
     };
     let workload_indices = resolve_phase_workloads(spanned, field, workloads)?;
@@ -362,6 +364,7 @@ fn resolve_phase(
     let drain = optional_duration(raw.drain.as_ref(), &format!("{field}.drain"))?
         .map_or(Duration::from_secs(2), |(d, _)| d);
     let leak = leak::resolve_leak(raw.leak.as_ref(), kind, field)?;
+    let scaling = scaling::resolve_scaling(spanned, kind, field, workloads)?;
     Ok(PhasePlan {
         name,
         kind,
@@ -373,6 +376,7 @@ fn resolve_phase(
         leak,
         ramp,
         integrity,
+        scaling,
     })
 }
 

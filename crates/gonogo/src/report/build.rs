@@ -46,6 +46,7 @@ impl ReportModel {
                 .collect(),
             timeline: timeline::build(evidence, timeline::POINT_CAP),
             integrity: super::integrity::summaries(evidence),
+            scaling: super::scaling::build(evidence),
             capacity: Vec::new(),
             soak: Vec::new(),
             recovery: Vec::new(),
@@ -148,6 +149,7 @@ fn unit_name(unit: crate::plan::Unit) -> &'static str {
         Unit::BytesPerHour => "bytes_per_hour",
         Unit::CountPerHour => "count_per_hour",
         Unit::Factor => "factor",
+        Unit::Exponent => "exponent",
     }
 }
 
@@ -308,5 +310,30 @@ pub(crate) fn event_detail(kind: &EventKind) -> String {
                 .map_or_else(String::new, |p| format!(" in phase {p}"));
             format!("emergency stop{place}: {what} ({observed}, limit {threshold}; limits.{limit})")
         }
+        EventKind::ScalingLoaded {
+            phase,
+            size,
+            requests,
+            took,
+        } => {
+            let how = if *requests > 0 {
+                format!("{} requests", format::count(*requests))
+            } else {
+                "the setup command".to_string()
+            };
+            format!(
+                "step {phase} loaded to {} items by {how} in {}",
+                format::count(*size),
+                format::duration(*took)
+            )
+        }
+        EventKind::ScalingLoadFailed {
+            phase,
+            size,
+            message,
+        } => format!(
+            "step {phase} was not measured: loading {} items failed: {message}",
+            format::count(*size)
+        ),
     }
 }

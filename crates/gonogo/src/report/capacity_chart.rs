@@ -70,6 +70,8 @@ pub(super) fn build(evidence: &RunEvidence, plan: Option<&Plan>) -> Vec<Capacity
     evidence
         .phases
         .iter()
+        // Scaling phases have child steps too; only a ramp's steps climb in rate.
+        .filter(|p| p.kind == crate::plan::PhaseKind::Ramp.as_str())
         .filter(|p| {
             evidence
                 .phases

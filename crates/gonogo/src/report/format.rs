@@ -21,6 +21,7 @@ pub fn value(unit: Unit, v: f64) -> String {
         Unit::BytesPerHour => format!("{}/h", bytes(v)),
         Unit::CountPerHour => format!("{}/h", sig3(v)),
         Unit::Factor => format!("{}×", sig3(v)),
+        Unit::Exponent => format!("{v:.2}"),
     }
 }
 

@@ -63,6 +63,7 @@ pub(super) fn render(model: &ReportModel) -> String {
     super::capacity_chart::render(&model.capacity, &mut out);
     super::soak_chart::render(&model.soak, model.timeline.point_cap, &mut out);
     super::recovery_chart::render(&model.recovery, &mut out);
+    out.push_str(&super::scaling_chart::section(model));
     phases(model, &mut out);
     super::integrity::html(&model.integrity, &mut out);
     events(model, &mut out);

@@ -27,6 +27,7 @@ pub(super) fn render(model: &ReportModel) -> String {
     }
     let _ = writeln!(out, "\n<sub>{}</sub>", text::run_line(model, code));
     findings(model, &mut out);
+    out.push_str(&super::scaling::markdown(model));
     phases(model, &mut out);
     timeline(model, &mut out);
     analyses(model, &mut out);

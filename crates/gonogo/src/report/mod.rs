@@ -23,6 +23,8 @@ pub mod model;
 mod plot;
 mod recovery_chart;
 pub mod redact;
+mod scaling;
+mod scaling_chart;
 mod soak_chart;
 mod svg;
 mod table;
@@ -32,6 +34,8 @@ mod timeline;
 
 #[cfg(test)]
 mod analysis_fixture;
+#[cfg(test)]
+mod scaling_tests;
 #[cfg(test)]
 mod tests;
 

@@ -10,10 +10,12 @@
 use schemars::JsonSchema;
 use serde::Serialize;
 
+pub use super::scaling::{ScalingFitRow, ScalingStepRow, ScalingSummary};
+
 /// Version of the JSON report format, `MAJOR.MINOR`: the major number changes on an
 /// incompatible change, the minor number when fields are added (1.1 added `timeline`
-/// and `findings[].chart`; 1.2 added `integrity`, `capacity`, `soak`, `recovery` and
-/// `timeline.faults`).
+/// and `findings[].chart`; 1.2 added `integrity`, `capacity`, `soak`, `recovery`,
+/// `timeline.faults` and `scaling`).
 pub const FORMAT_VERSION: &str = "1.2";
 
 /// A complete report of one run.
@@ -48,6 +50,10 @@ pub struct ReportModel {
     /// The recovery after each fault that ended; absent without faults.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub recovery: Vec<super::recovery_chart::RecoveryRow>,
+    /// Scaling phases: each step's size and figures, and each quantity's exponent
+    /// with its interval. Absent when the run has no scaling phase.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scaling: Vec<ScalingSummary>,
 }
 
 /// Facts about the run.

@@ -22,6 +22,7 @@ pub(super) fn render(model: &ReportModel) -> String {
     }
     let _ = writeln!(out, "  {}", text::run_line(model, |s| s.to_string()));
     findings(model, &mut out);
+    out.push_str(&super::scaling::terminal(model));
     phases(model, &mut out);
     events(model, &mut out);
     out

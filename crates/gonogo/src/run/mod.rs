@@ -13,6 +13,7 @@ mod limits;
 pub mod manifest;
 mod progress;
 pub mod ramp;
+pub mod scaling;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -377,6 +378,13 @@ async fn campaign(plan: Arc<Plan>, ctx: CampaignContext) -> Result<(), CampaignE
             cancel: ctx.cancel.clone(),
         };
         let abandoned: Result<u64, CampaignError> = match (&phase.ramp, phase.integrity) {
+            (None, _) if phase.scaling.is_some() => {
+                let gone = || exited.borrow().is_some();
+                let dir = &ctx.spec_dir;
+                scaling::run_scaling(&plan, phase, load_port, &load_ctx, dir, gone)
+                    .await
+                    .map_err(CampaignError::from)
+            }
             (Some(steps), _) => {
                 let gone = || exited.borrow().is_some();
                 ramp::run_ramp(&plan, phase, steps, load_port, &load_ctx, gone)
@@ -508,5 +516,6 @@ fn phase_record(phase: &PhasePlan, clock: &RunClock) -> PhaseRecord {
         started: clock.elapsed(),
         ended: None,
         parent: None,
+        size: None,
     }
 }

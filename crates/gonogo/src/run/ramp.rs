@@ -63,15 +63,9 @@ pub(super) async fn run_ramp(
             parent: Some(phase.name.clone()),
             ..super::phase_record(&step, &ctx.clock)
         };
-        let _ = ctx.records.send(Record::PhaseStarted(record));
-        let (summary, measured) = run_step(plan, &step, port, ctx).await;
-        let step_abandoned = summary.as_ref().map_or(0, |s| s.abandoned);
+        let (summary, step_abandoned, measured) =
+            as_phase(ctx, record, run_step(plan, &step, port, ctx)).await;
         abandoned += step_abandoned;
-        let _ = ctx.records.send(Record::PhaseEnded {
-            phase: step.name.clone(),
-            at: ctx.clock.elapsed(),
-            abandoned: step_abandoned,
-        });
         if summary?.cancelled {
             break;
         }
@@ -82,6 +76,26 @@ pub(super) async fn run_ramp(
         }
     }
     Ok(abandoned)
+}
+
+/// Run a step of a phase (a ramp or scaling step) as a phase of its own: record its
+/// start, run it, and record its end with the requests abandoned at its drain
+/// deadline. Returns the step's load summary, those requests, and what else `run` gave.
+pub(super) async fn as_phase<T>(
+    ctx: &LoadContext,
+    record: PhaseRecord,
+    run: impl Future<Output = (Result<load::PhaseLoadSummary, LoadError>, T)>,
+) -> (Result<load::PhaseLoadSummary, LoadError>, u64, T) {
+    let name = record.name.clone();
+    let _ = ctx.records.send(Record::PhaseStarted(record));
+    let (summary, extra) = run.await;
+    let abandoned = summary.as_ref().map_or(0, |s| s.abandoned);
+    let _ = ctx.records.send(Record::PhaseEnded {
+        phase: name,
+        at: ctx.clock.elapsed(),
+        abandoned,
+    });
+    (summary, abandoned, extra)
 }
 
 /// Run one step, passing its records on to the store and keeping a copy of its
@@ -144,6 +158,7 @@ mod tests {
             leak: None,
             ramp: None,
             integrity: None,
+            scaling: None,
         };
         let step = step_plan(&phase, 2, 300.0);
         assert_eq!(step.name, "ramp#3");

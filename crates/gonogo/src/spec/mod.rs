@@ -15,6 +15,8 @@ mod locate;
 mod phase_tests;
 pub mod raw;
 #[cfg(test)]
+mod scaling_tests;
+#[cfg(test)]
 mod tests;
 
 use std::path::Path;

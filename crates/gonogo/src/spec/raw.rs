@@ -225,6 +225,14 @@ pub struct RawPhase {
     pub list: Option<Spanned<String>>,
     /// Integrity phases only: wait after the writes and faults before reading back.
     pub settle: Option<Spanned<String>>,
+    /// Scaling phases only: data set sizes (item counts), strictly increasing.
+    pub sizes: Option<Spanned<Vec<Spanned<i64>>>>,
+    /// Scaling phases only: the workload that writes the items (or `setup`).
+    pub load: Option<Spanned<String>>,
+    /// Scaling phases only: connections of the `load` workload (default 8).
+    pub load_connections: Option<Spanned<i64>>,
+    /// Scaling phases only: a command run before each step, `{n}` replaced by the size.
+    pub setup: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 /// `stop_when = { latency_p99 = "50ms", error_rate = "1%", shortfall = "5%", lag_p99 = "100ms" }`.

@@ -211,6 +211,7 @@ fn full_example_resolves_to_the_expected_plan() {
                 leak: None,
                 ramp: None,
                 integrity: None,
+                scaling: None,
             },
             PhasePlan {
                 name: "closed".into(),
@@ -223,6 +224,7 @@ fn full_example_resolves_to_the_expected_plan() {
                 leak: None,
                 ramp: None,
                 integrity: None,
+                scaling: None,
             },
         ]
     );

@@ -77,7 +77,7 @@ fn load_phases(conn: &Connection, path: &str, run: RunId) -> Result<Vec<PhaseRec
     collect(
         conn,
         "SELECT name, kind, model, planned_rate, connections, warmup_us, planned_duration_us,
-                started_us, ended_us, parent
+                started_us, ended_us, parent, size
          FROM phases WHERE run_id = ?1 ORDER BY started_us, id",
         run,
         |row| {
@@ -95,6 +95,7 @@ fn load_phases(conn: &Connection, path: &str, run: RunId) -> Result<Vec<PhaseRec
                     .map(|_| duration_at(row, 8))
                     .transpose()?,
                 parent: row.get(9)?,
+                size: row.get(10)?,
             })
         },
     )

@@ -21,7 +21,13 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Migration `n` (1-based) is `MIGRATIONS[n - 1]`; the schema version is the number
 /// of migrations applied. Append only: never edit a migration that has shipped.
-pub const MIGRATIONS: &[&str] = &[MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4];
+pub const MIGRATIONS: &[&str] = &[
+    MIGRATION_1,
+    MIGRATION_2,
+    MIGRATION_3,
+    MIGRATION_4,
+    MIGRATION_5,
+];
 
 /// Migration 4: the ledger of each integrity phase (writes and read-back packed in
 /// blobs, see `store::integrity`); the read-back columns are NULL when none was made.
@@ -42,6 +48,9 @@ CREATE TABLE integrity_ledgers (
 ) STRICT;
 CREATE INDEX integrity_ledgers_by_run ON integrity_ledgers (run_id);
 ";
+/// Migration 5: each step of a scaling phase records the data set size it measured;
+/// NULL for every other phase and in runs recorded before.
+const MIGRATION_5: &str = "ALTER TABLE phases ADD COLUMN size INTEGER;";
 
 /// Requests sent per interval (by send time), and the peak of requests in flight
 /// with the workload's connections; NULL in runs recorded before.

@@ -47,6 +47,7 @@ fn phase(name: &str, started: Duration, ended: Option<Duration>) -> PhaseRecord 
         started,
         ended,
         parent: None,
+        size: None,
     }
 }
 
@@ -586,6 +587,7 @@ fn a_version_1_store_gains_phase_parents_and_keeps_its_runs() {
         name: "ramp#1".to_string(),
         kind: "ramp_step".to_string(),
         parent: Some("ramp".to_string()),
+        size: None,
         ..phase("ramp#1", ms(0), None)
     };
     store.phase_started(run, &step).unwrap();

@@ -28,12 +28,17 @@ impl Metric {
     /// - leak metrics (`leak.*`) need 10 points of the rolling minimum, so that a
     ///   trend and its interval rest on more than a handful of moments;
     /// - integrity metrics (`integrity.*`) need 10 acknowledged writes.
+    /// - scaling metrics (`scaling.*`) need 3 measured steps (a line through two
+    ///   points has no interval).
     pub fn default_min_samples(self) -> u64 {
         if self.leak().is_some() {
             return 10;
         }
         if self.is_capacity() {
             return 1;
+        }
+        if self.scaling().is_some() {
+            return super::scaling::MIN_SIZES as u64;
         }
         match self {
             Metric::LatencyP50 => percentile_min_samples(50, 100),
@@ -64,6 +69,7 @@ impl Metric {
         ) || self.leak().is_some()
             || self.is_capacity()
             || self.is_integrity()
+            || self.scaling().is_some()
     }
 
     /// Whether the metric is read from load intervals.
@@ -123,6 +129,16 @@ fn check_kind(
         Some((
             "is measured only in integrity phases",
             "a phase with kind = \"integrity\"",
+        ))
+    } else if metric.scaling().is_some() && phase.scaling.is_none() {
+        Some((
+            "is measured only in scaling phases",
+            "a phase with kind = \"scaling\"",
+        ))
+    } else if metric.is_load() && phase.scaling.is_some() {
+        Some((
+            "is not measured on a scaling phase as a whole (each step is one size)",
+            "scaling.latency_p99.exponent_upper and the other scaling.* metrics, or a steady phase",
         ))
     } else if metric.is_load() && phase.ramp.is_some() {
         Some((
@@ -320,6 +336,7 @@ fn unit_example(unit: Unit) -> &'static str {
         Unit::BytesPerHour => "a growth such as \"1MiB/h\" or \"64KiB/min\"",
         Unit::CountPerHour => "a growth such as \"10/h\" or a number per hour",
         Unit::Factor => "a multiple such as 3 or 2.5",
+        Unit::Exponent => "an exponent such as 1.1 or -0.5",
     }
 }
 
@@ -335,6 +352,7 @@ fn unit_noun(unit: Unit) -> &'static str {
         Unit::BytesPerHour => "a size growth per hour",
         Unit::CountPerHour => "a count growth per hour",
         Unit::Factor => "a multiple",
+        Unit::Exponent => "an exponent",
     }
 }
 
@@ -388,6 +406,9 @@ fn threshold_in(value: &ThresholdValue, unit: Unit) -> Result<f64, Option<UnitEr
         (Unit::CountPerHour | Unit::Factor, Float(f)) => non_negative(*f),
         (Unit::Factor, Integer(i)) => non_negative(*i as f64),
         (Unit::Factor, Text(t)) => units::parse_number(t).map_err(Some),
+        (Unit::Exponent, Integer(i)) => Ok(*i as f64),
+        (Unit::Exponent, Float(f)) if f.is_finite() => Ok(*f),
+        (Unit::Exponent, Text(t)) => units::parse_number(t).map_err(Some),
         _ => Err(None),
     }
 }
