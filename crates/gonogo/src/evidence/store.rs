@@ -383,7 +383,12 @@ impl Store {
     /// Record a file the run produced.
     pub fn record_artifact(&mut self, run: RunId, artifact: &Artifact) -> Result<(), StoreError> {
         self.conn
-            .prepare_cached("INSERT INTO artifacts (run_id, name, path) VALUES (?1, ?2, ?3)")
+            // A restarted service appends to the same logs: one row per file.
+            .prepare_cached(
+                "INSERT INTO artifacts (run_id, name, path) SELECT ?1, ?2, ?3
+                 WHERE NOT EXISTS (SELECT 1 FROM artifacts
+                                   WHERE run_id = ?1 AND name = ?2 AND path = ?3)",
+            )
             .and_then(|mut statement| statement.execute(params![run, artifact.name, artifact.path]))
             .map_err(write_error(
                 &self.path,
