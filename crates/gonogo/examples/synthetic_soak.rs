@@ -40,11 +40,12 @@ http = { method = "PUT", url = "http://127.0.0.1:{port}/kv/{key}", body = "v", e
 
 [[phase]]
 name = "soak"
-kind = "steady"
+kind = "soak"
 workload = ["get", "put"]
 rate = 1000
 duration = "59m"
 warmup = "1m"
+leak = { rss = "1MiB/h", fds = "10/h", threads = "10/h", horizon = "24h", window = "10s" }
 
 [[criterion]]
 phase = "soak"
@@ -63,6 +64,24 @@ phase = "soak"
 metric = "rss.max"
 op = "<="
 value = "512MiB"
+
+[[criterion]]
+phase = "soak"
+metric = "leak.rss.detected"
+op = "=="
+value = false
+
+[[criterion]]
+phase = "soak"
+metric = "leak.fds.detected"
+op = "=="
+value = false
+
+[[criterion]]
+phase = "soak"
+metric = "leak.threads.detected"
+op = "=="
+value = false
 "#;
 
 /// xorshift64*: a fixed pseudo-random sequence.
@@ -157,7 +176,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     )?;
     let phase = PhaseRecord {
         name: "soak".into(),
-        kind: "steady".into(),
+        kind: "soak".into(),
         model: "open".into(),
         planned_rate: Some(1000.0),
         connections: 64,
