@@ -37,6 +37,18 @@ pub(super) fn attach(model: &mut ReportModel, evidence: &RunEvidence, findings: 
     }
 }
 
+/// The headline of each analysis chart (capacity steps, soak trends, recovery) in
+/// words, for the text reports.
+pub(super) fn headlines(model: &ReportModel) -> Vec<String> {
+    model
+        .capacity
+        .iter()
+        .map(|c| c.headline())
+        .chain(model.soak.iter().map(|s| s.headline()))
+        .chain(recovery_chart::headline(&model.recovery))
+        .collect()
+}
+
 /// The ids of the analysis charts present.
 struct Ids<'a> {
     capacity: Vec<&'a str>,

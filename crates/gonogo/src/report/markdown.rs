@@ -202,13 +202,7 @@ fn timeline(model: &ReportModel, out: &mut String) {
 /// The analysis charts of the HTML report (capacity steps, soak trends, recovery), as
 /// their headlines in words.
 fn analyses(model: &ReportModel, out: &mut String) {
-    let lines: Vec<String> = model
-        .capacity
-        .iter()
-        .map(|c| c.headline())
-        .chain(model.soak.iter().map(|s| s.headline()))
-        .chain(super::recovery_chart::headline(&model.recovery))
-        .collect();
+    let lines = super::analysis::headlines(model);
     if lines.is_empty() {
         return;
     }

@@ -23,6 +23,7 @@ pub(super) fn render(model: &ReportModel) -> String {
     let _ = writeln!(out, "  {}", text::run_line(model, |s| s.to_string()));
     findings(model, &mut out);
     out.push_str(&super::scaling::terminal(model));
+    analyses(model, &mut out);
     phases(model, &mut out);
     events(model, &mut out);
     out
@@ -163,6 +164,17 @@ fn latency_table(rows: &[&PhaseSummary]) -> Table {
         table.row(cells);
     }
     table
+}
+
+/// The analysis charts' headlines (capacity steps, soak trends, recovery) in words.
+fn analyses(model: &ReportModel, out: &mut String) {
+    let lines = super::analysis::headlines(model);
+    if !lines.is_empty() {
+        out.push_str("\nAnalyses\n");
+        for line in lines {
+            let _ = writeln!(out, "  - {line}");
+        }
+    }
 }
 
 fn events(model: &ReportModel, out: &mut String) {

@@ -355,6 +355,16 @@ fn markdown_analyses() {
 }
 
 #[test]
+fn terminal_analyses() {
+    let out = render(&analysis_model(), Format::Terminal);
+    assert!(
+        out.contains("\nAnalyses\n  - Capacity steps of ramp"),
+        "{out}"
+    );
+    insta::assert_snapshot!(out);
+}
+
+#[test]
 fn html_analyses() {
     insta::assert_snapshot!(render(&analysis_model(), Format::Html));
 }
