@@ -208,3 +208,53 @@ postgres = {{ url = "{url}", statement = "SELECT v FROM kv WHERE k = $1", params
     assert_eq!(c.unexpected, Some(0), "the list statement ran: {c:?}");
     assert_eq!(c.unread_acknowledged, 0, "{c:?}");
 }
+
+/// A server started again after a kill refuses connections for a moment (Redis
+/// replaying its file, PostgreSQL recovering): the integrity clients try again
+/// for up to the workload's timeout instead of ending the run.
+#[tokio::test(flavor = "current_thread")]
+async fn integrity_clients_wait_for_a_server_that_is_still_starting() {
+    use gonogo::integrity::kv::{KvError, WriteOutcome};
+    use gonogo::integrity::{KvClient, PhaseWorkloads};
+    use std::time::Duration;
+
+    let Some(server) = redis_server() else { return };
+    let data = tempfile::tempdir().unwrap();
+    let spec = format!(
+        "{}{REDIS_WORKLOADS}{PHASE}",
+        redis_service(&server, data.path(), &["--save", ""])
+    );
+    let plan = gonogo::spec::plan_from_str(std::path::Path::new("t.toml"), &spec).unwrap();
+    let workloads = PhaseWorkloads::of(&plan, &plan.phases[0]).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    // Nothing listens yet: without patience the refusal is the answer.
+    let refused = KvClient::connect_patiently(workloads, port, Duration::ZERO).await;
+    assert!(
+        matches!(refused, Err(KvError::Connect { .. })),
+        "{refused:?}"
+    );
+    let dir = data.path().to_path_buf();
+    let starter = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(500));
+        std::process::Command::new(server)
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--dir"])
+            .arg(dir)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    });
+    let connected = KvClient::connect_patiently(workloads, port, Duration::from_secs(20)).await;
+    let mut child = starter.join().unwrap();
+    let written = match connected {
+        Ok(mut client) => Ok(client.write("gng-wait-0", "v").await),
+        Err(err) => Err(err),
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(written.unwrap(), WriteOutcome::Acknowledged);
+}
