@@ -6,15 +6,15 @@
 
 mod common;
 
-use common::servers::{PostgresCluster, postgres_bin, redis_server};
+use common::servers::{PostgresCluster, postgres_bin, redis_server, redis_service_with};
 use common::{Campaign, describe, stdout};
 use gonogo::evaluate::{IntegrityCounts, NO_WRITE_LOST, Outcome, integrity_counts};
 use gonogo::evidence::Store;
 use gonogo::evidence::model::EventKind;
 use gonogo::exit;
 
-/// The integrity phase (150 writes/s for 6 s, the server SIGKILLed at 50%) and a
-/// criterion on unexpected keys; `{write}`/`{read}` name the workloads.
+/// The integrity phase over the workloads `write` and `read` (150 writes/s for
+/// 6 s, the server SIGKILLed at 50%) and a criterion on unexpected keys.
 const PHASE: &str = r#"
 [[phase]]
 name = "writes"
@@ -37,30 +37,6 @@ metric = "integrity.unexpected"
 op = "=="
 value = 0
 "#;
-
-/// A Redis service on `{port}` with its files in `dir`, started with `persistence`
-/// (extra `redis-server` arguments). Ready by TCP: Redis answers once the AOF is
-/// replayed.
-fn redis_service(server: &std::path::Path, dir: &std::path::Path, persistence: &[&str]) -> String {
-    let mut args = vec![
-        server.display().to_string(),
-        "--port".into(),
-        "{port}".into(),
-        "--bind".into(),
-        "127.0.0.1".into(),
-        "--dir".into(),
-        dir.display().to_string(),
-    ];
-    args.extend(persistence.iter().map(|a| a.to_string()));
-    let command: Vec<String> = args
-        .into_iter()
-        .map(|a| toml::Value::String(a).to_string())
-        .collect();
-    format!(
-        "[service]\ncommand = [{}]\nport = \"auto\"\nready = {{ tcp = \"127.0.0.1:{{port}}\", timeout = \"20s\" }}\nstop = {{ signal = \"SIGTERM\", grace = \"5s\" }}\n",
-        command.join(", ")
-    )
-}
 
 const REDIS_WORKLOADS: &str = r#"
 [[workload]]
@@ -140,7 +116,7 @@ fn redis_with_fsynced_aof_keeps_every_acknowledged_write_through_a_sigkill() {
         "always",
     ];
     let campaign = Campaign::with_service(
-        &redis_service(&server, data.path(), &durable),
+        &redis_service_with(&server, data.path(), &durable),
         &format!("{REDIS_WORKLOADS}{PHASE}"),
     );
     let (c, outcome) = run_expecting(&campaign, exit::GO);
@@ -160,7 +136,7 @@ fn redis_without_persistence_loses_the_writes_acknowledged_before_a_sigkill() {
     let data = tempfile::tempdir().unwrap();
     let volatile = ["--save", "", "--appendonly", "no"];
     let campaign = Campaign::with_service(
-        &redis_service(&server, data.path(), &volatile),
+        &redis_service_with(&server, data.path(), &volatile),
         &format!("{REDIS_WORKLOADS}{PHASE}"),
     );
     let (c, outcome) = run_expecting(&campaign, exit::NO_GO);
@@ -222,7 +198,7 @@ async fn integrity_clients_wait_for_a_server_that_is_still_starting() {
     let data = tempfile::tempdir().unwrap();
     let spec = format!(
         "{}{REDIS_WORKLOADS}{PHASE}",
-        redis_service(&server, data.path(), &["--save", ""])
+        redis_service_with(&server, data.path(), &["--save", ""])
     );
     let plan = gonogo::spec::plan_from_str(std::path::Path::new("t.toml"), &spec).unwrap();
     let workloads = PhaseWorkloads::of(&plan, &plan.phases[0]).unwrap();
