@@ -5,11 +5,16 @@
 //! [`super::kv`]. A protocol joins with one variant and one arm per call. Does not
 //! own: any protocol's mechanics.
 
+use std::time::{Duration, Instant};
+
 use super::http_kv::HttpKv;
 use super::kv::{KvError, ReadOutcome, WriteOutcome};
 use super::postgres_kv::PostgresKv;
 use super::redis_kv::RedisKv;
 use crate::plan::{PhasePlan, Plan, Protocol, WorkloadPlan};
+
+/// The pause between connection attempts of [`KvClient::connect_patiently`].
+const CONNECT_RETRY: Duration = Duration::from_millis(100);
 
 /// A protocol client of an integrity phase.
 #[derive(Debug)]
@@ -66,6 +71,26 @@ impl KvClient {
                 KvClient::Postgres(PostgresKv::connect(write, read, port).await?)
             }
         })
+    }
+
+    /// [`KvClient::connect`], trying again every 100 ms while the service refuses
+    /// the connection (a server started again after a kill that is still replaying
+    /// its log: PostgreSQL's "the database system is starting up") until `patience`
+    /// has passed. Any other error is returned at once.
+    pub async fn connect_patiently(
+        workloads: PhaseWorkloads<'_>,
+        port: u16,
+        patience: Duration,
+    ) -> Result<Self, KvError> {
+        let deadline = Instant::now() + patience;
+        loop {
+            match KvClient::connect(workloads, port).await {
+                Err(KvError::Connect { .. }) if Instant::now() < deadline => {
+                    tokio::time::sleep(CONNECT_RETRY).await;
+                }
+                done => return done,
+            }
+        }
     }
 
     pub async fn write(&mut self, key: &str, value: &str) -> WriteOutcome {

@@ -67,7 +67,8 @@ pub async fn finish(
         };
         let mut clients = Vec::with_capacity(concurrency);
         for _ in 0..concurrency {
-            clients.push(KvClient::connect(workloads, port).await?);
+            let patience = workloads.read.timeout;
+            clients.push(KvClient::connect_patiently(workloads, port, patience).await?);
         }
         let attempted = ledger.writes.len() as u64;
         let read = tokio::select! {

@@ -89,7 +89,7 @@ pub async fn write_phase(
     });
     let mut tasks = JoinSet::new();
     for _ in 0..connections {
-        let client = KvClient::connect(workloads, port).await?;
+        let client = KvClient::connect_patiently(workloads, port, shared.timeout).await?;
         tasks.spawn(writer(Arc::clone(&shared), client));
     }
     let mut cpu_before = generator_cpu_seconds();

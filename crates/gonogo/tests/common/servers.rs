@@ -89,21 +89,30 @@ fn chown_to_postgres(path: &Path) {
 /// A Redis service that persists every write before acknowledging it
 /// (`appendfsync always`), its files in `dir`.
 pub fn redis_service(server: &Path, dir: &Path) -> String {
-    let args = [
+    let durable = [
+        "--save",
+        "",
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "always",
+    ];
+    redis_service_with(server, dir, &durable)
+}
+
+/// A Redis service with its files in `dir` and `persistence` (more `redis-server`
+/// arguments, e.g. `["--appendonly", "no"]`). Ready by TCP.
+pub fn redis_service_with(server: &Path, dir: &Path, persistence: &[&str]) -> String {
+    let mut args = vec![
         server.display().to_string(),
         "--port".into(),
         "{port}".into(),
         "--bind".into(),
         "127.0.0.1".into(),
-        "--save".into(),
-        String::new(),
-        "--appendonly".into(),
-        "yes".into(),
-        "--appendfsync".into(),
-        "always".into(),
         "--dir".into(),
         dir.display().to_string(),
     ];
+    args.extend(persistence.iter().map(|a| a.to_string()));
     format!(
         "[service]\ncommand = {}\nport = \"auto\"\nready = {{ tcp = \"127.0.0.1:{{port}}\", timeout = \"10s\" }}\nstop = {{ signal = \"SIGTERM\", grace = \"5s\" }}\n",
         toml_list(&args)
