@@ -198,3 +198,32 @@ fn non_loopback_targets_are_refused_without_allow_remote() {
     );
     assert!(!campaign.store_path().exists(), "no run was started");
 }
+
+#[test]
+fn every_example_spec_passes_check() {
+    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&examples).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "toml") {
+            continue;
+        }
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_gonogo"))
+            .arg("check")
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert_eq!(
+            code(&output),
+            i32::from(exit::GO),
+            "{}: {}",
+            path.display(),
+            describe(&output)
+        );
+        checked += 1;
+    }
+    assert!(
+        checked >= 10,
+        "only {checked} example specs found in {examples:?}"
+    );
+}
