@@ -1,3 +1,6 @@
+//! Unit tests of the integrity evaluation: counts, RPO, the final-read rule and
+//! the implicit "no acknowledged write lost" finding, on hand-built ledgers.
+
 use super::*;
 use crate::evaluate::fixtures::{criterion, event, go_run, phase, secs};
 use crate::evidence::model::{LedgerWrite, Listing, ReadBack};
