@@ -100,8 +100,8 @@ def find(n):
         for v in n.values(): yield from find(v)
     elif isinstance(n, list):
         for v in n: yield from find(v)
-print("| phase | planned/s | achieved/s | achieved ÷ planned | lag p99 ms | response p99 ms | errors | generator CPU, cores | CPU µs per request |")
-print("|---|---|---|---|---|---|---|---|---|")
+print("| phase | planned/s | achieved/s | achieved ÷ planned | lag p99 ms | response p99 ms | errors | generator CPU, cores | CPU µs per request | cap waits | generator-bound intervals |")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
 for w in find(report):
     achieved = w["requests"] / w["measured_seconds"]
     planned = w["planned_rate"]
@@ -112,10 +112,14 @@ for w in find(report):
     cores = cpu / (length / 1e6)
     print(f"| {w['phase']} | {planned:.0f} | {achieved:.0f} | {achieved / planned:.4f} | "
           f"{w['lag_p99'] * 1e3:.3f} | {w['response']['p99'] * 1e3:.3f} | "
-          f"{errors} | {cores:.3f} | {cpu / w['requests'] * 1e6:.1f} |")
+          f"{errors} | {cores:.3f} | {cpu / w['requests'] * 1e6:.1f} | "
+          f"{w['cap_waits']} | {w['generator_bound_intervals']} |")
 print()
 print("Targets: achieved within 1% of the plan, schedule lag p99 under 1 ms. Generator CPU is "
-      "gonogo's whole process (getrusage, recorded per interval in the evidence store), measured intervals only.")
+      "gonogo's whole process (getrusage, recorded per interval in the evidence store), measured intervals only. "
+      "Cap waits: requests that found every connection busy (max_connections) and waited for one, so their "
+      "lag is the service's doing; generator-bound intervals: gonogo's own send delay p90 over 5 ms, or it sent "
+      "under 90% of the plan with connections to spare (the self-check that makes criteria INCONCLUSIVE).")
 PY
 } >"$WORK/table.md"
 if [[ -n "$OUT" ]]; then cp "$WORK/table.md" "$OUT"; fi
