@@ -19,7 +19,7 @@ use super::keys;
 use super::kv::{KvError, WriteOutcome};
 use crate::evidence::model::{IntervalRecord, LedgerWrite};
 use crate::load::{
-    CLOSE_GRACE, LoadContext, Recorder, RequestOutcome, RequestResult, START_LEAD, Schedule,
+    IntervalWindow, LoadContext, Recorder, RequestOutcome, RequestResult, START_LEAD, Schedule,
     generator_cpu_seconds,
 };
 use crate::plan::{LoadModel, PhasePlan};
@@ -95,33 +95,16 @@ pub async fn write_phase(
     let mut cpu_before = generator_cpu_seconds();
     let mut cancelled = false;
     for index in 0..count {
-        let last = index + 1 == count;
-        let cancel = ctx.cancel.cancelled();
-        if last {
-            tokio::select! {
-                _ = async { while tasks.join_next().await.is_some() {} } => {}
-                () = cancel => cancelled = true,
-            }
-        } else {
-            let boundary = start + interval * (index + 1) + CLOSE_GRACE;
-            tokio::select! {
-                () = tokio::time::sleep_until(boundary.into()) => {}
-                () = cancel => cancelled = true,
-            }
-        }
-        if cancelled {
-            tasks.abort_all();
-        }
-        let cpu_now = generator_cpu_seconds();
-        let offset = interval * index;
-        let length = if last || cancelled {
-            start
-                .elapsed()
-                .saturating_sub(offset)
-                .min(total.saturating_sub(offset))
-        } else {
-            interval
+        let window = IntervalWindow {
+            start,
+            interval,
+            total,
+            index,
+            count,
         };
+        let (offset, length);
+        (offset, length, cancelled) = window.close(&mut tasks, &ctx.cancel).await;
+        let cpu_now = generator_cpu_seconds();
         let mut stats = shared.recorder.take(index);
         stats.peak_in_flight = stats
             .peak_in_flight

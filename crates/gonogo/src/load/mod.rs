@@ -44,7 +44,7 @@ use worker::{ShardCounters, Target, WorkloadRun, worker};
 
 /// Time between an interval's end and the moment it is closed, so that requests
 /// finishing right at the boundary are in it.
-pub(crate) const CLOSE_GRACE: Duration = Duration::from_millis(50);
+const CLOSE_GRACE: Duration = Duration::from_millis(50);
 /// Lead time to spawn workers before the first request is due.
 pub(crate) const START_LEAD: Duration = Duration::from_millis(20);
 
@@ -208,32 +208,16 @@ pub async fn run_phase(
     let mut cancelled = false;
     let mut closed = 0;
     for index in 0..count {
-        let last = index + 1 == count;
-        let boundary = start + interval * (index + 1);
-        let cancel = ctx.cancel.cancelled();
-        if last {
-            tokio::select! {
-                _ = async { while tasks.join_next().await.is_some() {} } => {}
-                () = cancel => cancelled = true,
-            }
-        } else {
-            tokio::select! {
-                () = tokio::time::sleep_until((boundary + CLOSE_GRACE).into()) => {}
-                () = cancel => cancelled = true,
-            }
-        }
-        if cancelled {
-            tasks.abort_all();
-        }
-        let cpu_now = generator_cpu_seconds();
-        let interval_start = interval * index;
-        let length = if last || cancelled {
-            Instant::now()
-                .saturating_duration_since(start + interval_start)
-                .min(total.saturating_sub(interval_start))
-        } else {
-            interval
+        let window = IntervalWindow {
+            start,
+            interval,
+            total,
+            index,
+            count,
         };
+        let (interval_start, length);
+        (interval_start, length, cancelled) = window.close(&mut tasks, &ctx.cancel).await;
+        let cpu_now = generator_cpu_seconds();
         for (name, run, connections) in &runs {
             let mut stats = run.recorder.take(index);
             // Requests still in flight at the close count toward the peak as well.
@@ -269,6 +253,57 @@ pub async fn run_phase(
         intervals: closed,
         cancelled,
     })
+}
+
+/// One evidence interval of a phase's load, to be closed on time.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct IntervalWindow {
+    /// When the phase's load (interval 0) started.
+    pub start: Instant,
+    pub interval: Duration,
+    /// The phase's whole load time, warm-up included.
+    pub total: Duration,
+    pub index: u32,
+    pub count: u32,
+}
+
+impl IntervalWindow {
+    /// Wait until the interval may be closed: its end plus [`CLOSE_GRACE`], or for
+    /// the last one until every task has ended. A cancel aborts the tasks. Returns
+    /// the interval's offset from `start`, its length (the last or a cancelled one may
+    /// be short), and whether the load was cancelled.
+    pub async fn close<T: 'static>(
+        self,
+        tasks: &mut JoinSet<T>,
+        cancel: &CancellationToken,
+    ) -> (Duration, Duration, bool) {
+        let last = self.index + 1 == self.count;
+        let offset = self.interval * self.index;
+        let mut cancelled = false;
+        if last {
+            tokio::select! {
+                _ = async { while tasks.join_next().await.is_some() {} } => {}
+                () = cancel.cancelled() => cancelled = true,
+            }
+        } else {
+            let boundary = self.start + offset + self.interval + CLOSE_GRACE;
+            tokio::select! {
+                () = tokio::time::sleep_until(boundary.into()) => {}
+                () = cancel.cancelled() => cancelled = true,
+            }
+        }
+        if cancelled {
+            tasks.abort_all();
+        }
+        let length = if last || cancelled {
+            Instant::now()
+                .saturating_duration_since(self.start + offset)
+                .min(self.total.saturating_sub(offset))
+        } else {
+            self.interval
+        };
+        (offset, length, cancelled)
+    }
 }
 
 /// CPU time (user + system) used by this whole process so far, seconds.
