@@ -343,7 +343,9 @@ async fn a_service_ignoring_sigterm_is_killed_after_the_grace() {
     assert!(took < Duration::from_secs(4), "{took:?}");
     assert_eq!(info.signal, Some(9));
     assert!(!alive(pid));
-    assert!(group_members(pid).is_empty());
+    // The shell's `sleep` child gets the group's SIGKILL too, but on a loaded machine
+    // it can take a moment to die after the shell's exit has been seen.
+    eventually("the group to be empty", || group_members(pid).is_empty()).await;
     assert_eq!(h.exits(), vec![(None, Some(9), true)]);
 }
 
