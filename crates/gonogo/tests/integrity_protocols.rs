@@ -105,6 +105,7 @@ fn json_summary(campaign: &Campaign) -> serde_json::Value {
 
 #[test]
 fn redis_with_fsynced_aof_keeps_every_acknowledged_write_through_a_sigkill() {
+    let _serial = common::serial();
     let Some(server) = redis_server() else { return };
     let data = tempfile::tempdir().unwrap();
     let durable = [
@@ -132,6 +133,7 @@ fn redis_with_fsynced_aof_keeps_every_acknowledged_write_through_a_sigkill() {
 
 #[test]
 fn redis_without_persistence_loses_the_writes_acknowledged_before_a_sigkill() {
+    let _serial = common::serial();
     let Some(server) = redis_server() else { return };
     let data = tempfile::tempdir().unwrap();
     let volatile = ["--save", "", "--appendonly", "no"];
@@ -160,6 +162,7 @@ fn redis_without_persistence_loses_the_writes_acknowledged_before_a_sigkill() {
 
 #[test]
 fn postgres_with_fsync_keeps_every_committed_insert_through_a_sigkill() {
+    let _serial = common::serial();
     let Some(bin) = postgres_bin() else { return };
     let cluster = PostgresCluster::init(
         &bin,

@@ -84,6 +84,7 @@ fn run_expecting(campaign: &Campaign, code: u8) -> RunEvidence {
 
 #[test]
 fn a_redis_set_and_get_campaign_is_go_with_latency_and_bytes_recorded() {
+    let _serial = common::serial();
     let Some(server) = redis_server() else { return };
     let data = tempfile::tempdir().unwrap();
     let body = format!(
@@ -114,6 +115,7 @@ redis = {{ address = "127.0.0.1:{{port}}", command = ["GET", "{{key}}"], timeout
 
 #[test]
 fn redis_error_replies_are_failures_and_fail_the_error_rate_criterion() {
+    let _serial = common::serial();
     let Some(server) = redis_server() else { return };
     let data = tempfile::tempdir().unwrap();
     // An unknown command answers -ERR; HSET succeeds alongside it.
@@ -151,6 +153,7 @@ redis = {{ address = "127.0.0.1:{{port}}", command = ["NOSUCHCOMMAND", "{{key}}"
 
 #[test]
 fn a_postgres_insert_and_select_campaign_is_go() {
+    let _serial = common::serial();
     let Some(bin) = postgres_bin() else { return };
     let cluster = PostgresCluster::init(&bin, KV_TABLE);
     let url = "host=127.0.0.1 port={port} user=postgres dbname=postgres";
@@ -175,6 +178,7 @@ postgres = {{ url = "{url}", statement = "SELECT v FROM kv WHERE k = $1", params
 
 #[test]
 fn a_postgres_error_is_a_status_mismatch() {
+    let _serial = common::serial();
     let Some(bin) = postgres_bin() else { return };
     let cluster = PostgresCluster::init(&bin, KV_TABLE);
     // v is NOT NULL: every insert violates the constraint.
@@ -199,6 +203,7 @@ postgres = {{ url = "host=127.0.0.1 port={{port}} user=postgres dbname=postgres"
 
 #[test]
 fn redis_refused_connections_are_connect_errors() {
+    let _serial = common::serial();
     // Nothing listens on the target: the service is a sleeper, ready by TCP on a
     // port it never opens would time out, so ready on a listener of our own.
     let Some(_) = redis_server() else { return };

@@ -8,6 +8,16 @@ use std::sync::OnceLock;
 
 pub mod servers;
 
+/// Campaigns of one test binary run one at a time where a test asks for it: on a
+/// 2-core machine, campaigns run side by side starve each other's load generators
+/// (and start their servers at once), which the generator self-check rightly
+/// reports as INCONCLUSIVE.
+pub fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 use gonogo::evidence::Store;
 use gonogo::evidence::model::RunEvidence;
 
