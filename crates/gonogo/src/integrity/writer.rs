@@ -17,10 +17,10 @@ use tokio::task::JoinSet;
 use super::client::{KvClient, PhaseWorkloads};
 use super::keys;
 use super::kv::{KvError, WriteOutcome};
-use crate::evidence::model::{IntervalRecord, LedgerWrite};
+use crate::evidence::model::LedgerWrite;
 use crate::load::{
     IntervalWindow, LoadContext, Recorder, RequestOutcome, RequestResult, START_LEAD, Schedule,
-    generator_cpu_seconds,
+    WorkloadShare, generator_cpu_seconds,
 };
 use crate::plan::{LoadModel, PhasePlan};
 use crate::run::events::Record;
@@ -102,25 +102,17 @@ pub async fn write_phase(
             index,
             count,
         };
-        let (offset, length);
-        (offset, length, cancelled) = window.close(&mut tasks, &ctx.cancel).await;
+        let closed = window.close(&mut tasks, &ctx.cancel).await;
+        cancelled = closed.cancelled;
         let cpu_now = generator_cpu_seconds();
-        let mut stats = shared.recorder.take(index);
-        stats.peak_in_flight = stats
-            .peak_in_flight
-            .max(shared.in_flight.load(Ordering::Relaxed));
-        stats.connections = connections as u64;
-        stats.planned = shared.schedule.planned_between(offset, offset + length);
-        let record = IntervalRecord {
-            phase: phase.name.clone(),
-            workload: workloads.write.name.clone(),
-            index,
-            start: ctx.clock.offset(start + offset),
-            length,
-            warmup: offset < phase.warmup,
-            generator_cpu_seconds: cpu_now - cpu_before,
-            stats,
+        let share = WorkloadShare {
+            name: &workloads.write.name,
+            recorder: &shared.recorder,
+            schedule: &shared.schedule,
+            in_flight: shared.in_flight.load(Ordering::Relaxed),
+            connections: connections as u64,
         };
+        let record = closed.record(phase, share, cpu_now - cpu_before, &ctx.clock);
         let _ = ctx.records.send(Record::Interval(Box::new(record)));
         cpu_before = cpu_now;
         if cancelled {

@@ -16,6 +16,7 @@
 
 mod fill;
 mod http;
+mod interval;
 pub(crate) mod postgres;
 mod recorder;
 pub(crate) mod redis;
@@ -31,11 +32,11 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 pub use fill::{FillError, fill};
+pub(crate) use interval::{IntervalWindow, WorkloadShare};
 pub use recorder::{RequestOutcome, RequestResult};
 pub use request::RequestBuildError;
 pub use schedule::{Schedule, Ticket};
 
-use crate::evidence::model::IntervalRecord;
 use crate::plan::{LoadModel, PhasePlan, Plan};
 use crate::run::events::{Record, RecordSender, RunClock};
 pub(crate) use recorder::Recorder;
@@ -215,27 +216,18 @@ pub async fn run_phase(
             index,
             count,
         };
-        let (interval_start, length);
-        (interval_start, length, cancelled) = window.close(&mut tasks, &ctx.cancel).await;
+        let closed_interval = window.close(&mut tasks, &ctx.cancel).await;
+        cancelled = closed_interval.cancelled;
         let cpu_now = generator_cpu_seconds();
         for (name, run, connections) in &runs {
-            let mut stats = run.recorder.take(index);
-            // Requests still in flight at the close count toward the peak as well.
-            stats.peak_in_flight = stats.peak_in_flight.max(run.in_flight());
-            stats.connections = *connections;
-            stats.planned = run
-                .schedule
-                .planned_between(interval_start, interval_start + length);
-            let record = IntervalRecord {
-                phase: phase.name.clone(),
-                workload: name.clone(),
-                index,
-                start: ctx.clock.offset(start + interval_start),
-                length,
-                warmup: interval_start < phase.warmup,
-                generator_cpu_seconds: cpu_now - cpu_before,
-                stats,
+            let share = WorkloadShare {
+                name,
+                recorder: &run.recorder,
+                schedule: &run.schedule,
+                in_flight: run.in_flight(),
+                connections: *connections,
             };
+            let record = closed_interval.record(phase, share, cpu_now - cpu_before, &ctx.clock);
             // A closed channel means the conductor is gone; nothing left to record to.
             let _ = ctx.records.send(Record::Interval(Box::new(record)));
         }
@@ -253,57 +245,6 @@ pub async fn run_phase(
         intervals: closed,
         cancelled,
     })
-}
-
-/// One evidence interval of a phase's load, to be closed on time.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct IntervalWindow {
-    /// When the phase's load (interval 0) started.
-    pub start: Instant,
-    pub interval: Duration,
-    /// The phase's whole load time, warm-up included.
-    pub total: Duration,
-    pub index: u32,
-    pub count: u32,
-}
-
-impl IntervalWindow {
-    /// Wait until the interval may be closed: its end plus [`CLOSE_GRACE`], or for
-    /// the last one until every task has ended. A cancel aborts the tasks. Returns
-    /// the interval's offset from `start`, its length (the last or a cancelled one may
-    /// be short), and whether the load was cancelled.
-    pub async fn close<T: 'static>(
-        self,
-        tasks: &mut JoinSet<T>,
-        cancel: &CancellationToken,
-    ) -> (Duration, Duration, bool) {
-        let last = self.index + 1 == self.count;
-        let offset = self.interval * self.index;
-        let mut cancelled = false;
-        if last {
-            tokio::select! {
-                _ = async { while tasks.join_next().await.is_some() {} } => {}
-                () = cancel.cancelled() => cancelled = true,
-            }
-        } else {
-            let boundary = self.start + offset + self.interval + CLOSE_GRACE;
-            tokio::select! {
-                () = tokio::time::sleep_until(boundary.into()) => {}
-                () = cancel.cancelled() => cancelled = true,
-            }
-        }
-        if cancelled {
-            tasks.abort_all();
-        }
-        let length = if last || cancelled {
-            Instant::now()
-                .saturating_duration_since(self.start + offset)
-                .min(self.total.saturating_sub(offset))
-        } else {
-            self.interval
-        };
-        (offset, length, cancelled)
-    }
 }
 
 /// CPU time (user + system) used by this whole process so far, seconds.
