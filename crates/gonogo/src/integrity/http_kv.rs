@@ -12,13 +12,17 @@ use std::net::SocketAddr;
 
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Method, Request, Uri};
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Full, Limited};
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
 use rand::Rng;
 
 use super::kv::{KvError, ReadOutcome, WriteOutcome};
 use crate::plan::{Segment, Template, WorkloadPlan};
+
+/// Largest response body read (a value, or a key listing); a larger one is an error,
+/// so a hostile service cannot make gonogo hold an unbounded answer.
+const MAX_BODY: usize = 64 * 1024 * 1024;
 
 /// What fills a template's per-request placeholders.
 #[derive(Debug, Clone, Copy)]
@@ -286,11 +290,10 @@ impl HttpKv {
             .await
             .map_err(|e| Failure::Lost(e.to_string()))?;
         let status = response.status().as_u16();
-        let body = response
-            .into_body()
+        let body = Limited::new(response.into_body(), MAX_BODY)
             .collect()
             .await
-            .map_err(|e| Failure::Lost(e.to_string()))?
+            .map_err(|e| Failure::Lost(format!("reading the response body: {e}")))?
             .to_bytes();
         self.sender = Some(sender);
         Ok((status, body))
