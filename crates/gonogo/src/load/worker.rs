@@ -161,10 +161,12 @@ pub async fn worker(run: Arc<WorkloadRun>, shard: usize, timer: Option<PreciseTi
         let Some(ticket) = run.schedule.next(picked) else {
             break;
         };
-        if ticket.intended > picked {
+        let sent = if ticket.intended > picked {
             wait_until(timer.as_ref(), ticket.intended).await;
-        }
-        let sent = Instant::now();
+            Instant::now()
+        } else {
+            picked
+        };
         let request_deadline = sent + run.timeout;
         let deadline = request_deadline.min(run.hard_deadline);
         counters.in_flight.fetch_add(1, Ordering::Relaxed);
