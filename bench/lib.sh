@@ -76,6 +76,8 @@ http {
     server {
         listen 127.0.0.1:$PORT;
         location / { root $dir/www; }
+        # Requests served so far, for bench/kernel-work.sh (never hit under load).
+        location = /nginx-status { stub_status; }
     }
 }
 CONF

@@ -201,6 +201,9 @@ fn phase_summary(evidence: &RunEvidence, phase: &PhaseRecord, workload: &str) ->
         lag_p99: (phase.model == "open")
             .then(|| stats::quantile_seconds(&merged.lag, 0.99))
             .flatten(),
+        generator_delay_p99: (phase.model == "open")
+            .then(|| stats::quantile_seconds(&merged.gen_delay, 0.99))
+            .flatten(),
         errors: ErrorCounts {
             status_mismatch: outcomes.status_mismatch,
             connect_error: outcomes.connect_error,

@@ -16,12 +16,12 @@ pub use super::scaling::{ScalingFitRow, ScalingStepRow, ScalingSummary};
 /// incompatible change, the minor number when fields are added (1.1 added `timeline`
 /// and `findings[].chart`; 1.2 added `integrity`, `capacity`, `soak`, `recovery`,
 /// `timeline.faults` and `scaling`).
-pub const FORMAT_VERSION: &str = "1.2";
+pub const FORMAT_VERSION: &str = "1.3";
 
 /// A complete report of one run.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct ReportModel {
-    /// Version of this format (`"1.2"`).
+    /// Version of this format (`"1.3"`).
     pub format_version: String,
     /// Facts about the run.
     pub run: RunInfo,
@@ -252,6 +252,10 @@ pub struct PhaseSummary {
     pub service: Percentiles,
     /// 99th percentile of schedule lag (actual minus intended send); open model only.
     pub lag_p99: Option<f64>,
+    /// 99th percentile of the load generator's own part of the lag: from the moment a
+    /// send was both due and held by a free worker to the send. Lag beyond it is time
+    /// the request waited for a connection the service still held. Open model only.
+    pub generator_delay_p99: Option<f64>,
     /// Failed requests by kind.
     pub errors: ErrorCounts,
     /// Failed over completed requests.
