@@ -2,7 +2,7 @@
 # Run the load-generator benchmarks and assemble bench/RESULTS.md from their sections
 # (bench/results/*.md; every figure in them is written by the scripts).
 #
-#   bench/run-all.sh                 # throughput, open model, sampling, profile
+#   bench/run-all.sh                 # throughput, open model, sampling, profile, kernel work
 #   MEMORY=1 bench/run-all.sh        # also the 10-minute memory run
 #   ONLY=assemble bench/run-all.sh   # only rebuild RESULTS.md from bench/results/
 
@@ -16,6 +16,7 @@ if [[ "${ONLY:-}" != assemble ]]; then
     if [[ -n "${MEMORY:-}" ]]; then "$BENCH_DIR/memory.sh" "$RESULTS/3-memory.md"; fi
     "$BENCH_DIR/sampling-overhead.sh" "$RESULTS/4-sampling.md"
     "$BENCH_DIR/profile.sh" "$RESULTS/5-profile.md"
+    "$BENCH_DIR/kernel-work.sh" "$RESULTS/6-kernel-work.md"
 fi
 
 {
