@@ -143,7 +143,7 @@ LOAD_END="$(cut -d' ' -f1-3 /proc/loadavg)"
     echo "$FACTS"
     echo "- load average at end: $LOAD_END"
     echo "- $CONNECTIONS connections, ${DURATION} s per run, $ROUNDS interleaved rounds ($TOOLS); server on core $SERVER_CPU, generator on core $GEN_CPU"
-    echo "- command: \`ROUNDS=$ROUNDS DURATION=$DURATION CONNECTIONS=$CONNECTIONS TOOLS=\"$TOOLS\" bench/http-throughput.sh\`"
+    echo "- command: \`${RT:+RT=$RT }ROUNDS=$ROUNDS DURATION=$DURATION CONNECTIONS=$CONNECTIONS TOOLS=\"$TOOLS\" bench/http-throughput.sh\`"
     echo
     python3 "$BENCH_DIR/report.py" "$RAW"
 } >"$WORK/table.md"

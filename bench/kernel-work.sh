@@ -151,7 +151,7 @@ LOAD_END="$(cut -d' ' -f1-3 /proc/loadavg)"
     echo "$FACTS"
     echo "- load average at end: $LOAD_END"
     echo "- $CONNECTIONS connections, runs of ${DURATION} s, measured from ${SKIP} s for ${WINDOW} s; $ROUNDS interleaved rounds ($TOOLS); server on core $SERVER_CPU, generator on core $GEN_CPU"
-    echo "- command: \`ROUNDS=$ROUNDS DURATION=$DURATION SKIP=$SKIP WINDOW=$WINDOW CONNECTIONS=$CONNECTIONS TOOLS=\"$TOOLS\" bench/kernel-work.sh\`"
+    echo "- command: \`${RT:+RT=$RT }ROUNDS=$ROUNDS DURATION=$DURATION SKIP=$SKIP WINDOW=$WINDOW CONNECTIONS=$CONNECTIONS TOOLS=\"$TOOLS\" bench/kernel-work.sh\`"
     echo
     python3 - "$RAW" "$WINDOW" <<'PY'
 import statistics, sys

@@ -12,6 +12,12 @@ GEN_CPU="${GEN_CPU:-0}"
 # other work (compile jobs), -20 keeps that work from taking their cores' time and from
 # delaying their wake-ups; set NICE=0 to measure without it.
 NICE="${NICE:--20}"
+# With RT set (a SCHED_FIFO priority, 1-99), the server and the generator run under
+# `chrt -f $RT` instead of nice: no ordinary task on the machine can then delay them
+# (a way to see how much of a wall-clock figure is other work's doing; needs root).
+RT="${RT:-}"
+# The priority prefix of the server's and the generator's command lines.
+prio() { if [[ -n "$RT" ]]; then echo chrt -f "$RT"; else echo nice -n "$NICE"; fi; }
 GONOGO="${GONOGO:-$REPO_ROOT/target/release/gonogo}"
 # oha is a long `cargo install`; look for it on PATH and in the cache used by the bench.
 OHA="${OHA:-$(command -v oha || echo "${OHA_ROOT:-/work/tools}/bin/oha")}"
@@ -48,7 +54,7 @@ machine_facts() {
     echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
     echo "- cores: $(nproc); CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
     echo "- kernel: $(uname -sr); memory: $(free -g | awk '/Mem:/ {print $2}') GiB"
-    echo "- load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (a shared machine: other work was compiling); server and generator at nice $NICE"
+    echo "- load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (a shared machine: other work was compiling); server and generator at $(if [[ -n "$RT" ]]; then echo "SCHED_FIFO priority $RT"; else echo "nice $NICE"; fi)"
     echo "- nginx: $(nginx -v 2>&1 | sed 's/.*version: //')"
     command -v wrk >/dev/null && echo "- wrk: $(wrk -v 2>&1 | head -1 | awk '{print $1, $2}')"
     command -v h2load >/dev/null && echo "- h2load: $(h2load --version 2>&1 | head -1)"
@@ -87,7 +93,7 @@ CONF
 # pinned and prioritised like the anchors' nginx (nginx_start below), serving one small
 # static page that the workload GETs. "daemon off;" stays one argument.
 nginx_service_toml() {
-    local args=(nice -n "$NICE" taskset -c "$SERVER_CPU" nginx -p "$1" -c "$1/nginx.conf" -g "daemon off;")
+    local args=($(prio) taskset -c "$SERVER_CPU" nginx -p "$1" -c "$1/nginx.conf" -g "daemon off;")
     local quoted
     quoted=$(printf '"%s", ' "${args[@]}")
     cat <<TOML
@@ -103,7 +109,7 @@ TOML
 }
 
 # Prefix for a generator's command line: its priority and its core.
-gen_prefix() { echo nice -n "$NICE" taskset -c "$GEN_CPU"; }
+gen_prefix() { echo "$(prio)" taskset -c "$GEN_CPU"; }
 
 wait_port() {
     for _ in $(seq 100); do
@@ -122,7 +128,7 @@ port_free() {
 NGINX_PID=""
 nginx_start() {
     port_free
-    nice -n "$NICE" taskset -c "$SERVER_CPU" nginx -p "$1" -c "$1/nginx.conf" -g "daemon off;" &
+    $(prio) taskset -c "$SERVER_CPU" nginx -p "$1" -c "$1/nginx.conf" -g "daemon off;" &
     NGINX_PID=$!
     wait_port
 }

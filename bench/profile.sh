@@ -50,7 +50,7 @@ perf report -i "$WORK/perf.data" --no-children --sort comm,dso,sym --stdio 2>/de
 {
     echo "### Where gonogo's CPU goes (closed model, $CONNECTIONS connections, ${DURATION} s)"
     echo
-    echo "- load average: $(cut -d' ' -f1-3 /proc/loadavg); command: \`DURATION=$DURATION bench/profile.sh\`"
+    echo "- load average: $(cut -d' ' -f1-3 /proc/loadavg); command: \`${RT:+RT=$RT }DURATION=$DURATION bench/profile.sh\`"
     echo "- \`perf record -e cpu-clock -F 4000\` on gonogo (all its threads); nginx's samples left out, shares are of gonogo's samples"
     echo
     python3 - "$WORK/symbols.txt" <<'PY'

@@ -67,7 +67,7 @@ LOAD_END="$(cut -d' ' -f1-3 /proc/loadavg)"
     echo "$FACTS"
     echo "- load average at end: $LOAD_END"
     echo "- ${DURATION} s phase at 1 request/s; sample_interval 100ms vs 10s, $ROUNDS interleaved rounds; gonogo on core $GEN_CPU"
-    echo "- command: \`ROUNDS=$ROUNDS DURATION=$DURATION bench/sampling-overhead.sh\`"
+    echo "- command: \`${RT:+RT=$RT }ROUNDS=$ROUNDS DURATION=$DURATION bench/sampling-overhead.sh\`"
     echo
     python3 - "$WORK/raw.tsv" "$DURATION" <<'PY'
 import statistics, sys
