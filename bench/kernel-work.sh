@@ -188,7 +188,9 @@ print("Median (min–max) over the rounds, per request nginx served in the windo
       "Generator CPU is `perf stat` task-clock of the generator's process (all threads), the user/system split "
       "from /proc/PID/stat (clock ticks); system calls are the raw_syscalls:sys_enter tracepoint; TCP segments "
       "are the host's OutSegs (both ends of the loopback connections); server CPU (clock ticks) and context switches are "
-      "nginx's worker process, from /proc.")
+      "nginx's worker process, from /proc. Counting system calls on the tracepoint adds a little to each "
+      "call, so a tool that makes more of them is charged a little more here than in the throughput section, "
+      "which is the one for requests per CPU-second.")
 PY
 } >"$WORK/table.md"
 if [[ -n "$OUT" ]]; then cp "$WORK/table.md" "$OUT"; fi
