@@ -569,5 +569,24 @@ mod tests {
             parse_head(b"HTTP/1.1 200 OK\r\nContent-Le", false).unwrap(),
             None
         );
+        assert_eq!(parse_head(b"", false).unwrap(), None, "nothing read yet");
+    }
+
+    #[test]
+    fn header_slots_hold_up_to_their_count_and_more_is_malformed() {
+        let response = |headers: usize| {
+            let mut text = String::from("HTTP/1.1 200 OK\r\n");
+            for i in 0..headers - 1 {
+                text.push_str(&format!("X-Filler-{i}: {i}\r\n"));
+            }
+            text.push_str("Content-Length: 5\r\n\r\n");
+            text
+        };
+        let full = parse_head(response(MAX_HEADERS).as_bytes(), false).unwrap();
+        assert_eq!(full.map(|h| h.framing), Some(Framing::Length(5)));
+        assert!(matches!(
+            parse_head(response(MAX_HEADERS + 1).as_bytes(), false),
+            Err(RequestError::Malformed(_))
+        ));
     }
 }

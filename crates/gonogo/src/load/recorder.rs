@@ -224,6 +224,19 @@ mod tests {
     }
 
     #[test]
+    fn bucketing_is_exact_at_interval_edges_and_saturates_far_out() {
+        let t0 = Instant::now();
+        let recorder = Recorder::new(t0, Duration::from_millis(250), 9, 1);
+        assert_eq!(recorder.index_of(t0), 0);
+        assert_eq!(recorder.index_of(t0 + Duration::from_nanos(249_999_999)), 0);
+        assert_eq!(recorder.index_of(t0 + Duration::from_millis(250)), 1);
+        assert_eq!(recorder.index_of(t0 + Duration::from_secs(2)), 8);
+        assert_eq!(recorder.index_of(t0 + Duration::from_secs(3600)), 9);
+        assert_eq!(nanos(Duration::MAX), u64::MAX);
+        assert_eq!(nanos(Duration::new(3, 7)), 3_000_000_007);
+    }
+
+    #[test]
     fn late_results_go_to_the_next_open_interval_not_lost() {
         let t0 = Instant::now();
         let recorder = Recorder::new(t0, Duration::from_secs(1), 9, 1);
