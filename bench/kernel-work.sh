@@ -35,22 +35,7 @@ trap 'nginx_stop; [[ -n "${KEEP:-}" ]] || rm -rf "$WORK"' EXIT
 nginx_prefix "$WORK/nginx"
 URL="http://127.0.0.1:$PORT/index.html"
 
-cat >"$WORK/spec.toml" <<SPEC
-name = "bench-kernel"
-
-[settings]
-interval = "1s"
-
-$(nginx_service_toml "$WORK/nginx")
-
-[[phase]]
-name = "max"
-kind = "steady"
-workload = "get"
-connections = $CONNECTIONS
-duration = "${DURATION}s"
-warmup = "0s"
-SPEC
+closed_spec bench-kernel >"$WORK/spec.toml"
 
 RAW="$WORK/raw.tsv"
 : >"$RAW"

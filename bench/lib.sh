@@ -108,6 +108,33 @@ http = { method = "GET", url = "http://127.0.0.1:$PORT/index.html", expect_statu
 TOML
 }
 
+# A gonogo spec named $1: one closed-model phase "max" of $CONNECTIONS connections for
+# $DURATION seconds, no warm-up, against the nginx of prefix $WORK/nginx.
+closed_spec() {
+    cat <<SPEC
+name = "$1"
+
+[settings]
+interval = "1s"
+
+$(nginx_service_toml "$WORK/nginx")
+
+[[phase]]
+name = "max"
+kind = "steady"
+workload = "get"
+connections = $CONNECTIONS
+duration = "${DURATION}s"
+warmup = "0s"
+
+[[criterion]]
+phase = "max"
+metric = "throughput"
+op = ">="
+value = "1/s"
+SPEC
+}
+
 # Prefix for a generator's command line: its priority and its core.
 gen_prefix() { echo "$(prio)" taskset -c "$GEN_CPU"; }
 

@@ -21,24 +21,7 @@ chmod 755 "$WORK"
 trap '[[ -n "${KEEP:-}" ]] || rm -rf "$WORK"' EXIT
 nginx_prefix "$WORK/nginx"
 
-cat >"$WORK/spec.toml" <<SPEC
-name = "bench-profile"
-
-$(nginx_service_toml "$WORK/nginx")
-
-[[phase]]
-name = "max"
-kind = "steady"
-workload = "get"
-connections = $CONNECTIONS
-duration = "${DURATION}s"
-
-[[criterion]]
-phase = "max"
-metric = "throughput"
-op = ">="
-value = "1/s"
-SPEC
+closed_spec bench-profile >"$WORK/spec.toml"
 
 port_free
 # gonogo and its children (nginx) are recorded; nginx's samples are left out below.
