@@ -54,7 +54,7 @@ machine_facts() {
     echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
     echo "- cores: $(nproc); CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
     echo "- kernel: $(uname -sr); memory: $(free -g | awk '/Mem:/ {print $2}') GiB"
-    echo "- load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (a shared machine: other work was compiling); server and generator at $(if [[ -n "$RT" ]]; then echo "SCHED_FIFO priority $RT"; else echo "nice $NICE"; fi)"
+    echo "- load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (the benchmark's own server and generator count in it; a shared machine); server and generator at $(if [[ -n "$RT" ]]; then echo "SCHED_FIFO priority $RT"; else echo "nice $NICE"; fi)"
     echo "- nginx: $(nginx -v 2>&1 | sed 's/.*version: //')"
     command -v wrk >/dev/null && echo "- wrk: $(wrk -v 2>&1 | head -1 | awk '{print $1, $2}')"
     command -v h2load >/dev/null && echo "- h2load: $(h2load --version 2>&1 | head -1)"
