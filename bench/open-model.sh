@@ -127,11 +127,12 @@ for w in find(report):
 print()
 print("Targets: achieved within 1% of the plan, schedule lag p99 under 1 ms. Lag runs from the intended to the "
       "actual send; the generator's own delay (JSON `generator_delay_p99`) runs from the moment a send was due and held by a "
-      "free worker: the rest of the lag is requests waiting for a connection the service still held. Generator CPU is "
+      "free worker: the rest of the lag is requests waiting for a free worker, which is the service's doing while the "
+      "generator has CPU to spare (generator CPU column). Generator CPU is "
       "gonogo's whole process (getrusage, recorded per interval in the evidence store), measured intervals only. Server CPU is nginx's process tree from gonogo's "
       "resource samples over the same span: at 1.0 the server's core is full and requests queue in the service. "
-      "Cap waits: requests that found every connection busy (max_connections) and waited for one, so their "
-      "lag is the service's doing; generator-bound intervals: gonogo's own send delay p90 over 5 ms, or it sent "
+      "Cap waits: requests that found every connection busy (max_connections) and waited for one; "
+      "generator-bound intervals: gonogo's own send delay p90 over 5 ms, or it sent "
       "under 90% of the plan with connections to spare (the self-check that makes criteria INCONCLUSIVE).")
 PY
 } >"$WORK/table.md"

@@ -254,7 +254,8 @@ pub struct PhaseSummary {
     pub lag_p99: Option<f64>,
     /// 99th percentile of the load generator's own part of the lag: from the moment a
     /// send was both due and held by a free worker to the send. Lag beyond it is time
-    /// the request waited for a connection the service still held. Open model only.
+    /// the request waited for a free worker: a connection the service still held, or
+    /// one whose answer gonogo had not read yet. Open model only.
     pub generator_delay_p99: Option<f64>,
     /// Failed requests by kind.
     pub errors: ErrorCounts,
