@@ -159,6 +159,21 @@ struct Measurement {
     doubt: Option<String>,
 }
 
+impl Measurement {
+    /// No value at all, for the reason `doubt` (the finding is inconclusive).
+    fn none(method: String, basis: String, doubt: String) -> Self {
+        Measurement {
+            observed: None,
+            interval: None,
+            samples: 0,
+            window: None,
+            method,
+            basis,
+            doubt: Some(doubt),
+        }
+    }
+}
+
 fn judge(criterion: &CriterionPlan, context: &Context<'_>, evidence: &RunEvidence) -> Finding {
     let Some(phase) = find_phase(evidence, &criterion.phase) else {
         return not_run(criterion);
@@ -236,14 +251,10 @@ fn not_run(criterion: &CriterionPlan) -> Finding {
         criterion.phase,
         describe::comparison(criterion)
     );
-    let measurement = Measurement {
-        observed: None,
-        interval: None,
-        samples: 0,
-        window: None,
-        method: "no evidence was read: the phase has no record in this run".to_string(),
-        basis: String::new(),
-        doubt: Some(doubt),
-    };
+    let measurement = Measurement::none(
+        "no evidence was read: the phase has no record in this run".to_string(),
+        String::new(),
+        doubt,
+    );
     conclude(criterion, measurement)
 }

@@ -278,18 +278,11 @@ pub(super) fn measure(
     evidence: &RunEvidence,
 ) -> Measurement {
     let Some((quantity, figure)) = criterion.metric.scaling() else {
-        return Measurement {
-            observed: None,
-            interval: None,
-            samples: 0,
-            window: None,
-            method: String::new(),
-            basis: String::new(),
-            doubt: Some(format!(
-                "{} is not a scaling metric.",
-                criterion.metric.name()
-            )),
-        };
+        return Measurement::none(
+            String::new(),
+            String::new(),
+            format!("{} is not a scaling metric.", criterion.metric.name()),
+        );
     };
     let result = scaling(evidence, &phase.name);
     let measured = result.measured_steps();

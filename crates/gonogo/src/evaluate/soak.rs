@@ -165,15 +165,11 @@ pub(super) fn measure(
 ) -> Measurement {
     let Some((resource, figure)) = criterion.metric.leak() else {
         // Only leak metrics are routed here.
-        return Measurement {
-            observed: None,
-            interval: None,
-            samples: 0,
-            window: None,
-            method: String::new(),
-            basis: format!("in phase {}", phase.name),
-            doubt: Some(format!("{} is not a leak metric.", criterion.metric.name())),
-        };
+        return Measurement::none(
+            String::new(),
+            format!("in phase {}", phase.name),
+            format!("{} is not a leak metric.", criterion.metric.name()),
+        );
     };
     let PhaseSamples { samples, window } = phase_samples(evidence, phase);
     let points = trend_points(&samples, resource, plan).len() as u64;
