@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use gonogo::evidence::Store;
-use gonogo::evidence::model::{
+use gonogo::model::{
     Event, EventKind, HostFacts, IntervalRecord, IntervalStats, OutcomeCounts, PhaseRecord,
     ResourceSample, RunManifest, RunStatus,
 };
@@ -245,7 +245,7 @@ fn stages(path: &Path) -> Result<(), Box<dyn std::error::Error>> {
     let store = Store::open(path)?;
     let evidence = store.load_run(1)?;
     let loaded = start.elapsed();
-    let plan = gonogo::spec::plan_from_str(Path::new("soak.toml"), &evidence.manifest.spec_text)?;
+    let plan = gonogo::plan::from_str(Path::new("soak.toml"), &evidence.manifest.spec_text)?;
     let findings = gonogo::evaluate::evaluate(&plan.criteria, &evidence);
     let verdict = gonogo::verdict::decide(&findings);
     let evaluated = start.elapsed();

@@ -9,14 +9,14 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::evaluate::Finding;
-use crate::evidence::model::{RunEvidence, RunId};
 use crate::evidence::{Store, StoreError};
 use crate::exit;
+use crate::model::{Finding, RunEvidence, RunId, Verdict};
+use crate::plan;
 use crate::report::{self, Format, ReportModel};
 use crate::run::{self, RunError, RunOptions};
-use crate::spec::{self, SpecError};
-use crate::verdict::{self, Verdict};
+use crate::spec::SpecError;
+use crate::verdict;
 
 /// The evidence store's file name inside its `.gonogo` directory.
 const STORE_DIR: &str = ".gonogo";
@@ -250,7 +250,7 @@ fn write_file(path: &Path, text: &str) -> Result<(), CliError> {
 
 fn run_command(args: RunArgs) -> Result<u8, CliError> {
     let format = parse_format(&args.format)?;
-    let (plan, spec_text) = spec::load(&args.spec)?;
+    let (plan, spec_text) = plan::load(&args.spec)?;
     let options = RunOptions {
         store_path: args.store.clone().unwrap_or_else(|| beside(&args.spec)),
         spec_path: args.spec.clone(),
@@ -325,7 +325,7 @@ fn runs_command(args: &StoreArgs) -> Result<u8, CliError> {
             run.id,
             run.status.as_str(),
             decision,
-            report::format::iso8601_utc(run.started_at_ms),
+            crate::units::format::iso8601_utc(run.started_at_ms),
             run.name,
             run.spec_path
         ));
@@ -367,12 +367,12 @@ fn stored_model(store: &mut Store, run: &str) -> Result<ReportModel, CliError> {
     Ok(ReportModel::build(&evidence, &findings, &verdict))
 }
 
-fn verdict_of(model: &ReportModel) -> verdict::Decision {
+fn verdict_of(model: &ReportModel) -> crate::model::Decision {
     use report::model::DecisionLabel;
     match model.verdict.decision {
-        DecisionLabel::Go => verdict::Decision::Go,
-        DecisionLabel::NoGo => verdict::Decision::NoGo,
-        DecisionLabel::Inconclusive => verdict::Decision::Inconclusive,
+        DecisionLabel::Go => crate::model::Decision::Go,
+        DecisionLabel::NoGo => crate::model::Decision::NoGo,
+        DecisionLabel::Inconclusive => crate::model::Decision::Inconclusive,
     }
 }
 
@@ -381,7 +381,7 @@ fn judge_with_stored_spec(
     evidence: &RunEvidence,
 ) -> Result<(Vec<Finding>, Verdict), CliError> {
     let manifest = &evidence.manifest;
-    let plan = spec::plan_from_str(Path::new(&manifest.spec_path), &manifest.spec_text)?;
+    let plan = plan::from_str(Path::new(&manifest.spec_path), &manifest.spec_text)?;
     let findings = crate::evaluate::evaluate_plan(&plan, evidence);
     let verdict = verdict::decide(&findings);
     store.record_evaluation(
@@ -396,7 +396,7 @@ fn judge_with_stored_spec(
 
 fn evaluate_command(args: &EvaluateArgs) -> Result<u8, CliError> {
     let format = parse_format(&args.format)?;
-    let (plan, spec_text) = spec::load(&args.spec)?;
+    let (plan, spec_text) = plan::load(&args.spec)?;
     let path = args.store.clone().unwrap_or_else(|| beside(&args.spec));
     let mut store = open_existing(&path)?;
     let run_id = resolve_run(&store, &args.run)?;
@@ -416,7 +416,7 @@ fn evaluate_command(args: &EvaluateArgs) -> Result<u8, CliError> {
 }
 
 fn check_command(spec_path: &Path) -> Result<u8, CliError> {
-    let (plan, _) = spec::load(spec_path)?;
+    let (plan, _) = plan::load(spec_path)?;
     let mut out = format!(
         "{}: ok — campaign {:?}: {} workload(s), {} phase(s), {} criteria\n",
         spec_path.display(),

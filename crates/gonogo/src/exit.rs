@@ -5,7 +5,7 @@
 
 use std::process::ExitCode;
 
-use crate::verdict::Decision;
+use crate::model::Decision;
 
 /// Every blocker criterion passed.
 pub const GO: u8 = 0;

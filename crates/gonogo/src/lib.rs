@@ -5,6 +5,7 @@
 //! `spec` → `plan` → `run` (conductor over `service`, `load`, `sample`) →
 //! `evidence` (SQLite) → `evaluate` → `verdict` → `report`.
 
+pub mod api;
 pub mod cli;
 pub mod evaluate;
 pub mod evidence;
@@ -12,6 +13,7 @@ pub mod exit;
 pub mod fault;
 pub mod integrity;
 pub mod load;
+pub mod model;
 pub mod plan;
 pub mod report;
 pub mod run;

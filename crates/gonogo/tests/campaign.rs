@@ -6,8 +6,8 @@ mod common;
 use std::time::Duration;
 
 use common::{Campaign, describe, stdout};
-use gonogo::evidence::model::{EventKind, RunStatus};
 use gonogo::exit;
+use gonogo::model::{EventKind, RunStatus};
 
 const GET: &str = r#"
 [[workload]]

@@ -5,7 +5,7 @@
 mod common;
 
 use common::{Campaign, describe};
-use gonogo::evidence::model::IntervalStats;
+use gonogo::model::IntervalStats;
 
 /// Arrival rate (requests/s), measured duration (s) and stall length (s).
 const RATE: f64 = 1000.0;

@@ -6,8 +6,8 @@ mod common;
 use std::time::Duration;
 
 use common::{Campaign, describe, stdout};
-use gonogo::evidence::model::{EventKind, IntervalStats, RunEvidence};
 use gonogo::exit;
+use gonogo::model::{EventKind, IntervalStats, RunEvidence};
 
 fn body(faults: &str, criteria: &str) -> String {
     format!(

@@ -4,9 +4,10 @@
 mod common;
 
 use common::{Campaign, describe, stdout};
-use gonogo::evaluate::{NO_WRITE_LOST, Outcome, integrity_counts};
+use gonogo::evaluate::{NO_WRITE_LOST, integrity_counts};
 use gonogo::evidence::Store;
 use gonogo::exit;
+use gonogo::model::Outcome;
 
 /// A spec body: PUT/GET/list workloads, one integrity phase, and `fault`.
 fn body(fault: &str) -> String {

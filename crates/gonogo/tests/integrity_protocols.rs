@@ -8,10 +8,11 @@ mod common;
 
 use common::servers::{PostgresCluster, postgres_bin, redis_server, redis_service_with};
 use common::{Campaign, describe, stdout};
-use gonogo::evaluate::{IntegrityCounts, NO_WRITE_LOST, Outcome, integrity_counts};
+use gonogo::evaluate::{IntegrityCounts, NO_WRITE_LOST, integrity_counts};
 use gonogo::evidence::Store;
-use gonogo::evidence::model::EventKind;
 use gonogo::exit;
+use gonogo::model::EventKind;
+use gonogo::model::Outcome;
 
 /// The integrity phase over the workloads `write` and `read` (150 writes/s for
 /// 6 s, the server SIGKILLed at 50%) and a criterion on unexpected keys.
@@ -193,8 +194,9 @@ postgres = {{ url = "{url}", statement = "SELECT v FROM kv WHERE k = $1", params
 /// for up to the workload's timeout instead of ending the run.
 #[tokio::test(flavor = "current_thread")]
 async fn integrity_clients_wait_for_a_server_that_is_still_starting() {
-    use gonogo::integrity::kv::{KvError, WriteOutcome};
+    use gonogo::integrity::kv::KvError;
     use gonogo::integrity::{KvClient, PhaseWorkloads};
+    use gonogo::model::WriteOutcome;
     use std::time::Duration;
 
     let Some(server) = redis_server() else { return };
@@ -203,7 +205,7 @@ async fn integrity_clients_wait_for_a_server_that_is_still_starting() {
         "{}{REDIS_WORKLOADS}{PHASE}",
         redis_service_with(&server, data.path(), &["--save", ""])
     );
-    let plan = gonogo::spec::plan_from_str(std::path::Path::new("t.toml"), &spec).unwrap();
+    let plan = gonogo::plan::from_str(std::path::Path::new("t.toml"), &spec).unwrap();
     let workloads = PhaseWorkloads::of(&plan, &plan.phases[0]).unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

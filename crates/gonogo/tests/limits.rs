@@ -5,8 +5,8 @@
 mod common;
 
 use common::{Campaign, describe, stdout};
-use gonogo::evidence::model::{EventKind, RunStatus};
 use gonogo::exit;
+use gonogo::model::{EventKind, RunStatus};
 
 #[test]
 fn service_rss_ceiling_stops_the_campaign_and_fails_the_verdict() {

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use common::servers::{PostgresCluster, postgres_bin, redis_server, redis_service};
 use common::{Campaign, describe};
-use gonogo::evidence::model::{IntervalStats, RunEvidence};
 use gonogo::exit;
+use gonogo::model::{IntervalStats, RunEvidence};
 
 const KV_TABLE: &str = "CREATE TABLE kv (k text PRIMARY KEY, v text NOT NULL);\n";
 
@@ -247,14 +247,15 @@ duration = "2s"
 /// dead server is failed (refused before anything was sent).
 mod integrity_clients {
     use super::*;
-    use gonogo::integrity::kv::{ReadOutcome, WriteOutcome};
+    use gonogo::integrity::kv::ReadOutcome;
     use gonogo::integrity::postgres_kv::PostgresKv;
     use gonogo::integrity::redis_kv::RedisKv;
+    use gonogo::model::WriteOutcome;
     use gonogo::plan::WorkloadPlan;
 
     /// The workloads of a spec text (service section included), resolved.
     fn workloads(text: &str) -> Vec<WorkloadPlan> {
-        gonogo::spec::plan_from_str(std::path::Path::new("t.toml"), text)
+        gonogo::plan::from_str(std::path::Path::new("t.toml"), text)
             .expect("the test spec resolves")
             .workloads
     }

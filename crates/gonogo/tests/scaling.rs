@@ -14,10 +14,10 @@
 mod common;
 
 use common::{Campaign, describe};
-use gonogo::evaluate::{Finding, Outcome};
 use gonogo::evidence::Store;
-use gonogo::evidence::model::EventKind;
 use gonogo::exit;
+use gonogo::model::EventKind;
+use gonogo::model::{Finding, Outcome};
 
 /// A scaling phase over `sizes` with the given loader lines; the measured part is 4
 /// connections of GETs on keys that exist from the first step on.

@@ -9,9 +9,9 @@
 mod common;
 
 use common::{Campaign, describe};
-use gonogo::evaluate::{Finding, Outcome};
 use gonogo::evidence::Store;
 use gonogo::exit;
+use gonogo::model::{Finding, Outcome};
 
 const SOAK: &str = r#"
 [settings]

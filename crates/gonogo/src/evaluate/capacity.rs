@@ -9,12 +9,12 @@
 
 use std::fmt::Write as _;
 
+use super::Measurement;
 use super::load::{generator_bound, measured_time, merge};
-use super::{Measurement, Window};
-use crate::evidence::model::{IntervalRecord, PhaseRecord, RunEvidence};
-use crate::plan::{CriterionPlan, Metric, StopConditions, Unit};
-use crate::report::format;
+use crate::model::{IntervalRecord, Metric, PhaseRecord, RunEvidence, Window};
+use crate::plan::{CriterionPlan, StopConditions};
 use crate::stats;
+use crate::units::{Unit, format};
 
 /// A stop condition a step broke, with what was seen.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -384,10 +384,9 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+    use crate::evaluate::evaluate;
     use crate::evaluate::fixtures::{criterion, intervals, manifest, phase, stats};
-    use crate::evaluate::{Outcome, evaluate};
-    use crate::evidence::model::{IntervalStats, OutcomeCounts, RunStatus};
-    use crate::plan::Op;
+    use crate::model::{IntervalStats, Op, Outcome, OutcomeCounts, RunStatus};
 
     fn stop() -> StopConditions {
         StopConditions {

@@ -4,9 +4,9 @@
 //! Owns: the wording only. Does not own: the numbers (see `load`, `resource`,
 //! `implicit`) nor value formatting (see `report::format`).
 
-use crate::evidence::model::PhaseRecord;
-use crate::plan::{CriterionPlan, Metric};
-use crate::report::format;
+use crate::model::{Metric, PhaseRecord};
+use crate::plan::CriterionPlan;
+use crate::units::format;
 
 /// How a load metric is computed, in words.
 pub(super) fn load_method(metric: Metric, phase: &PhaseRecord, workload: Option<&str>) -> String {

@@ -9,11 +9,12 @@ use std::time::Duration;
 
 use hdrhistogram::Histogram;
 
-use crate::evidence::model::{
-    Artifact, Event, EventKind, HostFacts, IntervalRecord, IntervalStats, OutcomeCounts,
-    PhaseRecord, ResourceSample, RunEvidence, RunManifest, RunStatus, new_histogram,
+use crate::model::{
+    Artifact, Event, EventKind, HostFacts, IntervalRecord, IntervalStats, Metric, Op,
+    OutcomeCounts, PhaseRecord, ResourceSample, RunEvidence, RunManifest, RunStatus, Severity,
+    new_histogram,
 };
-use crate::plan::{CriterionPlan, Metric, Op, Severity};
+use crate::plan::CriterionPlan;
 
 pub(crate) const MIB: u64 = 1024 * 1024;
 pub(crate) const KIB: u64 = 1024;

@@ -6,11 +6,12 @@
 
 use std::time::Duration;
 
+use super::Measurement;
 use super::describe;
-use super::{Finding, Measurement, Outcome, Window};
-use crate::evidence::model::{EventKind, PhaseRecord, RunEvidence, RunStatus};
-use crate::plan::{Metric, Op, Severity, Unit};
-use crate::report::format;
+use crate::model::{
+    EventKind, Finding, Metric, Op, Outcome, PhaseRecord, RunEvidence, RunStatus, Severity, Window,
+};
+use crate::units::{Unit, format};
 
 /// Name of the implicit rule failed by every unexpected service exit.
 pub const SERVICE_STAYED_UP: &str = "service stayed up";
@@ -47,7 +48,7 @@ fn emergency_findings(evidence: &RunEvidence) -> impl Iterator<Item = Finding> +
             return None;
         };
         let host = limit == "host_memory_floor";
-        let detail = crate::report::event_detail(&event.kind);
+        let detail = crate::model::event_detail(&event.kind);
         let explanation = if host {
             format!(
                 "{detail} at {} into the run; the campaign was stopped, and a host short of \
@@ -107,25 +108,6 @@ fn within(phase: &PhaseRecord, at: Duration) -> bool {
     at >= phase.started && phase.ended.is_none_or(|end| at <= end)
 }
 
-/// "exit code 1", "signal 9 (SIGKILL)", or both.
-pub(crate) fn describe_exit(code: Option<i32>, signal: Option<i32>) -> String {
-    let mut parts = Vec::new();
-    if let Some(code) = code {
-        parts.push(format!("exit code {code}"));
-    }
-    if let Some(signal) = signal {
-        match nix::sys::signal::Signal::try_from(signal) {
-            Ok(named) => parts.push(format!("signal {signal} ({})", named.as_str())),
-            Err(_) => parts.push(format!("signal {signal}")),
-        }
-    }
-    if parts.is_empty() {
-        "no exit status".to_string()
-    } else {
-        parts.join(", ")
-    }
-}
-
 /// `service.crashed` for one phase: 1 when an unexpected exit falls within it.
 pub(super) fn measure_crashed(phase: &PhaseRecord, evidence: &RunEvidence) -> Measurement {
     let exit = unexpected_exits(evidence).find(|e| within(phase, e.at));
@@ -134,7 +116,7 @@ pub(super) fn measure_crashed(phase: &PhaseRecord, evidence: &RunEvidence) -> Me
             "during phase {} (the service exited unexpectedly at {} into the run, {})",
             phase.name,
             format::seconds(e.at.as_secs_f64()),
-            describe_exit(e.code, e.signal)
+            crate::model::describe_exit(e.code, e.signal)
         ),
         None => format!("during phase {}", phase.name),
     };
@@ -177,7 +159,7 @@ fn crash_finding(evidence: &RunEvidence, exit: UnexpectedExit) -> Finding {
         "the service exited without being asked to at {} into the run {place} ({}); \
          measurements after that point describe a dead or restarted service.",
         format::seconds(exit.at.as_secs_f64()),
-        describe_exit(exit.code, exit.signal)
+        crate::model::describe_exit(exit.code, exit.signal)
     );
     event_finding(
         SERVICE_STAYED_UP,
@@ -271,7 +253,7 @@ fn stop_cause(evidence: &RunEvidence) -> Option<String> {
         .find_map(|event| match &event.kind {
             EventKind::Interrupted { signal } => Some(format!("interrupted by {signal}")),
             EventKind::Failure { message } => Some(format!("failure: {message}")),
-            kind @ EventKind::EmergencyStop { .. } => Some(crate::report::event_detail(kind)),
+            kind @ EventKind::EmergencyStop { .. } => Some(crate::model::event_detail(kind)),
             _ => None,
         })
 }

@@ -15,11 +15,13 @@
 
 use std::time::Duration;
 
-use super::{Finding, Measurement, Outcome, Window};
-use crate::evidence::model::{EventKind, IntegrityLedger, PhaseRecord, ReadCheck, RunEvidence};
-use crate::integrity::kv::WriteOutcome;
-use crate::plan::{CriterionPlan, Metric, Op, Severity};
-use crate::report::format;
+use super::Measurement;
+use crate::model::{
+    EventKind, Finding, IntegrityLedger, Metric, Op, Outcome, PhaseRecord, ReadCheck, RunEvidence,
+    Severity, Window, WriteOutcome,
+};
+use crate::plan::CriterionPlan;
+use crate::units::format;
 
 /// Name of the implicit rule of every integrity phase without an `integrity.lost`
 /// criterion of its own.

@@ -10,12 +10,12 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use super::Measurement;
 use super::describe;
-use super::{Measurement, Window};
-use crate::evidence::model::{IntervalRecord, IntervalStats, PhaseRecord, RunEvidence};
-use crate::plan::{CriterionPlan, Metric};
-use crate::report::format;
+use crate::model::{IntervalRecord, IntervalStats, Metric, PhaseRecord, RunEvidence, Window};
+use crate::plan::CriterionPlan;
 use crate::stats;
+use crate::units::format;
 
 /// An interval whose generator delay at [`GENERATOR_DELAY_QUANTILE`] exceeds this is
 /// generator-bound: gonogo sent requests late for reasons of its own (CPU starvation,

@@ -9,7 +9,6 @@
 
 mod capacity;
 mod describe;
-mod finding;
 mod implicit;
 mod integrity;
 mod load;
@@ -23,10 +22,10 @@ pub(crate) mod fixtures;
 #[cfg(test)]
 mod tests;
 
+use crate::model::{ConfidenceInterval, Finding, Outcome, Window};
 pub use capacity::{
     Broken, Capacity, StepJudgement, StepVerdict, capacity, climb_on, judge_step, stop_conditions,
 };
-pub use finding::{ConfidenceInterval, Finding, Outcome, Window};
 pub use implicit::{NO_EMERGENCY_STOP, RUN_COMPLETED, SERVICE_STAYED_UP, metric_label};
 pub use integrity::{IntegrityCounts, NO_WRITE_LOST, phase_counts as integrity_counts};
 pub use load::{GENERATOR_DELAY_LIMIT, GENERATOR_SHORTFALL, generator_bound};
@@ -37,12 +36,11 @@ pub use scaling::{
 };
 pub use soak::{LEAK_CONFIDENCE, LeakTrend, leak_trend, trend_points};
 
-pub(crate) use implicit::describe_exit;
 pub(crate) use load::{measured_intervals, measured_time, merge as merge_intervals};
 pub(crate) use resource::phase_samples;
 
-use crate::evidence::model::{PhaseRecord, RunEvidence};
-use crate::plan::{CriterionPlan, FaultPlan, Metric, PhasePlan, Plan};
+use crate::model::{Metric, PhaseRecord, RunEvidence};
+use crate::plan::{CriterionPlan, FaultPlan, PhasePlan, Plan};
 
 /// Judge every criterion of `plan` against the stored evidence, plus implicit rules.
 ///

@@ -8,10 +8,13 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::{Finding, Measurement, Outcome, Window, generator_bound, implicit};
-use crate::evidence::model::{EventKind, IntervalRecord, IntervalStats, PhaseRecord, RunEvidence};
-use crate::plan::{CriterionPlan, FaultPlan, Metric, Op, Recovery, Unit};
-use crate::report::format;
+use super::{Measurement, generator_bound, implicit};
+use crate::model::{
+    EventKind, Finding, IntervalRecord, IntervalStats, Metric, Op, Outcome, PhaseRecord,
+    RunEvidence, Window,
+};
+use crate::plan::{CriterionPlan, FaultPlan, Recovery};
+use crate::units::{Unit, format};
 
 /// Name of the implicit rule that is inconclusive when a network fault touched no
 /// connection while it was in force.

@@ -7,12 +7,12 @@
 
 use std::time::Duration;
 
+use super::Measurement;
 use super::describe;
-use super::{Measurement, Window};
-use crate::evidence::model::{PhaseRecord, ResourceSample, RunEvidence};
-use crate::plan::{CriterionPlan, Metric};
-use crate::report::format;
+use crate::model::{Metric, PhaseRecord, ResourceSample, RunEvidence, Window};
+use crate::plan::CriterionPlan;
 use crate::stats;
+use crate::units::format;
 
 /// Samples of a phase's measured window, with the window itself.
 #[derive(Debug)]

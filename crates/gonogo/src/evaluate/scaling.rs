@@ -15,13 +15,15 @@
 
 use std::fmt::Write as _;
 
+use super::Measurement;
 use super::load::{generator_bound, measured_time, merge};
 use super::resource::phase_samples;
-use super::{ConfidenceInterval, Measurement, Window};
-use crate::evidence::model::{EventKind, IntervalRecord, PhaseRecord, RunEvidence};
+use crate::model::{
+    ConfidenceInterval, EventKind, IntervalRecord, PhaseRecord, RunEvidence, Window,
+};
 use crate::plan::{CriterionPlan, ScalingFigure, ScalingQuantity};
-use crate::report::format;
 use crate::stats::{self, LinearFit};
+use crate::units::format;
 
 /// Coverage of the exponent's confidence interval.
 pub const SCALING_CONFIDENCE: f64 = 0.95;
@@ -358,9 +360,9 @@ mod tests {
     use rand::{Rng, SeedableRng, rngs::StdRng};
 
     use super::*;
+    use crate::evaluate::evaluate;
     use crate::evaluate::fixtures::{criterion, scaling_run};
-    use crate::evaluate::{Outcome, evaluate};
-    use crate::plan::{Metric, Op};
+    use crate::model::{Metric, Op, Outcome};
 
     const SIZES: [u64; 4] = [500, 1000, 2000, 4000];
 

@@ -13,12 +13,14 @@
 //! the second that it matters; a one-time growth that plateaus before the measured
 //! window has a flat rolling minimum and is not flagged.
 
+use super::Measurement;
 use super::resource::{PhaseSamples, phase_samples};
-use super::{ConfidenceInterval, Measurement};
-use crate::evidence::model::{PhaseRecord, ResourceSample, RunEvidence};
-use crate::plan::{CriterionPlan, LeakFigure, LeakPlan, LeakResource};
-use crate::report::format;
+use crate::model::{
+    ConfidenceInterval, LeakFigure, LeakResource, PhaseRecord, ResourceSample, RunEvidence,
+};
+use crate::plan::{CriterionPlan, LeakPlan};
 use crate::stats;
+use crate::units::format;
 
 /// Coverage of the slope's confidence interval.
 pub const LEAK_CONFIDENCE: f64 = 0.95;
@@ -91,7 +93,7 @@ pub fn leak_trend(
         fit.lower * SECONDS_PER_HOUR,
         fit.upper * SECONDS_PER_HOUR,
     );
-    let bound = resource.bound(plan);
+    let bound = plan.bound(resource);
     Some(LeakTrend {
         resource,
         points: points.len(),
@@ -239,7 +241,7 @@ fn method(resource: LeakResource, figure: LeakFigure, plan: &LeakPlan) -> String
         LeakFigure::Detected => format!(
             "1 when Sen's 95% interval of the {slope} of {series} lies above zero and the slope \
              is at least {}, else 0",
-            format::value(resource.rate_unit(), resource.bound(plan))
+            format::value(resource.rate_unit(), plan.bound(resource))
         ),
         LeakFigure::Projected => format!(
             "value of the Theil–Sen line of {series} at the phase's last point plus the slope \

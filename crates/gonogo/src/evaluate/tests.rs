@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use super::fixtures::*;
 use super::*;
-use crate::evidence::model::{EventKind, RunStatus};
-use crate::plan::{Op, Severity, Unit};
+use crate::model::{EventKind, Op, RunStatus, Severity};
+use crate::units::Unit;
 
 /// The one finding of a single criterion (no implicit findings on a clean run).
 fn judge_one(evidence: &RunEvidence, criterion: CriterionPlan) -> Finding {

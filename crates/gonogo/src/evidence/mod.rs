@@ -1,7 +1,6 @@
-//! The evidence store: what a run recorded, in SQLite, and the model types.
+//! The evidence store: what a run recorded, in SQLite (the record types are in
+//! `model`).
 
-mod histogram;
-pub mod model;
 pub mod store;
 
 pub use store::{Store, StoreError, StoredEvaluation};

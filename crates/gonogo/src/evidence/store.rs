@@ -11,7 +11,6 @@
 //! Errors keep the SQLite cause as their `source`; their messages do not repeat it, so
 //! print the error chain to see it.
 
-pub(in crate::evidence) mod codec;
 mod integrity;
 mod load;
 mod reap;
@@ -26,13 +25,11 @@ use std::time::Duration;
 use rusqlite::{Connection, params};
 use serde::Serialize;
 
-use self::codec::{encode_histogram, micros};
-use super::model::{
-    Artifact, Event, IntervalRecord, PhaseRecord, ResourceSample, RunEvidence, RunId, RunManifest,
-    RunStatus, RunSummary,
+use crate::model::codec::{encode_histogram, micros};
+use crate::model::{
+    Artifact, Event, Finding, IntervalRecord, PhaseRecord, ResourceSample, RunEvidence, RunId,
+    RunManifest, RunStatus, RunSummary, Verdict,
 };
-use crate::evaluate::Finding;
-use crate::verdict::Verdict;
 
 /// What can go wrong with the evidence store.
 #[derive(Debug, thiserror::Error)]
@@ -375,7 +372,7 @@ impl Store {
     pub fn record_integrity(
         &mut self,
         run: RunId,
-        ledger: &super::model::IntegrityLedger,
+        ledger: &crate::model::IntegrityLedger,
     ) -> Result<(), StoreError> {
         integrity::record(&self.conn, &self.path, run, ledger)
     }

@@ -19,7 +19,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use super::{Direction, Effect, EffectSummary, FaultSpec, NetFault};
+use super::{Effect, EffectSummary};
+use crate::plan::{Direction, FaultSpec, NetFault};
 
 /// Read buffer per direction and connection.
 const CHUNK: usize = 16 * 1024;

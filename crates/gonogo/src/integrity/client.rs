@@ -8,9 +8,10 @@
 use std::time::{Duration, Instant};
 
 use super::http_kv::HttpKv;
-use super::kv::{KvError, ReadOutcome, WriteOutcome};
+use super::kv::{KvError, ReadOutcome};
 use super::postgres_kv::PostgresKv;
 use super::redis_kv::RedisKv;
+use crate::model::WriteOutcome;
 use crate::plan::{PhasePlan, Plan, Protocol, WorkloadPlan};
 
 /// The pause between connection attempts of [`KvClient::connect_patiently`].

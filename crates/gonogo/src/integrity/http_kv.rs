@@ -17,7 +17,8 @@ use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
 use rand::Rng;
 
-use super::kv::{KvError, ReadOutcome, WriteOutcome};
+use super::kv::{KvError, ReadOutcome};
+use crate::model::WriteOutcome;
 use crate::plan::{Segment, Template, WorkloadPlan};
 
 /// Largest response body read (a value, or a key listing); a larger one is an error,

@@ -20,19 +20,6 @@
 //! timeout is [`WriteOutcome::Indeterminate`]); a client reconnects by itself on the
 //! next call after its connection broke.
 
-/// What became of one write, from the client's side.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WriteOutcome {
-    /// The service confirmed the write (2xx, `+OK`, a committed statement).
-    Acknowledged,
-    /// The write certainly did not happen: the connection was refused before
-    /// anything was sent, or the service answered with an error.
-    Failed,
-    /// Sent, but no answer came (timeout, connection lost after sending): it may or
-    /// may not have landed.
-    Indeterminate,
-}
-
 /// What one read of a key found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReadOutcome {

@@ -24,10 +24,9 @@ pub use http_kv::HttpKv;
 pub use readback::READ_CONCURRENCY;
 pub use writer::{Writes, write_phase};
 
-use crate::evidence::model::{IntegrityLedger, ReadBack};
 use crate::load::LoadContext;
+use crate::model::{IntegrityLedger, ReadBack, Record};
 use crate::plan::PhasePlan;
-use crate::run::events::Record;
 use kv::KvError;
 
 /// After the writes (and the faults beside them): wait `settle`, read every

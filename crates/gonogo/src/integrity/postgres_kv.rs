@@ -18,10 +18,11 @@
 use tokio_postgres::types::{FromSql, ToSql, Type};
 use tokio_postgres::{Client, Config, Statement};
 
-use super::kv::{KvError, ReadOutcome, WriteOutcome};
+use super::kv::{KvError, ReadOutcome};
 use super::render::render_kv;
 use crate::load::RequestOutcome;
 use crate::load::postgres::{TextParam, classify, config_for, connect, keeps_connection};
+use crate::model::WriteOutcome;
 use crate::plan::{Protocol, Template, WorkloadPlan};
 
 /// One statement and its parameter templates, prepared per connection.

@@ -16,7 +16,7 @@ use tokio::task::JoinSet;
 use super::client::KvClient;
 use super::keys;
 use super::kv::ReadOutcome;
-use crate::evidence::model::{Listing, ReadCheck};
+use crate::model::{Listing, ReadCheck};
 
 /// The most reads in flight at once.
 pub const READ_CONCURRENCY: usize = 16;

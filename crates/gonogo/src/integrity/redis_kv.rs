@@ -14,10 +14,11 @@
 use ::redis::aio::{ConnectionLike, MultiplexedConnection};
 use ::redis::{Client, Cmd, Value};
 
-use super::kv::{KvError, ReadOutcome, WriteOutcome};
+use super::kv::{KvError, ReadOutcome};
 use super::render::render_kv;
 use crate::load::RequestOutcome;
 use crate::load::redis::{classify, client_for, connect};
+use crate::model::WriteOutcome;
 use crate::plan::{Protocol, Template, WorkloadPlan};
 
 /// Keys asked for per `SCAN` step.

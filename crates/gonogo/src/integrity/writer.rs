@@ -16,14 +16,13 @@ use tokio::task::JoinSet;
 
 use super::client::{KvClient, PhaseWorkloads};
 use super::keys;
-use super::kv::{KvError, WriteOutcome};
-use crate::evidence::model::LedgerWrite;
+use super::kv::KvError;
 use crate::load::{
     IntervalWindow, LoadContext, Recorder, RequestOutcome, RequestResult, START_LEAD, Schedule,
     WorkloadShare, generator_cpu_seconds,
 };
+use crate::model::{LedgerWrite, Record, WriteOutcome};
 use crate::plan::{LoadModel, PhasePlan};
-use crate::run::events::Record;
 
 /// The writes of one phase run, by sequence number.
 #[derive(Debug)]

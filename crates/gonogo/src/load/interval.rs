@@ -12,9 +12,8 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use super::{CLOSE_GRACE, Recorder, Schedule};
-use crate::evidence::model::IntervalRecord;
+use crate::model::{IntervalRecord, RunClock};
 use crate::plan::PhasePlan;
-use crate::run::events::RunClock;
 
 /// One evidence interval of a phase's load, to be closed on time.
 #[derive(Debug, Clone, Copy)]

@@ -37,8 +37,8 @@ pub use recorder::{RequestOutcome, RequestResult};
 pub use request::RequestBuildError;
 pub use schedule::{Schedule, Ticket};
 
+use crate::model::{Record, RecordSender, RunClock};
 use crate::plan::{LoadModel, PhasePlan, Plan};
-use crate::run::events::{Record, RecordSender, RunClock};
 pub(crate) use recorder::Recorder;
 use timer::PreciseTimer;
 use worker::{ShardCounters, Target, WorkloadRun, worker};

@@ -13,7 +13,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::evidence::model::IntervalStats;
+use crate::model::IntervalStats;
 
 /// How one request ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,18 +6,52 @@
 //! further parsing survive past this border, except URL/body templates, which are
 //! pre-split into [`Template`] segments.
 
-mod metric;
+mod fault;
 mod resolve;
 mod scaling;
 
-pub use metric::{LeakFigure, LeakResource, Metric};
+pub use fault::{Direction, FaultSpec, NetFault};
 pub use resolve::resolve;
+
+#[cfg(test)]
+mod phase_tests;
+#[cfg(test)]
+mod scaling_tests;
+#[cfg(test)]
+mod spec_tests;
+
 pub use scaling::{Loader, ScalingFigure, ScalingPlan, ScalingQuantity};
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+
+use crate::model::{LeakResource, Metric, Op, Severity};
+use crate::spec;
+
+/// Read and resolve the spec at `path`. Returns the plan and the spec text as read
+/// (for the evidence store). An unreadable file is a [`spec::SpecError`] naming it.
+pub fn load(path: &Path) -> Result<(Plan, String), spec::SpecError> {
+    let text = std::fs::read_to_string(path).map_err(|error| spec::SpecError {
+        file: path.to_path_buf(),
+        line: 0,
+        column: 0,
+        field: String::new(),
+        message: format!("cannot read the spec file: {error}"),
+        hint: Some("check the path; a spec is a UTF-8 TOML file".to_string()),
+    })?;
+    let plan = from_str(path, &text)?;
+    Ok((plan, text))
+}
+
+/// Parse and resolve spec `text`. `origin` names the file in messages, gives the
+/// default campaign name (its stem) and the base for the service's `cwd` (its
+/// parent directory).
+pub fn from_str(origin: &Path, text: &str) -> Result<Plan, spec::SpecError> {
+    let spec = spec::parse(text).map_err(|d| d.into_spec_error(origin, text))?;
+    resolve(&spec, origin).map_err(|d| d.into_spec_error(origin, text))
+}
 
 /// A resolved, validated campaign.
 #[derive(Debug, Clone, PartialEq)]
@@ -83,7 +117,7 @@ pub struct FaultPlan {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum FaultAction {
     /// Applied by the proxy to the traffic.
-    Network(crate::fault::FaultSpec),
+    Network(crate::plan::FaultSpec),
     /// SIGKILL the service, then start it again with the same command and port.
     Kill,
     /// SIGSTOP the service's process group, SIGCONT at the window's end.
@@ -331,6 +365,17 @@ pub struct LeakPlan {
     pub window: Duration,
 }
 
+impl LeakPlan {
+    /// The growth bound of `resource`, per hour.
+    pub fn bound(&self, resource: LeakResource) -> f64 {
+        match resource {
+            LeakResource::Rss => self.rss_per_hour,
+            LeakResource::Fds => self.fds_per_hour,
+            LeakResource::Threads => self.threads_per_hour,
+        }
+    }
+}
+
 impl Default for LeakPlan {
     fn default() -> Self {
         LeakPlan {
@@ -461,80 +506,6 @@ impl PhasePlan {
     pub fn total(&self) -> Duration {
         self.warmup + self.duration
     }
-}
-
-/// Base units; thresholds and observed values are f64 in these units.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Unit {
-    Seconds,
-    PerSecond,
-    /// A fraction in [0, 1]; written `0.1%` or `0.001` in specs.
-    Ratio,
-    Bytes,
-    Cores,
-    Count,
-    /// 0 or 1; written `true`/`false` in specs.
-    Boolean,
-    /// Growth of a size, bytes per hour; written `"1MiB/h"` in specs.
-    BytesPerHour,
-    /// Growth of a count, per hour; written `"10/h"` or `10` in specs.
-    CountPerHour,
-    /// A multiple, e.g. headroom; written `3` or `2.5` in specs, shown as `3.00×`.
-    Factor,
-    /// A power-law exponent (dimensionless, may be negative); written `1.1` in specs,
-    /// shown as `1.10`.
-    Exponent,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Op {
-    #[serde(rename = "<")]
-    Lt,
-    #[serde(rename = "<=")]
-    Le,
-    #[serde(rename = ">")]
-    Gt,
-    #[serde(rename = ">=")]
-    Ge,
-    #[serde(rename = "==")]
-    Eq,
-}
-
-impl Op {
-    pub fn symbol(self) -> &'static str {
-        match self {
-            Op::Lt => "<",
-            Op::Le => "<=",
-            Op::Gt => ">",
-            Op::Ge => ">=",
-            Op::Eq => "==",
-        }
-    }
-
-    pub fn from_symbol(symbol: &str) -> Option<Op> {
-        [Op::Lt, Op::Le, Op::Gt, Op::Ge, Op::Eq]
-            .into_iter()
-            .find(|op| op.symbol() == symbol)
-    }
-
-    /// Whether `observed op threshold` holds.
-    pub fn holds(self, observed: f64, threshold: f64) -> bool {
-        match self {
-            Op::Lt => observed < threshold,
-            Op::Le => observed <= threshold,
-            Op::Gt => observed > threshold,
-            Op::Ge => observed >= threshold,
-            Op::Eq => observed == threshold,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Severity {
-    Blocker,
-    Advisory,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -6,7 +6,8 @@
 //! the spec (`plan::resolve::scaling`), running the steps (`run::scaling`) or the fit
 //! (`evaluate::scaling`).
 
-use super::{Metric, Unit};
+use crate::model::Metric;
+use crate::units::Unit;
 
 /// Steps of data set size, each loaded and then measured like a steady phase.
 ///

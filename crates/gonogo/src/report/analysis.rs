@@ -9,10 +9,8 @@
 
 use std::path::Path;
 
-use crate::evaluate::Finding;
-use crate::evidence::model::RunEvidence;
-use crate::plan::{Metric, Plan};
-use crate::spec;
+use crate::model::{Finding, Metric, RunEvidence};
+use crate::plan::Plan;
 
 use super::model::ReportModel;
 use super::{capacity_chart, recovery_chart, soak_chart, timeline};
@@ -23,7 +21,7 @@ pub(super) fn attach(model: &mut ReportModel, evidence: &RunEvidence, findings: 
     // A run recorded before its spec could be parsed by this version still renders,
     // with default settings.
     let plan: Option<Plan> =
-        spec::plan_from_str(Path::new(&manifest.spec_path), &manifest.spec_text).ok();
+        crate::plan::from_str(Path::new(&manifest.spec_path), &manifest.spec_text).ok();
     model.capacity = capacity_chart::build(evidence, plan.as_ref());
     model.soak = soak_chart::build(evidence, findings, plan.as_ref(), timeline::POINT_CAP);
     model.recovery = recovery_chart::rows(evidence, plan.as_ref());

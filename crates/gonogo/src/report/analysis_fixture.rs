@@ -4,9 +4,8 @@
 //! and never from the second (a kill after which every request fails).
 
 use crate::evaluate::fixtures::{event, intervals, manifest, ok, phase, sample, stats};
-use crate::evidence::model::{EventKind, OutcomeCounts, PhaseRecord, RunEvidence, RunStatus};
+use crate::model::{EventKind, OutcomeCounts, PhaseRecord, RunEvidence, RunStatus};
 use crate::plan::Plan;
-use crate::spec;
 
 const SPEC: &str = r#"name = "analyses"
 
@@ -81,7 +80,7 @@ value = "3s"
 
 /// The run and the plan of its spec (which the run's manifest carries).
 pub(super) fn analysis_run() -> (RunEvidence, Plan) {
-    let plan = spec::plan_from_str(std::path::Path::new("analyses.toml"), SPEC)
+    let plan = crate::plan::from_str(std::path::Path::new("analyses.toml"), SPEC)
         .expect("the fixture's spec is valid");
     let mut phases = Vec::new();
     let mut records = Vec::new();
@@ -193,7 +192,7 @@ pub(super) fn analysis_run() -> (RunEvidence, Plan) {
 
     let evidence = RunEvidence {
         id: 9,
-        manifest: crate::evidence::model::RunManifest {
+        manifest: crate::model::RunManifest {
             name: "analyses".to_string(),
             spec_path: "analyses.toml".to_string(),
             spec_text: SPEC.to_string(),

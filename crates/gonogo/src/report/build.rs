@@ -5,14 +5,15 @@
 //! `evaluate::phase_samples`) so a report never disagrees with the findings.
 //! Pure: no I/O, no clock.
 
-use crate::evaluate::{self, Finding, Outcome, generator_bound};
-use crate::evidence::model::{Event, EventKind, PhaseRecord, RunEvidence, RunStatus};
-use crate::plan::Severity;
+use crate::evaluate::{self, generator_bound};
+use crate::model::{
+    Decision, Event, Finding, Outcome, PhaseRecord, RunEvidence, RunStatus, Severity, Verdict,
+};
 use crate::stats;
-use crate::verdict::{Decision, Verdict};
 
 use super::model::*;
-use super::{analysis, format, timeline};
+use super::{analysis, timeline};
+use crate::units::format;
 
 impl ReportModel {
     /// Build the model of a run's report.
@@ -136,8 +137,8 @@ fn finding_row(finding: &Finding) -> FindingRow {
     }
 }
 
-fn unit_name(unit: crate::plan::Unit) -> &'static str {
-    use crate::plan::Unit;
+fn unit_name(unit: crate::units::Unit) -> &'static str {
+    use crate::units::Unit;
     match unit {
         Unit::Seconds => "seconds",
         Unit::PerSecond => "per_second",
@@ -222,9 +223,8 @@ fn phase_summary(evidence: &RunEvidence, phase: &PhaseRecord, workload: &str) ->
 fn resource_summary(evidence: &RunEvidence, phase: &PhaseRecord) -> ResourceSummary {
     let window = evaluate::phase_samples(evidence, phase);
     let samples = &window.samples;
-    let max_of = |field: fn(&crate::evidence::model::ResourceSample) -> u64| {
-        samples.iter().map(|s| field(s)).max()
-    };
+    let max_of =
+        |field: fn(&crate::model::ResourceSample) -> u64| samples.iter().map(|s| field(s)).max();
     ResourceSummary {
         phase: phase.name.clone(),
         samples: samples.len() as u64,
@@ -239,104 +239,6 @@ fn event_row(event: &Event) -> EventRow {
     EventRow {
         at_seconds: event.at.as_secs_f64(),
         kind: event.kind.tag().to_string(),
-        detail: event_detail(&event.kind),
-    }
-}
-
-/// What an event says, in words.
-pub(crate) fn event_detail(kind: &EventKind) -> String {
-    match kind {
-        EventKind::ServiceStarted { pid, port, command } => {
-            format!("pid {pid} on port {port}: {}", command.join(" "))
-        }
-        EventKind::ServiceReady { after } => {
-            format!("ready after {}", format::duration(*after))
-        }
-        EventKind::ServiceExited {
-            code,
-            signal,
-            expected,
-        } => {
-            let how = if *expected {
-                "stopped by gonogo"
-            } else {
-                "exited unexpectedly"
-            };
-            format!("{how}, {}", evaluate::describe_exit(*code, *signal))
-        }
-        EventKind::PhaseStarted { phase } => format!("phase {phase} started"),
-        EventKind::PhaseEnded { phase, abandoned } => format!(
-            "phase {phase} ended, {} requests abandoned at the drain deadline",
-            format::count(*abandoned)
-        ),
-        EventKind::FaultApplied { fault, .. } => format!("fault in force: {fault}"),
-        EventKind::FaultRemoved {
-            fault,
-            connections,
-            bytes,
-            ..
-        } => match (connections, bytes) {
-            (Some(connections), Some(bytes)) => format!(
-                "fault over: {fault}; it acted on {} connections and {} bytes",
-                format::count(*connections),
-                format::count(*bytes)
-            ),
-            _ => format!("fault over: {fault}"),
-        },
-        EventKind::Interrupted { signal } => format!("interrupted by {signal}"),
-        EventKind::Failure { message } => format!("failure: {message}"),
-        EventKind::EmergencyStop {
-            limit,
-            observed,
-            threshold,
-            phase,
-        } => {
-            let (what, observed, threshold) = match limit.as_str() {
-                "host_memory_floor" => (
-                    "host available memory fell below its floor",
-                    format::bytes(*observed),
-                    format::bytes(*threshold),
-                ),
-                "service_rss_ceiling" => (
-                    "the service's RSS rose above its ceiling",
-                    format::bytes(*observed),
-                    format::bytes(*threshold),
-                ),
-                _ => (
-                    "the error rate stayed above its limit",
-                    format::percent(*observed),
-                    format::percent(*threshold),
-                ),
-            };
-            let place = phase
-                .as_ref()
-                .map_or_else(String::new, |p| format!(" in phase {p}"));
-            format!("emergency stop{place}: {what} ({observed}, limit {threshold}; limits.{limit})")
-        }
-        EventKind::ScalingLoaded {
-            phase,
-            size,
-            requests,
-            took,
-        } => {
-            let how = if *requests > 0 {
-                format!("{} requests", format::count(*requests))
-            } else {
-                "the setup command".to_string()
-            };
-            format!(
-                "step {phase} loaded to {} items by {how} in {}",
-                format::count(*size),
-                format::duration(*took)
-            )
-        }
-        EventKind::ScalingLoadFailed {
-            phase,
-            size,
-            message,
-        } => format!(
-            "step {phase} was not measured: loading {} items failed: {message}",
-            format::count(*size)
-        ),
+        detail: crate::model::event_detail(&event.kind),
     }
 }

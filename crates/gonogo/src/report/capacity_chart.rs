@@ -13,13 +13,14 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::evaluate::{self, StepVerdict};
-use crate::evidence::model::RunEvidence;
-use crate::plan::{Plan, StopConditions, Unit};
+use crate::model::RunEvidence;
+use crate::plan::{Plan, StopConditions};
+use crate::units::Unit;
 
-use super::format;
 use super::html::escape;
 use super::plot::{Frame, legend, upper_first};
 use super::svg::PALETTE;
+use crate::units::format;
 
 /// The steps of one ramp phase.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]

@@ -6,11 +6,12 @@
 
 use std::fmt::Write;
 
-use crate::plan::Unit;
+use crate::units::Unit;
 
 use super::model::{FindingRow, ReportModel};
 use super::table::{Align, Table};
-use super::{Format, format, svg, text};
+use super::{Format, svg, text};
+use crate::units::format;
 
 /// What the change column is, in words; every comparison prints it.
 pub const PLAIN_DELTA: &str = "change = run A − run B, a plain difference of single \

@@ -11,13 +11,13 @@
 use std::fmt::Write;
 
 use super::RESPONSE_VS_SERVICE;
-use super::format;
 use super::model::{
     ChartData, DecisionLabel, FindingRow, OutcomeLabel, ReportModel, RunStatusLabel, SeriesData,
     SeverityLabel,
 };
 use super::svg::{self, Overlay, PALETTE};
 use super::text;
+use crate::units::format;
 
 /// Escape text for HTML element content and quoted attribute values.
 pub(super) fn escape(text: &str) -> String {

@@ -11,10 +11,10 @@ use std::fmt::Write as _;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use super::format;
 use super::html::escape;
 use crate::evaluate;
-use crate::evidence::model::RunEvidence;
+use crate::model::RunEvidence;
+use crate::units::format;
 
 /// What an integrity phase's read-back found.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]

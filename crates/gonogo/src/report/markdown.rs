@@ -7,10 +7,10 @@
 use std::fmt::Write;
 
 use super::RESPONSE_VS_SERVICE;
-use super::format;
 use super::model::{ReportModel, SeriesData, SeverityLabel};
 use super::svg::value_text;
 use super::text;
+use crate::units::format;
 
 /// Render the report as GitHub-flavoured Markdown.
 pub(super) fn render(model: &ReportModel) -> String {

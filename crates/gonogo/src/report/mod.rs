@@ -12,7 +12,6 @@ mod analysis;
 mod build;
 mod capacity_chart;
 mod compare;
-pub mod format;
 mod html;
 pub mod integrity;
 mod json;
@@ -39,7 +38,6 @@ mod scaling_tests;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use build::event_detail;
 pub use capacity_chart::{CapacityChart, CapacityStep};
 pub use compare::{PLAIN_DELTA, render_comparison};
 pub use model::{FORMAT_VERSION, ReportModel};

@@ -12,13 +12,13 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::evaluate;
-use crate::evidence::model::{EventKind, RunEvidence};
+use crate::model::{EventKind, RunEvidence};
 use crate::plan::Plan;
 
-use super::format;
 use super::html::escape;
 use super::plot::Frame;
 use super::svg::{PALETTE, Scale};
+use crate::units::format;
 
 /// A fault's window on the run's time axis.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]

@@ -12,10 +12,11 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::evaluate::{self, LINEAR_TOLERANCE, SCALING_CONFIDENCE};
-use crate::evidence::model::RunEvidence;
-use crate::plan::{ScalingQuantity, Unit};
+use crate::model::RunEvidence;
+use crate::plan::ScalingQuantity;
+use crate::units::Unit;
 
-use super::format;
+use crate::units::format;
 
 /// One scaling phase: its steps and the exponent of each quantity.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]

@@ -8,10 +8,10 @@
 
 use std::fmt::Write;
 
-use super::format;
 use super::html::escape;
 use super::scaling::{ScalingFitRow, ScalingSummary, quantity};
 use super::svg::{PALETTE, Scale};
+use crate::units::format;
 
 const WIDTH: f64 = 470.0;
 const HEIGHT: f64 = 240.0;
@@ -67,7 +67,7 @@ fn caption(fit: &ScalingFitRow) -> String {
 /// One log–log chart of `points` (size, value > 0).
 fn chart(
     fit: &ScalingFitRow,
-    unit: crate::plan::Unit,
+    unit: crate::units::Unit,
     points: &[(f64, f64)],
     colour: &str,
 ) -> String {
@@ -151,7 +151,7 @@ fn axes(
     x: &Scale,
     y: &Scale,
     points: &[(f64, f64)],
-    unit: crate::plan::Unit,
+    unit: crate::units::Unit,
     y_domain: (f64, f64),
 ) {
     let base = HEIGHT - BOTTOM;

@@ -4,8 +4,7 @@
 use super::*;
 use crate::evaluate::evaluate;
 use crate::evaluate::fixtures::{criterion, scaling_run};
-use crate::evidence::model::RunEvidence;
-use crate::plan::{Metric, Op};
+use crate::model::{Metric, Op, RunEvidence};
 use crate::verdict::decide;
 
 const SIZES: [u64; 4] = [500, 1000, 2000, 4000];

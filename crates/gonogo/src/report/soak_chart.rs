@@ -12,18 +12,18 @@ use std::fmt::Write;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::evaluate::{self, Finding, LEAK_CONFIDENCE};
-use crate::evidence::model::{ResourceSample, RunEvidence};
-use crate::plan::{LeakPlan, LeakResource, Plan};
+use crate::evaluate::{self, LEAK_CONFIDENCE};
+use crate::model::{Finding, LeakResource, ResourceSample, RunEvidence};
+use crate::plan::{LeakPlan, Plan};
 use crate::stats;
 
-use super::format;
 use super::html::{downsampling_note, escape};
 use super::lttb::lttb;
 use super::model::SeriesData;
 use super::plot::{Frame, legend, polyline, upper_first};
 use super::svg::{PALETTE, Scale};
 use super::timeline::series;
+use crate::units::format;
 
 /// The trend of one resource over a soak phase's measured window.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]

@@ -10,12 +10,12 @@
 
 use std::fmt::Write;
 
-use crate::plan::Unit;
+use crate::units::Unit;
 
-use super::format;
 use super::html::escape;
 use super::model::{ChartData, PhaseBand};
 use super::recovery_chart::FaultBand;
+use crate::units::format;
 
 /// Colours of the series, in order (colour-blind-safe, Okabe–Ito-like).
 pub(super) const PALETTE: [&str; 6] = [

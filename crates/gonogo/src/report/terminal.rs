@@ -50,7 +50,7 @@ fn findings(model: &ReportModel, out: &mut String) {
             text::criterion(f),
             text::observed(f),
             text::threshold(f),
-            super::format::count(f.samples),
+            crate::units::format::count(f.samples),
         ]);
     }
     out.push_str(&table.render("  "));
@@ -119,13 +119,13 @@ fn load_table(rows: &[&PhaseSummary]) -> Table {
     for row in rows {
         table.row(vec![
             row.workload.clone(),
-            super::format::count(row.requests),
+            crate::units::format::count(row.requests),
             text::rate(row.planned_rate),
             text::rate(row.achieved_rate),
             text::errors(row),
             text::secs(row.lag_p99),
             text::generator(row),
-            super::format::count(row.cap_waits),
+            crate::units::format::count(row.cap_waits),
         ]);
     }
     table

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use super::*;
 use crate::evaluate::evaluate;
 use crate::evaluate::fixtures::{go_run, nogo_run};
-use crate::evidence::model::RunEvidence;
+use crate::model::RunEvidence;
 use crate::plan::CriterionPlan;
 use crate::verdict::decide;
 
@@ -170,7 +170,7 @@ fn hostile_names_are_escaped_in_html_and_junit() {
         record.phase = format!("{}{hostile}", record.phase);
     }
     for event in &mut evidence.events {
-        use crate::evidence::model::EventKind;
+        use crate::model::EventKind;
         match &mut event.kind {
             EventKind::PhaseStarted { phase } | EventKind::PhaseEnded { phase, .. } => {
                 phase.push_str(hostile)
@@ -308,8 +308,8 @@ fn redaction_removes_run_varying_values_from_a_rendered_report() {
 
 #[test]
 fn estimated_values_show_their_confidence_interval_in_every_format() {
-    use crate::evaluate::ConfidenceInterval;
-    use crate::plan::Unit;
+    use crate::model::ConfidenceInterval;
+    use crate::units::Unit;
     let (evidence, criteria) = go_run();
     let mut findings = evaluate(&criteria, &evidence);
     let finding = &mut findings[0];

@@ -3,11 +3,11 @@
 //!
 //! Owns: wording of cells only; layout stays with each renderer.
 
-use super::format;
 use super::model::{
     DecisionLabel, FindingRow, OutcomeLabel, PhaseSummary, ReportModel, ResourceSummary,
     RunStatusLabel, SeverityLabel,
 };
+use crate::units::format;
 
 pub(super) fn decision(label: DecisionLabel) -> &'static str {
     match label {

@@ -15,8 +15,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::evidence::model::{IntervalRecord, IntervalStats, OutcomeCounts, RunEvidence};
-use crate::plan::{LeakResource, Metric};
+use crate::model::{
+    IntervalRecord, IntervalStats, LeakResource, Metric, OutcomeCounts, RunEvidence,
+};
 use crate::stats;
 
 use super::lttb::lttb;
@@ -295,7 +296,7 @@ fn resource_charts(evidence: &RunEvidence) -> Vec<ChartData> {
         .iter()
         .filter(|s| s.processes > 0)
         .collect();
-    let points = |value: fn(&crate::evidence::model::ResourceSample) -> f64| {
+    let points = |value: fn(&crate::model::ResourceSample) -> f64| {
         running
             .iter()
             .map(|s| [s.at.as_secs_f64(), value(s)])

@@ -12,12 +12,12 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use crate::evidence::model::EventKind;
 use crate::fault::proxy::{FaultHandle, Proxy};
+use crate::model::EventKind;
 use crate::plan::{FaultAction, FaultPlan, PortChoice, ServicePlan};
 use crate::service::{self, RunningService, ServiceContext, ServiceError};
 
-use super::events::{RecordSender, RunClock};
+use crate::model::{RecordSender, RunClock};
 
 /// What the fault runner acts on.
 pub(super) struct FaultEnv<'a> {

@@ -8,9 +8,8 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use crate::evidence::model::EventKind;
+use crate::model::{EventKind, Record};
 use crate::plan::Limits;
-use crate::run::events::Record;
 
 /// Watches resource samples and intervals against the plan's limits.
 #[derive(Debug)]
@@ -103,7 +102,7 @@ impl LimitWatch {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::evidence::model::{IntervalRecord, IntervalStats, OutcomeCounts, ResourceSample};
+    use crate::model::{IntervalRecord, IntervalStats, OutcomeCounts, ResourceSample};
     use crate::plan::ErrorRateLimit;
 
     fn sample(rss: u64, available: u64, processes: u32) -> Record {

@@ -6,7 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use sha2::{Digest, Sha256};
 
-use crate::evidence::model::{HostFacts, RunManifest};
+use crate::model::{HostFacts, RunManifest};
 
 /// Milliseconds since the Unix epoch, now.
 pub fn now_ms() -> i64 {

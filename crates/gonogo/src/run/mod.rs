@@ -7,7 +7,6 @@
 //! how load is offered (`load`), how the service is supervised (`service`), or how
 //! evidence is judged (`evaluate`).
 
-pub mod events;
 mod faults;
 mod limits;
 pub mod manifest;
@@ -23,15 +22,17 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use crate::evaluate::{self, Finding};
-use crate::evidence::model::{Event, EventKind, PhaseRecord, RunEvidence, RunId, RunStatus};
+use crate::evaluate;
 use crate::evidence::{Store, StoreError};
 use crate::fault::proxy::Proxy;
 use crate::load::{self, LoadContext, LoadError};
+use crate::model::{
+    Event, EventKind, Finding, PhaseRecord, RunEvidence, RunId, RunStatus, Verdict,
+};
+use crate::model::{Record, RecordReceiver, RecordSender, RunClock};
 use crate::plan::{FaultPlan, LoadModel, PhasePlan, Plan};
 use crate::service::{self, ServiceContext, ServiceError};
-use crate::verdict::{self, Verdict};
-use events::{Record, RecordReceiver, RecordSender, RunClock};
+use crate::verdict;
 use progress::Progress;
 
 /// How to run a campaign.
@@ -99,7 +100,7 @@ pub async fn conduct(plan: &Plan, options: &RunOptions) -> Result<RunOutcome, Ru
     let manifest = manifest::build(&plan.name, &options.spec_path, &options.spec_text);
     let run_id = store.begin_run(&manifest)?;
     let clock = RunClock::new();
-    let (records, receiver) = events::channel();
+    let (records, receiver) = crate::model::channel();
     let cancel = CancellationToken::new();
     // `campaign.toml` has an empty parent: that is the current directory.
     let spec_dir = options
@@ -236,7 +237,7 @@ async fn record_all(
         }
         if let Some(kind) = watch.observe(&record) {
             // Stop the campaign as an interrupt would: drain, stop the service.
-            emergency_stop = Some(crate::report::event_detail(&kind));
+            emergency_stop = Some(crate::model::event_detail(&kind));
             cancel.cancel();
             let event = Event {
                 at: clock.elapsed(),

@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::evidence::model::IntervalStats;
+use crate::model::IntervalStats;
 use crate::plan::Plan;
 
-use super::events::Record;
+use crate::model::Record;
 
 #[derive(Debug)]
 pub struct Progress {

@@ -8,10 +8,9 @@
 //! stored steps). Does not own: offering load (`load::run_phase`) or the store.
 
 use crate::evaluate;
-use crate::evidence::model::{IntervalRecord, PhaseRecord};
 use crate::load::{self, LoadContext, LoadError};
+use crate::model::{IntervalRecord, PhaseRecord, Record};
 use crate::plan::{LoadModel, PhasePlan, Plan, RampPlan};
-use crate::run::events::{self, Record};
 
 /// The kind stored for each step of a ramp.
 pub const STEP_KIND: &str = "ramp_step";
@@ -109,7 +108,7 @@ async fn run_step(
     Result<load::PhaseLoadSummary, LoadError>,
     Vec<IntervalRecord>,
 ) {
-    let (sender, mut receiver) = events::channel();
+    let (sender, mut receiver) = crate::model::channel();
     let forward = ctx.records.clone();
     let collector = tokio::spawn(async move {
         let mut measured = Vec::new();

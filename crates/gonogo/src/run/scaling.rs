@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 
 use tokio::process::Command;
 
-use crate::evidence::model::{EventKind, PhaseRecord};
 use crate::load::{self, LoadContext, LoadError};
+use crate::model::{EventKind, PhaseRecord};
 use crate::plan::{Loader, PhasePlan, Plan};
 
 /// The kind stored for each step of a scaling phase.
@@ -153,11 +153,11 @@ async fn setup(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::run::events::{self, RunClock};
+    use crate::model::RunClock;
     use tokio_util::sync::CancellationToken;
 
     fn context() -> LoadContext {
-        let (records, _receiver) = events::channel();
+        let (records, _receiver) = crate::model::channel();
         LoadContext {
             clock: RunClock::new(),
             records,

@@ -26,8 +26,7 @@ use tokio::sync::watch;
 use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 
-use crate::evidence::model::ResourceSample;
-use crate::run::events::{Record, RecordSender, RunClock};
+use crate::model::{Record, RecordSender, ResourceSample, RunClock};
 
 /// Why /proc could not be read.
 #[derive(Debug, thiserror::Error)]

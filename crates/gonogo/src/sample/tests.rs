@@ -9,7 +9,7 @@ use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 
 use super::*;
-use crate::run::events::channel;
+use crate::model::channel;
 
 const MIB: u64 = 1024 * 1024;
 

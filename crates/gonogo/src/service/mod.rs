@@ -33,9 +33,8 @@ use nix::unistd::Pid;
 use tokio::process::Child;
 use tokio::sync::watch;
 
-use crate::evidence::model::{Artifact, EventKind};
+use crate::model::{Artifact, EventKind, Record, RecordSender, RunClock};
 use crate::plan::{PortChoice, ServicePlan};
-use crate::run::events::{Record, RecordSender, RunClock};
 
 pub use spawn::{STDERR_LOG, STDOUT_LOG};
 

@@ -6,9 +6,8 @@ use std::time::{Duration, Instant};
 use tempfile::TempDir;
 
 use super::*;
-use crate::evidence::model::Event;
+use crate::model::{Event, RecordReceiver, channel};
 use crate::plan::{ReadyKind, ReadyProbe, Segment, StopPlan, Template};
-use crate::run::events::{RecordReceiver, channel};
 
 /// A template from text, with `{port}` turned into a placeholder.
 fn template(text: &str) -> Template {

@@ -11,43 +11,10 @@
 
 mod error;
 mod locate;
-#[cfg(test)]
-mod phase_tests;
 pub mod raw;
-#[cfg(test)]
-mod scaling_tests;
-#[cfg(test)]
-mod tests;
-
-use std::path::Path;
 
 pub use error::{Diagnostic, SpecError, line_column};
 pub(crate) use error::{ListOf, closest};
-
-use crate::plan::{self, Plan};
-
-/// Read and resolve the spec at `path`. Returns the plan and the spec text as read
-/// (for the evidence store). An unreadable file is a [`SpecError`] naming it.
-pub fn load(path: &Path) -> Result<(Plan, String), SpecError> {
-    let text = std::fs::read_to_string(path).map_err(|error| SpecError {
-        file: path.to_path_buf(),
-        line: 0,
-        column: 0,
-        field: String::new(),
-        message: format!("cannot read the spec file: {error}"),
-        hint: Some("check the path; a spec is a UTF-8 TOML file".to_string()),
-    })?;
-    let plan = plan_from_str(path, &text)?;
-    Ok((plan, text))
-}
-
-/// Parse and resolve spec `text`. `origin` names the file in messages, gives the
-/// default campaign name (its stem) and the base for the service's `cwd` (its
-/// parent directory).
-pub fn plan_from_str(origin: &Path, text: &str) -> Result<Plan, SpecError> {
-    let spec = parse(text).map_err(|d| d.into_spec_error(origin, text))?;
-    plan::resolve(&spec, origin).map_err(|d| d.into_spec_error(origin, text))
-}
 
 /// Parse `text` into the raw spec, checking syntax and shape only.
 pub fn parse(text: &str) -> Result<raw::Spec, Diagnostic> {

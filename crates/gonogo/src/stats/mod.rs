@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use hdrhistogram::Histogram;
 
-use crate::evidence::model::ResourceSample;
+use crate::model::ResourceSample;
 
 /// Microseconds per second: histograms store microseconds, metrics use seconds.
 const MICROS_PER_SECOND: f64 = 1_000_000.0;
@@ -107,7 +107,7 @@ pub fn cpu_mean(samples: &[&ResourceSample]) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::evidence::model::new_histogram;
+    use crate::model::new_histogram;
 
     fn sample(at_ms: u64, cpu_seconds: f64) -> ResourceSample {
         ResourceSample {

@@ -2,47 +2,8 @@
 //!
 //! Owns: the aggregation rule (DESIGN §7). Pure: no I/O, no clock.
 
-use serde::{Deserialize, Serialize};
-
-use crate::evaluate::{Finding, Outcome};
-use crate::plan::Severity;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Decision {
-    #[serde(rename = "GO")]
-    Go,
-    #[serde(rename = "NO-GO")]
-    NoGo,
-    #[serde(rename = "INCONCLUSIVE")]
-    Inconclusive,
-}
-
-impl Decision {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Decision::Go => "GO",
-            Decision::NoGo => "NO-GO",
-            Decision::Inconclusive => "INCONCLUSIVE",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Decision> {
-        match text {
-            "GO" => Some(Decision::Go),
-            "NO-GO" => Some(Decision::NoGo),
-            "INCONCLUSIVE" => Some(Decision::Inconclusive),
-            _ => None,
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Verdict {
-    pub decision: Decision,
-    /// One sentence per blocking finding (failed or inconclusive blockers), in
-    /// finding order; for GO, a sentence saying how many blockers passed.
-    pub reasons: Vec<String>,
-}
+use crate::model::{Decision, Verdict};
+use crate::model::{Finding, Outcome, Severity};
 
 /// Aggregate findings: GO only when every blocker passed and there is at least one
 /// blocker; any failed blocker gives NO-GO; otherwise INCONCLUSIVE.
@@ -97,7 +58,8 @@ fn reason(finding: &Finding) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::{Metric, Op, Unit};
+    use crate::model::{Metric, Op};
+    use crate::units::Unit;
 
     fn finding(name: &str, severity: Severity, outcome: Outcome) -> Finding {
         Finding {

@@ -19,7 +19,7 @@ pub fn serial() -> std::sync::MutexGuard<'static, ()> {
 }
 
 use gonogo::evidence::Store;
-use gonogo::evidence::model::RunEvidence;
+use gonogo::model::RunEvidence;
 
 /// The testbed binary of this workspace (built on first use when missing).
 pub fn testbed() -> &'static Path {

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::evaluate::fixtures::{criterion, event, go_run, phase, secs};
-use crate::evidence::model::{LedgerWrite, Listing, ReadBack};
+use crate::model::{LedgerWrite, Listing, ReadBack};
 
 use ReadCheck::{Error, Match, Missing, Wrong};
 use WriteOutcome::{Acknowledged, Failed, Indeterminate};

@@ -9,10 +9,11 @@
 use rusqlite::types::Type;
 use rusqlite::{Connection, params};
 
-use super::codec::{from_micros, micros};
 use super::{StoreError, write_error};
-use crate::evidence::model::{IntegrityLedger, LedgerWrite, Listing, ReadBack, ReadCheck, RunId};
-use crate::integrity::kv::WriteOutcome;
+use crate::model::codec::{from_micros, micros};
+use crate::model::{
+    IntegrityLedger, LedgerWrite, Listing, ReadBack, ReadCheck, RunId, WriteOutcome,
+};
 
 const WRITE_BYTES: usize = 5;
 

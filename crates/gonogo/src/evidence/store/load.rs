@@ -12,13 +12,12 @@ use rusqlite::types::Type;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::de::DeserializeOwned;
 
-use super::codec::from_micros;
 use super::{StoreError, StoredEvaluation};
-use crate::evidence::model::{
-    Artifact, Event, IntervalHistogram, IntervalRecord, IntervalStats, OutcomeCounts, PhaseRecord,
-    ResourceSample, RunEvidence, RunId, RunManifest, RunStatus, RunSummary,
+use crate::model::codec::from_micros;
+use crate::model::{
+    Artifact, Decision, Event, IntervalHistogram, IntervalRecord, IntervalStats, OutcomeCounts,
+    PhaseRecord, ResourceSample, RunEvidence, RunId, RunManifest, RunStatus, RunSummary,
 };
-use crate::verdict::Decision;
 
 /// Everything stored about `run`, read inside one transaction so a run being
 /// recorded by another process is seen at one instant.

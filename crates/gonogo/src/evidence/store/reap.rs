@@ -14,7 +14,7 @@ use nix::unistd::Pid;
 use rusqlite::{Connection, params};
 
 use super::{StoreError, query_error};
-use crate::evidence::model::RunId;
+use crate::model::RunId;
 
 /// Mark every `running` run whose recording process is gone as `aborted`, ending at
 /// its start plus the largest offset recorded for it (interval end, sample, event,

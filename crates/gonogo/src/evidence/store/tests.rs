@@ -8,10 +8,11 @@ use hdrhistogram::Histogram;
 use rusqlite::Connection;
 
 use super::*;
-use crate::evaluate::{Outcome, Window};
-use crate::evidence::model::{EventKind, HostFacts, IntervalStats, OutcomeCounts, new_histogram};
-use crate::plan::{Metric, Op, Severity, Unit};
-use crate::verdict::Decision;
+use crate::model::{
+    Decision, EventKind, HostFacts, IntervalStats, Metric, Op, Outcome, OutcomeCounts, Severity,
+    Window, new_histogram,
+};
+use crate::units::Unit;
 
 fn ms(value: u64) -> Duration {
     Duration::from_millis(value)

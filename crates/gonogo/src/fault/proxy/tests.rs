@@ -11,7 +11,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use super::Proxy;
-use crate::fault::{Direction, FaultSpec, NetFault};
+use crate::plan::{Direction, FaultSpec, NetFault};
 
 /// An echo server; returns its address and the count of bytes it received.
 async fn echo_server() -> (SocketAddr, Arc<AtomicU64>) {

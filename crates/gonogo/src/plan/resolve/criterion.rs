@@ -8,9 +8,10 @@
 use toml::Spanned;
 
 use super::{Diagnostic, ListOf, closest, int_in_range, unknown_reference};
-use crate::plan::{CriterionPlan, Metric, Op, PhasePlan, Severity, Unit, WorkloadPlan};
+use crate::model::{Metric, Op, Severity};
+use crate::plan::{CriterionPlan, PhasePlan, WorkloadPlan};
 use crate::spec::raw::{RawCriterion, ThresholdValue};
-use crate::units::{self, UnitError};
+use crate::units::{self, Unit, UnitError};
 
 impl Metric {
     /// Fewer samples than this in the evaluated window makes a criterion on this

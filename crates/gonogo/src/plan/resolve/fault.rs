@@ -7,8 +7,9 @@ use std::time::Duration;
 use toml::Spanned;
 
 use super::{Diagnostic, optional_duration, unknown_reference};
-use crate::fault::{Direction, FaultSpec, NetFault};
-use crate::plan::{FaultAction, FaultPlan, PhaseKind, PhasePlan, Recovery};
+use crate::plan::{
+    Direction, FaultAction, FaultPlan, FaultSpec, NetFault, PhaseKind, PhasePlan, Recovery,
+};
 use crate::spec::raw::{RawFault, RawRecovery};
 use crate::units;
 
@@ -371,9 +372,8 @@ mod tests {
     use std::path::Path;
     use std::time::Duration;
 
-    use crate::fault::{Direction, NetFault};
-    use crate::plan::{FaultAction, Plan};
-    use crate::spec::{SpecError, plan_from_str};
+    use crate::plan::{Direction, FaultAction, NetFault, Plan, from_str as plan_from_str};
+    use crate::spec::SpecError;
 
     const BASE: &str = r#"
 [service]

@@ -246,7 +246,7 @@ mod tests {
     }
 
     fn plan(workload: &str) -> Result<crate::plan::Plan, crate::spec::SpecError> {
-        crate::spec::plan_from_str(std::path::Path::new("s.toml"), &spec_with(workload))
+        crate::plan::from_str(std::path::Path::new("s.toml"), &spec_with(workload))
     }
 
     #[test]

@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{LeakPlan, Unit};
+use crate::units::Unit;
 
 /// What a criterion measures. Evaluation computes each from stored evidence only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -325,15 +325,6 @@ impl LeakResource {
         match self {
             LeakResource::Rss => Unit::BytesPerHour,
             LeakResource::Fds | LeakResource::Threads => Unit::CountPerHour,
-        }
-    }
-
-    /// The growth bound of this resource in `plan`, per hour.
-    pub fn bound(self, plan: &LeakPlan) -> f64 {
-        match self {
-            LeakResource::Rss => plan.rss_per_hour,
-            LeakResource::Fds => plan.fds_per_hour,
-            LeakResource::Threads => plan.threads_per_hour,
         }
     }
 }

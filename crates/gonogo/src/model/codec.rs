@@ -219,7 +219,7 @@ pub fn from_micros(micros: i64) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::evidence::model::new_histogram;
+    use crate::model::new_histogram;
 
     fn sample_histogram() -> Histogram<u64> {
         let mut histogram = new_histogram();

@@ -4,9 +4,10 @@
 use std::path::Path;
 use std::time::Duration;
 
-use super::tests::{FULL, error, full_with, origin};
-use super::{load, plan_from_str};
-use crate::plan::{LoadModel, Metric, PhaseKind};
+use super::spec_tests::{FULL, error, full_with, origin};
+use super::{LoadModel, PhaseKind};
+use super::{from_str as plan_from_str, load};
+use crate::model::Metric;
 
 #[test]
 fn soak_phases_take_a_leak_table_or_its_defaults() {

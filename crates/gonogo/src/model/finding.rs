@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::evidence::model::{opt_secs, secs};
-use crate::plan::{Metric, Op, Severity, Unit};
+use super::{Metric, Op, Severity, opt_secs, secs};
+use crate::units::Unit;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

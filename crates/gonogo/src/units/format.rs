@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use crate::plan::Unit;
+use super::Unit;
 
 /// Format a value given in `unit`'s base unit.
 pub fn value(unit: Unit, v: f64) -> String {

@@ -1,9 +1,10 @@
 //! Spec → plan tests for scaling phases: sizes, the two loaders, and the metrics
 //! that only scaling phases measure.
 
-use super::plan_from_str;
-use super::tests::{error, full_with, origin};
-use crate::plan::{LoadModel, Loader, Metric, PhaseKind, ScalingPlan};
+use super::from_str as plan_from_str;
+use super::spec_tests::{error, full_with, origin};
+use super::{LoadModel, Loader, PhaseKind, ScalingPlan};
+use crate::model::Metric;
 
 const CLOSED: &str = "kind = \"steady\"\nworkload = \"get\"\nconnections = 8";
 

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
-use crate::evidence::model::{
+use super::{
     Artifact, Event, EventKind, IntegrityLedger, IntervalRecord, PhaseRecord, ResourceSample,
 };
 

@@ -4,11 +4,12 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::{SpecError, load, plan_from_str};
-use crate::plan::{
-    CriterionPlan, LoadModel, Metric, Op, PhaseKind, PhasePlan, PortChoice, ReadyKind, Segment,
-    Severity, Template,
+use super::{
+    CriterionPlan, LoadModel, PhaseKind, PhasePlan, PortChoice, ReadyKind, Segment, Template,
 };
+use super::{from_str as plan_from_str, load};
+use crate::model::{Metric, Op, Severity};
+use crate::spec::SpecError;
 
 pub(super) const FULL: &str = r#"name = "demo"
 

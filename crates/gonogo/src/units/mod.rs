@@ -6,7 +6,11 @@
 //! field expects, field names, file positions (that is `spec` and `plan::resolve`).
 //! Pure functions, no I/O.
 
+pub mod format;
+
 use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
 
 /// Why a quantity could not be parsed. Messages are lowercase fragments meant to be
 /// embedded in a larger diagnostic (`phase[0].duration: <this>`).
@@ -461,4 +465,28 @@ mod tests {
         ));
         assert!(parse_per_hour("-1/h", false).is_err());
     }
+}
+
+/// Base units; thresholds and observed values are f64 in these units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    Seconds,
+    PerSecond,
+    /// A fraction in [0, 1]; written `0.1%` or `0.001` in specs.
+    Ratio,
+    Bytes,
+    Cores,
+    Count,
+    /// 0 or 1; written `true`/`false` in specs.
+    Boolean,
+    /// Growth of a size, bytes per hour; written `"1MiB/h"` in specs.
+    BytesPerHour,
+    /// Growth of a count, per hour; written `"10/h"` or `10` in specs.
+    CountPerHour,
+    /// A multiple, e.g. headroom; written `3` or `2.5` in specs, shown as `3.00×`.
+    Factor,
+    /// A power-law exponent (dimensionless, may be negative); written `1.1` in specs,
+    /// shown as `1.10`.
+    Exponent,
 }

@@ -12,7 +12,7 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
-pub use super::histogram::IntervalHistogram;
+use super::histogram::IntervalHistogram;
 
 /// Identifier of a stored run (SQLite rowid, shown to users as a plain number).
 pub type RunId = i64;
@@ -398,7 +398,7 @@ pub struct IntegrityLedger {
 /// What became of one write, and when.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LedgerWrite {
-    pub outcome: crate::integrity::kv::WriteOutcome,
+    pub outcome: crate::model::WriteOutcome,
     /// Milliseconds from `writes_start` to the answer (acknowledged, failed) or to
     /// the moment the write was given up (indeterminate).
     pub at_ms: u32,
@@ -447,7 +447,7 @@ pub struct RunSummary {
     pub ended_at_ms: Option<i64>,
     pub status: RunStatus,
     /// Decision of the latest stored evaluation, if any.
-    pub decision: Option<crate::verdict::Decision>,
+    pub decision: Option<crate::model::Decision>,
 }
 
 /// Serde helpers: durations as fractional seconds.
@@ -489,4 +489,17 @@ pub mod opt_secs {
         secs.map(|s| Duration::try_from_secs_f64(s).map_err(serde::de::Error::custom))
             .transpose()
     }
+}
+
+/// What became of one write, from the client's side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteOutcome {
+    /// The service confirmed the write (2xx, `+OK`, a committed statement).
+    Acknowledged,
+    /// The write certainly did not happen: the connection was refused before
+    /// anything was sent, or the service answered with an error.
+    Failed,
+    /// Sent, but no answer came (timeout, connection lost after sending): it may or
+    /// may not have landed.
+    Indeterminate,
 }

@@ -18,8 +18,8 @@ use std::sync::{Arc, OnceLock};
 
 use hdrhistogram::Histogram;
 
-use super::model::{HISTOGRAM_SIGFIG, new_histogram};
-use super::store::codec::{HistogramDecodeError, decode_histogram, for_each_count};
+use super::codec::{HistogramDecodeError, decode_histogram, for_each_count};
+use super::evidence::{HISTOGRAM_SIGFIG, new_histogram};
 
 /// A latency histogram of microseconds of one interval.
 ///
@@ -219,7 +219,7 @@ impl fmt::Debug for IntervalHistogram {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::evidence::store::codec::encode_histogram;
+    use crate::model::codec::encode_histogram;
 
     fn recorded(values: &[u64]) -> Histogram<u64> {
         let mut histogram = new_histogram();

@@ -1,0 +1,27 @@
+//! The record types that cross layers: the evidence a run leaves (phases, intervals
+//! with their histograms, resource samples, events, integrity ledgers), the record
+//! stream producers send to the conductor, findings, verdicts and the metric names
+//! criteria and findings share.
+//!
+//! Owns: plain data and its byte codec, nothing that does I/O beyond the record
+//! channel. Producers, the store, evaluation and reports all import from here, so
+//! none of them imports another for a type. See `docs/architecture.md`.
+
+pub mod codec;
+mod criterion;
+mod describe;
+mod evidence;
+mod finding;
+mod histogram;
+mod metric;
+mod record;
+mod verdict;
+
+pub use criterion::{Op, Severity};
+pub use describe::{describe_exit, event_detail};
+pub use evidence::*;
+pub use finding::{ConfidenceInterval, Finding, Outcome, Window};
+pub use histogram::IntervalHistogram;
+pub use metric::{LeakFigure, LeakResource, Metric};
+pub use record::{Record, RecordReceiver, RecordSender, RunClock, channel};
+pub use verdict::{Decision, Verdict};
