@@ -1,1 +1,243 @@
+//! The library façade: the one door for every front end (the command line today,
+//! the MCP server next). Each function takes a spec path or a stored run and returns
+//! plain data; none prints.
+//!
+//! Owns: the sequence of a command — load the plan, conduct the campaign into the
+//! store, read the run back, judge it, store the judgement, build the report model —
+//! so that no front end repeats it. Does not own: any of those steps (each is its
+//! layer's), printing, or exit codes (`cli`, `exit`).
+//!
+//! Evaluation always reads the run back from the store (rule 6: a report tells the
+//! story of the stored evidence, however often it is re-judged or re-rendered).
 
+use std::path::{Path, PathBuf};
+
+pub use crate::evidence::{Store, StoreError};
+pub use crate::model::{
+    Decision, Finding, IntervalRecord, IntervalStats, Record, RunEvidence, RunId, RunSummary,
+    Verdict,
+};
+pub use crate::plan::{Plan, StopConditions};
+pub use crate::report::{Format, ReportModel, render, render_comparison};
+pub use crate::run::{NoObserver, RunError, RunObserver};
+pub use crate::spec::SpecError;
+pub use crate::units::format;
+
+use crate::evaluate;
+use crate::plan;
+use crate::run::{self, RunOptions};
+use crate::verdict;
+
+/// Everything the façade can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error(transparent)]
+    Spec(#[from] SpecError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Run(#[from] RunError),
+    /// A request that cannot be served as asked (no such store, no runs yet).
+    #[error("{0}")]
+    Usage(String),
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(#[source] std::io::Error),
+}
+
+/// Read and validate the spec at `path`: its plan and its text as read.
+pub fn check(path: &Path) -> Result<(Plan, String), ApiError> {
+    Ok(plan::load(path)?)
+}
+
+/// How to run a campaign.
+#[derive(Debug, Clone)]
+pub struct RunRequest {
+    pub spec_path: PathBuf,
+    /// The evidence store to record into (created when missing).
+    pub store_path: PathBuf,
+    /// Send load to non-loopback targets.
+    pub allow_remote: bool,
+}
+
+/// A run as stored and judged.
+#[derive(Debug)]
+pub struct Judged {
+    pub evidence: RunEvidence,
+    pub findings: Vec<Finding>,
+    pub verdict: Verdict,
+}
+
+impl Judged {
+    /// The report model of this judgement.
+    pub fn report(&self) -> ReportModel {
+        ReportModel::build(&self.evidence, &self.findings, &self.verdict)
+    }
+}
+
+/// What a run left behind: the judged evidence, and why it stopped early if it did.
+#[derive(Debug)]
+pub struct RunResult {
+    pub run_id: RunId,
+    pub judged: Judged,
+    /// The signal that interrupted the run, if one did.
+    pub interrupted: Option<String>,
+    /// The `[limits]` limit that stopped the run, in words, if one did.
+    pub emergency_stop: Option<String>,
+    /// Why the run could not go on, when the tool or environment failed.
+    pub failure: Option<String>,
+}
+
+/// Run `plan` (read from `spec_text`), recording into the store of `request`, then
+/// judge the stored run and store the judgement. `observer` sees every record live.
+pub async fn run(
+    plan: &Plan,
+    spec_text: &str,
+    request: &RunRequest,
+    observer: &mut dyn RunObserver,
+) -> Result<RunResult, ApiError> {
+    let mut store = Store::open(&request.store_path)?;
+    let options = RunOptions {
+        spec_path: request.spec_path.clone(),
+        spec_text: spec_text.to_string(),
+        log_root: store_dir(&request.store_path),
+        allow_remote: request.allow_remote,
+        judge: step_good,
+    };
+    let conducted = run::conduct(plan, &options, &mut store, observer).await?;
+    let judged = judge(&mut store, conducted.run_id, plan, &spec_hash_of(spec_text))?;
+    Ok(RunResult {
+        run_id: conducted.run_id,
+        judged,
+        interrupted: conducted.interrupted,
+        emergency_stop: conducted.emergency_stop,
+        failure: conducted.failure,
+    })
+}
+
+/// [`run`] on a runtime of its own, for front ends that are not async.
+pub fn run_blocking(
+    plan: &Plan,
+    spec_text: &str,
+    request: &RunRequest,
+    observer: &mut dyn RunObserver,
+) -> Result<RunResult, ApiError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(ApiError::Runtime)?;
+    runtime.block_on(run(plan, spec_text, request, observer))
+}
+
+/// Evaluation's climb-on rule for a ramp step, as the conductor asks it live.
+fn step_good(measured: &[&IntervalRecord], rate: f64, stop: &StopConditions) -> bool {
+    evaluate::climb_on(&evaluate::judge_step(measured, rate, stop).verdict)
+}
+
+/// The directory of the store file (where `runs/<id>/` keeps logs and reports).
+pub fn store_dir(store_path: &Path) -> PathBuf {
+    store_path.parent().unwrap_or(Path::new("")).to_path_buf()
+}
+
+fn spec_hash_of(spec_text: &str) -> String {
+    run::manifest::spec_hash(spec_text)
+}
+
+/// Open an existing store; a missing file is a usage error naming where it looked.
+pub fn open_store(path: &Path) -> Result<Store, ApiError> {
+    if !path.exists() {
+        return Err(ApiError::Usage(format!(
+            "no evidence store at {}; pass --store PATH or --spec SPEC (runs are stored in .gonogo/evidence.db beside their spec)",
+            path.display()
+        )));
+    }
+    Ok(Store::open(path)?)
+}
+
+/// The run named `text`: a run id, or `latest`.
+pub fn resolve_run(store: &Store, text: &str) -> Result<RunId, ApiError> {
+    if text == "latest" {
+        return store
+            .latest_run_id()?
+            .ok_or_else(|| ApiError::Usage("the store holds no runs yet".into()));
+    }
+    text.parse::<RunId>().map_err(|_| {
+        ApiError::Usage(format!(
+            "{text:?} is not a run id; use a number from `gonogo runs` or `latest`"
+        ))
+    })
+}
+
+/// The stored runs, oldest first.
+pub fn list_runs(store: &Store) -> Result<Vec<RunSummary>, ApiError> {
+    Ok(store.list_runs()?)
+}
+
+/// Judge stored run `run_id` with `plan`'s criteria (whose spec hashes to
+/// `spec_hash`), reading the evidence back from the store, and store the judgement.
+pub fn judge(
+    store: &mut Store,
+    run_id: RunId,
+    plan: &Plan,
+    spec_hash: &str,
+) -> Result<Judged, ApiError> {
+    let evidence = store.load_run(run_id)?;
+    judge_loaded(store, evidence, plan, spec_hash)
+}
+
+fn judge_loaded(
+    store: &mut Store,
+    evidence: RunEvidence,
+    plan: &Plan,
+    spec_hash: &str,
+) -> Result<Judged, ApiError> {
+    let findings = evaluate::evaluate_plan(plan, &evidence);
+    let verdict = verdict::decide(&findings);
+    store.record_evaluation(
+        evidence.id,
+        spec_hash,
+        run::manifest::now_ms(),
+        &findings,
+        &verdict,
+    )?;
+    Ok(Judged {
+        evidence,
+        findings,
+        verdict,
+    })
+}
+
+/// Re-judge stored run `run_id` with the criteria of the spec at `spec_path`.
+pub fn evaluate(store: &mut Store, run_id: RunId, spec_path: &Path) -> Result<Judged, ApiError> {
+    let (plan, spec_text) = check(spec_path)?;
+    judge(store, run_id, &plan, &spec_hash_of(&spec_text))
+}
+
+/// Stored run `run_id` as last judged. A run cut off before it was judged (gonogo
+/// was killed) is judged now by the criteria of the spec stored with it, and that
+/// judgement is stored.
+pub fn stored(store: &mut Store, run_id: RunId) -> Result<Judged, ApiError> {
+    let evidence = store.load_run(run_id)?;
+    match store.latest_evaluation(run_id)? {
+        Some(evaluation) => Ok(Judged {
+            evidence,
+            findings: evaluation.findings,
+            verdict: evaluation.verdict,
+        }),
+        None => {
+            let manifest = &evidence.manifest;
+            let plan = plan::from_str(Path::new(&manifest.spec_path), &manifest.spec_text)?;
+            let hash = manifest.spec_hash.clone();
+            judge_loaded(store, evidence, &plan, &hash)
+        }
+    }
+}
+
+/// The decision a report model shows.
+pub fn decision_of(model: &ReportModel) -> Decision {
+    use crate::report::model::DecisionLabel;
+    match model.verdict.decision {
+        DecisionLabel::Go => Decision::Go,
+        DecisionLabel::NoGo => Decision::NoGo,
+        DecisionLabel::Inconclusive => Decision::Inconclusive,
+    }
+}

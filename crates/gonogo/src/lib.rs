@@ -23,3 +23,6 @@ pub mod spec;
 pub mod stats;
 pub mod units;
 pub mod verdict;
+
+#[cfg(test)]
+mod layers;

@@ -1,18 +1,23 @@
 //! The conductor: runs a plan against a live service and records the evidence.
 //!
 //! Owns: the order of a campaign (start the service, run each phase, stop the
-//! service), the one record stream, signal handling, and writing every record to
-//! the store as it arrives (the conductor is the store's only writer). After the
-//! run it evaluates the stored evidence and stores the findings. Does not own:
-//! how load is offered (`load`), how the service is supervised (`service`), or how
-//! evidence is judged (`evaluate`).
+//! service), the one record stream, signal handling, and handing every record to
+//! the evidence sink as it arrives (the conductor is the store's only writer).
+//! Does not own: how load is offered (`load`), how the service is supervised
+//! (`service`), where records are kept (the [`EvidenceSink`] the caller passes: the
+//! SQLite store, implemented in `evidence`), or how evidence is judged — the caller
+//! evaluates the stored run afterwards (`api::run`), and a ramp's climb-on rule
+//! comes in as a [`StepJudge`], so this layer imports neither `evidence` nor
+//! `evaluate`.
 
 mod faults;
 mod limits;
 pub mod manifest;
-mod progress;
 pub mod ramp;
 pub mod scaling;
+mod sink;
+
+pub use sink::{EvidenceSink, NoObserver, RunObserver, SinkError, StepJudge};
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -22,38 +27,32 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use crate::evaluate;
-use crate::evidence::{Store, StoreError};
 use crate::fault::proxy::Proxy;
 use crate::load::{self, LoadContext, LoadError};
-use crate::model::{
-    Event, EventKind, Finding, PhaseRecord, RunEvidence, RunId, RunStatus, Verdict,
-};
+use crate::model::{EventKind, PhaseRecord, RunId, RunStatus};
 use crate::model::{Record, RecordReceiver, RecordSender, RunClock};
 use crate::plan::{FaultPlan, LoadModel, PhasePlan, Plan};
 use crate::service::{self, ServiceContext, ServiceError};
-use crate::verdict;
-use progress::Progress;
 
 /// How to run a campaign.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
     pub spec_path: PathBuf,
     pub spec_text: String,
-    pub store_path: PathBuf,
+    /// The directory under which `runs/<run id>/` keeps the service's logs (the
+    /// evidence store's directory).
+    pub log_root: PathBuf,
     /// Send load to non-loopback targets.
     pub allow_remote: bool,
-    /// Show a live progress display (only drawn on a terminal).
-    pub progress: bool,
+    /// Whether a ramp climbs on after a step (evaluation's rule).
+    pub judge: StepJudge,
 }
 
-/// What a finished (or stopped) run left behind.
+/// What a finished (or stopped) campaign left behind in the sink.
 #[derive(Debug)]
-pub struct RunOutcome {
+pub struct Conducted {
     pub run_id: RunId,
-    pub evidence: RunEvidence,
-    pub findings: Vec<Finding>,
-    pub verdict: Verdict,
+    pub status: RunStatus,
     /// The signal that interrupted the run, if one did.
     pub interrupted: Option<String>,
     /// The `[limits]` limit that stopped the run, in words, if one did.
@@ -69,8 +68,8 @@ pub enum RunError {
         .0.join(", ")
     )]
     RemoteTargets(Vec<String>),
-    #[error(transparent)]
-    Store(#[from] StoreError),
+    #[error("{0}")]
+    Sink(SinkError),
     #[error("cannot install signal handlers: {0}")]
     Signals(#[source] std::io::Error),
 }
@@ -90,15 +89,20 @@ enum CampaignError {
     Integrity(#[from] crate::integrity::kv::KvError),
 }
 
-/// Run `plan` and record everything in the store at `options.store_path`.
-pub async fn conduct(plan: &Plan, options: &RunOptions) -> Result<RunOutcome, RunError> {
+/// Run `plan`, handing every record to `sink` (and showing it to `observer`) as it
+/// arrives. The caller judges the stored run afterwards.
+pub async fn conduct(
+    plan: &Plan,
+    options: &RunOptions,
+    sink: &mut dyn EvidenceSink,
+    observer: &mut dyn RunObserver,
+) -> Result<Conducted, RunError> {
     let remote = plan.remote_targets();
     if !remote.is_empty() && !options.allow_remote {
         return Err(RunError::RemoteTargets(remote));
     }
-    let mut store = Store::open(&options.store_path)?;
     let manifest = manifest::build(&plan.name, &options.spec_path, &options.spec_text);
-    let run_id = store.begin_run(&manifest)?;
+    let run_id = sink.begin_run(&manifest).map_err(RunError::Sink)?;
     let clock = RunClock::new();
     let (records, receiver) = crate::model::channel();
     let cancel = CancellationToken::new();
@@ -109,13 +113,7 @@ pub async fn conduct(plan: &Plan, options: &RunOptions) -> Result<RunOutcome, Ru
         .filter(|dir| !dir.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let spec_dir = std::path::absolute(spec_dir).unwrap_or_else(|_| spec_dir.to_path_buf());
-    let log_dir = options
-        .store_path
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default()
-        .join("runs")
-        .join(run_id.to_string());
+    let log_dir = options.log_root.join("runs").join(run_id.to_string());
     let campaign = tokio::spawn(campaign(
         Arc::new(plan.clone()),
         CampaignContext {
@@ -124,14 +122,19 @@ pub async fn conduct(plan: &Plan, options: &RunOptions) -> Result<RunOutcome, Ru
             cancel: cancel.clone(),
             spec_dir,
             log_dir,
+            judge: options.judge,
         },
     ));
-    let progress = Progress::new(options.progress, plan);
     let watch = limits::LimitWatch::new(plan.limits);
-    let recorded = record_all(
-        &mut store, run_id, clock, receiver, &cancel, progress, watch,
-    )
-    .await;
+    let mut recorder = Recorder {
+        sink,
+        observer,
+        run_id,
+        clock,
+        cancel: &cancel,
+        watch,
+    };
+    let recorded = recorder.record_all(receiver).await;
     let failure = match campaign.await {
         Ok(Ok(())) => None,
         Ok(Err(CampaignError::Interrupted)) => None,
@@ -143,35 +146,22 @@ pub async fn conduct(plan: &Plan, options: &RunOptions) -> Result<RunOutcome, Ru
         emergency_stop,
     } = recorded?;
     if let Some(message) = &failure {
-        let event = Event {
-            at: clock.elapsed(),
-            kind: EventKind::Failure {
-                message: message.clone(),
-            },
+        let kind = EventKind::Failure {
+            message: message.clone(),
         };
-        store.record_event(run_id, &event)?;
+        recorder.write(&clock.event(kind))?;
     }
     let status = if interrupted.is_some() || failure.is_some() || emergency_stop.is_some() {
         RunStatus::Aborted
     } else {
         RunStatus::Completed
     };
-    store.finish_run(run_id, status, manifest::now_ms())?;
-    let evidence = store.load_run(run_id)?;
-    let findings = evaluate::evaluate_plan(plan, &evidence);
-    let verdict = verdict::decide(&findings);
-    store.record_evaluation(
+    let sink = recorder.sink;
+    sink.finish_run(run_id, status, manifest::now_ms())
+        .map_err(RunError::Sink)?;
+    Ok(Conducted {
         run_id,
-        &evidence.manifest.spec_hash,
-        manifest::now_ms(),
-        &findings,
-        &verdict,
-    )?;
-    Ok(RunOutcome {
-        run_id,
-        evidence,
-        findings,
-        verdict,
+        status,
         interrupted,
         emergency_stop,
         failure,
@@ -185,112 +175,77 @@ struct Stopped {
     emergency_stop: Option<String>,
 }
 
-/// Receive every record until all producers are done, writing each to the store.
-/// The first SIGINT/SIGTERM/SIGHUP is recorded and cancels the campaign, which then winds
-/// down (drain, stop the service) while its records are still written.
-async fn record_all(
-    store: &mut Store,
+/// The receiving end of the record stream: writes each record to the sink, shows it
+/// to the observer, and watches it against the `[limits]`.
+struct Recorder<'a> {
+    sink: &'a mut dyn EvidenceSink,
+    observer: &'a mut dyn RunObserver,
     run_id: RunId,
     clock: RunClock,
-    mut receiver: RecordReceiver,
-    cancel: &CancellationToken,
-    mut progress: Progress,
-    mut watch: limits::LimitWatch,
-) -> Result<Stopped, RunError> {
-    let mut sigint = signal(SignalKind::interrupt()).map_err(RunError::Signals)?;
-    let mut sigterm = signal(SignalKind::terminate()).map_err(RunError::Signals)?;
-    // A closed terminal (SIGHUP) stops the run as cleanly as Ctrl-C.
-    let mut sighup = signal(SignalKind::hangup()).map_err(RunError::Signals)?;
-    let mut interrupted: Option<String> = None;
-    let mut emergency_stop: Option<String> = None;
-    let mut first_error: Option<StoreError> = None;
-    loop {
-        let record = tokio::select! {
-            record = receiver.recv() => match record {
-                Some(record) => record,
-                None => break,
-            },
-            _ = sigint.recv(), if interrupted.is_none() => {
-                interrupted = Some("SIGINT".to_string());
-                cancel.cancel();
-                clock.event(EventKind::Interrupted { signal: "SIGINT".into() })
-            }
-            _ = sigterm.recv(), if interrupted.is_none() => {
-                interrupted = Some("SIGTERM".to_string());
-                cancel.cancel();
-                clock.event(EventKind::Interrupted { signal: "SIGTERM".into() })
-            }
-            _ = sighup.recv(), if interrupted.is_none() => {
-                interrupted = Some("SIGHUP".to_string());
-                cancel.cancel();
-                clock.event(EventKind::Interrupted { signal: "SIGHUP".into() })
-            }
-        };
-        progress.observe(&record);
-        if first_error.is_none()
-            && let Err(err) = write(store, run_id, &record)
-        {
-            // Without a store there is no point going on: stop the campaign, keep
-            // draining so producers are not blocked, and report the first error.
-            cancel.cancel();
-            first_error = Some(err);
-        }
-        if let Some(kind) = watch.observe(&record) {
-            // Stop the campaign as an interrupt would: drain, stop the service.
-            emergency_stop = Some(crate::model::event_detail(&kind));
-            cancel.cancel();
-            let event = Event {
-                at: clock.elapsed(),
-                kind,
-            };
-            if first_error.is_none()
-                && let Err(err) = store.record_event(run_id, &event)
-            {
-                first_error = Some(err);
-            }
-        }
-    }
-    progress.finish();
-    match first_error {
-        Some(err) => Err(RunError::Store(err)),
-        None => Ok(Stopped {
-            interrupted,
-            emergency_stop,
-        }),
-    }
+    cancel: &'a CancellationToken,
+    watch: limits::LimitWatch,
 }
 
-fn write(store: &mut Store, run_id: RunId, record: &Record) -> Result<(), StoreError> {
-    match record {
-        Record::Event(event) => store.record_event(run_id, event),
-        Record::Interval(interval) => store.record_interval(run_id, interval),
-        Record::Sample(sample) => store.record_sample(run_id, sample),
-        Record::Artifact(artifact) => store.record_artifact(run_id, artifact),
-        Record::Integrity(ledger) => store.record_integrity(run_id, ledger),
-        Record::PhaseStarted(phase) => {
-            store.phase_started(run_id, phase)?;
-            let kind = EventKind::PhaseStarted {
-                phase: phase.name.clone(),
-            };
-            store.record_event(
-                run_id,
-                &Event {
-                    at: phase.started,
-                    kind,
+impl Recorder<'_> {
+    /// Cancel the campaign for signal `name`; the event that records it.
+    fn interrupt(&self, name: &str) -> Record {
+        self.cancel.cancel();
+        self.clock.event(EventKind::Interrupted {
+            signal: name.to_string(),
+        })
+    }
+
+    fn write(&mut self, record: &Record) -> Result<(), RunError> {
+        self.sink.write(self.run_id, record).map_err(RunError::Sink)
+    }
+
+    /// Receive every record until all producers are done, writing each to the sink.
+    /// The first SIGINT/SIGTERM/SIGHUP is recorded and cancels the campaign, which
+    /// then winds down (drain, stop the service) while its records are still written.
+    async fn record_all(&mut self, mut receiver: RecordReceiver) -> Result<Stopped, RunError> {
+        let mut sigint = signal(SignalKind::interrupt()).map_err(RunError::Signals)?;
+        let mut sigterm = signal(SignalKind::terminate()).map_err(RunError::Signals)?;
+        // A closed terminal (SIGHUP) stops the run as cleanly as Ctrl-C.
+        let mut sighup = signal(SignalKind::hangup()).map_err(RunError::Signals)?;
+        let mut stopped = Stopped::default();
+        let mut first_error: Option<RunError> = None;
+        loop {
+            let waiting = stopped.interrupted.is_none();
+            let (record, signalled) = tokio::select! {
+                record = receiver.recv() => match record {
+                    Some(record) => (record, None),
+                    None => break,
                 },
-            )
-        }
-        Record::PhaseEnded {
-            phase,
-            at,
-            abandoned,
-        } => {
-            store.phase_ended(run_id, phase, *at)?;
-            let kind = EventKind::PhaseEnded {
-                phase: phase.clone(),
-                abandoned: *abandoned,
+                _ = sigint.recv(), if waiting => (self.interrupt("SIGINT"), Some("SIGINT")),
+                _ = sigterm.recv(), if waiting => (self.interrupt("SIGTERM"), Some("SIGTERM")),
+                _ = sighup.recv(), if waiting => (self.interrupt("SIGHUP"), Some("SIGHUP")),
             };
-            store.record_event(run_id, &Event { at: *at, kind })
+            if let Some(name) = signalled {
+                stopped.interrupted = Some(name.to_string());
+            }
+            self.observer.observe(&record);
+            let mut records = vec![record];
+            if let Some(kind) = self.watch.observe(&records[0]) {
+                // Stop the campaign as an interrupt would: drain, stop the service.
+                stopped.emergency_stop = Some(crate::model::event_detail(&kind));
+                self.cancel.cancel();
+                records.push(self.clock.event(kind));
+            }
+            for record in &records {
+                if first_error.is_none()
+                    && let Err(err) = self.write(record)
+                {
+                    // Without a store there is no point going on: stop the campaign,
+                    // keep draining so producers are not blocked, report the first error.
+                    self.cancel.cancel();
+                    first_error = Some(err);
+                }
+            }
+        }
+        self.observer.finish();
+        match first_error {
+            Some(err) => Err(err),
+            None => Ok(stopped),
         }
     }
 }
@@ -318,6 +273,7 @@ struct CampaignContext {
     cancel: CancellationToken,
     spec_dir: PathBuf,
     log_dir: PathBuf,
+    judge: StepJudge,
 }
 
 /// Start the service, run every phase, stop the service.
@@ -388,7 +344,7 @@ async fn campaign(plan: Arc<Plan>, ctx: CampaignContext) -> Result<(), CampaignE
             }
             (Some(steps), _) => {
                 let gone = || exited.borrow().is_some();
-                ramp::run_ramp(&plan, phase, steps, load_port, &load_ctx, gone)
+                ramp::run_ramp(&plan, phase, steps, load_port, &load_ctx, ctx.judge, gone)
                     .await
                     .map_err(CampaignError::from)
             }

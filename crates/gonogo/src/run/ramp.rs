@@ -3,11 +3,10 @@
 //! last step met every stop condition.
 //!
 //! Owns: the step plans, their phase records, and the decision to climb on, which
-//! is [`evaluate::judge_step`] applied to the step's measured intervals as they pass
+//! is the caller's [`super::StepJudge`] (evaluation's `judge_step`) applied to the step's measured intervals as they pass
 //! through on their way to the store (the same rule evaluation applies later to the
 //! stored steps). Does not own: offering load (`load::run_phase`) or the store.
 
-use crate::evaluate;
 use crate::load::{self, LoadContext, LoadError};
 use crate::model::{IntervalRecord, PhaseRecord, Record};
 use crate::plan::{LoadModel, PhasePlan, Plan, RampPlan};
@@ -49,6 +48,7 @@ pub(super) async fn run_ramp(
     ramp: &RampPlan,
     port: u16,
     ctx: &LoadContext,
+    judge: super::StepJudge,
     service_gone: impl Fn() -> bool,
 ) -> Result<u64, LoadError> {
     let mut abandoned = 0;
@@ -69,8 +69,7 @@ pub(super) async fn run_ramp(
             break;
         }
         let refs: Vec<&IntervalRecord> = measured.iter().collect();
-        let judgement = evaluate::judge_step(&refs, rate, &ramp.stop);
-        if !evaluate::climb_on(&judgement.verdict) {
+        if !judge(&refs, rate, &ramp.stop) {
             break;
         }
     }

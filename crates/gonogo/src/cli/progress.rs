@@ -7,14 +7,10 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::model::IntervalStats;
-use crate::plan::Plan;
-
-use crate::model::Record;
+use crate::api::{IntervalStats, Plan, Record, RunObserver};
 
 #[derive(Debug)]
 pub struct Progress {
-    enabled: bool,
     bar: Option<ProgressBar>,
     /// Index of the interval being summed, and its sum over workloads.
     current: Option<(String, u32, IntervalStats, Duration)>,
@@ -22,9 +18,8 @@ pub struct Progress {
 }
 
 impl Progress {
-    pub fn new(enabled: bool, plan: &Plan) -> Self {
+    pub fn new(plan: &Plan) -> Self {
         Progress {
-            enabled,
             bar: None,
             current: None,
             planned: plan
@@ -35,10 +30,7 @@ impl Progress {
         }
     }
 
-    pub fn observe(&mut self, record: &Record) {
-        if !self.enabled {
-            return;
-        }
+    fn observe_record(&mut self, record: &Record) {
         match record {
             Record::PhaseStarted(phase) => {
                 // A ramp step lasts as long as its ramp phase's plan says one step does.
@@ -98,7 +90,7 @@ impl Progress {
         }
     }
 
-    pub fn finish(&mut self) {
+    fn finish_bar(&mut self) {
         if let Some(bar) = self.bar.take() {
             bar.finish();
         }
@@ -117,4 +109,14 @@ fn summary(stats: &IntervalStats, length: Duration) -> String {
         "{rate:.0} req/s  p99 {p99_ms:.2} ms  errors {}",
         stats.outcomes.failed()
     )
+}
+
+impl RunObserver for Progress {
+    fn observe(&mut self, record: &Record) {
+        self.observe_record(record);
+    }
+
+    fn finish(&mut self) {
+        self.finish_bar();
+    }
 }

@@ -3,20 +3,21 @@
 //! Owns: the subcommands (`run`, `runs`, `report`, `evaluate`, `check`), where the
 //! evidence store is by default, and the mapping from every error to one of the
 //! documented exit codes (`exit`). Printing happens here and nowhere in the library.
+//! Every command goes through the library façade (`api`) and nothing else; the live
+//! progress display (`progress`) is this front end's [`api::RunObserver`].
+
+mod progress;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::evidence::{Store, StoreError};
+use crate::api::{
+    self, ApiError, Format, NoObserver, ReportModel, RunError, RunId, RunObserver, RunRequest,
+    SpecError, Store, StoreError,
+};
 use crate::exit;
-use crate::model::{Finding, RunEvidence, RunId, Verdict};
-use crate::plan;
-use crate::report::{self, Format, ReportModel};
-use crate::run::{self, RunError, RunOptions};
-use crate::spec::SpecError;
-use crate::verdict;
 
 /// The evidence store's file name inside its `.gonogo` directory.
 const STORE_DIR: &str = ".gonogo";
@@ -119,31 +120,40 @@ struct EvaluateArgs {
 #[derive(Debug, thiserror::Error)]
 enum CliError {
     #[error(transparent)]
-    Spec(#[from] SpecError),
+    Api(#[from] ApiError),
     #[error("{0}")]
     Usage(String),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error(transparent)]
-    Run(#[from] RunError),
     #[error("cannot write {path}: {source}")]
     Write {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    #[error("cannot start the async runtime: {0}")]
-    Runtime(#[source] std::io::Error),
+}
+
+impl From<SpecError> for CliError {
+    fn from(err: SpecError) -> Self {
+        CliError::Api(ApiError::Spec(err))
+    }
+}
+
+impl From<StoreError> for CliError {
+    fn from(err: StoreError) -> Self {
+        CliError::Api(ApiError::Store(err))
+    }
 }
 
 impl CliError {
     fn exit_code(&self) -> u8 {
         match self {
-            CliError::Spec(_) | CliError::Usage(_) => exit::INVALID,
-            CliError::Run(RunError::RemoteTargets(_)) => exit::INVALID,
-            CliError::Store(StoreError::RunNotFound(..)) => exit::INVALID,
-            CliError::Store(_) | CliError::Run(_) | CliError::Write { .. } => exit::FAILURE,
-            CliError::Runtime(_) => exit::FAILURE,
+            CliError::Usage(_) => exit::INVALID,
+            CliError::Api(err) => match err {
+                ApiError::Spec(_) | ApiError::Usage(_) => exit::INVALID,
+                ApiError::Run(RunError::RemoteTargets(_)) => exit::INVALID,
+                ApiError::Store(StoreError::RunNotFound(..)) => exit::INVALID,
+                ApiError::Store(_) | ApiError::Run(_) | ApiError::Runtime(_) => exit::FAILURE,
+            },
+            CliError::Write { .. } => exit::FAILURE,
         }
     }
 }
@@ -210,29 +220,6 @@ fn store_path(args: &StoreArgs) -> PathBuf {
     }
 }
 
-fn open_existing(path: &Path) -> Result<Store, CliError> {
-    if !path.exists() {
-        return Err(CliError::Usage(format!(
-            "no evidence store at {}; pass --store PATH or --spec SPEC (runs are stored in .gonogo/evidence.db beside their spec)",
-            path.display()
-        )));
-    }
-    Ok(Store::open(path)?)
-}
-
-fn resolve_run(store: &Store, text: &str) -> Result<RunId, CliError> {
-    if text == "latest" {
-        return store
-            .latest_run_id()?
-            .ok_or_else(|| CliError::Usage("the store holds no runs yet".into()));
-    }
-    text.parse::<RunId>().map_err(|_| {
-        CliError::Usage(format!(
-            "{text:?} is not a run id; use a number from `gonogo runs` or `latest`"
-        ))
-    })
-}
-
 fn print(text: &str) -> Result<(), CliError> {
     let mut out = std::io::stdout().lock();
     // A closed pipe (`gonogo runs | head`) is not an error worth a failure code.
@@ -250,36 +237,35 @@ fn write_file(path: &Path, text: &str) -> Result<(), CliError> {
 
 fn run_command(args: RunArgs) -> Result<u8, CliError> {
     let format = parse_format(&args.format)?;
-    let (plan, spec_text) = plan::load(&args.spec)?;
-    let options = RunOptions {
+    let (plan, spec_text) = api::check(&args.spec)?;
+    let request = RunRequest {
         store_path: args.store.clone().unwrap_or_else(|| beside(&args.spec)),
         spec_path: args.spec.clone(),
-        spec_text,
         allow_remote: args.allow_remote,
-        progress: !args.quiet && std::io::stderr().is_terminal(),
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(CliError::Runtime)?;
-    let outcome = runtime.block_on(run::conduct(&plan, &options))?;
-    let model = ReportModel::build(&outcome.evidence, &outcome.findings, &outcome.verdict);
+    let mut observer: Box<dyn RunObserver> = if !args.quiet && std::io::stderr().is_terminal() {
+        Box::new(progress::Progress::new(&plan))
+    } else {
+        Box::new(NoObserver)
+    };
+    let outcome = api::run_blocking(&plan, &spec_text, &request, observer.as_mut())?;
+    let model = outcome.judged.report();
     if let Some(path) = &args.json {
-        write_file(path, &report::render(&model, Format::Json))?;
+        write_file(path, &api::render(&model, Format::Json))?;
     }
     if let Some(path) = &args.markdown {
-        write_file(path, &report::render(&model, Format::Markdown))?;
+        write_file(path, &api::render(&model, Format::Markdown))?;
     }
-    print(&report::render(&model, format))?;
-    let html = html_report_path(&options.store_path, outcome.run_id);
+    print(&api::render(&model, format))?;
+    let html = html_report_path(&request.store_path, outcome.run_id);
     write_html_report(&html, &model)?;
     eprintln!("report: {}", html.display());
     eprintln!(
         "evidence: run {} in {} (re-render: gonogo report {} --store {})",
         outcome.run_id,
-        options.store_path.display(),
+        request.store_path.display(),
         outcome.run_id,
-        options.store_path.display()
+        request.store_path.display()
     );
     if let Some(failure) = &outcome.failure {
         eprintln!("error: the run could not complete: {failure}");
@@ -291,14 +277,12 @@ fn run_command(args: RunArgs) -> Result<u8, CliError> {
     if let Some(stop) = &outcome.emergency_stop {
         eprintln!("note: the campaign was stopped early: {stop}");
     }
-    Ok(exit::for_decision(outcome.verdict.decision))
+    Ok(exit::for_decision(outcome.judged.verdict.decision))
 }
 
 /// `<store dir>/runs/<run id>/report.html`, beside the run's service logs.
 fn html_report_path(store_path: &Path, run_id: RunId) -> PathBuf {
-    store_path
-        .parent()
-        .unwrap_or(Path::new(""))
+    api::store_dir(store_path)
         .join("runs")
         .join(run_id.to_string())
         .join("report.html")
@@ -311,21 +295,21 @@ fn write_html_report(path: &Path, model: &ReportModel) -> Result<(), CliError> {
             source,
         })?;
     }
-    write_file(path, &report::render(model, Format::Html))
+    write_file(path, &api::render(model, Format::Html))
 }
 
 fn runs_command(args: &StoreArgs) -> Result<u8, CliError> {
-    let store = open_existing(&store_path(args))?;
+    let store = api::open_store(&store_path(args))?;
     let mut out =
         String::from("ID    STATUS     VERDICT       STARTED                   NAME  SPEC\n");
-    for run in store.list_runs()? {
+    for run in api::list_runs(&store)? {
         let decision = run.decision.map_or("-", |d| d.as_str());
         out.push_str(&format!(
             "{:<5} {:<10} {:<13} {:<25} {}  {}\n",
             run.id,
             run.status.as_str(),
             decision,
-            crate::units::format::iso8601_utc(run.started_at_ms),
+            api::format::iso8601_utc(run.started_at_ms),
             run.name,
             run.spec_path
         ));
@@ -336,13 +320,13 @@ fn runs_command(args: &StoreArgs) -> Result<u8, CliError> {
 
 fn report_command(args: &ReportArgs) -> Result<u8, CliError> {
     let format = parse_format(&args.format)?;
-    let mut store = open_existing(&store_path(&args.store))?;
+    let mut store = api::open_store(&store_path(&args.store))?;
     let model = stored_model(&mut store, &args.run)?;
     let text = match &args.against {
-        None => report::render(&model, format),
+        None => api::render(&model, format),
         Some(other) => {
             let reference = stored_model(&mut store, other)?;
-            report::render_comparison(&model, &reference, format).ok_or_else(|| {
+            api::render_comparison(&model, &reference, format).ok_or_else(|| {
                 CliError::Usage(format!(
                     "--against compares in the terminal or md format, not {}",
                     format.name()
@@ -351,72 +335,27 @@ fn report_command(args: &ReportArgs) -> Result<u8, CliError> {
         }
     };
     print(&text)?;
-    Ok(exit::for_decision(verdict_of(&model)))
+    Ok(exit::for_decision(api::decision_of(&model)))
 }
 
 /// The report model of a stored run, judged as stored.
 fn stored_model(store: &mut Store, run: &str) -> Result<ReportModel, CliError> {
-    let run_id = resolve_run(store, run)?;
-    let evidence = store.load_run(run_id)?;
-    let (findings, verdict) = match store.latest_evaluation(run_id)? {
-        Some(evaluation) => (evaluation.findings, evaluation.verdict),
-        // A run cut off before it was judged (gonogo was killed): judge it now by
-        // the criteria of the spec stored with it, and store that judgement.
-        None => judge_with_stored_spec(store, &evidence)?,
-    };
-    Ok(ReportModel::build(&evidence, &findings, &verdict))
-}
-
-fn verdict_of(model: &ReportModel) -> crate::model::Decision {
-    use report::model::DecisionLabel;
-    match model.verdict.decision {
-        DecisionLabel::Go => crate::model::Decision::Go,
-        DecisionLabel::NoGo => crate::model::Decision::NoGo,
-        DecisionLabel::Inconclusive => crate::model::Decision::Inconclusive,
-    }
-}
-
-fn judge_with_stored_spec(
-    store: &mut Store,
-    evidence: &RunEvidence,
-) -> Result<(Vec<Finding>, Verdict), CliError> {
-    let manifest = &evidence.manifest;
-    let plan = plan::from_str(Path::new(&manifest.spec_path), &manifest.spec_text)?;
-    let findings = crate::evaluate::evaluate_plan(&plan, evidence);
-    let verdict = verdict::decide(&findings);
-    store.record_evaluation(
-        evidence.id,
-        &manifest.spec_hash,
-        run::manifest::now_ms(),
-        &findings,
-        &verdict,
-    )?;
-    Ok((findings, verdict))
+    let run_id = api::resolve_run(store, run)?;
+    Ok(api::stored(store, run_id)?.report())
 }
 
 fn evaluate_command(args: &EvaluateArgs) -> Result<u8, CliError> {
     let format = parse_format(&args.format)?;
-    let (plan, spec_text) = plan::load(&args.spec)?;
     let path = args.store.clone().unwrap_or_else(|| beside(&args.spec));
-    let mut store = open_existing(&path)?;
-    let run_id = resolve_run(&store, &args.run)?;
-    let evidence = store.load_run(run_id)?;
-    let findings = crate::evaluate::evaluate_plan(&plan, &evidence);
-    let verdict = verdict::decide(&findings);
-    store.record_evaluation(
-        run_id,
-        &run::manifest::spec_hash(&spec_text),
-        run::manifest::now_ms(),
-        &findings,
-        &verdict,
-    )?;
-    let model = ReportModel::build(&evidence, &findings, &verdict);
-    print(&report::render(&model, format))?;
-    Ok(exit::for_decision(verdict.decision))
+    let mut store = api::open_store(&path)?;
+    let run_id = api::resolve_run(&store, &args.run)?;
+    let judged = api::evaluate(&mut store, run_id, &args.spec)?;
+    print(&api::render(&judged.report(), format))?;
+    Ok(exit::for_decision(judged.verdict.decision))
 }
 
 fn check_command(spec_path: &Path) -> Result<u8, CliError> {
-    let (plan, _) = plan::load(spec_path)?;
+    let (plan, _) = api::check(spec_path)?;
     let mut out = format!(
         "{}: ok — campaign {:?}: {} workload(s), {} phase(s), {} criteria\n",
         spec_path.display(),
