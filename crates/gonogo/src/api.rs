@@ -95,6 +95,8 @@ pub async fn run(
     request: &RunRequest,
     observer: &mut dyn RunObserver,
 ) -> Result<RunResult, ApiError> {
+    // Refused before the store is created: nothing was run.
+    run::refuse_remote(plan, request.allow_remote)?;
     let mut store = Store::open(&request.store_path)?;
     let options = RunOptions {
         spec_path: request.spec_path.clone(),

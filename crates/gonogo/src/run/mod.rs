@@ -97,10 +97,7 @@ pub async fn conduct(
     sink: &mut dyn EvidenceSink,
     observer: &mut dyn RunObserver,
 ) -> Result<Conducted, RunError> {
-    let remote = plan.remote_targets();
-    if !remote.is_empty() && !options.allow_remote {
-        return Err(RunError::RemoteTargets(remote));
-    }
+    refuse_remote(plan, options.allow_remote)?;
     let manifest = manifest::build(&plan.name, &options.spec_path, &options.spec_text);
     let run_id = sink.begin_run(&manifest).map_err(RunError::Sink)?;
     let clock = RunClock::new();
@@ -166,6 +163,16 @@ pub async fn conduct(
         emergency_stop,
         failure,
     })
+}
+
+/// Refuse a plan that targets non-loopback hosts unless `allow_remote` is set.
+pub fn refuse_remote(plan: &Plan, allow_remote: bool) -> Result<(), RunError> {
+    let remote = plan.remote_targets();
+    if remote.is_empty() || allow_remote {
+        Ok(())
+    } else {
+        Err(RunError::RemoteTargets(remote))
+    }
 }
 
 /// Why the record stream ended early, if it did.
