@@ -303,16 +303,6 @@ impl Template {
         out
     }
 
-    /// Whether any segment varies per request (`{key}`, `{seq}`, `{random}`, `{value}`).
-    pub fn is_per_request(&self) -> bool {
-        self.segments.iter().any(|s| {
-            matches!(
-                s,
-                Segment::Key | Segment::Seq | Segment::Random | Segment::Value
-            )
-        })
-    }
-
     /// Whether the template contains `segment`.
     pub fn uses(&self, segment: &Segment) -> bool {
         self.segments.contains(segment)

@@ -21,7 +21,8 @@ mod markdown;
 pub mod model;
 mod plot;
 mod recovery_chart;
-pub mod redact;
+#[cfg(test)]
+mod redact;
 mod scaling;
 mod scaling_chart;
 mod soak_chart;
@@ -42,7 +43,6 @@ pub use capacity_chart::{CapacityChart, CapacityStep};
 pub use compare::{PLAIN_DELTA, render_comparison};
 pub use model::{FORMAT_VERSION, ReportModel};
 pub use recovery_chart::{FaultBand, RecoveryRow};
-pub use redact::redact;
 pub use soak_chart::{SoakTrend, TrendFit};
 pub use timeline::POINT_CAP;
 
