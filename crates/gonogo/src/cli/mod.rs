@@ -19,10 +19,6 @@ use crate::api::{
 };
 use crate::exit;
 
-/// The evidence store's file name inside its `.gonogo` directory.
-const STORE_DIR: &str = ".gonogo";
-const STORE_FILE: &str = "evidence.db";
-
 #[derive(Debug, Parser)]
 #[command(
     name = "gonogo",
@@ -54,10 +50,11 @@ enum Command {
 
 #[derive(Debug, Args)]
 struct StoreArgs {
-    /// Evidence store path [default: .gonogo/evidence.db beside --spec, else in the current directory].
+    /// Evidence store path [default: the first .gonogo/evidence.db walking up from the
+    /// current directory (or from --spec's directory) to the top of its git repository].
     #[arg(long)]
     store: Option<PathBuf>,
-    /// Use the store beside this spec.
+    /// Find the store walking up from this spec's directory.
     #[arg(long)]
     spec: Option<PathBuf>,
 }
@@ -66,7 +63,9 @@ struct StoreArgs {
 struct RunArgs {
     /// The campaign spec (TOML).
     spec: PathBuf,
-    /// Evidence store path [default: .gonogo/evidence.db beside the spec].
+    /// Evidence store path [default: the first .gonogo/evidence.db walking up from the
+    /// spec's directory; with none, a new one at the top of its git repository, or
+    /// beside the spec outside a repository].
     #[arg(long)]
     store: Option<PathBuf>,
     /// Allow load against non-loopback targets.
@@ -81,7 +80,15 @@ struct RunArgs {
     /// Also write the Markdown report to this file.
     #[arg(long)]
     markdown: Option<PathBuf>,
-    /// No live progress display.
+    /// Also write the JUnit XML report to this file.
+    #[arg(long)]
+    junit: Option<PathBuf>,
+    /// Also write the HTML report to this file (it is always written to
+    /// `runs/<id>/report.html` beside the store too).
+    #[arg(long)]
+    html: Option<PathBuf>,
+    /// No progress: neither the live bar (on a terminal) nor the plain progress lines
+    /// (without one).
     #[arg(long, short)]
     quiet: bool,
 }
@@ -108,7 +115,8 @@ struct EvaluateArgs {
     /// The spec whose criteria judge the stored evidence.
     #[arg(long)]
     spec: PathBuf,
-    /// Evidence store path [default: .gonogo/evidence.db beside --spec].
+    /// Evidence store path [default: the first .gonogo/evidence.db walking up from
+    /// --spec's directory].
     #[arg(long)]
     store: Option<PathBuf>,
     /// Report format: terminal, json, md, html or junit.
@@ -204,19 +212,57 @@ fn parse_format(text: &str) -> Result<Format, CliError> {
     })
 }
 
-fn beside(spec: &Path) -> PathBuf {
-    spec.parent()
-        .unwrap_or(Path::new(""))
-        .join(STORE_DIR)
-        .join(STORE_FILE)
+/// The store of `runs`/`report`: --store, else found walking up from --spec's
+/// directory, else from the current directory.
+fn reading_store(args: &StoreArgs) -> Result<Store, CliError> {
+    match (&args.store, &args.spec) {
+        (Some(store), _) => Ok(api::open_store(store)?),
+        (None, Some(spec)) => Ok(api::find_store(spec_dir(spec))?.1),
+        (None, None) => Ok(api::find_store(Path::new("."))?.1),
+    }
 }
 
-/// The store of `runs`/`report`: --store, else beside --spec, else ./.gonogo.
-fn store_path(args: &StoreArgs) -> PathBuf {
-    match (&args.store, &args.spec) {
-        (Some(store), _) => store.clone(),
-        (None, Some(spec)) => beside(spec),
-        (None, None) => Path::new(STORE_DIR).join(STORE_FILE),
+/// The directory of a spec path (`.` for a bare file name).
+fn spec_dir(spec: &Path) -> &Path {
+    spec.parent()
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+/// How this program was invoked (`target/release/gonogo`, or `gonogo` from PATH), for
+/// hints that name a command the user can paste.
+fn invoked_as() -> String {
+    std::env::args()
+        .next()
+        .filter(|arg0| arg0.contains('/'))
+        .unwrap_or_else(|| "gonogo".to_string())
+}
+
+/// Refuse an output path that cannot be written, before anything runs: its
+/// directory must exist, and the file must be creatable (or writable, if it exists).
+fn check_writable(path: &Path) -> Result<(), CliError> {
+    let unwritable = |why: String| {
+        CliError::Usage(format!(
+            "cannot write the report to {}: {why}; pick a writable path",
+            path.display()
+        ))
+    };
+    if path.is_dir() {
+        return Err(unwritable("it is a directory".into()));
+    }
+    let dir = spec_dir(path);
+    if !dir.is_dir() {
+        return Err(unwritable(format!("{} is not a directory", dir.display())));
+    }
+    let existed = path.exists();
+    let opened = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path);
+    match opened {
+        Ok(_) if existed => Ok(()),
+        Ok(_) => std::fs::remove_file(path).map_err(|e| unwritable(e.to_string())),
+        Err(err) => Err(unwritable(err.to_string())),
     }
 }
 
@@ -238,32 +284,49 @@ fn write_file(path: &Path, text: &str) -> Result<(), CliError> {
 fn run_command(args: RunArgs) -> Result<u8, CliError> {
     let format = parse_format(&args.format)?;
     let (plan, spec_text) = api::check(&args.spec)?;
+    let outputs = [
+        (&args.json, Format::Json),
+        (&args.markdown, Format::Markdown),
+        (&args.junit, Format::Junit),
+        (&args.html, Format::Html),
+    ];
+    let outputs: Vec<(&PathBuf, Format)> = outputs
+        .into_iter()
+        .filter_map(|(path, format)| path.as_ref().map(|p| (p, format)))
+        .collect();
+    for (path, _) in &outputs {
+        check_writable(path)?;
+    }
     let request = RunRequest {
-        store_path: args.store.clone().unwrap_or_else(|| beside(&args.spec)),
+        store_path: args
+            .store
+            .clone()
+            .unwrap_or_else(|| api::store_for_run(&args.spec)),
         spec_path: args.spec.clone(),
         allow_remote: args.allow_remote,
     };
-    let mut observer: Box<dyn RunObserver> = if !args.quiet && std::io::stderr().is_terminal() {
-        Box::new(progress::Progress::new(&plan))
-    } else {
+    let mut observer: Box<dyn RunObserver> = if args.quiet {
         Box::new(NoObserver)
+    } else {
+        Box::new(progress::Progress::new(
+            &plan,
+            std::io::stderr().is_terminal(),
+        ))
     };
     let outcome = api::run_blocking(&plan, &spec_text, &request, observer.as_mut())?;
     let model = outcome.judged.report();
-    if let Some(path) = &args.json {
-        write_file(path, &api::render(&model, Format::Json))?;
-    }
-    if let Some(path) = &args.markdown {
-        write_file(path, &api::render(&model, Format::Markdown))?;
+    for (path, format) in outputs {
+        write_file(path, &api::render(&model, format))?;
     }
     print(&api::render(&model, format))?;
     let html = html_report_path(&request.store_path, outcome.run_id);
     write_html_report(&html, &model)?;
     eprintln!("report: {}", html.display());
     eprintln!(
-        "evidence: run {} in {} (re-render: gonogo report {} --store {})",
+        "evidence: run {} in {} (re-render: {} report {} --store {})",
         outcome.run_id,
         request.store_path.display(),
+        invoked_as(),
         outcome.run_id,
         request.store_path.display()
     );
@@ -299,28 +362,15 @@ fn write_html_report(path: &Path, model: &ReportModel) -> Result<(), CliError> {
 }
 
 fn runs_command(args: &StoreArgs) -> Result<u8, CliError> {
-    let store = api::open_store(&store_path(args))?;
-    let mut out =
-        String::from("ID    STATUS     VERDICT       STARTED                   NAME  SPEC\n");
-    for run in api::list_runs(&store)? {
-        let decision = run.decision.map_or("-", |d| d.as_str());
-        out.push_str(&format!(
-            "{:<5} {:<10} {:<13} {:<25} {}  {}\n",
-            run.id,
-            run.status.as_str(),
-            decision,
-            api::format::iso8601_utc(run.started_at_ms),
-            run.name,
-            run.spec_path
-        ));
-    }
+    let store = reading_store(args)?;
+    let out = api::runs_table(&api::list_runs(&store)?);
     print(&out)?;
     Ok(exit::GO)
 }
 
 fn report_command(args: &ReportArgs) -> Result<u8, CliError> {
     let format = parse_format(&args.format)?;
-    let mut store = api::open_store(&store_path(&args.store))?;
+    let mut store = reading_store(&args.store)?;
     let model = stored_model(&mut store, &args.run)?;
     let text = match &args.against {
         None => api::render(&model, format),
@@ -346,8 +396,10 @@ fn stored_model(store: &mut Store, run: &str) -> Result<ReportModel, CliError> {
 
 fn evaluate_command(args: &EvaluateArgs) -> Result<u8, CliError> {
     let format = parse_format(&args.format)?;
-    let path = args.store.clone().unwrap_or_else(|| beside(&args.spec));
-    let mut store = api::open_store(&path)?;
+    let mut store = match &args.store {
+        Some(path) => api::open_store(path)?,
+        None => api::find_store(spec_dir(&args.spec))?.1,
+    };
     let run_id = api::resolve_run(&store, &args.run)?;
     let judged = api::evaluate(&mut store, run_id, &args.spec)?;
     print(&api::render(&judged.report(), format))?;
@@ -386,8 +438,9 @@ fn check_command(spec_path: &Path) -> Result<u8, CliError> {
     let remote = plan.remote_targets();
     if !remote.is_empty() {
         out.push_str(&format!(
-            "  note: non-loopback targets {}; `gonogo run` refuses them without --allow-remote\n",
-            remote.join(", ")
+            "  note: non-loopback targets {}; `{} run` refuses them without --allow-remote\n",
+            remote.join(", "),
+            invoked_as()
         ));
     }
     print(&out)?;

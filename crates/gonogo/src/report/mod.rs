@@ -23,6 +23,7 @@ mod plot;
 mod recovery_chart;
 #[cfg(test)]
 mod redact;
+mod runs;
 mod scaling;
 mod scaling_chart;
 mod soak_chart;
@@ -43,6 +44,7 @@ pub use capacity_chart::{CapacityChart, CapacityStep};
 pub use compare::{PLAIN_DELTA, render_comparison};
 pub use model::{FORMAT_VERSION, ReportModel};
 pub use recovery_chart::{FaultBand, RecoveryRow};
+pub use runs::runs_table;
 pub use soak_chart::{SoakTrend, TrendFit};
 pub use timeline::POINT_CAP;
 

@@ -175,6 +175,22 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
     (year, month, day)
 }
 
+/// `text` safe to print on a terminal: control characters (escape sequences, carriage
+/// returns, bells) shown as Rust escapes, so text that came from a service or a spec
+/// cannot move the cursor or repaint the screen. Printable characters, non-ASCII
+/// letters included, are kept as they are.
+pub fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -241,5 +257,11 @@ mod tests {
             assert_eq!(iso8601_utc(ms), expected, "ms = {ms}");
         }
         assert_eq!(iso8601_utc(-1), "1969-12-31T23:59:59.999Z");
+    }
+
+    #[test]
+    fn printable_escapes_control_characters_only() {
+        assert_eq!(printable("ok \u{1b}[2J\r\x07"), "ok \\u{1b}[2J\\r\\u{7}");
+        assert_eq!(printable("größe 5 µs"), "größe 5 µs");
     }
 }

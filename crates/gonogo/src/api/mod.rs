@@ -10,7 +10,11 @@
 //! Evaluation always reads the run back from the store (rule 6: a report tells the
 //! story of the stored evidence, however often it is re-judged or re-rendered).
 
+mod locate;
+
 use std::path::{Path, PathBuf};
+
+pub use locate::{STORE_DIR, STORE_FILE, store_for_run};
 
 pub use crate::evidence::{Store, StoreError};
 pub use crate::model::{
@@ -18,7 +22,7 @@ pub use crate::model::{
     Verdict,
 };
 pub use crate::plan::{Plan, StopConditions};
-pub use crate::report::{Format, ReportModel, render, render_comparison};
+pub use crate::report::{Format, ReportModel, render, render_comparison, runs_table};
 pub use crate::run::{NoObserver, RunError, RunObserver};
 pub use crate::spec::SpecError;
 pub use crate::units::format;
@@ -144,15 +148,33 @@ fn spec_hash_of(spec_text: &str) -> String {
     run::manifest::spec_hash(spec_text)
 }
 
-/// Open an existing store; a missing file is a usage error naming where it looked.
+/// Open an existing store; a missing file is a usage error naming it.
 pub fn open_store(path: &Path) -> Result<Store, ApiError> {
     if !path.exists() {
         return Err(ApiError::Usage(format!(
-            "no evidence store at {}; pass --store PATH or --spec SPEC (runs are stored in .gonogo/evidence.db beside their spec)",
+            "no evidence store at {}; pass --store PATH of an existing store",
             path.display()
         )));
     }
     Ok(Store::open(path)?)
+}
+
+/// Open the store found walking up from `start` (see [`locate`]); finding none is a
+/// usage error that lists where it looked.
+pub fn find_store(start: &Path) -> Result<(PathBuf, Store), ApiError> {
+    match locate::store_for_reading(start) {
+        Ok(path) => {
+            let store = Store::open(&path)?;
+            Ok((path, store))
+        }
+        Err(looked) => {
+            let looked: Vec<String> = looked.iter().map(|d| d.display().to_string()).collect();
+            Err(ApiError::Usage(format!(
+                "no evidence store found: looked for {STORE_DIR}/{STORE_FILE} in {} (the search stops at the top of a git repository); run a campaign first, or pass --store PATH",
+                looked.join(", ")
+            )))
+        }
+    }
 }
 
 /// The run named `text`: a run id, or `latest`.
@@ -164,7 +186,7 @@ pub fn resolve_run(store: &Store, text: &str) -> Result<RunId, ApiError> {
     }
     text.parse::<RunId>().map_err(|_| {
         ApiError::Usage(format!(
-            "{text:?} is not a run id; use a number from `gonogo runs` or `latest`"
+            "{text:?} is not a run id; use a number from the `runs` command, or `latest`"
         ))
     })
 }

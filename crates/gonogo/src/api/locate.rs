@@ -1,0 +1,136 @@
+//! Where the evidence store is, found the way git finds `.git`: walk up from a
+//! directory to the first `.gonogo/evidence.db`, stopping at the top of the git
+//! repository the walk started in (one project store per repository).
+//!
+//! Owns: the search and its rule for a new store. A run stores into the first store
+//! found walking up from its spec's directory; with none, into a new one at the top
+//! of the repository (so `gonogo runs` anywhere in the project finds it), or, outside
+//! a repository, beside the spec. Reading commands walk up from the working
+//! directory (or from `--spec`'s directory) and, finding nothing, say where they
+//! looked. Does not own: opening the store (that is `evidence`).
+
+use std::path::{Path, PathBuf};
+
+/// The store's directory name.
+pub const STORE_DIR: &str = ".gonogo";
+/// The store's file name inside [`STORE_DIR`].
+pub const STORE_FILE: &str = "evidence.db";
+
+/// What a walk up from a directory found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Walk {
+    /// The first `.gonogo/evidence.db` on the way up.
+    pub found: Option<PathBuf>,
+    /// The directories searched, nearest first.
+    pub looked: Vec<PathBuf>,
+    /// The top of the git repository the walk started in, when it did.
+    pub repository: Option<PathBuf>,
+}
+
+/// Walk up from `start` (made absolute) to the first store, the top of the git
+/// repository, or the root of the file system.
+pub fn walk_up(start: &Path) -> Walk {
+    let start = std::path::absolute(start).unwrap_or_else(|_| start.to_path_buf());
+    let mut walk = Walk {
+        found: None,
+        looked: Vec::new(),
+        repository: None,
+    };
+    for dir in start.ancestors() {
+        walk.looked.push(dir.to_path_buf());
+        let store = dir.join(STORE_DIR).join(STORE_FILE);
+        if store.is_file() {
+            walk.found = Some(store);
+            break;
+        }
+        if dir.join(".git").exists() {
+            walk.repository = Some(dir.to_path_buf());
+            break;
+        }
+    }
+    walk
+}
+
+/// The store a run of the spec at `spec` records into.
+pub fn store_for_run(spec: &Path) -> PathBuf {
+    let spec_dir = spec
+        .parent()
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let walk = walk_up(spec_dir);
+    walk.found.unwrap_or_else(|| {
+        walk.repository
+            .unwrap_or_else(|| spec_dir.to_path_buf())
+            .join(STORE_DIR)
+            .join(STORE_FILE)
+    })
+}
+
+/// The store a reading command finds walking up from `start`, or the directories
+/// it searched.
+pub fn store_for_reading(start: &Path) -> Result<PathBuf, Vec<PathBuf>> {
+    let walk = walk_up(start);
+    walk.found.ok_or(walk.looked)
+}
+
+#[cfg(test)]
+#[expect(
+    clippy::unwrap_used,
+    reason = "in tests a failed unwrap is a failed test"
+)]
+mod tests {
+    use super::*;
+
+    fn store_in(dir: &Path) -> PathBuf {
+        let store = dir.join(STORE_DIR).join(STORE_FILE);
+        std::fs::create_dir_all(store.parent().unwrap()).unwrap();
+        std::fs::write(&store, b"").unwrap();
+        store
+    }
+
+    #[test]
+    fn a_run_in_a_repository_without_a_store_creates_one_at_its_top() {
+        let top = tempfile::tempdir().unwrap();
+        std::fs::create_dir(top.path().join(".git")).unwrap();
+        let examples = top.path().join("examples");
+        std::fs::create_dir(&examples).unwrap();
+        let store = store_for_run(&examples.join("demo.toml"));
+        assert_eq!(store, top.path().join(".gonogo/evidence.db"));
+        // …and a reading command anywhere below the top finds it once it exists.
+        store_in(top.path());
+        assert_eq!(store_for_reading(&examples), Ok(store));
+    }
+
+    #[test]
+    fn the_nearest_store_on_the_way_up_wins() {
+        let top = tempfile::tempdir().unwrap();
+        std::fs::create_dir(top.path().join(".git")).unwrap();
+        let nested = top.path().join("a/b");
+        std::fs::create_dir_all(&nested).unwrap();
+        let near = store_in(&top.path().join("a"));
+        store_in(top.path());
+        assert_eq!(store_for_run(&nested.join("spec.toml")), near);
+        assert_eq!(store_for_reading(&nested), Ok(near));
+    }
+
+    #[test]
+    fn outside_a_repository_a_run_stores_beside_its_spec() {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = dir.path().join("campaign.toml");
+        let store = store_for_run(&spec);
+        // Unless a store already exists further up, it is the spec's own directory.
+        if walk_up(dir.path()).found.is_none() {
+            assert_eq!(store, dir.path().join(".gonogo/evidence.db"));
+        }
+    }
+
+    #[test]
+    fn finding_no_store_says_where_it_looked() {
+        let top = tempfile::tempdir().unwrap();
+        std::fs::create_dir(top.path().join(".git")).unwrap();
+        let inner = top.path().join("x");
+        std::fs::create_dir(&inner).unwrap();
+        let looked = store_for_reading(&inner).unwrap_err();
+        assert_eq!(looked, vec![inner, top.path().to_path_buf()]);
+    }
+}

@@ -1,0 +1,60 @@
+//! The list of stored runs (`gonogo runs`), as an aligned plain-text table.
+//!
+//! Owns: its columns. Names and paths from specs are shown printable (control
+//! characters escaped), like every string that did not come from gonogo itself.
+
+use crate::model::RunSummary;
+use crate::units::format;
+
+use super::table::{Align, Table};
+
+/// One line per run, oldest first, columns aligned to their widest cell.
+pub fn runs_table(runs: &[RunSummary]) -> String {
+    let mut table = Table::new(&[
+        ("ID", Align::Right),
+        ("STATUS", Align::Left),
+        ("VERDICT", Align::Left),
+        ("STARTED", Align::Left),
+        ("NAME", Align::Left),
+        ("SPEC", Align::Left),
+    ]);
+    for run in runs {
+        table.row(vec![
+            run.id.to_string(),
+            run.status.as_str().to_string(),
+            run.decision.map_or("-", |d| d.as_str()).to_string(),
+            format::iso8601_utc(run.started_at_ms),
+            format::printable(&run.name),
+            format::printable(&run.spec_path),
+        ]);
+    }
+    table.render("")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Decision, RunStatus};
+
+    fn run(id: i64, name: &str) -> RunSummary {
+        RunSummary {
+            id,
+            name: name.to_string(),
+            status: RunStatus::Completed,
+            decision: Some(Decision::NoGo),
+            started_at_ms: 1_700_000_000_000,
+            ended_at_ms: None,
+            spec_path: "examples/demo.toml".into(),
+        }
+    }
+
+    #[test]
+    fn columns_line_up_whatever_the_widths_and_names_cannot_inject_escapes() {
+        let text = runs_table(&[run(1, "demo"), run(12, "a much longer name\u{1b}[2J")]);
+        let lines: Vec<&str> = text.lines().collect();
+        let spec_at = |line: &str| line.find("examples/").unwrap_or(0);
+        assert_eq!(spec_at(lines[1]), spec_at(lines[2]), "{text}");
+        assert!(lines[0].starts_with("ID  STATUS"), "{text}");
+        assert!(!text.contains('\u{1b}'), "{text}");
+    }
+}
