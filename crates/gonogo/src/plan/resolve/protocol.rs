@@ -5,7 +5,12 @@
 //! (parsed with `tokio_postgres::Config`, no connection made), statement and
 //! parameters, and building [`Protocol`]. Does not own: the HTTP table (that is
 //! `resolve`), loopback checks (`targets`), or sending anything.
+//!
+//! A protocol whose cargo feature this binary was built without is refused here,
+//! at the line of its table, naming the feature to rebuild with.
 
+use std::ops::Range;
+#[cfg(feature = "postgres")]
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -68,12 +73,36 @@ pub(super) fn which<'a>(
     }
 }
 
+/// The error for a protocol table of a feature this binary lacks; `Ok` when built in.
+fn require_feature(
+    built: bool,
+    feature: &str,
+    span: Range<usize>,
+    field: &str,
+) -> Result<(), Diagnostic> {
+    if built {
+        return Ok(());
+    }
+    Err(Diagnostic::new(
+        span,
+        field,
+        format!(
+            "this gonogo was built without the `{feature}` feature; rebuild with `--features {feature}`"
+        ),
+    )
+    .hint(format!(
+        "cargo install gonogo --features {feature} (the default build has every protocol)"
+    )))
+}
+
 /// `redis = { address, command, timeout }` → the protocol and the timeout.
 pub(super) fn resolve_redis(
-    raw: &RawRedis,
+    spanned: &Spanned<RawRedis>,
     field: &str,
     port: PortChoice,
 ) -> Result<(Protocol, Duration), Diagnostic> {
+    require_feature(cfg!(feature = "redis"), "redis", spanned.span(), field)?;
+    let raw = spanned.get_ref();
     let address_field = format!("{field}.address");
     template::check_tcp_address(&raw.address, &address_field, port)?;
     let address = template::parse(&raw.address, &address_field, Scope::Connection)?;
@@ -105,10 +134,17 @@ pub(super) fn resolve_redis(
 
 /// `postgres = { url, statement, params, list, timeout }` → the protocol and the timeout.
 pub(super) fn resolve_postgres(
-    raw: &RawPostgres,
+    spanned: &Spanned<RawPostgres>,
     field: &str,
     port: PortChoice,
 ) -> Result<(Protocol, Duration), Diagnostic> {
+    require_feature(
+        cfg!(feature = "postgres"),
+        "postgres",
+        spanned.span(),
+        field,
+    )?;
+    let raw = spanned.get_ref();
     let url_field = format!("{field}.url");
     let config = template::parse(&raw.url, &url_field, Scope::Connection)?;
     check_postgres_config(&raw.url, &config, &url_field, port)?;
@@ -165,6 +201,15 @@ fn check_postgres_config(
         )
         .hint("write e.g. \"host=127.0.0.1 port={port} user=postgres dbname=postgres\""));
     }
+    check_host_and_user(config, error)
+}
+
+/// The connection string parses and names a host and a user.
+#[cfg(feature = "postgres")]
+fn check_host_and_user(
+    config: &Template,
+    error: impl Fn(String) -> Diagnostic,
+) -> Result<(), Diagnostic> {
     let parsed = tokio_postgres::Config::from_str(&config.render_with_port(5432))
         .map_err(|e| {
             error(format!("cannot read the connection string: {e}")).hint(
@@ -182,28 +227,45 @@ fn check_postgres_config(
     Ok(())
 }
 
+/// Without the feature the table was refused before this is reached.
+#[cfg(not(feature = "postgres"))]
+fn check_host_and_user(
+    _config: &Template,
+    _error: impl Fn(String) -> Diagnostic,
+) -> Result<(), Diagnostic> {
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
+    #[cfg(any(feature = "redis", feature = "postgres"))]
     use super::*;
 
+    #[cfg(any(feature = "redis", feature = "postgres"))]
     fn spanned(text: &str) -> Spanned<String> {
         Spanned::new(0..text.len(), text.to_string())
     }
 
-    fn postgres(url: &str, statement: &str) -> RawPostgres {
-        RawPostgres {
-            url: spanned(url),
-            statement: spanned(statement),
-            params: None,
-            list: None,
-            timeout: None,
-        }
+    #[cfg(feature = "postgres")]
+    fn postgres(url: &str, statement: &str) -> Spanned<RawPostgres> {
+        Spanned::new(
+            0..1,
+            RawPostgres {
+                url: spanned(url),
+                statement: spanned(statement),
+                params: None,
+                list: None,
+                timeout: None,
+            },
+        )
     }
 
+    #[cfg(any(feature = "redis", feature = "postgres"))]
     fn message(result: Result<(Protocol, Duration), Diagnostic>) -> String {
         result.err().map(|d| d.message).unwrap_or_default()
     }
 
+    #[cfg(feature = "postgres")]
     #[test]
     fn a_postgres_connection_string_needs_host_user_and_port() {
         let ok = "host=127.0.0.1 port={port} user=postgres dbname=postgres";
@@ -249,6 +311,7 @@ mod tests {
         crate::plan::from_str(std::path::Path::new("s.toml"), &spec_with(workload))
     }
 
+    #[cfg(all(feature = "redis", feature = "postgres"))]
     #[test]
     fn a_workload_has_exactly_one_protocol_reported_at_its_line() {
         let both = "http = { url = \"http://127.0.0.1:{port}/\" }\n\
@@ -272,6 +335,7 @@ mod tests {
         assert_eq!(err.field, "workload[0].postgres.timeout");
     }
 
+    #[cfg(all(feature = "redis", feature = "postgres"))]
     #[test]
     fn redis_and_postgres_hosts_are_targets_for_the_loopback_rule() {
         let redis = |host: &str| {
@@ -304,12 +368,18 @@ mod tests {
         );
     }
 
+    #[cfg(feature = "redis")]
     #[test]
     fn a_redis_command_is_templates_and_its_address_host_port() {
-        let raw = |address: &str, command: &[&str]| RawRedis {
-            address: spanned(address),
-            command: Spanned::new(0..1, command.iter().map(|c| spanned(c)).collect()),
-            timeout: Some(spanned("1s")),
+        let raw = |address: &str, command: &[&str]| {
+            Spanned::new(
+                0..1,
+                RawRedis {
+                    address: spanned(address),
+                    command: Spanned::new(0..1, command.iter().map(|c| spanned(c)).collect()),
+                    timeout: Some(spanned("1s")),
+                },
+            )
         };
         let resolved = resolve_redis(
             &raw("127.0.0.1:{port}", &["SET", "{key}", "v{seq}"]),
@@ -331,6 +401,40 @@ mod tests {
         for (raw, expected) in cases {
             let got = message(resolve_redis(&raw, "w", PortChoice::Auto));
             assert!(got.contains(expected), "{expected}: {got}");
+        }
+    }
+
+    /// Built with a protocol's feature its table resolves; built without, it is
+    /// refused at the table's line, naming the feature.
+    #[test]
+    fn a_protocol_left_out_of_the_build_is_refused_naming_its_feature() {
+        let cases = [
+            (
+                "redis",
+                cfg!(feature = "redis"),
+                "redis = { address = \"127.0.0.1:{port}\", command = [\"PING\"] }",
+            ),
+            (
+                "postgres",
+                cfg!(feature = "postgres"),
+                "postgres = { url = \"host=127.0.0.1 port={port} user=u\", statement = \"SELECT 1\" }",
+            ),
+        ];
+        for (feature, built, table) in cases {
+            match plan(table) {
+                Ok(_) => assert!(built, "{feature}: resolved without the feature"),
+                Err(err) => {
+                    assert!(!built, "{feature}: {err}");
+                    assert_eq!(err.field, format!("workload[0].{feature}"));
+                    assert_eq!(err.line, 7, "{err}");
+                    assert!(
+                        err.message.contains(&format!(
+                            "built without the `{feature}` feature; rebuild with `--features {feature}`"
+                        )),
+                        "{err}"
+                    );
+                }
+            }
         }
     }
 }
