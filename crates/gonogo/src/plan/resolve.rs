@@ -48,6 +48,7 @@ pub fn resolve(spec: &Spec, origin: &Path) -> Result<Plan, Diagnostic> {
     let workloads = resolve_workloads(&spec.workload, service.port)?;
     let phases = resolve_phases(&spec.phase, &workloads)?;
     integrity::check_placeholders(spec, &phases)?;
+    protocol::check_phase_protocols(&spec.phase, &phases, &workloads)?;
     let criteria =
         criterion::resolve_criteria(&spec.criterion, &phases, &workloads, service.expected_rate)?;
     let faults = fault::resolve_faults(&spec.fault, &phases)?;

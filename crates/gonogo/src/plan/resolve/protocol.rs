@@ -18,8 +18,8 @@ use toml::Spanned;
 
 use super::template::{self, Scope};
 use super::{Diagnostic, positive_duration};
-use crate::plan::{PortChoice, Protocol, Segment, Template};
-use crate::spec::raw::{RawHttp, RawPostgres, RawRedis, RawWorkload};
+use crate::plan::{PhasePlan, PortChoice, Protocol, Segment, Template, WorkloadPlan};
+use crate::spec::raw::{RawHttp, RawPhase, RawPostgres, RawRedis, RawWorkload};
 
 /// Per-request timeout when a `redis` or `postgres` table leaves it out.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -172,6 +172,87 @@ pub(super) fn resolve_postgres(
         },
         timeout,
     ))
+}
+
+/// What an integrity phase's workloads can do together: the read speaks the write's
+/// protocol and reaches the same server (same Redis address, same PostgreSQL
+/// connection string), and a `list` workload (HTTP's way to list keys) goes with
+/// an HTTP write only. Checked here so that `check` refuses what the run would.
+pub(super) fn check_phase_protocols(
+    raw: &[Spanned<RawPhase>],
+    phases: &[PhasePlan],
+    workloads: &[WorkloadPlan],
+) -> Result<(), Diagnostic> {
+    for (index, (spanned, phase)) in raw.iter().zip(phases).enumerate() {
+        let (Some(integrity), Some(&write)) = (phase.integrity, phase.workloads.first()) else {
+            continue;
+        };
+        let field = format!("phase[{index}]");
+        let (Some(write), Some(read)) = (workloads.get(write), workloads.get(integrity.read))
+        else {
+            continue;
+        };
+        let raw = spanned.get_ref();
+        let span = |value: &Option<Spanned<String>>| {
+            value.as_ref().map_or_else(|| spanned.span(), Spanned::span)
+        };
+        if let Some(why) = read_mismatch(write, read) {
+            return Err(
+                Diagnostic::new(span(&raw.read), format!("{field}.read"), why)
+                    .hint("read back with a workload of the write's protocol and server"),
+            );
+        }
+        let list = integrity.list.and_then(|i| workloads.get(i));
+        if let Some(list) = list {
+            let why = match (&write.protocol, &list.protocol) {
+                (Protocol::Http, Protocol::Http) => None,
+                (Protocol::Http, other) => Some(format!(
+                    "`list` names workload `{}`, which speaks {}; a listing is an HTTP GET whose body lists keys",
+                    list.name,
+                    other.as_str()
+                )),
+                (other, _) => Some(format!(
+                    "a `list` workload lists keys over HTTP only; {} lists keys by itself",
+                    other.as_str()
+                )),
+            };
+            if let Some(why) = why {
+                return Err(Diagnostic::new(span(&raw.list), format!("{field}.list"), why)
+                    .hint("drop `list` from the phase (Redis lists with SCAN, PostgreSQL with its workload's `list` statement)"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Why `read` cannot read back what `write` wrote, if it cannot.
+fn read_mismatch(write: &WorkloadPlan, read: &WorkloadPlan) -> Option<String> {
+    // Any stand-in port: both templates are rendered with the same one.
+    let same = |a: &Template, b: &Template| a.render_with_port(1) == b.render_with_port(1);
+    match (&write.protocol, &read.protocol) {
+        (Protocol::Http, Protocol::Http) => None,
+        (Protocol::Redis { address: w, .. }, Protocol::Redis { address: r, .. }) => {
+            (!same(w, r)).then(|| {
+                format!(
+                    "the read workload `{}` reads from another Redis address than the write `{}`",
+                    read.name, write.name
+                )
+            })
+        }
+        (Protocol::Postgres { config: w, .. }, Protocol::Postgres { config: r, .. }) => {
+            (!same(w, r)).then(|| format!(
+                "the read workload `{}` connects with another connection string than the write `{}`",
+                read.name, write.name
+            ))
+        }
+        (w, r) => Some(format!(
+            "the read workload `{}` speaks {}, but the write workload `{}` speaks {}; an integrity phase reads back with the protocol it writes with",
+            read.name,
+            r.as_str(),
+            write.name,
+            w.as_str()
+        )),
+    }
 }
 
 fn nonempty_statement(value: &Spanned<String>, field: &str) -> Result<String, Diagnostic> {
@@ -436,5 +517,70 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A spec whose integrity phase writes with `put`, reads with `get` and has
+    /// `extra` lines; `workloads` holds the [[workload]] tables.
+    #[cfg(feature = "redis")]
+    fn integrity_plan(
+        workloads: &str,
+        extra: &str,
+    ) -> Result<crate::plan::Plan, crate::spec::SpecError> {
+        let text = format!(
+            "[service]\ncommand = [\"server\", \"{{port}}\"]\nready = {{ tcp = \"127.0.0.1:{{port}}\" }}\n\n\
+             {workloads}\n\
+             [[phase]]\nname = \"p\"\nkind = \"integrity\"\nworkload = \"put\"\nread = \"get\"\n{extra}\nrate = 10\nduration = \"1s\"\n"
+        );
+        crate::plan::from_str(std::path::Path::new("s.toml"), &text)
+    }
+
+    #[cfg(feature = "redis")]
+    const REDIS_PUT: &str = "[[workload]]\nname = \"put\"\n\
+        redis = { address = \"127.0.0.1:{port}\", command = [\"SET\", \"{key}\", \"{value}\"] }\n";
+
+    #[cfg(feature = "redis")]
+    #[test]
+    fn an_integrity_read_speaks_the_writes_protocol_on_the_same_server() {
+        let http_get =
+            "[[workload]]\nname = \"get\"\nhttp = { url = \"http://127.0.0.1:{port}/kv/{key}\" }\n";
+        let err = integrity_plan(&format!("{REDIS_PUT}{http_get}"), "").expect_err("mixed");
+        assert_eq!(err.field, "phase[0].read");
+        assert_eq!(err.line, 16, "{err}");
+        assert!(
+            err.message
+                .contains("`get` speaks http, but the write workload `put` speaks redis"),
+            "{err}"
+        );
+        let other = "[[workload]]\nname = \"get\"\n\
+            redis = { address = \"127.0.0.2:{port}\", command = [\"GET\", \"{key}\"] }\n";
+        let err = integrity_plan(&format!("{REDIS_PUT}{other}"), "").expect_err("address");
+        assert!(err.message.contains("another Redis address"), "{err}");
+        let same = other.replace("127.0.0.2", "127.0.0.1");
+        integrity_plan(&format!("{REDIS_PUT}{same}"), "").unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    #[cfg(feature = "redis")]
+    #[test]
+    fn a_list_workload_goes_with_an_http_write_only() {
+        let get = "[[workload]]\nname = \"get\"\n\
+            redis = { address = \"127.0.0.1:{port}\", command = [\"GET\", \"{key}\"] }\n";
+        let keys =
+            "[[workload]]\nname = \"keys\"\nhttp = { url = \"http://127.0.0.1:{port}/keys\" }\n";
+        let err = integrity_plan(&format!("{REDIS_PUT}{get}{keys}"), "list = \"keys\"")
+            .expect_err("list with redis");
+        assert_eq!(err.field, "phase[0].list");
+        assert_eq!(err.line, 20, "{err}");
+        assert!(
+            err.message
+                .contains("lists keys over HTTP only; redis lists keys by itself"),
+            "{err}"
+        );
+        let http = "[[workload]]\nname = \"put\"\nhttp = { method = \"PUT\", url = \"http://127.0.0.1:{port}/kv/{key}\", body = \"{value}\" }\n\
+            [[workload]]\nname = \"get\"\nhttp = { url = \"http://127.0.0.1:{port}/kv/{key}\" }\n";
+        let redis_keys = "[[workload]]\nname = \"keys\"\n\
+            redis = { address = \"127.0.0.1:{port}\", command = [\"KEYS\", \"*\"] }\n";
+        let err = integrity_plan(&format!("{http}{redis_keys}"), "list = \"keys\"")
+            .expect_err("redis list");
+        assert!(err.message.contains("which speaks redis"), "{err}");
     }
 }
