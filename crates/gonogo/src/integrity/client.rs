@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 
 use super::http_kv::HttpKv;
 use super::kv::{KvError, ReadOutcome};
+#[cfg(feature = "postgres")]
 use super::postgres_kv::PostgresKv;
+#[cfg(feature = "redis")]
 use super::redis_kv::RedisKv;
 use crate::model::WriteOutcome;
 use crate::plan::{PhasePlan, Plan, Protocol, WorkloadPlan};
@@ -21,7 +23,9 @@ const CONNECT_RETRY: Duration = Duration::from_millis(100);
 #[derive(Debug)]
 pub enum KvClient {
     Http(HttpKv),
+    #[cfg(feature = "redis")]
     Redis(RedisKv),
+    #[cfg(feature = "postgres")]
     Postgres(PostgresKv),
 }
 
@@ -67,9 +71,22 @@ impl KvClient {
             Protocol::Http => {
                 KvClient::Http(HttpKv::connect(write, read, port).await?.with_list(list)?)
             }
+            #[cfg(feature = "redis")]
             Protocol::Redis { .. } => KvClient::Redis(RedisKv::connect(write, read, port).await?),
+            #[cfg(feature = "postgres")]
             Protocol::Postgres { .. } => {
                 KvClient::Postgres(PostgresKv::connect(write, read, port).await?)
+            }
+            // The plan refuses a protocol this binary was built without.
+            #[allow(unreachable_patterns)]
+            ref other => {
+                return Err(KvError::Setup {
+                    workload: write.name.clone(),
+                    reason: format!(
+                        "this gonogo was built without the `{}` feature",
+                        other.as_str()
+                    ),
+                });
             }
         })
     }
@@ -97,7 +114,9 @@ impl KvClient {
     pub async fn write(&mut self, key: &str, value: &str) -> WriteOutcome {
         match self {
             KvClient::Http(client) => client.write(key, value).await,
+            #[cfg(feature = "redis")]
             KvClient::Redis(client) => client.write(key, value).await,
+            #[cfg(feature = "postgres")]
             KvClient::Postgres(client) => client.write(key, value).await,
         }
     }
@@ -105,7 +124,9 @@ impl KvClient {
     pub async fn read(&mut self, key: &str) -> ReadOutcome {
         match self {
             KvClient::Http(client) => client.read(key).await,
+            #[cfg(feature = "redis")]
             KvClient::Redis(client) => client.read(key).await,
+            #[cfg(feature = "postgres")]
             KvClient::Postgres(client) => client.read(key).await,
         }
     }
@@ -113,7 +134,9 @@ impl KvClient {
     pub async fn list(&mut self, prefix: &str) -> Result<Option<Vec<String>>, KvError> {
         match self {
             KvClient::Http(client) => client.list(prefix).await,
+            #[cfg(feature = "redis")]
             KvClient::Redis(client) => client.list(prefix).await,
+            #[cfg(feature = "postgres")]
             KvClient::Postgres(client) => client.list(prefix).await,
         }
     }

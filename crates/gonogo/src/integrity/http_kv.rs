@@ -50,8 +50,7 @@ impl RequestPlan {
             workload: workload.name.clone(),
             reason,
         };
-        let method = Method::from_bytes(workload.method.as_bytes())
-            .map_err(|e| setup(format!("invalid method: {e}")))?;
+        let method = workload.method.clone();
         let headers = workload
             .headers
             .iter()

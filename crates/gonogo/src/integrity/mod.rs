@@ -11,8 +11,10 @@ pub mod client;
 mod http_kv;
 pub mod keys;
 pub mod kv;
+#[cfg(feature = "postgres")]
 pub mod postgres_kv;
 mod readback;
+#[cfg(feature = "redis")]
 pub mod redis_kv;
 pub mod render;
 mod writer;

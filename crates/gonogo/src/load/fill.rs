@@ -5,7 +5,8 @@
 //! number so that every item is new) and the rule that any failed request fails the
 //! fill. Does not own: measuring — a fill records no intervals, its requests are not
 //! statistics of any phase — nor the offered-load hot path (`worker`), which it
-//! shares only the request rendering and the connection with.
+//! shares the [`Workload`] and its [`attempt`] with. Any protocol's workload can
+//! load: an HTTP PUT, a Redis `SET`, a PostgreSQL `INSERT` with `{seq}` in its key.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,8 +17,10 @@ use rand::rngs::SmallRng;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use super::http::Connection;
-use super::request::{RequestBuildError, RequestFactory};
+use super::recorder::RequestOutcome;
+use super::request::RequestBuildError;
+use super::worker::Target;
+use super::workload::{Workload, attempt};
 use crate::plan::WorkloadPlan;
 
 /// Why a fill did not write every item.
@@ -41,10 +44,8 @@ pub enum FillError {
 
 /// What the fill's connections share.
 #[derive(Debug)]
-struct Fill {
-    factory: RequestFactory,
-    port: u16,
-    expect_status: Vec<u16>,
+struct Fill<W> {
+    target: W,
     timeout: Duration,
     count: u64,
     /// Requests claimed so far (a claim past `count` is not sent).
@@ -53,20 +54,20 @@ struct Fill {
     first_failure: std::sync::Mutex<Option<String>>,
 }
 
-impl Fill {
-    fn fail(&self, why: String) {
+impl<W> Fill<W> {
+    fn fail(&self, why: impl FnOnce() -> String) {
         self.failed.fetch_add(1, Ordering::Relaxed);
         if let Ok(mut first) = self.first_failure.lock()
             && first.is_none()
         {
-            *first = Some(why);
+            *first = Some(why());
         }
     }
 }
 
 /// Send `count` requests of `workload` to the service on `port`, over `connections`
-/// connections, with `{seq}` running from `first_seq`. Every request must be answered
-/// with one of the workload's expected statuses.
+/// connections, with `{seq}` running from `first_seq`. Every request must succeed
+/// (for HTTP: be answered with one of the workload's expected statuses).
 pub async fn fill(
     workload: &WorkloadPlan,
     port: u16,
@@ -75,82 +76,97 @@ pub async fn fill(
     connections: usize,
     cancel: &CancellationToken,
 ) -> Result<(), FillError> {
-    let factory = RequestFactory::new(workload, port).await?;
-    factory.start_seq_at(first_seq);
-    let shared = Arc::new(Fill {
-        factory,
-        port,
-        expect_status: workload.expect_status.clone(),
-        timeout: workload.timeout,
+    let run = Run {
+        workload,
+        first_seq,
         count,
-        claimed: AtomicU64::new(0),
-        failed: AtomicU64::new(0),
-        first_failure: std::sync::Mutex::new(None),
-    });
-    let mut tasks = JoinSet::new();
-    let connections = u64::try_from(connections.max(1))
-        .unwrap_or(1)
-        .min(count.max(1));
-    for _ in 0..connections {
-        tasks.spawn(connection_loop(Arc::clone(&shared)));
+        connections,
+        cancel,
+    };
+    match Target::new(workload, port).await? {
+        Target::Http(target) => run.with(target).await,
+        #[cfg(feature = "redis")]
+        Target::Redis(target) => run.with(target).await,
+        #[cfg(feature = "postgres")]
+        Target::Postgres(target) => run.with(target).await,
     }
-    tokio::select! {
-        () = async { while tasks.join_next().await.is_some() {} } => {}
-        () = cancel.cancelled() => {
-            tasks.abort_all();
-            let sent = shared.claimed.load(Ordering::Relaxed).min(count);
-            return Err(FillError::Cancelled { sent, count });
-        }
-    }
-    let failed = shared.failed.load(Ordering::Relaxed);
-    if failed > 0 {
-        let first = shared
-            .first_failure
-            .lock()
-            .ok()
-            .and_then(|f| f.clone())
-            .unwrap_or_default();
-        return Err(FillError::Failed {
-            workload: workload.name.clone(),
-            failed,
+}
+
+/// One fill's parameters.
+struct Run<'a> {
+    workload: &'a WorkloadPlan,
+    first_seq: u64,
+    count: u64,
+    connections: usize,
+    cancel: &'a CancellationToken,
+}
+
+impl Run<'_> {
+    /// The fill with one protocol's workload.
+    async fn with<W: Workload>(self, target: W) -> Result<(), FillError> {
+        let count = self.count;
+        target.start_seq_at(self.first_seq);
+        let shared = Arc::new(Fill {
+            target,
+            timeout: self.workload.timeout,
             count,
-            first,
+            claimed: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
+            first_failure: std::sync::Mutex::new(None),
         });
+        let mut tasks = JoinSet::new();
+        let connections = u64::try_from(self.connections.max(1))
+            .unwrap_or(1)
+            .min(count.max(1));
+        for _ in 0..connections {
+            tasks.spawn(connection_loop(Arc::clone(&shared)));
+        }
+        tokio::select! {
+            () = async { while tasks.join_next().await.is_some() {} } => {}
+            () = self.cancel.cancelled() => {
+                tasks.abort_all();
+                let sent = shared.claimed.load(Ordering::Relaxed).min(count);
+                return Err(FillError::Cancelled { sent, count });
+            }
+        }
+        let failed = shared.failed.load(Ordering::Relaxed);
+        if failed > 0 {
+            let first = shared
+                .first_failure
+                .lock()
+                .ok()
+                .and_then(|f| f.clone())
+                .unwrap_or_default();
+            return Err(FillError::Failed {
+                workload: self.workload.name.clone(),
+                failed,
+                count,
+                first,
+            });
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// One connection: claim the next request, send it, until all are claimed.
-async fn connection_loop(fill: Arc<Fill>) {
-    let mut conn: Option<Connection> = None;
+async fn connection_loop<W: Workload>(fill: Arc<Fill<W>>) {
+    let mut conn: Option<W::Conn> = None;
     let mut rng = SmallRng::from_os_rng();
     let mut scratch = Vec::new();
     while fill.claimed.fetch_add(1, Ordering::Relaxed) < fill.count {
-        if !conn.as_mut().is_some_and(Connection::is_usable) {
-            match Connection::open(fill.factory.addr).await {
-                Ok(fresh) => conn = Some(fresh),
-                Err(err) => {
-                    fill.fail(err.to_string());
-                    conn = None;
-                    continue;
-                }
-            }
-        }
-        let Some(connection) = conn.as_mut() else {
-            continue;
-        };
-        let request = fill.factory.request(fill.port, &mut rng, &mut scratch);
-        let head = fill.factory.is_head();
-        match tokio::time::timeout(fill.timeout, connection.send(request, head)).await {
-            Ok(Ok(done)) if fill.expect_status.contains(&done.status) => {}
-            Ok(Ok(done)) => fill.fail(format!("status {}", done.status)),
-            Ok(Err(err)) => {
-                conn = None;
-                fill.fail(err.to_string());
-            }
+        let sent = tokio::time::timeout(
+            fill.timeout,
+            attempt(&fill.target, &mut conn, &mut rng, &mut scratch),
+        )
+        .await;
+        match sent {
+            Ok(Ok(sent)) if sent.outcome == RequestOutcome::Ok => {}
+            Ok(Ok(sent)) if sent.status != 0 => fill.fail(|| format!("status {}", sent.status)),
+            Ok(Ok(sent)) => fill.fail(|| sent.outcome.as_str().to_string()),
+            Ok(Err(refused)) => fill.fail(|| refused.error.to_string()),
             Err(_) => {
                 conn = None;
-                fill.fail(format!("no answer within {:?}", fill.timeout));
+                fill.fail(|| format!("no answer within {:?}", fill.timeout));
             }
         }
     }

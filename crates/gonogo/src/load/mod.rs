@@ -17,13 +17,16 @@
 mod fill;
 mod http;
 mod interval;
+#[cfg(feature = "postgres")]
 pub(crate) mod postgres;
 mod recorder;
+#[cfg(feature = "redis")]
 pub(crate) mod redis;
 mod request;
 mod schedule;
 mod timer;
 mod worker;
+pub mod workload;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -188,8 +191,6 @@ pub async fn run_phase(
             schedule,
             recorder: Recorder::new(start, interval, count - 1, shards),
             target,
-            port,
-            expect_status: workload.expect_status.clone(),
             timeout: workload.timeout,
             hard_deadline: start + total + phase.drain,
             counters: (0..shards).map(|_| ShardCounters::default()).collect(),

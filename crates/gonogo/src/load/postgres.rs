@@ -5,7 +5,7 @@
 //! templates), one client per worker (its connection task spawned on the worker's
 //! runtime, the statement prepared once per connection), parameters sent in text
 //! format so the server converts them to whatever type the statement needs, and
-//! the mapping of errors to a [`RequestOutcome`]. Does not own: timing, timeouts or
+//! the mapping of errors to a [`RequestOutcome`], as its [`Workload`]. Does not own: timing, timeouts or
 //! recording (the worker loop), nor integrity reads and writes
 //! (`integrity::postgres_kv`, which reuses [`connect`], [`TextParam`],
 //! [`classify`] and [`keeps_connection`]).
@@ -20,12 +20,13 @@ use std::error::Error as _;
 use std::str::FromStr;
 
 use bytes::BytesMut;
-use rand::Rng;
+use rand::rngs::SmallRng;
 use tokio_postgres::types::{Format, IsNull, ToSql, Type, to_sql_checked};
 use tokio_postgres::{Client, Config, NoTls, Statement};
 
 use super::recorder::RequestOutcome;
 use super::request::{Placeholders, RequestBuildError, render_arg};
+use super::workload::{Refused, Sent, Workload};
 use crate::plan::Template;
 
 /// A PostgreSQL workload bound to a port.
@@ -63,33 +64,42 @@ impl PostgresTarget {
             placeholders: Placeholders::new(keys),
         })
     }
+}
 
-    /// Run the statement once on `conn`, connecting and preparing first as needed.
-    pub async fn exchange(
-        &self,
-        conn: &mut Option<PostgresConn>,
-        rng: &mut impl Rng,
-        scratch: &mut Vec<u8>,
-    ) -> (RequestOutcome, u64, u64) {
-        if conn.is_none() {
-            match connect(&self.config).await {
-                Ok(client) => {
-                    *conn = Some(PostgresConn {
-                        client,
-                        prepared: None,
-                    });
-                }
-                Err(_) => return (RequestOutcome::ConnectError, 0, 0),
-            }
+impl Workload for PostgresTarget {
+    type Conn = PostgresConn;
+    type Error = tokio_postgres::Error;
+
+    async fn connect(&self) -> Result<PostgresConn, Refused<tokio_postgres::Error>> {
+        match connect(&self.config).await {
+            Ok(client) => Ok(PostgresConn {
+                client,
+                prepared: None,
+            }),
+            Err(error) => Err(Refused {
+                outcome: RequestOutcome::ConnectError,
+                error,
+            }),
         }
-        let Some(connection) = conn.as_mut() else {
-            return (RequestOutcome::ConnectError, 0, 0);
-        };
-        let statement = match &connection.prepared {
+    }
+
+    /// A broken connection shows on the next statement (and is dropped then).
+    fn usable(_conn: &mut PostgresConn) -> bool {
+        true
+    }
+
+    /// Run the statement once, preparing it first on a fresh connection.
+    async fn send(
+        &self,
+        conn: &mut PostgresConn,
+        rng: &mut SmallRng,
+        scratch: &mut Vec<u8>,
+    ) -> Sent {
+        let statement = match &conn.prepared {
             Some(statement) => statement.clone(),
-            None => match connection.client.prepare(&self.statement).await {
-                Ok(statement) => connection.prepared.insert(statement).clone(),
-                Err(err) => return self.failed(conn, &err),
+            None => match conn.client.prepare(&self.statement).await {
+                Ok(statement) => conn.prepared.insert(statement).clone(),
+                Err(err) => return failed(&err),
             },
         };
         let fill = self.placeholders.next(rng);
@@ -101,22 +111,25 @@ impl PostgresTarget {
         }
         let refs: Vec<&(dyn ToSql + Sync)> =
             values.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
-        match connection.client.execute(&statement, &refs).await {
-            Ok(_rows) => (RequestOutcome::Ok, 0, 0),
-            Err(err) => self.failed(conn, &err),
+        match conn.client.execute(&statement, &refs).await {
+            Ok(_rows) => Sent {
+                keep: true,
+                ..Sent::failed(RequestOutcome::Ok)
+            },
+            Err(err) => failed(&err),
         }
     }
 
-    /// Record a failure; a connection that is no longer usable is dropped.
-    fn failed(
-        &self,
-        conn: &mut Option<PostgresConn>,
-        err: &tokio_postgres::Error,
-    ) -> (RequestOutcome, u64, u64) {
-        if !keeps_connection(err) {
-            *conn = None;
-        }
-        (classify(err), 0, 0)
+    fn start_seq_at(&self, seq: u64) {
+        self.placeholders.start_seq_at(seq);
+    }
+}
+
+/// A failed statement; a connection that is no longer usable is not kept.
+fn failed(err: &tokio_postgres::Error) -> Sent {
+    Sent {
+        keep: keeps_connection(err),
+        ..Sent::failed(classify(err))
     }
 }
 

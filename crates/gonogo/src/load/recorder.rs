@@ -25,6 +25,19 @@ pub enum RequestOutcome {
     IoError,
 }
 
+impl RequestOutcome {
+    /// The outcome's name as intervals count it: `ok`, `status_mismatch`, …
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestOutcome::Ok => "ok",
+            RequestOutcome::StatusMismatch => "status_mismatch",
+            RequestOutcome::ConnectError => "connect_error",
+            RequestOutcome::Timeout => "timeout",
+            RequestOutcome::IoError => "io_error",
+        }
+    }
+}
+
 /// Everything measured about one request.
 #[derive(Debug, Clone, Copy)]
 pub struct RequestResult {

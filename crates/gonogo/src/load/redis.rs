@@ -3,7 +3,7 @@
 //! Owns: a workload's Redis target (address and command templates), one
 //! connection per worker (a `MultiplexedConnection` used by that worker alone, its
 //! driver task on the worker's runtime), and the mapping of replies and errors to a
-//! [`RequestOutcome`]. Does not own: timing, timeouts or recording (the worker
+//! [`RequestOutcome`], as its [`Workload`]. Does not own: timing, timeouts or recording (the worker
 //! loop), nor integrity reads and writes (`integrity::redis_kv`, which reuses
 //! [`classify`]).
 //!
@@ -15,10 +15,11 @@
 
 use ::redis::aio::{ConnectionLike, MultiplexedConnection};
 use ::redis::{AsyncConnectionConfig, Client, Cmd, ErrorKind, RedisError, Value};
-use rand::Rng;
+use rand::rngs::SmallRng;
 
 use super::recorder::RequestOutcome;
 use super::request::{Placeholders, RequestBuildError, render_arg};
+use super::workload::{Refused, Sent, Workload};
 use crate::plan::Template;
 
 /// A Redis workload bound to a port.
@@ -29,9 +30,6 @@ pub struct RedisTarget {
     port: u16,
     placeholders: Placeholders,
 }
-
-/// What one request reports: outcome, bytes sent, bytes received.
-type Exchanged = (RequestOutcome, u64, u64);
 
 impl RedisTarget {
     /// Check the address (`host:port` once `{port}` is known) and keep the command.
@@ -50,23 +48,30 @@ impl RedisTarget {
             placeholders: Placeholders::new(keys),
         })
     }
+}
 
-    /// One command on `conn`, connecting first when there is none.
-    pub async fn exchange(
+impl Workload for RedisTarget {
+    type Conn = MultiplexedConnection;
+    type Error = RedisError;
+
+    async fn connect(&self) -> Result<MultiplexedConnection, Refused<RedisError>> {
+        connect(&self.client).await.map_err(|error| Refused {
+            outcome: RequestOutcome::ConnectError,
+            error,
+        })
+    }
+
+    /// A broken connection shows on the next command (and is dropped then).
+    fn usable(_conn: &mut MultiplexedConnection) -> bool {
+        true
+    }
+
+    async fn send(
         &self,
-        conn: &mut Option<MultiplexedConnection>,
-        rng: &mut impl Rng,
+        conn: &mut MultiplexedConnection,
+        rng: &mut SmallRng,
         scratch: &mut Vec<u8>,
-    ) -> Exchanged {
-        if conn.is_none() {
-            match connect(&self.client).await {
-                Ok(fresh) => *conn = Some(fresh),
-                Err(_) => return (RequestOutcome::ConnectError, 0, 0),
-            }
-        }
-        let Some(connection) = conn.as_mut() else {
-            return (RequestOutcome::ConnectError, 0, 0);
-        };
+    ) -> Sent {
         let fill = self.placeholders.next(rng);
         let mut cmd = Cmd::new();
         let mut lengths = Vec::with_capacity(self.command.len());
@@ -77,16 +82,27 @@ impl RedisTarget {
             lengths.push(scratch.len());
         }
         let sent = command_size(&lengths);
-        match connection.req_packed_command(&cmd).await {
-            Ok(reply) => (reply_outcome(&reply), sent, reply_size(&reply)),
+        match conn.req_packed_command(&cmd).await {
+            Ok(reply) => Sent {
+                outcome: reply_outcome(&reply),
+                bytes_sent: sent,
+                bytes_received: reply_size(&reply),
+                status: 0,
+                keep: true,
+            },
             Err(err) => {
                 let outcome = classify(&err);
-                if outcome != RequestOutcome::StatusMismatch {
-                    *conn = None;
+                Sent {
+                    bytes_sent: sent,
+                    keep: outcome == RequestOutcome::StatusMismatch,
+                    ..Sent::failed(outcome)
                 }
-                (outcome, sent, 0)
             }
         }
+    }
+
+    fn start_seq_at(&self, seq: u64) {
+        self.placeholders.start_seq_at(seq);
     }
 }
 

@@ -52,11 +52,13 @@ pub(super) struct Fill {
 /// its workers (the Redis and PostgreSQL clients; HTTP keeps its own in
 /// [`RequestFactory`]).
 #[derive(Debug)]
+#[cfg(any(feature = "redis", feature = "postgres"))]
 pub(super) struct Placeholders {
     keys: u64,
     seq: AtomicU64,
 }
 
+#[cfg(any(feature = "redis", feature = "postgres"))]
 impl Placeholders {
     /// Keys drawn from `key-0` .. `key-{keys-1}`.
     pub(super) fn new(keys: u64) -> Self {
@@ -64,6 +66,11 @@ impl Placeholders {
             keys: keys.max(1),
             seq: AtomicU64::new(0),
         }
+    }
+
+    /// Let the next request's `{seq}` be `seq` (and count on from there).
+    pub(super) fn start_seq_at(&self, seq: u64) {
+        self.seq.store(seq, Ordering::Relaxed);
     }
 
     /// The next request's values.
@@ -77,6 +84,7 @@ impl Placeholders {
 }
 
 /// Append `template` rendered with `port` and `fill` to `out`.
+#[cfg(any(feature = "redis", feature = "postgres"))]
 pub(super) fn render_arg(out: &mut Vec<u8>, template: &Template, port: u16, fill: Fill) {
     render_into(out, template, port, fill);
 }
@@ -246,8 +254,7 @@ impl RequestFactory {
             headers.extend(value.segments);
             headers.push(Segment::Literal("\r\n".into()));
         }
-        let method = Method::from_bytes(workload.method.as_bytes())
-            .map_err(|e| invalid("method", e.to_string()))?;
+        let method = workload.method.clone();
         let path = path_of(&url, &origin);
         // The path must not break the request line (the URI parse above rejects
         // spaces and control characters, but be explicit).
@@ -342,7 +349,7 @@ mod tests {
     fn workload(url: Vec<Segment>) -> WorkloadPlan {
         WorkloadPlan {
             name: "w".into(),
-            method: "PUT".into(),
+            method: Method::PUT,
             url: Template { segments: url },
             headers: vec![(
                 "x-seq".into(),
@@ -390,7 +397,7 @@ mod tests {
     #[tokio::test]
     async fn a_request_without_placeholders_is_rendered_once() {
         let mut w = workload(vec![Segment::Literal("http://localhost:9/".into())]);
-        w.method = "GET".into();
+        w.method = Method::GET;
         w.headers.clear();
         w.body = None;
         let factory = RequestFactory::new(&w, 9).await.expect("valid workload");
@@ -403,7 +410,7 @@ mod tests {
     #[tokio::test]
     async fn an_empty_path_is_the_root_and_queries_are_kept() {
         let mut w = workload(vec![Segment::Literal("http://127.0.0.1:9".into())]);
-        w.method = "POST".into();
+        w.method = Method::POST;
         w.headers.clear();
         w.body = None;
         let factory = RequestFactory::new(&w, 9).await.expect("valid workload");

@@ -13,15 +13,11 @@ use std::time::{Duration, Instant};
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
 
-use ::redis::aio::MultiplexedConnection;
-
-use super::http::Connection;
-use super::postgres::{PostgresConn, PostgresTarget};
 use super::recorder::{Recorder, RequestOutcome, RequestResult};
-use super::redis::RedisTarget;
 use super::request::{RequestBuildError, RequestFactory};
 use super::schedule::Schedule;
 use super::timer::PreciseTimer;
+use super::workload::{HttpTarget, Sent, Workload, attempt};
 use crate::plan::{Protocol, WorkloadPlan};
 
 /// Pause after a failed connect in the closed model, so a dead service does not
@@ -42,8 +38,6 @@ pub struct WorkloadRun {
     pub schedule: Schedule,
     pub recorder: Recorder,
     pub target: Target,
-    pub port: u16,
-    pub expect_status: Vec<u16>,
     pub timeout: Duration,
     /// No request outlives this instant (schedule end + drain); one cut short by it
     /// is a timeout and counts as abandoned.
@@ -72,12 +66,15 @@ impl WorkloadRun {
     }
 }
 
-/// Where a workload's requests go and how they are made, per protocol.
+/// Where a workload's requests go and how they are made: one [`Workload`] per
+/// protocol, picked once per worker.
 #[derive(Debug)]
 pub enum Target {
-    Http(RequestFactory),
-    Redis(RedisTarget),
-    Postgres(PostgresTarget),
+    Http(HttpTarget),
+    #[cfg(feature = "redis")]
+    Redis(super::redis::RedisTarget),
+    #[cfg(feature = "postgres")]
+    Postgres(super::postgres::PostgresTarget),
 }
 
 impl Target {
@@ -85,20 +82,26 @@ impl Target {
     pub async fn new(workload: &WorkloadPlan, port: u16) -> Result<Self, RequestBuildError> {
         let name = &workload.name;
         Ok(match &workload.protocol {
-            Protocol::Http => Target::Http(RequestFactory::new(workload, port).await?),
-            Protocol::Redis { address, command } => Target::Redis(RedisTarget::new(
+            Protocol::Http => Target::Http(HttpTarget {
+                factory: RequestFactory::new(workload, port).await?,
+                port,
+                expect_status: workload.expect_status.clone(),
+            }),
+            #[cfg(feature = "redis")]
+            Protocol::Redis { address, command } => Target::Redis(super::redis::RedisTarget::new(
                 name,
                 address,
                 command,
                 workload.keys,
                 port,
             )?),
+            #[cfg(feature = "postgres")]
             Protocol::Postgres {
                 config,
                 statement,
                 params,
                 ..
-            } => Target::Postgres(PostgresTarget::new(
+            } => Target::Postgres(super::postgres::PostgresTarget::new(
                 name,
                 config,
                 statement,
@@ -106,34 +109,19 @@ impl Target {
                 workload.keys,
                 port,
             )?),
+            // The plan refuses a protocol this binary was built without.
+            #[allow(unreachable_patterns)]
+            other => {
+                return Err(RequestBuildError::Invalid {
+                    workload: name.clone(),
+                    what: format!("protocol {}", other.as_str()),
+                    reason: format!(
+                        "this gonogo was built without the `{}` feature",
+                        other.as_str()
+                    ),
+                });
+            }
         })
-    }
-}
-
-/// One worker's connection, of its workload's protocol; `None` until connected
-/// and after it broke.
-enum Client {
-    Http(Option<Connection>),
-    Redis(Option<MultiplexedConnection>),
-    Postgres(Option<PostgresConn>),
-}
-
-impl Client {
-    fn for_target(target: &Target) -> Self {
-        match target {
-            Target::Http(_) => Client::Http(None),
-            Target::Redis(_) => Client::Redis(None),
-            Target::Postgres(_) => Client::Postgres(None),
-        }
-    }
-
-    /// Drop the connection (it is mid-response and cannot be reused).
-    fn reset(&mut self) {
-        match self {
-            Client::Http(conn) => *conn = None,
-            Client::Redis(conn) => *conn = None,
-            Client::Postgres(conn) => *conn = None,
-        }
     }
 }
 
@@ -148,7 +136,23 @@ async fn wait_until(timer: Option<&PreciseTimer>, due: Instant) {
 /// Run until the schedule is exhausted or the hard deadline passes; `shard` is the
 /// index of the runtime this worker runs on, and `timer` that runtime's timer.
 pub async fn worker(run: Arc<WorkloadRun>, shard: usize, timer: Option<PreciseTimer>) {
-    let mut client = Client::for_target(&run.target);
+    match &run.target {
+        Target::Http(target) => drive(&run, target, shard, timer).await,
+        #[cfg(feature = "redis")]
+        Target::Redis(target) => drive(&run, target, shard, timer).await,
+        #[cfg(feature = "postgres")]
+        Target::Postgres(target) => drive(&run, target, shard, timer).await,
+    }
+}
+
+/// The worker loop for one protocol (monomorphised per [`Workload`]).
+async fn drive<W: Workload>(
+    run: &WorkloadRun,
+    target: &W,
+    shard: usize,
+    timer: Option<PreciseTimer>,
+) {
+    let mut conn: Option<W::Conn> = None;
     let mut rng = SmallRng::from_os_rng();
     let mut scratch = Vec::new();
     let counters = &run.counters[shard % run.counters.len()];
@@ -174,22 +178,24 @@ pub async fn worker(run: Arc<WorkloadRun>, shard: usize, timer: Option<PreciseTi
         timer_deadline.as_mut().reset(deadline.into());
         let result = tokio::select! {
             biased;
-            result = dispatch(&run, &mut client, &mut rng, &mut scratch) => Some(result),
+            result = attempt(target, &mut conn, &mut rng, &mut scratch) => Some(result),
             () = timer_deadline.as_mut() => None,
         };
-        let (outcome, bytes_sent, bytes_received) = match result {
-            Some(result) => result,
+        let exchanged = match result {
+            Some(Ok(exchanged)) => exchanged,
+            Some(Err(refused)) => Sent::failed(refused.outcome),
             None => {
                 // The connection is mid-response; it cannot be reused.
-                client.reset();
+                conn = None;
                 if deadline < request_deadline {
                     counters.abandoned.fetch_add(1, Ordering::Relaxed);
                 }
-                (RequestOutcome::Timeout, 0, 0)
+                Sent::failed(RequestOutcome::Timeout)
             }
         };
         counters.in_flight.fetch_sub(1, Ordering::Relaxed);
         let done = Instant::now();
+        let outcome = exchanged.outcome;
         run.recorder.record(
             shard,
             &RequestResult {
@@ -199,8 +205,8 @@ pub async fn worker(run: Arc<WorkloadRun>, shard: usize, timer: Option<PreciseTi
                 done,
                 outcome,
                 cap_wait: run.schedule.is_open() && picked > ticket.intended,
-                bytes_sent,
-                bytes_received,
+                bytes_sent: exchanged.bytes_sent,
+                bytes_received: exchanged.bytes_received,
             },
         );
         if done >= run.hard_deadline {
@@ -208,67 +214,6 @@ pub async fn worker(run: Arc<WorkloadRun>, shard: usize, timer: Option<PreciseTi
         }
         if outcome == RequestOutcome::ConnectError && !run.schedule.is_open() {
             tokio::time::sleep(CLOSED_CONNECT_BACKOFF).await;
-        }
-    }
-}
-
-/// One request of the run's protocol on the worker's client.
-/// Returns the outcome and the bytes written and read for it.
-async fn dispatch(
-    run: &WorkloadRun,
-    client: &mut Client,
-    rng: &mut SmallRng,
-    scratch: &mut Vec<u8>,
-) -> (RequestOutcome, u64, u64) {
-    match (&run.target, client) {
-        (Target::Http(factory), Client::Http(conn)) => {
-            exchange(run, factory, conn, rng, scratch).await
-        }
-        // Boxed, so that the HTTP path's future stays its own size.
-        (Target::Redis(target), Client::Redis(conn)) => {
-            Box::pin(target.exchange(conn, rng, scratch)).await
-        }
-        (Target::Postgres(target), Client::Postgres(conn)) => {
-            Box::pin(target.exchange(conn, rng, scratch)).await
-        }
-        // Each worker's client is made from its run's target, so they always match.
-        _ => (RequestOutcome::ConnectError, 0, 0),
-    }
-}
-
-/// One HTTP request on `conn`, (re)connecting first when needed.
-async fn exchange(
-    run: &WorkloadRun,
-    factory: &RequestFactory,
-    conn: &mut Option<Connection>,
-    rng: &mut SmallRng,
-    scratch: &mut Vec<u8>,
-) -> (RequestOutcome, u64, u64) {
-    if !conn.as_mut().is_some_and(Connection::is_usable) {
-        match Connection::open(factory.addr).await {
-            Ok(fresh) => *conn = Some(fresh),
-            Err(err) => {
-                *conn = None;
-                return (err.outcome(), 0, 0);
-            }
-        }
-    }
-    let Some(connection) = conn.as_mut() else {
-        return (RequestOutcome::ConnectError, 0, 0);
-    };
-    let request = factory.request(run.port, rng, scratch);
-    match connection.send(request, factory.is_head()).await {
-        Ok(done) if run.expect_status.contains(&done.status) => {
-            (RequestOutcome::Ok, done.bytes_sent, done.bytes_received)
-        }
-        Ok(done) => (
-            RequestOutcome::StatusMismatch,
-            done.bytes_sent,
-            done.bytes_received,
-        ),
-        Err(err) => {
-            *conn = None;
-            (err.outcome(), 0, 0)
         }
     }
 }

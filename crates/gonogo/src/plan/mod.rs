@@ -205,7 +205,8 @@ pub struct StopPlan {
 #[derive(Debug, Clone, PartialEq)]
 pub struct WorkloadPlan {
     pub name: String,
-    pub method: String,
+    /// The HTTP method, checked at plan time (`GET` for the other protocols).
+    pub method: http::Method,
     pub url: Template,
     pub headers: Vec<(String, Template)>,
     pub body: Option<Template>,

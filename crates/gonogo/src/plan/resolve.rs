@@ -48,6 +48,7 @@ pub fn resolve(spec: &Spec, origin: &Path) -> Result<Plan, Diagnostic> {
     let workloads = resolve_workloads(&spec.workload, service.port)?;
     let phases = resolve_phases(&spec.phase, &workloads)?;
     integrity::check_placeholders(spec, &phases)?;
+    protocol::check_phase_protocols(&spec.phase, &phases, &workloads)?;
     let criteria =
         criterion::resolve_criteria(&spec.criterion, &phases, &workloads, service.expected_rate)?;
     let faults = fault::resolve_faults(&spec.fault, &phases)?;
@@ -164,12 +165,12 @@ fn resolve_workload(
         ),
         protocol::Which::Redis(redis) => {
             let (protocol, timeout) =
-                protocol::resolve_redis(redis.get_ref(), &format!("{field}.redis"), port)?;
+                protocol::resolve_redis(redis, &format!("{field}.redis"), port)?;
             (Http::none(timeout), protocol)
         }
         protocol::Which::Postgres(postgres) => {
             let (protocol, timeout) =
-                protocol::resolve_postgres(postgres.get_ref(), &format!("{field}.postgres"), port)?;
+                protocol::resolve_postgres(postgres, &format!("{field}.postgres"), port)?;
             (Http::none(timeout), protocol)
         }
     };
@@ -190,7 +191,7 @@ fn resolve_workload(
 
 /// The `http` table of a workload, resolved.
 struct Http {
-    method: String,
+    method: http::Method,
     url: super::Template,
     headers: Vec<(String, super::Template)>,
     body: Option<super::Template>,
@@ -202,7 +203,7 @@ impl Http {
     /// The HTTP fields of a workload that speaks another protocol: all empty.
     fn none(timeout: Duration) -> Self {
         Http {
-            method: String::new(),
+            method: http::Method::GET,
             url: super::Template::literal(""),
             headers: Vec::new(),
             body: None,
@@ -224,9 +225,12 @@ fn resolve_http(raw: &RawHttp, field: &str, port: PortChoice) -> Result<Http, Di
                 )
                 .hint("write the method in uppercase letters, e.g. GET, PUT, POST, DELETE"));
             }
-            text.clone()
+            // Uppercase ASCII letters are always a valid method token.
+            http::Method::from_bytes(text.as_bytes()).map_err(|e| {
+                Diagnostic::new(method.span(), format!("{field}.method"), e.to_string())
+            })?
         }
-        None => "GET".to_string(),
+        None => http::Method::GET,
     };
     let url_field = format!("{field}.url");
     template::check_http_url(&raw.url, &url_field, port)?;

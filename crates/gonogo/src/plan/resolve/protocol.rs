@@ -5,7 +5,12 @@
 //! (parsed with `tokio_postgres::Config`, no connection made), statement and
 //! parameters, and building [`Protocol`]. Does not own: the HTTP table (that is
 //! `resolve`), loopback checks (`targets`), or sending anything.
+//!
+//! A protocol whose cargo feature this binary was built without is refused here,
+//! at the line of its table, naming the feature to rebuild with.
 
+use std::ops::Range;
+#[cfg(feature = "postgres")]
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -13,8 +18,8 @@ use toml::Spanned;
 
 use super::template::{self, Scope};
 use super::{Diagnostic, positive_duration};
-use crate::plan::{PortChoice, Protocol, Segment, Template};
-use crate::spec::raw::{RawHttp, RawPostgres, RawRedis, RawWorkload};
+use crate::plan::{PhasePlan, PortChoice, Protocol, Segment, Template, WorkloadPlan};
+use crate::spec::raw::{RawHttp, RawPhase, RawPostgres, RawRedis, RawWorkload};
 
 /// Per-request timeout when a `redis` or `postgres` table leaves it out.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -68,12 +73,36 @@ pub(super) fn which<'a>(
     }
 }
 
+/// The error for a protocol table of a feature this binary lacks; `Ok` when built in.
+fn require_feature(
+    built: bool,
+    feature: &str,
+    span: Range<usize>,
+    field: &str,
+) -> Result<(), Diagnostic> {
+    if built {
+        return Ok(());
+    }
+    Err(Diagnostic::new(
+        span,
+        field,
+        format!(
+            "this gonogo was built without the `{feature}` feature; rebuild with `--features {feature}`"
+        ),
+    )
+    .hint(format!(
+        "cargo install gonogo --features {feature} (the default build has every protocol)"
+    )))
+}
+
 /// `redis = { address, command, timeout }` → the protocol and the timeout.
 pub(super) fn resolve_redis(
-    raw: &RawRedis,
+    spanned: &Spanned<RawRedis>,
     field: &str,
     port: PortChoice,
 ) -> Result<(Protocol, Duration), Diagnostic> {
+    require_feature(cfg!(feature = "redis"), "redis", spanned.span(), field)?;
+    let raw = spanned.get_ref();
     let address_field = format!("{field}.address");
     template::check_tcp_address(&raw.address, &address_field, port)?;
     let address = template::parse(&raw.address, &address_field, Scope::Connection)?;
@@ -105,10 +134,17 @@ pub(super) fn resolve_redis(
 
 /// `postgres = { url, statement, params, list, timeout }` → the protocol and the timeout.
 pub(super) fn resolve_postgres(
-    raw: &RawPostgres,
+    spanned: &Spanned<RawPostgres>,
     field: &str,
     port: PortChoice,
 ) -> Result<(Protocol, Duration), Diagnostic> {
+    require_feature(
+        cfg!(feature = "postgres"),
+        "postgres",
+        spanned.span(),
+        field,
+    )?;
+    let raw = spanned.get_ref();
     let url_field = format!("{field}.url");
     let config = template::parse(&raw.url, &url_field, Scope::Connection)?;
     check_postgres_config(&raw.url, &config, &url_field, port)?;
@@ -138,6 +174,87 @@ pub(super) fn resolve_postgres(
     ))
 }
 
+/// What an integrity phase's workloads can do together: the read speaks the write's
+/// protocol and reaches the same server (same Redis address, same PostgreSQL
+/// connection string), and a `list` workload (HTTP's way to list keys) goes with
+/// an HTTP write only. Checked here so that `check` refuses what the run would.
+pub(super) fn check_phase_protocols(
+    raw: &[Spanned<RawPhase>],
+    phases: &[PhasePlan],
+    workloads: &[WorkloadPlan],
+) -> Result<(), Diagnostic> {
+    for (index, (spanned, phase)) in raw.iter().zip(phases).enumerate() {
+        let (Some(integrity), Some(&write)) = (phase.integrity, phase.workloads.first()) else {
+            continue;
+        };
+        let field = format!("phase[{index}]");
+        let (Some(write), Some(read)) = (workloads.get(write), workloads.get(integrity.read))
+        else {
+            continue;
+        };
+        let raw = spanned.get_ref();
+        let span = |value: &Option<Spanned<String>>| {
+            value.as_ref().map_or_else(|| spanned.span(), Spanned::span)
+        };
+        if let Some(why) = read_mismatch(write, read) {
+            return Err(
+                Diagnostic::new(span(&raw.read), format!("{field}.read"), why)
+                    .hint("read back with a workload of the write's protocol and server"),
+            );
+        }
+        let list = integrity.list.and_then(|i| workloads.get(i));
+        if let Some(list) = list {
+            let why = match (&write.protocol, &list.protocol) {
+                (Protocol::Http, Protocol::Http) => None,
+                (Protocol::Http, other) => Some(format!(
+                    "`list` names workload `{}`, which speaks {}; a listing is an HTTP GET whose body lists keys",
+                    list.name,
+                    other.as_str()
+                )),
+                (other, _) => Some(format!(
+                    "a `list` workload lists keys over HTTP only; {} lists keys by itself",
+                    other.as_str()
+                )),
+            };
+            if let Some(why) = why {
+                return Err(Diagnostic::new(span(&raw.list), format!("{field}.list"), why)
+                    .hint("drop `list` from the phase (Redis lists with SCAN, PostgreSQL with its workload's `list` statement)"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Why `read` cannot read back what `write` wrote, if it cannot.
+fn read_mismatch(write: &WorkloadPlan, read: &WorkloadPlan) -> Option<String> {
+    // Any stand-in port: both templates are rendered with the same one.
+    let same = |a: &Template, b: &Template| a.render_with_port(1) == b.render_with_port(1);
+    match (&write.protocol, &read.protocol) {
+        (Protocol::Http, Protocol::Http) => None,
+        (Protocol::Redis { address: w, .. }, Protocol::Redis { address: r, .. }) => {
+            (!same(w, r)).then(|| {
+                format!(
+                    "the read workload `{}` reads from another Redis address than the write `{}`",
+                    read.name, write.name
+                )
+            })
+        }
+        (Protocol::Postgres { config: w, .. }, Protocol::Postgres { config: r, .. }) => {
+            (!same(w, r)).then(|| format!(
+                "the read workload `{}` connects with another connection string than the write `{}`",
+                read.name, write.name
+            ))
+        }
+        (w, r) => Some(format!(
+            "the read workload `{}` speaks {}, but the write workload `{}` speaks {}; an integrity phase reads back with the protocol it writes with",
+            read.name,
+            r.as_str(),
+            write.name,
+            w.as_str()
+        )),
+    }
+}
+
 fn nonempty_statement(value: &Spanned<String>, field: &str) -> Result<String, Diagnostic> {
     if value.get_ref().trim().is_empty() {
         return Err(
@@ -165,6 +282,15 @@ fn check_postgres_config(
         )
         .hint("write e.g. \"host=127.0.0.1 port={port} user=postgres dbname=postgres\""));
     }
+    check_host_and_user(config, error)
+}
+
+/// The connection string parses and names a host and a user.
+#[cfg(feature = "postgres")]
+fn check_host_and_user(
+    config: &Template,
+    error: impl Fn(String) -> Diagnostic,
+) -> Result<(), Diagnostic> {
     let parsed = tokio_postgres::Config::from_str(&config.render_with_port(5432))
         .map_err(|e| {
             error(format!("cannot read the connection string: {e}")).hint(
@@ -182,28 +308,45 @@ fn check_postgres_config(
     Ok(())
 }
 
+/// Without the feature the table was refused before this is reached.
+#[cfg(not(feature = "postgres"))]
+fn check_host_and_user(
+    _config: &Template,
+    _error: impl Fn(String) -> Diagnostic,
+) -> Result<(), Diagnostic> {
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
+    #[cfg(any(feature = "redis", feature = "postgres"))]
     use super::*;
 
+    #[cfg(any(feature = "redis", feature = "postgres"))]
     fn spanned(text: &str) -> Spanned<String> {
         Spanned::new(0..text.len(), text.to_string())
     }
 
-    fn postgres(url: &str, statement: &str) -> RawPostgres {
-        RawPostgres {
-            url: spanned(url),
-            statement: spanned(statement),
-            params: None,
-            list: None,
-            timeout: None,
-        }
+    #[cfg(feature = "postgres")]
+    fn postgres(url: &str, statement: &str) -> Spanned<RawPostgres> {
+        Spanned::new(
+            0..1,
+            RawPostgres {
+                url: spanned(url),
+                statement: spanned(statement),
+                params: None,
+                list: None,
+                timeout: None,
+            },
+        )
     }
 
+    #[cfg(any(feature = "redis", feature = "postgres"))]
     fn message(result: Result<(Protocol, Duration), Diagnostic>) -> String {
         result.err().map(|d| d.message).unwrap_or_default()
     }
 
+    #[cfg(feature = "postgres")]
     #[test]
     fn a_postgres_connection_string_needs_host_user_and_port() {
         let ok = "host=127.0.0.1 port={port} user=postgres dbname=postgres";
@@ -249,6 +392,7 @@ mod tests {
         crate::plan::from_str(std::path::Path::new("s.toml"), &spec_with(workload))
     }
 
+    #[cfg(all(feature = "redis", feature = "postgres"))]
     #[test]
     fn a_workload_has_exactly_one_protocol_reported_at_its_line() {
         let both = "http = { url = \"http://127.0.0.1:{port}/\" }\n\
@@ -272,6 +416,7 @@ mod tests {
         assert_eq!(err.field, "workload[0].postgres.timeout");
     }
 
+    #[cfg(all(feature = "redis", feature = "postgres"))]
     #[test]
     fn redis_and_postgres_hosts_are_targets_for_the_loopback_rule() {
         let redis = |host: &str| {
@@ -304,12 +449,18 @@ mod tests {
         );
     }
 
+    #[cfg(feature = "redis")]
     #[test]
     fn a_redis_command_is_templates_and_its_address_host_port() {
-        let raw = |address: &str, command: &[&str]| RawRedis {
-            address: spanned(address),
-            command: Spanned::new(0..1, command.iter().map(|c| spanned(c)).collect()),
-            timeout: Some(spanned("1s")),
+        let raw = |address: &str, command: &[&str]| {
+            Spanned::new(
+                0..1,
+                RawRedis {
+                    address: spanned(address),
+                    command: Spanned::new(0..1, command.iter().map(|c| spanned(c)).collect()),
+                    timeout: Some(spanned("1s")),
+                },
+            )
         };
         let resolved = resolve_redis(
             &raw("127.0.0.1:{port}", &["SET", "{key}", "v{seq}"]),
@@ -332,5 +483,104 @@ mod tests {
             let got = message(resolve_redis(&raw, "w", PortChoice::Auto));
             assert!(got.contains(expected), "{expected}: {got}");
         }
+    }
+
+    /// Built with a protocol's feature its table resolves; built without, it is
+    /// refused at the table's line, naming the feature.
+    #[test]
+    fn a_protocol_left_out_of_the_build_is_refused_naming_its_feature() {
+        let cases = [
+            (
+                "redis",
+                cfg!(feature = "redis"),
+                "redis = { address = \"127.0.0.1:{port}\", command = [\"PING\"] }",
+            ),
+            (
+                "postgres",
+                cfg!(feature = "postgres"),
+                "postgres = { url = \"host=127.0.0.1 port={port} user=u\", statement = \"SELECT 1\" }",
+            ),
+        ];
+        for (feature, built, table) in cases {
+            match plan(table) {
+                Ok(_) => assert!(built, "{feature}: resolved without the feature"),
+                Err(err) => {
+                    assert!(!built, "{feature}: {err}");
+                    assert_eq!(err.field, format!("workload[0].{feature}"));
+                    assert_eq!(err.line, 7, "{err}");
+                    assert!(
+                        err.message.contains(&format!(
+                            "built without the `{feature}` feature; rebuild with `--features {feature}`"
+                        )),
+                        "{err}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// A spec whose integrity phase writes with `put`, reads with `get` and has
+    /// `extra` lines; `workloads` holds the [[workload]] tables.
+    #[cfg(feature = "redis")]
+    fn integrity_plan(
+        workloads: &str,
+        extra: &str,
+    ) -> Result<crate::plan::Plan, crate::spec::SpecError> {
+        let text = format!(
+            "[service]\ncommand = [\"server\", \"{{port}}\"]\nready = {{ tcp = \"127.0.0.1:{{port}}\" }}\n\n\
+             {workloads}\n\
+             [[phase]]\nname = \"p\"\nkind = \"integrity\"\nworkload = \"put\"\nread = \"get\"\n{extra}\nrate = 10\nduration = \"1s\"\n"
+        );
+        crate::plan::from_str(std::path::Path::new("s.toml"), &text)
+    }
+
+    #[cfg(feature = "redis")]
+    const REDIS_PUT: &str = "[[workload]]\nname = \"put\"\n\
+        redis = { address = \"127.0.0.1:{port}\", command = [\"SET\", \"{key}\", \"{value}\"] }\n";
+
+    #[cfg(feature = "redis")]
+    #[test]
+    fn an_integrity_read_speaks_the_writes_protocol_on_the_same_server() {
+        let http_get =
+            "[[workload]]\nname = \"get\"\nhttp = { url = \"http://127.0.0.1:{port}/kv/{key}\" }\n";
+        let err = integrity_plan(&format!("{REDIS_PUT}{http_get}"), "").expect_err("mixed");
+        assert_eq!(err.field, "phase[0].read");
+        assert_eq!(err.line, 16, "{err}");
+        assert!(
+            err.message
+                .contains("`get` speaks http, but the write workload `put` speaks redis"),
+            "{err}"
+        );
+        let other = "[[workload]]\nname = \"get\"\n\
+            redis = { address = \"127.0.0.2:{port}\", command = [\"GET\", \"{key}\"] }\n";
+        let err = integrity_plan(&format!("{REDIS_PUT}{other}"), "").expect_err("address");
+        assert!(err.message.contains("another Redis address"), "{err}");
+        let same = other.replace("127.0.0.2", "127.0.0.1");
+        integrity_plan(&format!("{REDIS_PUT}{same}"), "").unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    #[cfg(feature = "redis")]
+    #[test]
+    fn a_list_workload_goes_with_an_http_write_only() {
+        let get = "[[workload]]\nname = \"get\"\n\
+            redis = { address = \"127.0.0.1:{port}\", command = [\"GET\", \"{key}\"] }\n";
+        let keys =
+            "[[workload]]\nname = \"keys\"\nhttp = { url = \"http://127.0.0.1:{port}/keys\" }\n";
+        let err = integrity_plan(&format!("{REDIS_PUT}{get}{keys}"), "list = \"keys\"")
+            .expect_err("list with redis");
+        assert_eq!(err.field, "phase[0].list");
+        assert_eq!(err.line, 20, "{err}");
+        assert!(
+            err.message
+                .contains("lists keys over HTTP only; redis lists keys by itself"),
+            "{err}"
+        );
+        let http = "[[workload]]\nname = \"put\"\nhttp = { method = \"PUT\", url = \"http://127.0.0.1:{port}/kv/{key}\", body = \"{value}\" }\n\
+            [[workload]]\nname = \"get\"\nhttp = { url = \"http://127.0.0.1:{port}/kv/{key}\" }\n";
+        let redis_keys = "[[workload]]\nname = \"keys\"\n\
+            redis = { address = \"127.0.0.1:{port}\", command = [\"KEYS\", \"*\"] }\n";
+        let err = integrity_plan(&format!("{http}{redis_keys}"), "list = \"keys\"")
+            .expect_err("redis list");
+        assert!(err.message.contains("which speaks redis"), "{err}");
     }
 }

@@ -4,6 +4,7 @@
 //! to run (the CLI decides, with `--allow-remote`).
 
 use std::net::IpAddr;
+#[cfg(feature = "postgres")]
 use std::str::FromStr;
 
 use super::template::split_host_port;
@@ -47,6 +48,14 @@ impl WorkloadPlan {
     }
 }
 
+/// Without the `postgres` feature no plan has a PostgreSQL workload; the string
+/// stands for its host.
+#[cfg(not(feature = "postgres"))]
+fn postgres_hosts(config: &str) -> Vec<String> {
+    vec![config.to_string()]
+}
+
+#[cfg(feature = "postgres")]
 fn postgres_hosts(config: &str) -> Vec<String> {
     let Ok(parsed) = tokio_postgres::Config::from_str(config) else {
         return vec![config.to_string()];

@@ -1,0 +1,207 @@
+//! Every phase kind that writes, on every protocol that can write: a scaling phase
+//! whose loader is a Redis `SET` or a PostgreSQL `INSERT`, and an integrity phase
+//! on each, against a real `redis-server` and `postgres` started by the test.
+//!
+//! The verdict of a scaling phase depends on how busy the machine is; what is
+//! checked here is the mechanics: the loader wrote exactly the new items before
+//! each step, every step was measured, and no measured request failed.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::servers::{PostgresCluster, postgres_bin, redis_server, redis_service};
+use common::{Campaign, describe};
+use gonogo::evaluate::integrity_counts;
+use gonogo::evidence::Store;
+use gonogo::exit;
+use gonogo::model::{EventKind, RunEvidence};
+
+const KV_TABLE: &str = "CREATE TABLE kv (k text PRIMARY KEY, v text NOT NULL);\n";
+const PG_URL: &str = "host=127.0.0.1 port={port} user=postgres dbname=postgres";
+
+/// A scaling phase over 100, 200 and 400 items loaded by `put`, measured with `get`.
+fn scaling_spec(workloads: &str) -> String {
+    format!(
+        r#"{workloads}
+[[phase]]
+name = "grow"
+kind = "scaling"
+sizes = [100, 200, 400]
+load = "put"
+load_connections = 4
+workload = "get"
+connections = 2
+duration = "1s"
+drain = "1s"
+
+[[criterion]]
+phase = "grow"
+metric = "scaling.latency_p50.exponent"
+op = "<="
+value = 5
+severity = "advisory"
+"#
+    )
+}
+
+/// Run a scaling campaign and check what the loader and the steps did.
+fn check_scaling(campaign: &Campaign) {
+    let output = campaign.run();
+    let code = output.status.code();
+    assert!(
+        [exit::GO, exit::NO_GO, exit::INCONCLUSIVE]
+            .map(i32::from)
+            .contains(&code.unwrap_or(-1)),
+        "{}",
+        describe(&output)
+    );
+    let evidence = campaign.evidence(1);
+    let loaded: Vec<(u64, u64)> = evidence
+        .events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::ScalingLoaded { size, requests, .. } => Some((*size, *requests)),
+            EventKind::ScalingLoadFailed { message, .. } => panic!("load failed: {message}"),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        loaded,
+        [(100, 100), (200, 100), (400, 200)],
+        "{}",
+        describe(&output)
+    );
+    let steps: Vec<Option<u64>> = evidence
+        .phases
+        .iter()
+        .filter(|p| p.parent.as_deref() == Some("grow"))
+        .map(|p| p.size)
+        .collect();
+    assert_eq!(steps, [Some(100), Some(200), Some(400)]);
+    assert_eq!(failed_in(&evidence, "grow#"), 0, "{}", describe(&output));
+}
+
+/// Failed requests in the intervals of phases starting with `prefix`.
+fn failed_in(evidence: &RunEvidence, prefix: &str) -> u64 {
+    evidence
+        .intervals
+        .iter()
+        .filter(|i| i.phase.starts_with(prefix))
+        .map(|i| i.stats.outcomes.failed())
+        .sum()
+}
+
+#[test]
+fn a_redis_scaling_phase_loads_with_set() {
+    let _serial = common::serial();
+    let Some(server) = redis_server() else { return };
+    let data = tempfile::tempdir().unwrap();
+    let workloads = r#"
+[[workload]]
+name = "put"
+redis = { address = "127.0.0.1:{port}", command = ["SET", "item-{seq}", "v{seq}"], timeout = "2s" }
+
+[[workload]]
+name = "get"
+keys = 100
+redis = { address = "127.0.0.1:{port}", command = ["GET", "item-{key}"], timeout = "2s" }
+"#;
+    let campaign = Campaign::with_service(
+        &redis_service(&server, data.path()),
+        &scaling_spec(workloads),
+    );
+    check_scaling(&campaign);
+}
+
+#[test]
+fn a_postgres_scaling_phase_loads_with_insert() {
+    let _serial = common::serial();
+    let Some(bin) = postgres_bin() else { return };
+    let cluster = PostgresCluster::init(&bin, KV_TABLE);
+    // A duplicate key would fail the INSERT: {seq} must continue across steps.
+    let workloads = format!(
+        r#"
+[[workload]]
+name = "put"
+postgres = {{ url = "{PG_URL}", statement = "INSERT INTO kv (k, v) VALUES ($1, $2)", params = ["item-{{seq}}", "v{{seq}}"], timeout = "2s" }}
+
+[[workload]]
+name = "get"
+keys = 100
+postgres = {{ url = "{PG_URL}", statement = "SELECT v FROM kv WHERE k = $1", params = ["item-{{key}}"], timeout = "2s" }}
+"#
+    );
+    let campaign = Campaign::with_service(&cluster.service(), &scaling_spec(&workloads));
+    check_scaling(&campaign);
+}
+
+/// An integrity phase (no fault) writing with `write`, reading with `read`.
+const INTEGRITY: &str = r#"
+[[phase]]
+name = "writes"
+kind = "integrity"
+workload = "write"
+read = "read"
+rate = 100
+max_connections = 4
+duration = "2s"
+settle = "200ms"
+"#;
+
+/// Run an integrity campaign: GO, every write acknowledged and read back intact.
+fn check_integrity(campaign: &Campaign) {
+    let output = campaign.run();
+    assert_eq!(
+        output.status.code(),
+        Some(i32::from(exit::GO)),
+        "{}",
+        describe(&output)
+    );
+    let store = Store::open(&campaign.store_path()).unwrap();
+    let evidence = store.load_run(1).unwrap();
+    let counts = integrity_counts(&evidence, "writes").unwrap();
+    assert!(counts.read_back, "{counts:?}");
+    assert!(counts.attempted >= 150, "{counts:?}");
+    assert_eq!(counts.acknowledged, counts.attempted, "{counts:?}");
+}
+
+#[test]
+fn a_redis_integrity_phase_reads_back_every_write() {
+    let _serial = common::serial();
+    let Some(server) = redis_server() else { return };
+    let data = tempfile::tempdir().unwrap();
+    let body = format!(
+        r#"
+[[workload]]
+name = "write"
+redis = {{ address = "127.0.0.1:{{port}}", command = ["SET", "{{key}}", "{{value}}"], timeout = "2s" }}
+
+[[workload]]
+name = "read"
+redis = {{ address = "127.0.0.1:{{port}}", command = ["GET", "{{key}}"], timeout = "2s" }}
+{INTEGRITY}"#
+    );
+    check_integrity(&Campaign::with_service(
+        &redis_service(&server, data.path()),
+        &body,
+    ));
+}
+
+#[test]
+fn a_postgres_integrity_phase_reads_back_every_write() {
+    let _serial = common::serial();
+    let Some(bin) = postgres_bin() else { return };
+    let cluster = PostgresCluster::init(&bin, KV_TABLE);
+    let body = format!(
+        r#"
+[[workload]]
+name = "write"
+postgres = {{ url = "{PG_URL}", statement = "INSERT INTO kv (k, v) VALUES ($1, $2)", params = ["{{key}}", "{{value}}"], timeout = "2s" }}
+
+[[workload]]
+name = "read"
+postgres = {{ url = "{PG_URL}", statement = "SELECT v FROM kv WHERE k = $1", params = ["{{key}}"], timeout = "2s" }}
+{INTEGRITY}"#
+    );
+    check_integrity(&Campaign::with_service(&cluster.service(), &body));
+}
