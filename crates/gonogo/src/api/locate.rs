@@ -74,10 +74,6 @@ pub fn store_for_reading(start: &Path) -> Result<PathBuf, Vec<PathBuf>> {
 }
 
 #[cfg(test)]
-#[expect(
-    clippy::unwrap_used,
-    reason = "in tests a failed unwrap is a failed test"
-)]
 mod tests {
     use super::*;
 
