@@ -10,9 +10,7 @@
 //! bounds are left out: on a busy 2-core CI machine a 5 ms sleep alone can take 50 ms
 //! at the tail, which would make the breaking point depend on the neighbours.
 
-mod common;
-
-use common::{Campaign, describe};
+use crate::support::{Campaign, describe};
 use gonogo::evaluate::{Finding, Outcome};
 use gonogo::evidence::Store;
 use gonogo::exit;
@@ -60,8 +58,7 @@ fn finding<'a>(findings: &'a [Finding], metric: &str) -> &'a Finding {
         .unwrap_or_else(|| panic!("no finding on {metric}"))
 }
 
-#[test]
-fn ramp_climbs_until_the_service_breaks_and_reports_capacity_and_headroom() {
+pub fn ramp_climbs_until_the_service_breaks_and_reports_capacity_and_headroom() {
     let body = RAMP.to_string();
     let campaign = Campaign::new(&["--latency", "5ms", "--threads", "1"], &body);
     // Headroom needs the expected production rate.

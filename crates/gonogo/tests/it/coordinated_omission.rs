@@ -2,9 +2,7 @@
 //! include the time requests spent waiting to be sent, while service time shows the
 //! per-request view. Compared against the analytic expectation for a stall.
 
-mod common;
-
-use common::{Campaign, describe};
+use crate::support::{Campaign, describe};
 use gonogo::evidence::model::IntervalStats;
 
 /// Arrival rate (requests/s), measured duration (s) and stall length (s).
@@ -12,8 +10,7 @@ const RATE: f64 = 1000.0;
 const MEASURED_S: f64 = 10.0;
 const STALL_S: f64 = 1.0;
 
-#[test]
-fn a_one_second_stall_shows_in_response_time_as_the_analytic_p99() {
+pub fn a_one_second_stall_shows_in_response_time_as_the_analytic_p99() {
     // The testbed stalls every /kv request for STALL_S once, after 3000 requests:
     // about 3 s into the run, inside the measured window (1 s warm-up).
     let body = format!(

@@ -1,17 +1,22 @@
-//! Shared helpers for integration tests: find (or build) the testbed, write a spec
-//! into a fresh temp dir, run the real `gonogo` binary, and open the stored evidence.
-#![allow(dead_code, clippy::unwrap_used)]
+//! Shared helpers for the integration tests: find (or build) the testbed, write a spec
+//! into a fresh temp dir, run the real `gonogo` binary, check its exit code, and open
+//! the stored evidence.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
+pub mod needs;
 pub mod servers;
+pub mod spec;
 
-/// Campaigns of one test binary run one at a time where a test asks for it: on a
-/// 2-core machine, campaigns run side by side starve each other's load generators
-/// (and start their servers at once), which the generator self-check rightly
-/// reports as INCONCLUSIVE.
+/// Campaigns that ask for it run one at a time: on a 2-core machine, campaigns run
+/// side by side starve each other's load generators (and start their servers at
+/// once), which the generator self-check rightly reports as INCONCLUSIVE. The
+/// protocol campaigns (real Redis and PostgreSQL, `protocols` and
+/// `integrity_protocols`) take it, as they did when each file was its own test
+/// binary; now that all modules share one binary they also exclude each other
+/// across the two modules.
 pub fn serial() -> std::sync::MutexGuard<'static, ()> {
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
     LOCK.lock()
@@ -21,14 +26,17 @@ pub fn serial() -> std::sync::MutexGuard<'static, ()> {
 use gonogo::evidence::Store;
 use gonogo::evidence::model::RunEvidence;
 
+/// `target/<profile>/`, from this test executable's `target/<profile>/deps/<exe>`.
+pub fn profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    exe.parent().unwrap().parent().unwrap().to_path_buf()
+}
+
 /// The testbed binary of this workspace (built on first use when missing).
 pub fn testbed() -> &'static Path {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
     PATH.get_or_init(|| {
-        // target/<profile>/deps/<test-exe> → target/<profile>/testbed
-        let exe = std::env::current_exe().unwrap();
-        let profile_dir = exe.parent().unwrap().parent().unwrap();
-        let path = profile_dir.join("testbed");
+        let path = profile_dir().join("testbed");
         if !path.exists() {
             let status = Command::new(env!("CARGO"))
                 .args(["build", "-p", "testbed", "--bin", "testbed"])
@@ -56,20 +64,7 @@ impl Campaign {
     /// Like [`Campaign::new`], with the testbed and its probe on another loopback
     /// address (`body` must use the same host in its URLs).
     pub fn on_host(host: &str, testbed_args: &[&str], body: &str) -> Campaign {
-        let dir = tempfile::tempdir().unwrap();
-        let mut args = vec![
-            format!("{:?}", testbed().display().to_string()),
-            "\"--listen\"".to_string(),
-            format!("\"{host}:{{port}}\""),
-        ];
-        args.extend(testbed_args.iter().map(|a| format!("{a:?}")));
-        let spec_text = format!(
-            "[service]\ncommand = [{}]\nport = \"auto\"\nready = {{ http = \"http://{host}:{{port}}/health\", timeout = \"10s\" }}\nstop = {{ signal = \"SIGTERM\", grace = \"3s\" }}\n\n{body}",
-            args.join(", ")
-        );
-        let spec = dir.path().join("campaign.toml");
-        std::fs::write(&spec, spec_text).unwrap();
-        Campaign { dir, spec }
+        Campaign::with_service(&testbed_service(host, testbed_args).to_string(), body)
     }
 
     /// A campaign whose spec is `service` (a whole `[service]` section) then `body`.
@@ -98,6 +93,34 @@ impl Campaign {
         self.gonogo(&["run", "campaign.toml", "--quiet"])
     }
 
+    /// [`Campaign::run`], which must exit with `expected`.
+    pub fn run_expecting(&self, expected: u8) -> Output {
+        let output = self.run();
+        assert_exit(&output, expected);
+        output
+    }
+
+    /// `gonogo run campaign.toml --quiet` started in the background, its output piped.
+    pub fn spawn(&self) -> std::process::Child {
+        Command::new(env!("CARGO_BIN_EXE_gonogo"))
+            .args(["run", "campaign.toml", "--quiet"])
+            .current_dir(self.dir.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
+    /// The stored findings of run 1's latest evaluation.
+    pub fn findings(&self) -> Vec<gonogo::evaluate::Finding> {
+        Store::open(&self.store_path())
+            .expect("the run's store")
+            .latest_evaluation(1)
+            .expect("readable evaluation")
+            .expect("evaluated")
+            .findings
+    }
+
     pub fn evidence(&self, run: i64) -> RunEvidence {
         Store::open(&self.store_path())
             .unwrap()
@@ -112,6 +135,40 @@ pub fn stdout(output: &Output) -> String {
 
 pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// The `[service]` section that runs the testbed with `testbed_args` on `host` and a
+/// free port, ready when its `/health` answers.
+pub fn testbed_service(host: &str, testbed_args: &[&str]) -> spec::Table {
+    let mut command = vec![
+        testbed().display().to_string(),
+        "--listen".to_string(),
+        format!("{host}:{{port}}"),
+    ];
+    command.extend(testbed_args.iter().map(|a| a.to_string()));
+    spec::service(
+        &command,
+        &format!("{{ http = \"http://{host}:{{port}}/health\", timeout = \"10s\" }}"),
+        "SIGTERM",
+        "3s",
+    )
+}
+
+/// The process exited with `expected` (an `exit::` code); otherwise the test fails
+/// with the exit code, stdout and stderr.
+pub fn assert_exit(output: &Output, expected: u8) {
+    assert_exit_in(output, &[expected]);
+}
+
+/// The process exited with one of `expected`; otherwise the test fails with the exit
+/// code, stdout and stderr.
+pub fn assert_exit_in(output: &Output, expected: &[u8]) {
+    let code = output.status.code();
+    assert!(
+        expected.iter().any(|&e| code == Some(i32::from(e))),
+        "expected exit {expected:?}, got {}",
+        describe(output)
+    );
 }
 
 /// A readable summary for assertion messages.

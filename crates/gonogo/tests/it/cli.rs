@@ -1,9 +1,7 @@
 //! The command line as a user drives it: re-rendering, re-judging, listing,
 //! checking specs, and refusing what it must refuse — with the documented exit codes.
 
-mod common;
-
-use common::{Campaign, describe, stdout};
+use crate::support::{Campaign, describe, stdout};
 use gonogo::exit;
 
 const BODY: &str = r#"
@@ -28,8 +26,7 @@ fn code(output: &std::process::Output) -> i32 {
     output.status.code().unwrap_or(-1)
 }
 
-#[test]
-fn a_stored_run_re_renders_identically_and_its_json_matches_the_schema() {
+pub fn a_stored_run_re_renders_identically_and_its_json_matches_the_schema() {
     let campaign = Campaign::new(&[], BODY);
     let output = campaign.gonogo(&[
         "run",
@@ -77,8 +74,7 @@ fn a_stored_run_re_renders_identically_and_its_json_matches_the_schema() {
     assert_eq!(report["verdict"]["decision"], "GO", "{report}");
 }
 
-#[test]
-fn evaluate_re_judges_stored_evidence_and_runs_lists_it() {
+pub fn evaluate_re_judges_stored_evidence_and_runs_lists_it() {
     let campaign = Campaign::new(&[], BODY);
     let output = campaign.run();
     assert_eq!(code(&output), i32::from(exit::GO), "{}", describe(&output));
@@ -133,14 +129,13 @@ fn evaluate_re_judges_stored_evidence_and_runs_lists_it() {
         describe(&missing)
     );
     assert!(
-        common::stderr(&missing).contains("gonogo runs"),
+        crate::support::stderr(&missing).contains("gonogo runs"),
         "{}",
         describe(&missing)
     );
 }
 
-#[test]
-fn check_accepts_a_good_spec_and_names_the_line_of_a_bad_one() {
+pub fn check_accepts_a_good_spec_and_names_the_line_of_a_bad_one() {
     let campaign = Campaign::new(&[], BODY);
     let good = campaign.gonogo(&["check", "campaign.toml"]);
     assert_eq!(code(&good), 0, "{}", describe(&good));
@@ -157,7 +152,7 @@ fn check_accepts_a_good_spec_and_names_the_line_of_a_bad_one() {
         "{}",
         describe(&output)
     );
-    let message = common::stderr(&output);
+    let message = crate::support::stderr(&output);
     assert!(message.contains(&format!("bad.toml:{line}:")), "{message}");
     assert!(message.contains("rat"), "{message}");
 
@@ -179,8 +174,7 @@ fn check_accepts_a_good_spec_and_names_the_line_of_a_bad_one() {
     );
 }
 
-#[test]
-fn non_loopback_targets_are_refused_without_allow_remote() {
+pub fn non_loopback_targets_are_refused_without_allow_remote() {
     // 192.0.2.1 is TEST-NET-1: never routed; nothing is sent in either case because
     // the refusal comes before the service starts.
     let campaign = Campaign::new(&[], &BODY.replace("127.0.0.1", "192.0.2.1"));
@@ -191,7 +185,7 @@ fn non_loopback_targets_are_refused_without_allow_remote() {
         "{}",
         describe(&output)
     );
-    let message = common::stderr(&output);
+    let message = crate::support::stderr(&output);
     assert!(
         message.contains("192.0.2.1") && message.contains("--allow-remote"),
         "{message}"
@@ -199,8 +193,7 @@ fn non_loopback_targets_are_refused_without_allow_remote() {
     assert!(!campaign.store_path().exists(), "no run was started");
 }
 
-#[test]
-fn every_example_spec_passes_check() {
+pub fn every_example_spec_passes_check() {
     let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
     let mut checked = 0;
     for entry in std::fs::read_dir(&examples).unwrap() {

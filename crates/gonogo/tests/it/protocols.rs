@@ -3,12 +3,10 @@
 //! the `redis` and `postgres` workload kinds, and records the same evidence as for
 //! HTTP. The integrity clients are checked against the same real servers.
 
-mod common;
-
 use std::time::Duration;
 
-use common::servers::{PostgresCluster, postgres_bin, redis_server, redis_service};
-use common::{Campaign, describe};
+use crate::support::servers::{PostgresCluster, postgres_bin, redis_server, redis_service};
+use crate::support::{Campaign, describe};
 use gonogo::evidence::model::{IntervalStats, RunEvidence};
 use gonogo::exit;
 
@@ -82,10 +80,9 @@ fn run_expecting(campaign: &Campaign, code: u8) -> RunEvidence {
     campaign.evidence(1)
 }
 
-#[test]
-fn a_redis_set_and_get_campaign_is_go_with_latency_and_bytes_recorded() {
-    let _serial = common::serial();
-    let Some(server) = redis_server() else { return };
+pub fn a_redis_set_and_get_campaign_is_go_with_latency_and_bytes_recorded() {
+    let _serial = crate::support::serial();
+    let server = redis_server();
     let data = tempfile::tempdir().unwrap();
     let body = format!(
         r#"
@@ -113,10 +110,9 @@ redis = {{ address = "127.0.0.1:{{port}}", command = ["GET", "{{key}}"], timeout
     assert!(aof, "redis wrote no append-only file in its dir");
 }
 
-#[test]
-fn redis_error_replies_are_failures_and_fail_the_error_rate_criterion() {
-    let _serial = common::serial();
-    let Some(server) = redis_server() else { return };
+pub fn redis_error_replies_are_failures_and_fail_the_error_rate_criterion() {
+    let _serial = crate::support::serial();
+    let server = redis_server();
     let data = tempfile::tempdir().unwrap();
     // An unknown command answers -ERR; HSET succeeds alongside it.
     let body = format!(
@@ -151,10 +147,9 @@ redis = {{ address = "127.0.0.1:{{port}}", command = ["NOSUCHCOMMAND", "{{key}}"
     assert_eq!(good.outcomes.failed(), 0, "{:?}", good.outcomes);
 }
 
-#[test]
-fn a_postgres_insert_and_select_campaign_is_go() {
-    let _serial = common::serial();
-    let Some(bin) = postgres_bin() else { return };
+pub fn a_postgres_insert_and_select_campaign_is_go() {
+    let _serial = crate::support::serial();
+    let bin = postgres_bin();
     let cluster = PostgresCluster::init(&bin, KV_TABLE);
     let url = "host=127.0.0.1 port={port} user=postgres dbname=postgres";
     let body = format!(
@@ -176,10 +171,9 @@ postgres = {{ url = "{url}", statement = "SELECT v FROM kv WHERE k = $1", params
     }
 }
 
-#[test]
-fn a_postgres_error_is_a_status_mismatch() {
-    let _serial = common::serial();
-    let Some(bin) = postgres_bin() else { return };
+pub fn a_postgres_error_is_a_status_mismatch() {
+    let _serial = crate::support::serial();
+    let bin = postgres_bin();
     let cluster = PostgresCluster::init(&bin, KV_TABLE);
     // v is NOT NULL: every insert violates the constraint.
     let body = format!(
@@ -201,12 +195,10 @@ postgres = {{ url = "host=127.0.0.1 port={{port}} user=postgres dbname=postgres"
     assert_eq!(stats.outcomes.io_error + stats.outcomes.connect_error, 0);
 }
 
-#[test]
-fn redis_refused_connections_are_connect_errors() {
-    let _serial = common::serial();
+pub fn redis_refused_connections_are_connect_errors() {
+    let _serial = crate::support::serial();
     // Nothing listens on the target: the service is a sleeper, ready by TCP on a
     // port it never opens would time out, so ready on a listener of our own.
-    let Some(_) = redis_server() else { return };
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let ready_port = listener.local_addr().unwrap().port();
     let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -245,7 +237,7 @@ duration = "2s"
 /// The integrity clients against real servers: acknowledged writes read back,
 /// unknown keys are missing, listing finds the written keys, and a write to a
 /// dead server is failed (refused before anything was sent).
-mod integrity_clients {
+pub mod integrity_clients {
     use super::*;
     use gonogo::integrity::kv::{ReadOutcome, WriteOutcome};
     use gonogo::integrity::postgres_kv::PostgresKv;
@@ -291,9 +283,9 @@ mod integrity_clients {
         let _ = child.wait();
     }
 
-    #[tokio::test(flavor = "current_thread")]
-    async fn redis_kv_writes_reads_and_lists() {
-        let Some(server) = redis_server() else { return };
+    #[tokio::main(flavor = "current_thread")]
+    pub async fn redis_kv_writes_reads_and_lists() {
+        let server = redis_server();
         let data = tempfile::tempdir().unwrap();
         let port = free_port();
         let child = start(
@@ -350,9 +342,9 @@ redis = { address = "127.0.0.1:{port}", command = ["HGET", "{key}", "f"] }
         assert!(matches!(kv.read("it:1").await, ReadOutcome::Error(_)));
     }
 
-    #[tokio::test(flavor = "current_thread")]
-    async fn postgres_kv_writes_reads_and_lists() {
-        let Some(bin) = postgres_bin() else { return };
+    #[tokio::main(flavor = "current_thread")]
+    pub async fn postgres_kv_writes_reads_and_lists() {
+        let bin = postgres_bin();
         let cluster = PostgresCluster::init(&bin, KV_TABLE);
         let port = free_port();
         let service = cluster.service();

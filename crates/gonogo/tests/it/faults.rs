@@ -1,11 +1,9 @@
 //! Fault campaigns end to end: the real testbed behind gonogo's proxy, faults applied
 //! in windows of a phase, their proof of effect and the recovery time in the evidence.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{Campaign, describe, stdout};
+use crate::support::{Campaign, describe, stdout};
 use gonogo::evidence::model::{EventKind, IntervalStats, RunEvidence};
 use gonogo::exit;
 
@@ -60,8 +58,7 @@ fn fault_window(evidence: &RunEvidence) -> (Duration, Duration, Option<u64>) {
     (applied.at, removed, connections)
 }
 
-#[test]
-fn a_latency_fault_shows_in_the_latency_of_its_window_and_the_service_recovers() {
+pub fn a_latency_fault_shows_in_the_latency_of_its_window_and_the_service_recovers() {
     let campaign = Campaign::new(
         &[],
         &body(
@@ -120,8 +117,7 @@ value = "3s"
     );
 }
 
-#[test]
-fn a_blackhole_produces_timeouts_and_then_recovery() {
+pub fn a_blackhole_produces_timeouts_and_then_recovery() {
     let campaign = Campaign::new(
         &[],
         &body(
@@ -177,8 +173,7 @@ severity = "advisory"
     );
 }
 
-#[test]
-fn a_kill_restarts_the_service_and_is_not_a_crash() {
+pub fn a_kill_restarts_the_service_and_is_not_a_crash() {
     let campaign = Campaign::new(
         &[],
         &body(

@@ -1,11 +1,9 @@
 //! End-to-end campaigns: the real gonogo binary starts the real testbed, offers
 //! load, stores evidence, and decides. Each test has its own temp dir and port.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{Campaign, describe, stdout};
+use crate::support::{Campaign, describe, stdout};
 use gonogo::evidence::model::{EventKind, RunStatus};
 use gonogo::exit;
 
@@ -27,8 +25,7 @@ fn criterion(metric: &str, op: &str, value: &str) -> String {
     )
 }
 
-#[test]
-fn healthy_service_is_go_with_evidence_stored() {
+pub fn healthy_service_is_go_with_evidence_stored() {
     let body = format!(
         "{GET}{}{}{}{}",
         steady(300, "4s", "1s"),
@@ -77,8 +74,7 @@ fn healthy_service_is_go_with_evidence_stored() {
     );
 }
 
-#[test]
-fn latency_above_the_threshold_is_no_go_naming_the_criterion() {
+pub fn latency_above_the_threshold_is_no_go_naming_the_criterion() {
     let body = format!(
         "{GET}{}{}",
         steady(50, "3s", "0s"),
@@ -100,8 +96,7 @@ fn latency_above_the_threshold_is_no_go_naming_the_criterion() {
     );
 }
 
-#[test]
-fn a_crash_is_no_go_with_the_crash_event() {
+pub fn a_crash_is_no_go_with_the_crash_event() {
     let body = format!(
         "{GET}{}{}",
         steady(100, "4s", "0s"),
@@ -136,8 +131,7 @@ fn a_crash_is_no_go_with_the_crash_event() {
     );
 }
 
-#[test]
-fn too_few_samples_is_inconclusive() {
+pub fn too_few_samples_is_inconclusive() {
     let body = format!(
         "{GET}{}{}",
         steady(20, "1s", "0s"),
@@ -158,8 +152,7 @@ fn too_few_samples_is_inconclusive() {
     );
 }
 
-#[test]
-fn interrupting_gonogo_leaves_an_aborted_run_and_no_service_behind() {
+pub fn interrupting_gonogo_leaves_an_aborted_run_and_no_service_behind() {
     let body = format!(
         "{GET}{}{}",
         steady(50, "30s", "0s"),
@@ -179,7 +172,7 @@ fn interrupting_gonogo_leaves_an_aborted_run_and_no_service_behind() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    common::wait_for_intervals(&campaign, Duration::from_secs(20));
+    crate::support::wait_for_intervals(&campaign, Duration::from_secs(20));
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(child.id() as i32),
         nix::sys::signal::Signal::SIGINT,
@@ -201,15 +194,14 @@ fn interrupting_gonogo_leaves_an_aborted_run_and_no_service_behind() {
             .any(|e| matches!(e.kind, EventKind::Interrupted { .. }))
     );
     assert!(!evidence.intervals.is_empty(), "what was measured is kept");
-    let leftovers = common::processes_matching(&format!("{marker}:"));
+    let leftovers = crate::support::processes_matching(&format!("{marker}:"));
     assert!(
         leftovers.is_empty(),
         "testbed processes left behind: {leftovers:?}"
     );
 }
 
-#[test]
-fn a_killed_gonogo_leaves_a_readable_aborted_run_and_no_service_behind() {
+pub fn a_killed_gonogo_leaves_a_readable_aborted_run_and_no_service_behind() {
     let body = format!(
         "{GET}{}{}",
         steady(50, "30s", "0s"),
@@ -224,12 +216,12 @@ fn a_killed_gonogo_leaves_a_readable_aborted_run_and_no_service_behind() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    common::wait_for_intervals(&campaign, Duration::from_secs(20));
+    crate::support::wait_for_intervals(&campaign, Duration::from_secs(20));
     child.kill().unwrap();
     child.wait().unwrap();
     // The parent-death signal takes the service down with gonogo.
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    while !common::processes_matching(&format!("{marker}:")).is_empty() {
+    while !crate::support::processes_matching(&format!("{marker}:")).is_empty() {
         assert!(
             std::time::Instant::now() < deadline,
             "the testbed outlived gonogo"

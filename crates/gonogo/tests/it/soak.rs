@@ -6,9 +6,7 @@
 //! to an hour, so its bound is set well above allocator noise and far below the
 //! leak under test (16 KiB × 100/s ≈ 5.5 GiB/h).
 
-mod common;
-
-use common::{Campaign, describe};
+use crate::support::{Campaign, describe};
 use gonogo::evaluate::{Finding, Outcome};
 use gonogo::evidence::Store;
 use gonogo::exit;
@@ -74,8 +72,7 @@ fn finding<'a>(findings: &'a [Finding], metric: &str) -> &'a Finding {
         .unwrap_or_else(|| panic!("no finding on {metric}"))
 }
 
-#[test]
-fn per_request_leak_is_flagged_within_a_short_soak() {
+pub fn per_request_leak_is_flagged_within_a_short_soak() {
     let (code, findings, output) = soak(&["--leak-per-request", "16KiB"]);
     assert_eq!(code, Some(exit::NO_GO as i32), "{output}");
     let detected = finding(&findings, "leak.rss.detected");
@@ -101,8 +98,7 @@ fn per_request_leak_is_flagged_within_a_short_soak() {
     }
 }
 
-#[test]
-fn one_time_cache_growth_that_plateaus_is_not_flagged() {
+pub fn one_time_cache_growth_that_plateaus_is_not_flagged() {
     // 32 MiB spread over the first 300 requests: filled after 3 s, inside the warm-up.
     let (code, findings, output) =
         soak(&["--cache-bytes", "32MiB", "--cache-fill-requests", "300"]);
@@ -111,8 +107,7 @@ fn one_time_cache_growth_that_plateaus_is_not_flagged() {
     assert_eq!(detected.observed, Some(0.0), "{detected:?}");
 }
 
-#[test]
-fn steady_service_is_not_flagged() {
+pub fn steady_service_is_not_flagged() {
     let (code, findings, output) = soak(&[]);
     assert_eq!(code, Some(exit::GO as i32), "{output}\n{findings:#?}");
     for metric in [

@@ -1,9 +1,7 @@
 //! Integrity campaigns end to end: the real testbed takes unique writes through a
 //! fault, gonogo reads every key back and counts what was lost.
 
-mod common;
-
-use common::{Campaign, describe, stdout};
+use crate::support::{Campaign, describe, stdout};
 use gonogo::evaluate::{NO_WRITE_LOST, Outcome, integrity_counts};
 use gonogo::evidence::Store;
 use gonogo::exit;
@@ -68,8 +66,7 @@ fn judged(campaign: &Campaign) -> (Outcome, gonogo::evaluate::IntegrityCounts) {
     (finding.outcome, counts)
 }
 
-#[test]
-fn durable_writes_survive_a_sigkill_and_the_phase_passes() {
+pub fn durable_writes_survive_a_sigkill_and_the_phase_passes() {
     let campaign = Campaign::new(&["--data-file", "data.journal"], &body(KILL));
     let output = campaign.run();
     assert_eq!(
@@ -87,8 +84,7 @@ fn durable_writes_survive_a_sigkill_and_the_phase_passes() {
     assert_eq!(c.acknowledged + c.failed + c.indeterminate, c.attempted);
 }
 
-#[test]
-fn in_memory_writes_are_lost_to_a_sigkill_and_counted() {
+pub fn in_memory_writes_are_lost_to_a_sigkill_and_counted() {
     let campaign = Campaign::new(&[], &body(KILL));
     let output = campaign.run();
     assert_eq!(
@@ -121,8 +117,7 @@ fn in_memory_writes_are_lost_to_a_sigkill_and_counted() {
     );
 }
 
-#[test]
-fn a_network_fault_makes_writes_indeterminate_and_the_counts_add_up() {
+pub fn a_network_fault_makes_writes_indeterminate_and_the_counts_add_up() {
     let campaign = Campaign::new(
         &["--data-file", "data.journal"],
         &body(

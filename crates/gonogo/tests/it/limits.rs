@@ -2,14 +2,11 @@
 //! campaign stops early, the run records which limit tripped and when, and the
 //! verdict says so.
 
-mod common;
-
-use common::{Campaign, describe, stdout};
+use crate::support::{Campaign, describe, stdout};
 use gonogo::evidence::model::{EventKind, RunStatus};
 use gonogo::exit;
 
-#[test]
-fn service_rss_ceiling_stops_the_campaign_and_fails_the_verdict() {
+pub fn service_rss_ceiling_stops_the_campaign_and_fails_the_verdict() {
     // 64 KiB per request at 200/s grows RSS by about 12.5 MiB/s: a 48 MiB ceiling trips
     // within a few seconds of a 30 s phase, and the second phase never runs.
     let body = r#"

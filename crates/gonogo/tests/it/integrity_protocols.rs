@@ -4,10 +4,8 @@
 //! it acknowledges loses nothing (GO); Redis without persistence loses every write
 //! acknowledged before the kill (NO-GO, with the loss counted and the RPO given).
 
-mod common;
-
-use common::servers::{PostgresCluster, postgres_bin, redis_server, redis_service_with};
-use common::{Campaign, describe, stdout};
+use crate::support::servers::{PostgresCluster, postgres_bin, redis_server, redis_service_with};
+use crate::support::{Campaign, describe, stdout};
 use gonogo::evaluate::{IntegrityCounts, NO_WRITE_LOST, Outcome, integrity_counts};
 use gonogo::evidence::Store;
 use gonogo::evidence::model::EventKind;
@@ -103,10 +101,9 @@ fn json_summary(campaign: &Campaign) -> serde_json::Value {
         .unwrap_or_else(|| panic!("no integrity summary: {json}"))
 }
 
-#[test]
-fn redis_with_fsynced_aof_keeps_every_acknowledged_write_through_a_sigkill() {
-    let _serial = common::serial();
-    let Some(server) = redis_server() else { return };
+pub fn redis_with_fsynced_aof_keeps_every_acknowledged_write_through_a_sigkill() {
+    let _serial = crate::support::serial();
+    let server = redis_server();
     let data = tempfile::tempdir().unwrap();
     let durable = [
         "--save",
@@ -131,10 +128,9 @@ fn redis_with_fsynced_aof_keeps_every_acknowledged_write_through_a_sigkill() {
     assert_eq!(summary["attempted"], c.attempted, "{summary}");
 }
 
-#[test]
-fn redis_without_persistence_loses_the_writes_acknowledged_before_a_sigkill() {
-    let _serial = common::serial();
-    let Some(server) = redis_server() else { return };
+pub fn redis_without_persistence_loses_the_writes_acknowledged_before_a_sigkill() {
+    let _serial = crate::support::serial();
+    let server = redis_server();
     let data = tempfile::tempdir().unwrap();
     let volatile = ["--save", "", "--appendonly", "no"];
     let campaign = Campaign::with_service(
@@ -160,10 +156,9 @@ fn redis_without_persistence_loses_the_writes_acknowledged_before_a_sigkill() {
     );
 }
 
-#[test]
-fn postgres_with_fsync_keeps_every_committed_insert_through_a_sigkill() {
-    let _serial = common::serial();
-    let Some(bin) = postgres_bin() else { return };
+pub fn postgres_with_fsync_keeps_every_committed_insert_through_a_sigkill() {
+    let _serial = crate::support::serial();
+    let bin = postgres_bin();
     let cluster = PostgresCluster::init(
         &bin,
         "CREATE TABLE kv (k text PRIMARY KEY, v text NOT NULL);\n",
@@ -191,13 +186,13 @@ postgres = {{ url = "{url}", statement = "SELECT v FROM kv WHERE k = $1", params
 /// A server started again after a kill refuses connections for a moment (Redis
 /// replaying its file, PostgreSQL recovering): the integrity clients try again
 /// for up to the workload's timeout instead of ending the run.
-#[tokio::test(flavor = "current_thread")]
-async fn integrity_clients_wait_for_a_server_that_is_still_starting() {
+#[tokio::main(flavor = "current_thread")]
+pub async fn integrity_clients_wait_for_a_server_that_is_still_starting() {
     use gonogo::integrity::kv::{KvError, WriteOutcome};
     use gonogo::integrity::{KvClient, PhaseWorkloads};
     use std::time::Duration;
 
-    let Some(server) = redis_server() else { return };
+    let server = redis_server();
     let data = tempfile::tempdir().unwrap();
     let spec = format!(
         "{}{REDIS_WORKLOADS}{PHASE}",

@@ -9,11 +9,8 @@
 //! milliseconds, which bends the small sizes up and the exponent below 1. Without
 //! the knob, response time does not depend on the data set, and the interval must
 //! not claim super-linear growth.
-#![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::{Campaign, describe};
+use crate::support::{Campaign, describe};
 use gonogo::evaluate::{Finding, Outcome};
 use gonogo::evidence::Store;
 use gonogo::evidence::model::EventKind;
@@ -75,8 +72,7 @@ fn findings(campaign: &Campaign) -> Vec<Finding> {
     store.latest_evaluation(1).unwrap().unwrap().findings
 }
 
-#[test]
-fn a_per_item_cost_shows_as_latency_growing_with_the_data_set() {
+pub fn a_per_item_cost_shows_as_latency_growing_with_the_data_set() {
     let campaign = Campaign::new(
         &["--get-cost-per-item", "10us"],
         &spec("load = \"put\"\nload_connections = 4"),
@@ -133,8 +129,7 @@ fn a_per_item_cost_shows_as_latency_growing_with_the_data_set() {
     assert_eq!(failed, 0, "every GET found its key");
 }
 
-#[test]
-fn without_a_per_item_cost_latency_is_not_called_super_linear() {
+pub fn without_a_per_item_cost_latency_is_not_called_super_linear() {
     let campaign = Campaign::new(
         &[],
         &spec("setup = [\"sh\", \"-c\", \"echo {n} >> sizes.txt\"]"),

@@ -2,15 +2,11 @@
 //! `.gonogo/runs/<id>/report.html`; hostile names from the spec and the service's
 //! command line are escaped; the page opens offline in a real Chromium with every chart
 //! drawn and no console message; JUnit output parses; two runs compare side by side.
-// Helpers below the tests unwrap like the tests do (clippy allows it only in `#[test]`).
-#![allow(clippy::unwrap_used)]
-
-mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{Campaign, describe, stderr, stdout, testbed};
+use crate::support::{Campaign, describe, stderr, stdout, testbed};
 use gonogo::exit;
 
 /// Strings that would run script if a report pasted them into HTML unescaped.
@@ -122,8 +118,7 @@ fn report_path(campaign: &Campaign, run: i64) -> PathBuf {
         .join("report.html")
 }
 
-#[test]
-fn hostile_names_and_service_arguments_are_escaped_in_the_html_report() {
+pub fn hostile_names_and_service_arguments_are_escaped_in_the_html_report() {
     let campaign = hostile_campaign();
     let output = campaign.run();
     assert_judged(&output);
@@ -265,8 +260,7 @@ value = "1s"
 min_samples = 100
 "#;
 
-#[test]
-fn report_against_another_run_shows_each_criterion_side_by_side() {
+pub fn report_against_another_run_shows_each_criterion_side_by_side() {
     let campaign = Campaign::new(&[], BODY);
     for _ in 0..2 {
         assert_judged(&campaign.run());
@@ -302,8 +296,7 @@ fn report_against_another_run_shows_each_criterion_side_by_side() {
     );
 }
 
-#[test]
-fn the_html_report_opens_offline_in_chromium_with_every_chart_drawn() {
+pub fn the_html_report_opens_offline_in_chromium_with_every_chart_drawn() {
     let campaign = Campaign::new(&["--latency", "2ms"], BODY);
     assert_judged(&campaign.run());
     let path = report_path(&campaign, 1);
@@ -390,8 +383,7 @@ value = "4s"
 min_samples = 1
 "#;
 
-#[test]
-fn a_ramp_soak_and_fault_run_draws_capacity_steps_soak_trend_and_recovery_in_chromium() {
+pub fn a_ramp_soak_and_fault_run_draws_capacity_steps_soak_trend_and_recovery_in_chromium() {
     let campaign = Campaign::new(&["--latency", "2ms"], ANALYSES);
     assert_judged(&campaign.run());
     let path = report_path(&campaign, 1);
