@@ -3,44 +3,54 @@
 
 use std::time::Duration;
 
-use crate::support::{Campaign, describe, stdout};
+use crate::support::spec::{Spec, criterion, get, steady};
+use crate::support::{Campaign, assert_exit, describe, stdout};
 use gonogo::evidence::model::{EventKind, RunStatus};
 use gonogo::exit;
 
-const GET: &str = r#"
-[[workload]]
-name = "get"
-http = { method = "GET", url = "http://127.0.0.1:{port}/kv/{key}", expect_status = [200, 404], timeout = "2s" }
-"#;
-
-fn steady(rate: u32, duration: &str, warmup: &str) -> String {
-    format!(
-        "[[phase]]\nname = \"steady\"\nkind = \"steady\"\nrate = {rate}\nduration = \"{duration}\"\nwarmup = \"{warmup}\"\n"
-    )
+/// GETs on the testbed at `rate`/s for `duration` after `warmup`, judged by
+/// `criteria` (`(metric, op, value)`).
+fn body(rate: u32, duration: &str, warmup: &str, criteria: &[(&str, &str, &str)]) -> String {
+    let mut spec = Spec::new()
+        .with(get("2s"))
+        .with(steady("steady", rate, duration).set("warmup", warmup));
+    for &(metric, op, value) in criteria {
+        spec = spec.with(criterion("steady", metric, op, value));
+    }
+    spec.into()
 }
 
-fn criterion(metric: &str, op: &str, value: &str) -> String {
-    format!(
-        "[[criterion]]\nphase = \"steady\"\nmetric = \"{metric}\"\nop = \"{op}\"\nvalue = {value}\n"
-    )
+/// `gonogo run` started in the background on a campaign with its own loopback
+/// address, interrupted by `stop` once load is stored; the campaign and the address.
+fn stopped_run<T>(
+    prefix: &str,
+    testbed_args: &[&str],
+    criterion: (&str, &str, &str),
+    stop: impl FnOnce(std::process::Child) -> T,
+) -> (Campaign, String, T) {
+    let body = body(50, "30s", "0s", &[criterion]);
+    // A marker address identifies this test's testbed among other tests' processes.
+    let marker = format!("{prefix}.{}", 2 + std::process::id() % 200);
+    let campaign = Campaign::on_host(&marker, testbed_args, &body.replace("127.0.0.1", &marker));
+    let child = campaign.spawn();
+    crate::support::wait_for_intervals(&campaign, Duration::from_secs(20));
+    let output = stop(child);
+    (campaign, marker, output)
 }
 
 pub fn healthy_service_is_go_with_evidence_stored() {
-    let body = format!(
-        "{GET}{}{}{}{}",
-        steady(300, "4s", "1s"),
-        criterion("latency.p99", "<=", "\"100ms\""),
-        criterion("error_rate", "<=", "\"0.1%\""),
-        criterion("rss.max", "<=", "\"200MiB\""),
+    let body = body(
+        300,
+        "4s",
+        "1s",
+        &[
+            ("latency.p99", "<=", "100ms"),
+            ("error_rate", "<=", "0.1%"),
+            ("rss.max", "<=", "200MiB"),
+        ],
     );
     let campaign = Campaign::new(&[], &body);
-    let output = campaign.run();
-    assert_eq!(
-        output.status.code(),
-        Some(exit::GO as i32),
-        "{}",
-        describe(&output)
-    );
+    let output = campaign.run_expecting(exit::GO);
     assert!(stdout(&output).contains("GO"), "{}", describe(&output));
 
     let evidence = campaign.evidence(1);
@@ -75,19 +85,9 @@ pub fn healthy_service_is_go_with_evidence_stored() {
 }
 
 pub fn latency_above_the_threshold_is_no_go_naming_the_criterion() {
-    let body = format!(
-        "{GET}{}{}",
-        steady(50, "3s", "0s"),
-        criterion("latency.p50", "<=", "\"10ms\""),
-    );
+    let body = body(50, "3s", "0s", &[("latency.p50", "<=", "10ms")]);
     let campaign = Campaign::new(&["--latency", "30ms"], &body);
-    let output = campaign.run();
-    assert_eq!(
-        output.status.code(),
-        Some(exit::NO_GO as i32),
-        "{}",
-        describe(&output)
-    );
+    let output = campaign.run_expecting(exit::NO_GO);
     let text = stdout(&output);
     assert!(text.contains("NO-GO"), "{text}");
     assert!(
@@ -97,19 +97,9 @@ pub fn latency_above_the_threshold_is_no_go_naming_the_criterion() {
 }
 
 pub fn a_crash_is_no_go_with_the_crash_event() {
-    let body = format!(
-        "{GET}{}{}",
-        steady(100, "4s", "0s"),
-        criterion("latency.p99", "<=", "\"1s\""),
-    );
+    let body = body(100, "4s", "0s", &[("latency.p99", "<=", "1s")]);
     let campaign = Campaign::new(&["--crash-after", "50"], &body);
-    let output = campaign.run();
-    assert_eq!(
-        output.status.code(),
-        Some(exit::NO_GO as i32),
-        "{}",
-        describe(&output)
-    );
+    let output = campaign.run_expecting(exit::NO_GO);
     let evidence = campaign.evidence(1);
     let crash = evidence
         .events
@@ -132,19 +122,10 @@ pub fn a_crash_is_no_go_with_the_crash_event() {
 }
 
 pub fn too_few_samples_is_inconclusive() {
-    let body = format!(
-        "{GET}{}{}",
-        steady(20, "1s", "0s"),
-        criterion("latency.p99", "<=", "\"1s\""),
-    );
+    let body = body(20, "1s", "0s", &[("latency.p99", "<=", "1s")]);
     let campaign = Campaign::new(&[], &body);
-    let output = campaign.run();
-    assert_eq!(
-        output.status.code(),
-        Some(exit::INCONCLUSIVE as i32),
-        "20 requests cannot support a p99 (default min_samples 1000): {}",
-        describe(&output)
-    );
+    // 20 requests cannot support a p99 (default min_samples 1000).
+    let output = campaign.run_expecting(exit::INCONCLUSIVE);
     assert!(
         stdout(&output).contains("INCONCLUSIVE"),
         "{}",
@@ -153,38 +134,20 @@ pub fn too_few_samples_is_inconclusive() {
 }
 
 pub fn interrupting_gonogo_leaves_an_aborted_run_and_no_service_behind() {
-    let body = format!(
-        "{GET}{}{}",
-        steady(50, "30s", "0s"),
-        criterion("latency.p99", "<=", "\"1s\""),
-    );
-    // A marker argument identifies this test's testbed among other tests' processes.
-    let marker = format!("127.0.0.{}", 2 + std::process::id() % 200);
-    let campaign = Campaign::on_host(
-        &marker,
+    let (campaign, marker, output) = stopped_run(
+        "127.0.0",
         &["--latency", "1ms"],
-        &body.replace("127.0.0.1", &marker),
+        ("latency.p99", "<=", "1s"),
+        |child| {
+            nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(child.id() as i32),
+                nix::sys::signal::Signal::SIGINT,
+            )
+            .unwrap();
+            child.wait_with_output().unwrap()
+        },
     );
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_gonogo"))
-        .args(["run", "campaign.toml", "--quiet"])
-        .current_dir(campaign.dir.path())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    crate::support::wait_for_intervals(&campaign, Duration::from_secs(20));
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(child.id() as i32),
-        nix::sys::signal::Signal::SIGINT,
-    )
-    .unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(exit::INTERRUPTED as i32),
-        "{}",
-        describe(&output)
-    );
+    assert_exit(&output, exit::INTERRUPTED);
     let evidence = campaign.evidence(1);
     assert_eq!(evidence.status, RunStatus::Aborted);
     assert!(
@@ -202,23 +165,11 @@ pub fn interrupting_gonogo_leaves_an_aborted_run_and_no_service_behind() {
 }
 
 pub fn a_killed_gonogo_leaves_a_readable_aborted_run_and_no_service_behind() {
-    let body = format!(
-        "{GET}{}{}",
-        steady(50, "30s", "0s"),
-        criterion("error_rate", "<=", "\"1%\""),
-    );
-    let marker = format!("127.0.1.{}", 2 + std::process::id() % 200);
-    let campaign = Campaign::on_host(&marker, &[], &body.replace("127.0.0.1", &marker));
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gonogo"))
-        .args(["run", "campaign.toml", "--quiet"])
-        .current_dir(campaign.dir.path())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    crate::support::wait_for_intervals(&campaign, Duration::from_secs(20));
-    child.kill().unwrap();
-    child.wait().unwrap();
+    let (campaign, marker, _) =
+        stopped_run("127.0.1", &[], ("error_rate", "<=", "1%"), |mut child| {
+            child.kill().unwrap();
+            child.wait().unwrap()
+        });
     // The parent-death signal takes the service down with gonogo.
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
     while !crate::support::processes_matching(&format!("{marker}:")).is_empty() {

@@ -4,10 +4,11 @@
 //! it acknowledges loses nothing (GO); Redis without persistence loses every write
 //! acknowledged before the kill (NO-GO, with the loss counted and the RPO given).
 
-use crate::support::servers::{PostgresCluster, postgres_bin, redis_server, redis_service_with};
+use crate::support::servers::{
+    PostgresCluster, postgres_bin, redis_server, redis_service, redis_service_with,
+};
 use crate::support::{Campaign, describe, stdout};
-use gonogo::evaluate::{IntegrityCounts, NO_WRITE_LOST, Outcome, integrity_counts};
-use gonogo::evidence::Store;
+use gonogo::evaluate::{IntegrityCounts, Outcome};
 use gonogo::evidence::model::EventKind;
 use gonogo::exit;
 
@@ -49,24 +50,8 @@ redis = { address = "127.0.0.1:{port}", command = ["GET", "{key}"], timeout = "2
 /// Run the campaign, check its exit code, and return the phase's counts and the
 /// outcome of the implicit "no acknowledged write lost" finding, from the store.
 fn run_expecting(campaign: &Campaign, code: u8) -> (IntegrityCounts, Outcome) {
-    let output = campaign.run();
-    assert_eq!(
-        output.status.code(),
-        Some(i32::from(code)),
-        "{}",
-        describe(&output)
-    );
-    let store = Store::open(&campaign.store_path()).expect("store");
-    let evidence = store.load_run(1).expect("run 1");
-    let counts = integrity_counts(&evidence, "writes").expect("an integrity ledger");
-    let finding = store
-        .latest_evaluation(1)
-        .expect("query")
-        .expect("an evaluation")
-        .findings
-        .into_iter()
-        .find(|f| f.criterion == NO_WRITE_LOST)
-        .expect("the implicit integrity finding");
+    let output = campaign.run_expecting(code);
+    let (evidence, counts, outcome) = campaign.integrity_judged();
     // Started, then started again after the kill (and ready: the fault ended).
     let started = evidence
         .events
@@ -86,7 +71,7 @@ fn run_expecting(campaign: &Campaign, code: u8) -> (IntegrityCounts, Outcome) {
     );
     // Writes went on after the restart: more than the half before the kill.
     assert!(counts.acknowledged > 200, "{counts:?}");
-    (counts, finding.outcome)
+    (counts, outcome)
 }
 
 /// The phase's integrity summary in `gonogo report 1 --format json`.
@@ -105,16 +90,9 @@ pub fn redis_with_fsynced_aof_keeps_every_acknowledged_write_through_a_sigkill()
     let _serial = crate::support::serial();
     let server = redis_server();
     let data = tempfile::tempdir().unwrap();
-    let durable = [
-        "--save",
-        "",
-        "--appendonly",
-        "yes",
-        "--appendfsync",
-        "always",
-    ];
+    // Every write fsynced to the append-only file before it is acknowledged.
     let campaign = Campaign::with_service(
-        &redis_service_with(&server, data.path(), &durable),
+        &redis_service(&server, data.path()),
         &format!("{REDIS_WORKLOADS}{PHASE}"),
     );
     let (c, outcome) = run_expecting(&campaign, exit::GO);

@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use crate::support::servers::{PostgresCluster, postgres_bin, redis_server, redis_service};
+use crate::support::spec::{Raw, Spec, criterion, phase, steady, workload};
 use crate::support::{Campaign, describe};
 use gonogo::evidence::model::{IntervalStats, RunEvidence};
 use gonogo::exit;
@@ -28,31 +29,18 @@ fn measured(evidence: &RunEvidence, workload: &str) -> IntervalStats {
 /// A 3 s open-model phase at 300/s over `workloads`, judged on p99 latency and on
 /// an error rate of at most `max_error_rate`.
 fn load_phase(workloads: &str, max_error_rate: &str) -> String {
-    format!(
-        r#"
-[[phase]]
-name = "steady"
-kind = "steady"
-workload = {workloads}
-rate = 300
-max_connections = 8
-duration = "3s"
-warmup = "1s"
-
-[[criterion]]
-phase = "steady"
-metric = "latency.p99"
-op = "<="
-value = "500ms"
-min_samples = 200
-
-[[criterion]]
-phase = "steady"
-metric = "error_rate"
-op = "<="
-value = "{max_error_rate}"
-"#
-    )
+    Spec::new()
+        .with(
+            phase("steady", "steady")
+                .set("workload", Raw(workloads))
+                .set("rate", 300)
+                .set("max_connections", 8)
+                .set("duration", "3s")
+                .set("warmup", "1s"),
+        )
+        .with(criterion("steady", "latency.p99", "<=", "500ms").set("min_samples", 200))
+        .with(criterion("steady", "error_rate", "<=", max_error_rate))
+        .into()
 }
 
 /// `workload`'s measured requests: enough of them (150/s each for 3 s, less what
@@ -70,13 +58,7 @@ fn all_ok(evidence: &RunEvidence, workload: &str) -> IntervalStats {
 
 /// Run the campaign, check its exit code, and return its evidence.
 fn run_expecting(campaign: &Campaign, code: u8) -> RunEvidence {
-    let output = campaign.run();
-    assert_eq!(
-        output.status.code(),
-        Some(i32::from(code)),
-        "{}",
-        describe(&output)
-    );
+    campaign.run_expecting(code);
     campaign.evidence(1)
 }
 
@@ -207,20 +189,14 @@ pub fn redis_refused_connections_are_connect_errors() {
     let service = format!(
         "[service]\ncommand = [\"sleep\", \"60\"]\nport = {ready_port}\nready = {{ tcp = \"127.0.0.1:{ready_port}\" }}\nstop = {{ signal = \"SIGTERM\", grace = \"1s\" }}\n"
     );
-    let body = format!(
-        r#"
-[[workload]]
-name = "get"
-redis = {{ address = "127.0.0.1:{dead_port}", command = ["GET", "{{key}}"] }}
-
-[[phase]]
-name = "steady"
-kind = "steady"
-rate = 50
-max_connections = 2
-duration = "2s"
-"#
-    );
+    let body = Spec::new()
+        .with(workload(
+            "get",
+            "redis",
+            &format!("{{ address = \"127.0.0.1:{dead_port}\", command = [\"GET\", \"{{key}}\"] }}"),
+        ))
+        .with(steady("steady", 50, "2s").set("max_connections", 2))
+        .to_string();
     let campaign = Campaign::with_service(&service, &body);
     let output = campaign.run();
     drop(listener);

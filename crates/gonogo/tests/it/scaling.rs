@@ -11,8 +11,7 @@
 //! not claim super-linear growth.
 
 use crate::support::{Campaign, describe};
-use gonogo::evaluate::{Finding, Outcome};
-use gonogo::evidence::Store;
+use gonogo::evaluate::Outcome;
 use gonogo::evidence::model::EventKind;
 use gonogo::exit;
 
@@ -67,24 +66,13 @@ severity = "advisory"
     )
 }
 
-fn findings(campaign: &Campaign) -> Vec<Finding> {
-    let store = Store::open(&campaign.store_path()).unwrap();
-    store.latest_evaluation(1).unwrap().unwrap().findings
-}
-
 pub fn a_per_item_cost_shows_as_latency_growing_with_the_data_set() {
     let campaign = Campaign::new(
         &["--get-cost-per-item", "10us"],
         &spec("load = \"put\"\nload_connections = 4"),
     );
-    let output = campaign.run();
-    assert_eq!(
-        output.status.code(),
-        Some(exit::GO as i32),
-        "{}",
-        describe(&output)
-    );
-    let findings = findings(&campaign);
+    campaign.run_expecting(exit::GO);
+    let findings = campaign.findings();
     let lower = &findings[0];
     assert_eq!(lower.outcome, Outcome::Pass, "{lower:#?}");
     assert!(lower.observed.unwrap() > 0.5, "{lower:#?}");
@@ -142,7 +130,7 @@ pub fn without_a_per_item_cost_latency_is_not_called_super_linear() {
         "{}",
         describe(&output)
     );
-    let findings = findings(&campaign);
+    let findings = campaign.findings();
     let flat = &findings[1];
     assert_eq!(flat.outcome, Outcome::Pass, "not super-linear: {flat:#?}");
     assert!(

@@ -6,9 +6,8 @@
 //! to an hour, so its bound is set well above allocator noise and far below the
 //! leak under test (16 KiB × 100/s ≈ 5.5 GiB/h).
 
-use crate::support::{Campaign, describe};
+use crate::support::{Campaign, finding};
 use gonogo::evaluate::{Finding, Outcome};
-use gonogo::evidence::Store;
 use gonogo::exit;
 
 const SOAK: &str = r#"
@@ -53,28 +52,16 @@ op = "=="
 value = false
 "#;
 
-/// Run the soak against a testbed with `args`; the exit code and the findings.
-fn soak(args: &[&str]) -> (Option<i32>, Vec<Finding>, String) {
+/// Run the soak against a testbed with `args`; it must exit with `expected`. The
+/// findings.
+fn soak(args: &[&str], expected: u8) -> Vec<Finding> {
     let campaign = Campaign::new(args, SOAK);
-    let output = campaign.run();
-    let store = Store::open(&campaign.store_path()).expect("the run's store");
-    let evaluation = store
-        .latest_evaluation(1)
-        .expect("readable evaluation")
-        .expect("evaluated");
-    (output.status.code(), evaluation.findings, describe(&output))
-}
-
-fn finding<'a>(findings: &'a [Finding], metric: &str) -> &'a Finding {
-    findings
-        .iter()
-        .find(|f| f.metric.name() == metric)
-        .unwrap_or_else(|| panic!("no finding on {metric}"))
+    campaign.run_expecting(expected);
+    campaign.findings()
 }
 
 pub fn per_request_leak_is_flagged_within_a_short_soak() {
-    let (code, findings, output) = soak(&["--leak-per-request", "16KiB"]);
-    assert_eq!(code, Some(exit::NO_GO as i32), "{output}");
+    let findings = soak(&["--leak-per-request", "16KiB"], exit::NO_GO);
     let detected = finding(&findings, "leak.rss.detected");
     assert_eq!(detected.outcome, Outcome::Fail, "{detected:?}");
     assert_eq!(detected.observed, Some(1.0));
@@ -100,16 +87,16 @@ pub fn per_request_leak_is_flagged_within_a_short_soak() {
 
 pub fn one_time_cache_growth_that_plateaus_is_not_flagged() {
     // 32 MiB spread over the first 300 requests: filled after 3 s, inside the warm-up.
-    let (code, findings, output) =
-        soak(&["--cache-bytes", "32MiB", "--cache-fill-requests", "300"]);
-    assert_eq!(code, Some(exit::GO as i32), "{output}\n{findings:#?}");
+    let findings = soak(
+        &["--cache-bytes", "32MiB", "--cache-fill-requests", "300"],
+        exit::GO,
+    );
     let detected = finding(&findings, "leak.rss.detected");
     assert_eq!(detected.observed, Some(0.0), "{detected:?}");
 }
 
 pub fn steady_service_is_not_flagged() {
-    let (code, findings, output) = soak(&[]);
-    assert_eq!(code, Some(exit::GO as i32), "{output}\n{findings:#?}");
+    let findings = soak(&[], exit::GO);
     for metric in [
         "leak.rss.detected",
         "leak.fds.detected",

@@ -111,6 +111,26 @@ impl Campaign {
             .unwrap()
     }
 
+    /// Run 1's evidence, its integrity counts of phase `writes`, and the outcome of
+    /// the implicit "no acknowledged write lost" finding, from the store.
+    pub fn integrity_judged(
+        &self,
+    ) -> (
+        RunEvidence,
+        gonogo::evaluate::IntegrityCounts,
+        gonogo::evaluate::Outcome,
+    ) {
+        let evidence = self.evidence(1);
+        let counts =
+            gonogo::evaluate::integrity_counts(&evidence, "writes").expect("an integrity ledger");
+        let finding = self
+            .findings()
+            .into_iter()
+            .find(|f| f.criterion == gonogo::evaluate::NO_WRITE_LOST)
+            .expect("the implicit integrity finding");
+        (evidence, counts, finding.outcome)
+    }
+
     /// The stored findings of run 1's latest evaluation.
     pub fn findings(&self) -> Vec<gonogo::evaluate::Finding> {
         Store::open(&self.store_path())
@@ -135,6 +155,17 @@ pub fn stdout(output: &Output) -> String {
 
 pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// The finding on `metric` (the first, where several criteria share it).
+pub fn finding<'a>(
+    findings: &'a [gonogo::evaluate::Finding],
+    metric: &str,
+) -> &'a gonogo::evaluate::Finding {
+    findings
+        .iter()
+        .find(|f| f.metric.name() == metric)
+        .unwrap_or_else(|| panic!("no finding on {metric}"))
 }
 
 /// The `[service]` section that runs the testbed with `testbed_args` on `host` and a

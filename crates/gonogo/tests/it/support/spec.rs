@@ -136,13 +136,18 @@ pub fn workload(name: &str, kind: &str, inline: &str) -> Table {
 /// The testbed's `GET /kv/{key}` workload `get` (200 or 404), with a request timeout
 /// (`""` for the default).
 pub fn get(timeout: &str) -> Table {
+    get_named("get", timeout)
+}
+
+/// [`get`] under another name.
+pub fn get_named(name: &str, timeout: &str) -> Table {
     let timeout = if timeout.is_empty() {
         String::new()
     } else {
         format!(", timeout = \"{timeout}\"")
     };
     workload(
-        "get",
+        name,
         "http",
         &format!(
             "{{ method = \"GET\", url = \"http://127.0.0.1:{{port}}/kv/{{key}}\", expect_status = [200, 404]{timeout} }}"
