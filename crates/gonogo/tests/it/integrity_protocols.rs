@@ -5,8 +5,10 @@
 //! acknowledged before the kill (NO-GO, with the loss counted and the RPO given).
 
 use crate::support::servers::{
-    PostgresCluster, postgres_bin, redis_server, redis_service, redis_service_with,
+    KV_TABLE, PostgresCluster, postgres_bin, postgres_workload, redis_server, redis_service,
+    redis_service_with,
 };
+use crate::support::spec::Spec;
 use crate::support::{Campaign, describe, stdout};
 use gonogo::evaluate::{IntegrityCounts, Outcome};
 use gonogo::evidence::model::EventKind;
@@ -137,22 +139,20 @@ pub fn redis_without_persistence_loses_the_writes_acknowledged_before_a_sigkill(
 pub fn postgres_with_fsync_keeps_every_committed_insert_through_a_sigkill() {
     let _serial = crate::support::serial();
     let bin = postgres_bin();
-    let cluster = PostgresCluster::init(
-        &bin,
-        "CREATE TABLE kv (k text PRIMARY KEY, v text NOT NULL);\n",
-    );
-    let url = "host=127.0.0.1 port={port} user=postgres dbname=postgres";
-    let workloads = format!(
-        r#"
-[[workload]]
-name = "write"
-postgres = {{ url = "{url}", statement = "INSERT INTO kv (k, v) VALUES ($1, $2)", params = ["{{key}}", "{{value}}"], timeout = "5s" }}
-
-[[workload]]
-name = "read"
-postgres = {{ url = "{url}", statement = "SELECT v FROM kv WHERE k = $1", params = ["{{key}}"], list = "SELECT k FROM kv WHERE starts_with(k, $1)", timeout = "5s" }}
-"#
-    );
+    let cluster = PostgresCluster::init(&bin, KV_TABLE);
+    let workloads = Spec::new()
+        .with(postgres_workload(
+            "write",
+            "INSERT INTO kv (k, v) VALUES ($1, $2)",
+            r#"["{key}", "{value}"]"#,
+            r#", timeout = "5s""#,
+        ))
+        .with(postgres_workload(
+            "read",
+            "SELECT v FROM kv WHERE k = $1",
+            r#"["{key}"]"#,
+            r#", list = "SELECT k FROM kv WHERE starts_with(k, $1)", timeout = "5s""#,
+        ));
     let campaign = Campaign::with_service(&cluster.service(), &format!("{workloads}{PHASE}"));
     let (c, outcome) = run_expecting(&campaign, exit::GO);
     assert_eq!(outcome, Outcome::Pass);

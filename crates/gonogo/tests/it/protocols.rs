@@ -5,13 +5,13 @@
 
 use std::time::Duration;
 
-use crate::support::servers::{PostgresCluster, postgres_bin, redis_server, redis_service};
+use crate::support::servers::{
+    KV_TABLE, PostgresCluster, postgres_bin, postgres_workload, redis_server, redis_service,
+};
 use crate::support::spec::{Raw, Spec, criterion, phase, steady, workload};
 use crate::support::{Campaign, describe};
 use gonogo::evidence::model::{IntervalStats, RunEvidence};
 use gonogo::exit;
-
-const KV_TABLE: &str = "CREATE TABLE kv (k text PRIMARY KEY, v text NOT NULL);\n";
 
 /// Every measured (non-warm-up) interval of `workload`, merged.
 fn measured(evidence: &RunEvidence, workload: &str) -> IntervalStats {
@@ -133,19 +133,21 @@ pub fn a_postgres_insert_and_select_campaign_is_go() {
     let _serial = crate::support::serial();
     let bin = postgres_bin();
     let cluster = PostgresCluster::init(&bin, KV_TABLE);
-    let url = "host=127.0.0.1 port={port} user=postgres dbname=postgres";
-    let body = format!(
-        r#"
-[[workload]]
-name = "upsert"
-postgres = {{ url = "{url}", statement = "INSERT INTO kv (k, v) VALUES ($1, $2) ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v", params = ["{{key}}", "v{{seq}}"], timeout = "2s" }}
-
-[[workload]]
-name = "select"
-postgres = {{ url = "{url}", statement = "SELECT v FROM kv WHERE k = $1", params = ["{{key}}"], timeout = "2s" }}
-{}"#,
-        load_phase(r#"["upsert", "select"]"#, "0%")
-    );
+    let body = Spec::new()
+        .with(postgres_workload(
+            "upsert",
+            "INSERT INTO kv (k, v) VALUES ($1, $2) ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v",
+            r#"["{key}", "v{seq}"]"#,
+            r#", timeout = "2s""#,
+        ))
+        .with(postgres_workload(
+            "select",
+            "SELECT v FROM kv WHERE k = $1",
+            r#"["{key}"]"#,
+            r#", timeout = "2s""#,
+        ))
+        .raw(&load_phase(r#"["upsert", "select"]"#, "0%"))
+        .to_string();
     let campaign = Campaign::with_service(&cluster.service(), &body);
     let evidence = run_expecting(&campaign, exit::GO);
     for workload in ["upsert", "select"] {
@@ -158,14 +160,15 @@ pub fn a_postgres_error_is_a_status_mismatch() {
     let bin = postgres_bin();
     let cluster = PostgresCluster::init(&bin, KV_TABLE);
     // v is NOT NULL: every insert violates the constraint.
-    let body = format!(
-        r#"
-[[workload]]
-name = "violate"
-postgres = {{ url = "host=127.0.0.1 port={{port}} user=postgres dbname=postgres", statement = "INSERT INTO kv (k, v) VALUES ($1, NULL)", params = ["{{key}}"] }}
-{}"#,
-        load_phase(r#""violate""#, "1%")
-    );
+    let body = Spec::new()
+        .with(postgres_workload(
+            "violate",
+            "INSERT INTO kv (k, v) VALUES ($1, NULL)",
+            r#"["{key}"]"#,
+            "",
+        ))
+        .raw(&load_phase(r#""violate""#, "1%"))
+        .to_string();
     let campaign = Campaign::with_service(&cluster.service(), &body);
     let stats = measured(&run_expecting(&campaign, exit::NO_GO), "violate");
     assert_eq!(stats.outcomes.ok, 0, "{:?}", stats.outcomes);
@@ -215,6 +218,7 @@ pub fn redis_refused_connections_are_connect_errors() {
 /// dead server is failed (refused before anything was sent).
 pub mod integrity_clients {
     use super::*;
+    use gonogo::integrity::KvClient;
     use gonogo::integrity::kv::{ReadOutcome, WriteOutcome};
     use gonogo::integrity::postgres_kv::PostgresKv;
     use gonogo::integrity::redis_kv::RedisKv;
@@ -246,6 +250,23 @@ pub mod integrity_clients {
             std::thread::sleep(Duration::from_millis(50));
         }
         child
+    }
+
+    /// `it:1`, `it:2` and `other` (outside the prefix) are acknowledged; `it:1` reads
+    /// back as `first`, an unwritten key is missing, and listing `it:` finds the two.
+    async fn writes_read_back_and_list(kv: &mut KvClient, other: &str, first: &[u8]) {
+        for key in ["it:1", "it:2", other] {
+            assert_eq!(
+                kv.write(key, "v").await,
+                WriteOutcome::Acknowledged,
+                "{key}"
+            );
+        }
+        assert_eq!(kv.read("it:1").await, ReadOutcome::Found(first.to_vec()));
+        assert_eq!(kv.read("it:9").await, ReadOutcome::Missing);
+        let mut listed = kv.list("it:").await.unwrap().unwrap();
+        listed.sort();
+        assert_eq!(listed, vec!["it:1".to_string(), "it:2".to_string()]);
     }
 
     fn free_port() -> u16 {
@@ -292,18 +313,8 @@ name = "bad"
 redis = { address = "127.0.0.1:{port}", command = ["HGET", "{key}", "f"] }
 "#,
         ));
-        let mut kv = RedisKv::connect(&plans[0], &plans[1], port).await.unwrap();
-        assert_eq!(kv.write("it:1", "v").await, WriteOutcome::Acknowledged);
-        assert_eq!(kv.write("it:2", "v").await, WriteOutcome::Acknowledged);
-        assert_eq!(kv.write("other", "v").await, WriteOutcome::Acknowledged);
-        assert_eq!(
-            kv.read("it:1").await,
-            ReadOutcome::Found(b"written".to_vec())
-        );
-        assert_eq!(kv.read("it:3").await, ReadOutcome::Missing);
-        let mut listed = kv.list("it:").await.unwrap().unwrap();
-        listed.sort();
-        assert_eq!(listed, vec!["it:1".to_string(), "it:2".to_string()]);
+        let mut kv = KvClient::Redis(RedisKv::connect(&plans[0], &plans[1], port).await.unwrap());
+        writes_read_back_and_list(&mut kv, "other", b"written").await;
         // HGET of a string key answers WRONGTYPE: an error, the connection kept.
         let mut wrong = RedisKv::connect(&plans[0], &plans[2], port).await.unwrap();
         assert!(
@@ -333,20 +344,20 @@ redis = { address = "127.0.0.1:{port}", command = ["HGET", "{key}", "f"] }
                 .map(|a| a.as_str().unwrap().replace("{port}", &port.to_string()))
                 .collect();
         let child = start(std::process::Command::new(&argv[0]).args(&argv[1..]), port);
-        let url = "host=127.0.0.1 port={port} user=postgres dbname=postgres";
-        let plans = workloads(&spec(
-            &service,
-            &format!(
-                r#"
-[[workload]]
-name = "write"
-postgres = {{ url = "{url}", statement = "INSERT INTO kv (k, v) VALUES ($1, $2 || $1)", params = ["{{key}}", "v-"] }}
-[[workload]]
-name = "read"
-postgres = {{ url = "{url}", statement = "SELECT v FROM kv WHERE k = $1", params = ["{{key}}"], list = "SELECT k FROM kv WHERE starts_with(k, $1)" }}
-"#
-            ),
-        ));
+        let kv_workloads = Spec::new()
+            .with(postgres_workload(
+                "write",
+                "INSERT INTO kv (k, v) VALUES ($1, $2 || $1)",
+                r#"["{key}", "v-"]"#,
+                "",
+            ))
+            .with(postgres_workload(
+                "read",
+                "SELECT v FROM kv WHERE k = $1",
+                r#"["{key}"]"#,
+                r#", list = "SELECT k FROM kv WHERE starts_with(k, $1)""#,
+            ));
+        let plans = workloads(&spec(&service, &kv_workloads.to_string()));
         // Postgres accepts TCP connections a moment before it accepts sessions.
         let mut kv = None;
         for _ in 0..100 {
@@ -358,20 +369,14 @@ postgres = {{ url = "{url}", statement = "SELECT v FROM kv WHERE k = $1", params
                 Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
             }
         }
-        let mut kv = kv.expect("postgres accepts sessions");
-        assert_eq!(kv.write("it:1", "v").await, WriteOutcome::Acknowledged);
-        assert_eq!(kv.write("it:2", "v").await, WriteOutcome::Acknowledged);
-        assert_eq!(kv.write("zz", "v").await, WriteOutcome::Acknowledged);
+        let mut kv = KvClient::Postgres(kv.expect("postgres accepts sessions"));
+        writes_read_back_and_list(&mut kv, "zz", b"v-it:1").await;
         // A duplicate key violates the primary key: failed, connection kept.
         assert_eq!(kv.write("it:1", "v").await, WriteOutcome::Failed);
         assert_eq!(
-            kv.read("it:1").await,
-            ReadOutcome::Found(b"v-it:1".to_vec())
+            kv.read("it:2").await,
+            ReadOutcome::Found(b"v-it:2".to_vec())
         );
-        assert_eq!(kv.read("it:9").await, ReadOutcome::Missing);
-        let mut listed = kv.list("it:").await.unwrap().unwrap();
-        listed.sort();
-        assert_eq!(listed, vec!["it:1".to_string(), "it:2".to_string()]);
         stop(child);
         // Let the client's connection task see the server close the connection.
         tokio::time::sleep(Duration::from_millis(200)).await;

@@ -6,56 +6,43 @@
 //! to an hour, so its bound is set well above allocator noise and far below the
 //! leak under test (16 KiB × 100/s ≈ 5.5 GiB/h).
 
+use crate::support::spec::{Raw, Spec, criterion, get, phase, sampled_every};
 use crate::support::{Campaign, finding};
 use gonogo::evaluate::{Finding, Outcome};
 use gonogo::exit;
 
-const SOAK: &str = r#"
-[settings]
-sample_interval = "200ms"
-
-[[workload]]
-name = "get"
-http = { method = "GET", url = "http://127.0.0.1:{port}/kv/{key}", expect_status = [200, 404], timeout = "2s" }
-
-[[phase]]
-name = "soak"
-kind = "soak"
-rate = 100
-duration = "20s"
-warmup = "5s"
-leak = { rss = "64MiB/h", fds = "3600/h", threads = "3600/h", horizon = "24h", window = "2s" }
-
-[[criterion]]
-phase = "soak"
-metric = "leak.rss.detected"
-op = "=="
-value = false
-
-[[criterion]]
-phase = "soak"
-metric = "leak.rss.slope"
-op = "<="
-value = "64MiB/h"
-severity = "advisory"
-
-[[criterion]]
-phase = "soak"
-metric = "leak.fds.detected"
-op = "=="
-value = false
-
-[[criterion]]
-phase = "soak"
-metric = "leak.threads.detected"
-op = "=="
-value = false
-"#;
+/// The soak phase (bounds as in the module doc) and its four criteria.
+fn soak_spec() -> String {
+    let leak = "{ rss = \"64MiB/h\", fds = \"3600/h\", threads = \"3600/h\", horizon = \"24h\", window = \"2s\" }";
+    let mut spec = Spec::new()
+        .with(sampled_every("200ms"))
+        .with(get("2s"))
+        .with(
+            phase("soak", "soak")
+                .set("rate", 100)
+                .set("duration", "20s")
+                .set("warmup", "5s")
+                .set("leak", Raw(leak)),
+        );
+    for (metric, op, value) in [
+        ("leak.rss.detected", "==", None),
+        ("leak.rss.slope", "<=", Some("64MiB/h")),
+        ("leak.fds.detected", "==", None),
+        ("leak.threads.detected", "==", None),
+    ] {
+        spec = spec.with(match value {
+            // Detection is a boolean that must stay false; the slope is advisory.
+            None => criterion("soak", metric, op, false),
+            Some(bound) => criterion("soak", metric, op, bound).set("severity", "advisory"),
+        });
+    }
+    spec.into()
+}
 
 /// Run the soak against a testbed with `args`; it must exit with `expected`. The
 /// findings.
 fn soak(args: &[&str], expected: u8) -> Vec<Finding> {
-    let campaign = Campaign::new(args, SOAK);
+    let campaign = Campaign::new(args, &soak_spec());
     campaign.run_expecting(expected);
     campaign.findings()
 }

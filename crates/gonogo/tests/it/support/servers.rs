@@ -90,6 +90,21 @@ pub fn redis_service_with(server: &Path, dir: &Path, persistence: &[&str]) -> St
     spec::service(&args, &tcp_ready("10s"), "SIGTERM", "5s").to_string()
 }
 
+/// The table the PostgreSQL tests write to.
+pub const KV_TABLE: &str = "CREATE TABLE kv (k text PRIMARY KEY, v text NOT NULL);\n";
+
+/// A `postgres` workload `name` on the cluster's `{port}` as user `postgres`: the
+/// statement, its parameters (a TOML array) and `more` inline keys (`""` for none,
+/// else `, timeout = "2s"` and the like).
+pub fn postgres_workload(name: &str, statement: &str, params: &str, more: &str) -> spec::Table {
+    let url = "host=127.0.0.1 port={port} user=postgres dbname=postgres";
+    spec::workload(
+        name,
+        "postgres",
+        &format!("{{ url = \"{url}\", statement = \"{statement}\", params = {params}{more} }}"),
+    )
+}
+
 /// An initialised PostgreSQL cluster in its own temp dir (trust auth, superuser
 /// `postgres`, fsync on), owned by `postgres` when root.
 pub struct PostgresCluster {
