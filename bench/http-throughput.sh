@@ -26,11 +26,7 @@ if ! have_oha; then
     TOOLS="${TOOLS//oha/}"
 fi
 
-WORK="$(mktemp -d /tmp/gonogo-bench.XXXXXX)"
-chmod 755 "$WORK"
-trap 'nginx_stop; [[ -n "${KEEP:-}" ]] || rm -rf "$WORK"' EXIT
-nginx_prefix "$WORK/nginx"
-URL="http://127.0.0.1:$PORT/index.html"
+bench_work bench
 
 closed_spec bench-closed >"$WORK/spec.toml"
 
@@ -52,19 +48,9 @@ run_tool() {
                 >"$log" 2>&1 || true
             read -r requests seconds errors < <(python3 - "$WORK/report.json" <<'PY'
 import json, sys
-report = json.load(open(sys.argv[1]))
-def find(node):
-    if isinstance(node, dict):
-        if "requests" in node and "measured_seconds" in node:
-            yield node
-        for v in node.values():
-            yield from find(v)
-    elif isinstance(node, list):
-        for v in node:
-            yield from find(v)
-w = next(find(report))
-errors = sum(v for v in w["errors"].values() if isinstance(v, int))
-print(w["requests"], w["measured_seconds"], errors)
+from report_json import errors, workloads
+w = next(workloads(json.load(open(sys.argv[1])), "requests", "measured_seconds"))
+print(w["requests"], w["measured_seconds"], errors(w))
 PY
             )
             ;;
@@ -125,6 +111,4 @@ LOAD_END="$(cut -d' ' -f1-3 /proc/loadavg)"
     echo "- command: \`${RT:+RT=$RT }ROUNDS=$ROUNDS DURATION=$DURATION CONNECTIONS=$CONNECTIONS TOOLS=\"$TOOLS\" bench/http-throughput.sh\`"
     echo
     python3 "$BENCH_DIR/report.py" "$RAW"
-} >"$WORK/table.md"
-if [[ -n "$OUT" ]]; then cp "$WORK/table.md" "$OUT"; fi
-cat "$WORK/table.md"
+} | publish

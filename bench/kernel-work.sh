@@ -29,11 +29,7 @@ need gonogo wrk h2load
 command -v perf >/dev/null || die "missing prerequisite: perf (apt-get install -y linux-perf)"
 ((SKIP + WINDOW + 1 < DURATION)) || die "SKIP + WINDOW must end at least 1 s before DURATION"
 
-WORK="$(mktemp -d /tmp/gonogo-kernel.XXXXXX)"
-chmod 755 "$WORK"
-trap 'nginx_stop; [[ -n "${KEEP:-}" ]] || rm -rf "$WORK"' EXIT
-nginx_prefix "$WORK/nginx"
-URL="http://127.0.0.1:$PORT/index.html"
+bench_work kernel
 
 closed_spec bench-kernel >"$WORK/spec.toml"
 
@@ -177,6 +173,4 @@ print("Median (min–max) over the rounds, per request nginx served in the windo
       "call, so a tool that makes more of them is charged a little more here than in the throughput section, "
       "which is the one for requests per CPU-second.")
 PY
-} >"$WORK/table.md"
-if [[ -n "$OUT" ]]; then cp "$WORK/table.md" "$OUT"; fi
-cat "$WORK/table.md"
+} | publish

@@ -22,7 +22,29 @@ GONOGO="${GONOGO:-$REPO_ROOT/target/release/gonogo}"
 # oha is a long `cargo install`; look for it on PATH and in the cache used by the bench.
 OHA="${OHA:-$(command -v oha || echo "${OHA_ROOT:-/work/tools}/bin/oha")}"
 
+# The scripts' inline Python imports bench/report_json.py.
+export PYTHONPATH="$BENCH_DIR${PYTHONPATH:+:$PYTHONPATH}"
+
 die() { echo "bench: $*" >&2; exit 1; }
+
+# A fresh work dir in $WORK for the script named $1 (removed at exit unless KEEP is
+# set), holding an nginx prefix in $WORK/nginx whose page is $URL. At exit a running
+# nginx is stopped (nginx_stop does nothing when none runs).
+bench_work() {
+    WORK="$(mktemp -d "/tmp/gonogo-$1.XXXXXX")"
+    chmod 755 "$WORK"
+    trap 'nginx_stop; [[ -n "${KEEP:-}" ]] || rm -rf "$WORK"' EXIT
+    nginx_prefix "$WORK/nginx"
+    URL="http://127.0.0.1:$PORT/index.html"
+}
+
+# The results section on stdin: kept in $WORK/table.md, copied to $OUT when the script
+# was given one, and printed.
+publish() {
+    cat >"$WORK/table.md"
+    if [[ -n "$OUT" ]]; then cp "$WORK/table.md" "$OUT"; fi
+    cat "$WORK/table.md"
+}
 
 # Check what the bench needs; print what is missing and how to get it.
 need() {

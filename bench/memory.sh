@@ -17,10 +17,7 @@ SAMPLE_INTERVAL="${SAMPLE_INTERVAL:-100ms}"
 OUT="${1:-}"
 need gonogo
 
-WORK="$(mktemp -d /tmp/gonogo-memory.XXXXXX)"
-chmod 755 "$WORK"
-trap '[[ -n "${KEEP:-}" ]] || rm -rf "$WORK"' EXIT
-nginx_prefix "$WORK/nginx"
+bench_work memory
 
 cat >"$WORK/spec.toml" <<SPEC
 name = "bench-memory"
@@ -72,15 +69,9 @@ LOAD_END="$(cut -d' ' -f1-3 /proc/loadavg)"
     echo
     python3 - "$WORK/rss.tsv" "$WORK/report.json" <<'PY'
 import json, sys
+from report_json import workloads
 rows = [tuple(map(int, l.split())) for l in open(sys.argv[1]) if l.strip()]
-report = json.load(open(sys.argv[2]))
-def find(n):
-    if isinstance(n, dict):
-        if "requests" in n and "measured_seconds" in n: yield n
-        for v in n.values(): yield from find(v)
-    elif isinstance(n, list):
-        for v in n: yield from find(v)
-w = next(find(report))
+w = next(workloads(json.load(open(sys.argv[2])), "requests", "measured_seconds"))
 late = [(t, r) for t, r in rows if t >= 60]
 first, last = late[0], late[-1]
 n = len(late)
@@ -95,6 +86,4 @@ print()
 print("RSS (VmRSS of the gonogo process) every minute: " + ", ".join(
     f"{t // 60} min {r / 1024:.1f}" for t, r in rows if t % 60 < 10))
 PY
-} >"$WORK/table.md"
-if [[ -n "$OUT" ]]; then cp "$WORK/table.md" "$OUT"; fi
-cat "$WORK/table.md"
+} | publish

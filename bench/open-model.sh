@@ -19,11 +19,7 @@ MAX_CONNECTIONS="${MAX_CONNECTIONS:-256}"
 OUT="${1:-}"
 need gonogo
 
-WORK="$(mktemp -d /tmp/gonogo-open.XXXXXX)"
-chmod 755 "$WORK"
-trap '[[ -n "${KEEP:-}" ]] || rm -rf "$WORK"' EXIT
-nginx_prefix "$WORK/nginx"
-URL="http://127.0.0.1:$PORT/index.html"
+bench_work open
 
 # A spec with the given phases (TOML text) against the pinned nginx.
 spec() {
@@ -59,14 +55,9 @@ if [[ -z "${MAX:-}" ]]; then
     run_gonogo "$(printf '[[phase]]\nname = "max"\nkind = "steady"\nworkload = "get"\nconnections = %s\nduration = "10s"\n' "$CONNECTIONS")" max
     MAX=$(python3 -c '
 import json, sys
-r = json.load(open(sys.argv[1]))
-def find(n):
-    if isinstance(n, dict):
-        if "requests" in n and "measured_seconds" in n: yield n
-        for v in n.values(): yield from find(v)
-    elif isinstance(n, list):
-        for v in n: yield from find(v)
-w = next(find(r)); print(round(w["requests"] / w["measured_seconds"]))' "$WORK/report.json")
+from report_json import workloads
+w = next(workloads(json.load(open(sys.argv[1])), "requests", "measured_seconds"))
+print(round(w["requests"] / w["measured_seconds"]))' "$WORK/report.json")
     MAX_HOW="measured just before: gonogo closed model, $CONNECTIONS connections, 10 s"
 else
     MAX_HOW="given (MAX=$MAX)"
@@ -92,17 +83,12 @@ LOAD_END="$(cut -d' ' -f1-3 /proc/loadavg)"
     echo
     python3 - "$WORK/report.json" "$WORK/evidence.db" <<'PY'
 import json, sqlite3, sys
+from report_json import errors, workloads
 report = json.load(open(sys.argv[1]))
 db = sqlite3.connect(sys.argv[2])
-def find(n):
-    if isinstance(n, dict):
-        if "requests" in n and "planned_rate" in n: yield n
-        for v in n.values(): yield from find(v)
-    elif isinstance(n, list):
-        for v in n: yield from find(v)
 print("| phase | planned/s | achieved/s | achieved ÷ planned | lag p99 ms | generator's own delay p99 ms | response p99 ms | errors | generator CPU, cores | CPU µs per request | server CPU, cores | cap waits | generator-bound intervals |")
 print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-for w in find(report):
+for w in workloads(report, "requests", "planned_rate"):
     achieved = w["requests"] / w["measured_seconds"]
     planned = w["planned_rate"]
     cpu, length = db.execute(
@@ -118,11 +104,10 @@ for w in find(report):
     server = "-"
     if len(samples) >= 2 and samples[-1][0] > samples[0][0]:
         server = f"{(samples[-1][1] - samples[0][1]) / ((samples[-1][0] - samples[0][0]) / 1e6):.3f}"
-    errors = sum(v for v in w["errors"].values() if isinstance(v, int))
     cores = cpu / (length / 1e6)
     print(f"| {w['phase']} | {planned:.0f} | {achieved:.0f} | {achieved / planned:.4f} | "
           f"{w['lag_p99'] * 1e3:.3f} | {w['generator_delay_p99'] * 1e3:.3f} | {w['response']['p99'] * 1e3:.3f} | "
-          f"{errors} | {cores:.3f} | {cpu / w['requests'] * 1e6:.1f} | {server} | "
+          f"{errors(w)} | {cores:.3f} | {cpu / w['requests'] * 1e6:.1f} | {server} | "
           f"{w['cap_waits']} | {w['generator_bound_intervals']} |")
 print()
 print("Targets: achieved within 1% of the plan, schedule lag p99 under 1 ms. Lag runs from the intended to the "
@@ -135,6 +120,4 @@ print("Targets: achieved within 1% of the plan, schedule lag p99 under 1 ms. Lag
       "generator-bound intervals: gonogo's own send delay p90 over 5 ms, or it sent "
       "under 90% of the plan with connections to spare (the self-check that makes criteria INCONCLUSIVE).")
 PY
-} >"$WORK/table.md"
-if [[ -n "$OUT" ]]; then cp "$WORK/table.md" "$OUT"; fi
-cat "$WORK/table.md"
+} | publish

@@ -15,10 +15,7 @@ DURATION="${DURATION:-30}"
 OUT="${1:-}"
 need gonogo
 
-WORK="$(mktemp -d /tmp/gonogo-sampling.XXXXXX)"
-chmod 755 "$WORK"
-trap '[[ -n "${KEEP:-}" ]] || rm -rf "$WORK"' EXIT
-nginx_prefix "$WORK/nginx"
+bench_work sampling
 
 spec() {
     cat <<SPEC
@@ -90,6 +87,4 @@ print(f"Sampling at 10 Hz costs **{statistics.median(diffs):.2f}% of a core** (m
       f"range {min(diffs):.2f}–{max(diffs):.2f}; target < 1%). CPU is gonogo's own process, "
       "user+system, children excluded (bench/measure.py); clock-tick resolution 10 ms.")
 PY
-} >"$WORK/table.md"
-if [[ -n "$OUT" ]]; then cp "$WORK/table.md" "$OUT"; fi
-cat "$WORK/table.md"
+} | publish

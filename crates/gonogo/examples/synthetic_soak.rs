@@ -23,7 +23,10 @@ const SECONDS: u32 = 3600;
 const WARMUP: u32 = 60;
 const PER_WORKLOAD: u64 = 500;
 
-const SPEC: &str = r#"name = "soak-1h"
+/// The spec stored with the run: a one-hour soak with the usual criteria.
+fn spec() -> String {
+    let mut spec = String::from(
+        r#"name = "soak-1h"
 
 [service]
 command = ["testbed", "--listen", "127.0.0.1:{port}"]
@@ -46,44 +49,22 @@ rate = 1000
 duration = "59m"
 warmup = "1m"
 leak = { rss = "1MiB/h", fds = "10/h", threads = "10/h", horizon = "24h", window = "10s" }
-
-[[criterion]]
-phase = "soak"
-metric = "latency.p99"
-op = "<="
-value = "50ms"
-
-[[criterion]]
-phase = "soak"
-metric = "error_rate"
-op = "<="
-value = "1%"
-
-[[criterion]]
-phase = "soak"
-metric = "rss.max"
-op = "<="
-value = "512MiB"
-
-[[criterion]]
-phase = "soak"
-metric = "leak.rss.detected"
-op = "=="
-value = false
-
-[[criterion]]
-phase = "soak"
-metric = "leak.fds.detected"
-op = "=="
-value = false
-
-[[criterion]]
-phase = "soak"
-metric = "leak.threads.detected"
-op = "=="
-value = false
-"#;
-
+"#,
+    );
+    for (metric, op, value) in [
+        ("latency.p99", "<=", "\"50ms\""),
+        ("error_rate", "<=", "\"1%\""),
+        ("rss.max", "<=", "\"512MiB\""),
+        ("leak.rss.detected", "==", "false"),
+        ("leak.fds.detected", "==", "false"),
+        ("leak.threads.detected", "==", "false"),
+    ] {
+        spec.push_str(&format!(
+            "\n[[criterion]]\nphase = \"soak\"\nmetric = \"{metric}\"\nop = \"{op}\"\nvalue = {value}\n"
+        ));
+    }
+    spec
+}
 /// xorshift64*: a fixed pseudo-random sequence.
 struct Sequence(u64);
 
@@ -142,14 +123,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         return stages(&path);
     }
     let mut store = Store::open(&path)?;
+    let spec = spec();
     let started_at_ms = 1_700_000_000_000;
     let run = store.begin_run(&RunManifest {
         name: "soak-1h".into(),
         started_at_ms,
         tool_version: env!("CARGO_PKG_VERSION").into(),
         spec_path: "soak.toml".into(),
-        spec_text: SPEC.into(),
-        spec_hash: gonogo::run::manifest::spec_hash(SPEC),
+        spec_text: spec.clone(),
+        spec_hash: gonogo::run::manifest::spec_hash(&spec),
         host: HostFacts {
             hostname: "bench".into(),
             cores: 2,

@@ -6,13 +6,18 @@ use std::time::{Duration, Instant};
 
 use common::Testbed;
 
+/// `count` PUTs to fresh keys each answer `status`.
+fn puts_answer(tb: &Testbed, count: usize, status: u16) {
+    for i in 0..count {
+        let response = tb.request("PUT", &format!("/kv/k{i}"), b"v");
+        assert_eq!(response.status, status, "request {i}");
+    }
+}
+
 #[test]
 fn error_rate_one_answers_every_kv_request_with_500_but_not_health() {
     let tb = Testbed::start(&["--error-rate", "1.0"]);
-    for i in 0..20 {
-        let response = tb.request("PUT", &format!("/kv/k{i}"), b"v");
-        assert_eq!(response.status, 500, "request {i}");
-    }
+    puts_answer(&tb, 20, 500);
     assert_eq!(tb.request("GET", "/health", b"").status, 200);
     assert_eq!(tb.stat("keys"), 0, "failed writes are not applied");
 }
@@ -20,19 +25,13 @@ fn error_rate_one_answers_every_kv_request_with_500_but_not_health() {
 #[test]
 fn error_rate_zero_answers_no_500() {
     let tb = Testbed::start(&["--error-rate", "0.0"]);
-    for i in 0..50 {
-        let response = tb.request("PUT", &format!("/kv/k{i}"), b"v");
-        assert_eq!(response.status, 201, "request {i}");
-    }
+    puts_answer(&tb, 50, 201);
 }
 
 #[test]
 fn crash_after_five_requests_exits_with_status_70() {
     let mut tb = Testbed::start(&["--crash-after", "5"]);
-    for i in 0..5 {
-        let response = tb.request("PUT", &format!("/kv/k{i}"), b"v");
-        assert_eq!(response.status, 201, "request {i} is served");
-    }
+    puts_answer(&tb, 5, 201);
     let status = tb
         .wait_exit(Duration::from_secs(5))
         .expect("testbed exits after the fifth request");

@@ -79,28 +79,28 @@ fn sigint_exits_zero() {
     assert_eq!(status.code(), Some(0));
 }
 
-#[test]
-fn invalid_flags_exit_with_status_2_and_say_why() {
+/// `testbed ARGS…` exits with `code` and says `why` on stderr.
+fn refuses(args: &[&std::ffi::OsStr], code: i32, why: &str) {
     let output = Command::new(BIN)
-        .args(["--error-rate", "2"])
+        .args(args)
+        .stdout(Stdio::null())
         .output()
         .expect("run testbed");
-    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(output.status.code(), Some(code));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("error rate"), "{stderr}");
+    assert!(stderr.contains(why), "{stderr}");
+}
+
+#[test]
+fn invalid_flags_exit_with_status_2_and_say_why() {
+    refuses(&["--error-rate".as_ref(), "2".as_ref()], 2, "error rate");
 }
 
 #[test]
 fn an_address_in_use_exits_with_status_1() {
     let tb = Testbed::start(&[]);
-    let output = Command::new(BIN)
-        .args(["--listen", &tb.addr.to_string()])
-        .stdout(Stdio::null())
-        .output()
-        .expect("run testbed");
-    assert_eq!(output.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("could not listen"), "{stderr}");
+    let addr = tb.addr.to_string();
+    refuses(&["--listen".as_ref(), addr.as_ref()], 1, "could not listen");
 }
 
 #[test]
@@ -108,12 +108,14 @@ fn a_foreign_data_file_is_refused_at_start() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("not-ours.txt");
     std::fs::write(&path, "some other program's data\n").expect("write");
-    let output = Command::new(BIN)
-        .args(["--listen", "127.0.0.1:0", "--data-file"])
-        .arg(&path)
-        .output()
-        .expect("run testbed");
-    assert_eq!(output.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("not a testbed data file"), "{stderr}");
+    refuses(
+        &[
+            "--listen".as_ref(),
+            "127.0.0.1:0".as_ref(),
+            "--data-file".as_ref(),
+            path.as_os_str(),
+        ],
+        1,
+        "not a testbed data file",
+    );
 }

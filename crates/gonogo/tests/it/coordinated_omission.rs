@@ -2,9 +2,8 @@
 //! include the time requests spent waiting to be sent, while service time shows the
 //! per-request view. Compared against the analytic expectation for a stall.
 
-mod common;
-
-use common::{Campaign, describe};
+use crate::support::spec::{Spec, criterion, get, steady};
+use crate::support::{Campaign, describe};
 use gonogo::model::IntervalStats;
 
 /// Arrival rate (requests/s), measured duration (s) and stall length (s).
@@ -12,32 +11,19 @@ const RATE: f64 = 1000.0;
 const MEASURED_S: f64 = 10.0;
 const STALL_S: f64 = 1.0;
 
-#[test]
-fn a_one_second_stall_shows_in_response_time_as_the_analytic_p99() {
+pub fn a_one_second_stall_shows_in_response_time_as_the_analytic_p99() {
     // The testbed stalls every /kv request for STALL_S once, after 3000 requests:
     // about 3 s into the run, inside the measured window (1 s warm-up).
-    let body = format!(
-        r#"
-[[workload]]
-name = "get"
-http = {{ method = "GET", url = "http://127.0.0.1:{{port}}/kv/{{key}}", expect_status = [200, 404], timeout = "5s" }}
-
-[[phase]]
-name = "steady"
-kind = "steady"
-rate = {RATE}
-max_connections = 64
-duration = "{MEASURED_S}s"
-warmup = "1s"
-
-[[criterion]]
-phase = "steady"
-metric = "latency.p99"
-op = "<="
-value = "10s"
-"#
+    let body = Spec::new().with(get("5s")).with(
+        steady("steady", RATE as u32, &format!("{MEASURED_S}s"))
+            .set("max_connections", 64)
+            .set("warmup", "1s"),
     );
-    let campaign = Campaign::new(&["--pause-after", "3000", "--pause-for", "1s"], &body);
+    let body = body.with(criterion("steady", "latency.p99", "<=", "10s"));
+    let campaign = Campaign::new(
+        &["--pause-after", "3000", "--pause-for", "1s"],
+        &body.to_string(),
+    );
     let output = campaign.run();
     assert!(output.status.code().is_some(), "{}", describe(&output));
     let evidence = campaign.evidence(1);

@@ -3,16 +3,15 @@
 //! the `redis` and `postgres` workload kinds, and records the same evidence as for
 //! HTTP. The integrity clients are checked against the same real servers.
 
-mod common;
-
 use std::time::Duration;
 
-use common::servers::{PostgresCluster, postgres_bin, redis_server, redis_service};
-use common::{Campaign, describe};
+use crate::support::servers::{
+    KV_TABLE, PostgresCluster, postgres_bin, postgres_workload, redis_server, redis_service,
+};
+use crate::support::spec::{Raw, Spec, criterion, phase, steady, workload};
+use crate::support::{Campaign, describe};
 use gonogo::exit;
 use gonogo::model::{IntervalStats, RunEvidence};
-
-const KV_TABLE: &str = "CREATE TABLE kv (k text PRIMARY KEY, v text NOT NULL);\n";
 
 /// Every measured (non-warm-up) interval of `workload`, merged.
 fn measured(evidence: &RunEvidence, workload: &str) -> IntervalStats {
@@ -30,31 +29,18 @@ fn measured(evidence: &RunEvidence, workload: &str) -> IntervalStats {
 /// A 3 s open-model phase at 300/s over `workloads`, judged on p99 latency and on
 /// an error rate of at most `max_error_rate`.
 fn load_phase(workloads: &str, max_error_rate: &str) -> String {
-    format!(
-        r#"
-[[phase]]
-name = "steady"
-kind = "steady"
-workload = {workloads}
-rate = 300
-max_connections = 8
-duration = "3s"
-warmup = "1s"
-
-[[criterion]]
-phase = "steady"
-metric = "latency.p99"
-op = "<="
-value = "500ms"
-min_samples = 200
-
-[[criterion]]
-phase = "steady"
-metric = "error_rate"
-op = "<="
-value = "{max_error_rate}"
-"#
-    )
+    Spec::new()
+        .with(
+            phase("steady", "steady")
+                .set("workload", Raw(workloads))
+                .set("rate", 300)
+                .set("max_connections", 8)
+                .set("duration", "3s")
+                .set("warmup", "1s"),
+        )
+        .with(criterion("steady", "latency.p99", "<=", "500ms").set("min_samples", 200))
+        .with(criterion("steady", "error_rate", "<=", max_error_rate))
+        .into()
 }
 
 /// `workload`'s measured requests: enough of them (150/s each for 3 s, less what
@@ -72,20 +58,13 @@ fn all_ok(evidence: &RunEvidence, workload: &str) -> IntervalStats {
 
 /// Run the campaign, check its exit code, and return its evidence.
 fn run_expecting(campaign: &Campaign, code: u8) -> RunEvidence {
-    let output = campaign.run();
-    assert_eq!(
-        output.status.code(),
-        Some(i32::from(code)),
-        "{}",
-        describe(&output)
-    );
+    campaign.run_expecting(code);
     campaign.evidence(1)
 }
 
-#[test]
-fn a_redis_set_and_get_campaign_is_go_with_latency_and_bytes_recorded() {
-    let _serial = common::serial();
-    let Some(server) = redis_server() else { return };
+pub fn a_redis_set_and_get_campaign_is_go_with_latency_and_bytes_recorded() {
+    let _serial = crate::support::serial();
+    let server = redis_server();
     let data = tempfile::tempdir().unwrap();
     let body = format!(
         r#"
@@ -113,10 +92,9 @@ redis = {{ address = "127.0.0.1:{{port}}", command = ["GET", "{{key}}"], timeout
     assert!(aof, "redis wrote no append-only file in its dir");
 }
 
-#[test]
-fn redis_error_replies_are_failures_and_fail_the_error_rate_criterion() {
-    let _serial = common::serial();
-    let Some(server) = redis_server() else { return };
+pub fn redis_error_replies_are_failures_and_fail_the_error_rate_criterion() {
+    let _serial = crate::support::serial();
+    let server = redis_server();
     let data = tempfile::tempdir().unwrap();
     // An unknown command answers -ERR; HSET succeeds alongside it.
     let body = format!(
@@ -151,24 +129,25 @@ redis = {{ address = "127.0.0.1:{{port}}", command = ["NOSUCHCOMMAND", "{{key}}"
     assert_eq!(good.outcomes.failed(), 0, "{:?}", good.outcomes);
 }
 
-#[test]
-fn a_postgres_insert_and_select_campaign_is_go() {
-    let _serial = common::serial();
-    let Some(bin) = postgres_bin() else { return };
+pub fn a_postgres_insert_and_select_campaign_is_go() {
+    let _serial = crate::support::serial();
+    let bin = postgres_bin();
     let cluster = PostgresCluster::init(&bin, KV_TABLE);
-    let url = "host=127.0.0.1 port={port} user=postgres dbname=postgres";
-    let body = format!(
-        r#"
-[[workload]]
-name = "upsert"
-postgres = {{ url = "{url}", statement = "INSERT INTO kv (k, v) VALUES ($1, $2) ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v", params = ["{{key}}", "v{{seq}}"], timeout = "2s" }}
-
-[[workload]]
-name = "select"
-postgres = {{ url = "{url}", statement = "SELECT v FROM kv WHERE k = $1", params = ["{{key}}"], timeout = "2s" }}
-{}"#,
-        load_phase(r#"["upsert", "select"]"#, "0%")
-    );
+    let body = Spec::new()
+        .with(postgres_workload(
+            "upsert",
+            "INSERT INTO kv (k, v) VALUES ($1, $2) ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v",
+            r#"["{key}", "v{seq}"]"#,
+            r#", timeout = "2s""#,
+        ))
+        .with(postgres_workload(
+            "select",
+            "SELECT v FROM kv WHERE k = $1",
+            r#"["{key}"]"#,
+            r#", timeout = "2s""#,
+        ))
+        .raw(&load_phase(r#"["upsert", "select"]"#, "0%"))
+        .to_string();
     let campaign = Campaign::with_service(&cluster.service(), &body);
     let evidence = run_expecting(&campaign, exit::GO);
     for workload in ["upsert", "select"] {
@@ -176,20 +155,20 @@ postgres = {{ url = "{url}", statement = "SELECT v FROM kv WHERE k = $1", params
     }
 }
 
-#[test]
-fn a_postgres_error_is_a_status_mismatch() {
-    let _serial = common::serial();
-    let Some(bin) = postgres_bin() else { return };
+pub fn a_postgres_error_is_a_status_mismatch() {
+    let _serial = crate::support::serial();
+    let bin = postgres_bin();
     let cluster = PostgresCluster::init(&bin, KV_TABLE);
     // v is NOT NULL: every insert violates the constraint.
-    let body = format!(
-        r#"
-[[workload]]
-name = "violate"
-postgres = {{ url = "host=127.0.0.1 port={{port}} user=postgres dbname=postgres", statement = "INSERT INTO kv (k, v) VALUES ($1, NULL)", params = ["{{key}}"] }}
-{}"#,
-        load_phase(r#""violate""#, "1%")
-    );
+    let body = Spec::new()
+        .with(postgres_workload(
+            "violate",
+            "INSERT INTO kv (k, v) VALUES ($1, NULL)",
+            r#"["{key}"]"#,
+            "",
+        ))
+        .raw(&load_phase(r#""violate""#, "1%"))
+        .to_string();
     let campaign = Campaign::with_service(&cluster.service(), &body);
     let stats = measured(&run_expecting(&campaign, exit::NO_GO), "violate");
     assert_eq!(stats.outcomes.ok, 0, "{:?}", stats.outcomes);
@@ -201,12 +180,10 @@ postgres = {{ url = "host=127.0.0.1 port={{port}} user=postgres dbname=postgres"
     assert_eq!(stats.outcomes.io_error + stats.outcomes.connect_error, 0);
 }
 
-#[test]
-fn redis_refused_connections_are_connect_errors() {
-    let _serial = common::serial();
+pub fn redis_refused_connections_are_connect_errors() {
+    let _serial = crate::support::serial();
     // Nothing listens on the target: the service is a sleeper, ready by TCP on a
     // port it never opens would time out, so ready on a listener of our own.
-    let Some(_) = redis_server() else { return };
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let ready_port = listener.local_addr().unwrap().port();
     let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -215,20 +192,14 @@ fn redis_refused_connections_are_connect_errors() {
     let service = format!(
         "[service]\ncommand = [\"sleep\", \"60\"]\nport = {ready_port}\nready = {{ tcp = \"127.0.0.1:{ready_port}\" }}\nstop = {{ signal = \"SIGTERM\", grace = \"1s\" }}\n"
     );
-    let body = format!(
-        r#"
-[[workload]]
-name = "get"
-redis = {{ address = "127.0.0.1:{dead_port}", command = ["GET", "{{key}}"] }}
-
-[[phase]]
-name = "steady"
-kind = "steady"
-rate = 50
-max_connections = 2
-duration = "2s"
-"#
-    );
+    let body = Spec::new()
+        .with(workload(
+            "get",
+            "redis",
+            &format!("{{ address = \"127.0.0.1:{dead_port}\", command = [\"GET\", \"{{key}}\"] }}"),
+        ))
+        .with(steady("steady", 50, "2s").set("max_connections", 2))
+        .to_string();
     let campaign = Campaign::with_service(&service, &body);
     let output = campaign.run();
     drop(listener);
@@ -245,8 +216,9 @@ duration = "2s"
 /// The integrity clients against real servers: acknowledged writes read back,
 /// unknown keys are missing, listing finds the written keys, and a write to a
 /// dead server is failed (refused before anything was sent).
-mod integrity_clients {
+pub mod integrity_clients {
     use super::*;
+    use gonogo::integrity::KvClient;
     use gonogo::integrity::kv::ReadOutcome;
     use gonogo::integrity::postgres_kv::PostgresKv;
     use gonogo::integrity::redis_kv::RedisKv;
@@ -281,6 +253,23 @@ mod integrity_clients {
         child
     }
 
+    /// `it:1`, `it:2` and `other` (outside the prefix) are acknowledged; `it:1` reads
+    /// back as `first`, an unwritten key is missing, and listing `it:` finds the two.
+    async fn writes_read_back_and_list(kv: &mut KvClient, other: &str, first: &[u8]) {
+        for key in ["it:1", "it:2", other] {
+            assert_eq!(
+                kv.write(key, "v").await,
+                WriteOutcome::Acknowledged,
+                "{key}"
+            );
+        }
+        assert_eq!(kv.read("it:1").await, ReadOutcome::Found(first.to_vec()));
+        assert_eq!(kv.read("it:9").await, ReadOutcome::Missing);
+        let mut listed = kv.list("it:").await.unwrap().unwrap();
+        listed.sort();
+        assert_eq!(listed, vec!["it:1".to_string(), "it:2".to_string()]);
+    }
+
     fn free_port() -> u16 {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
         listener.local_addr().expect("bound").port()
@@ -292,9 +281,9 @@ mod integrity_clients {
         let _ = child.wait();
     }
 
-    #[tokio::test(flavor = "current_thread")]
-    async fn redis_kv_writes_reads_and_lists() {
-        let Some(server) = redis_server() else { return };
+    #[tokio::main(flavor = "current_thread")]
+    pub async fn redis_kv_writes_reads_and_lists() {
+        let server = redis_server();
         let data = tempfile::tempdir().unwrap();
         let port = free_port();
         let child = start(
@@ -325,18 +314,8 @@ name = "bad"
 redis = { address = "127.0.0.1:{port}", command = ["HGET", "{key}", "f"] }
 "#,
         ));
-        let mut kv = RedisKv::connect(&plans[0], &plans[1], port).await.unwrap();
-        assert_eq!(kv.write("it:1", "v").await, WriteOutcome::Acknowledged);
-        assert_eq!(kv.write("it:2", "v").await, WriteOutcome::Acknowledged);
-        assert_eq!(kv.write("other", "v").await, WriteOutcome::Acknowledged);
-        assert_eq!(
-            kv.read("it:1").await,
-            ReadOutcome::Found(b"written".to_vec())
-        );
-        assert_eq!(kv.read("it:3").await, ReadOutcome::Missing);
-        let mut listed = kv.list("it:").await.unwrap().unwrap();
-        listed.sort();
-        assert_eq!(listed, vec!["it:1".to_string(), "it:2".to_string()]);
+        let mut kv = KvClient::Redis(RedisKv::connect(&plans[0], &plans[1], port).await.unwrap());
+        writes_read_back_and_list(&mut kv, "other", b"written").await;
         // HGET of a string key answers WRONGTYPE: an error, the connection kept.
         let mut wrong = RedisKv::connect(&plans[0], &plans[2], port).await.unwrap();
         assert!(
@@ -351,9 +330,9 @@ redis = { address = "127.0.0.1:{port}", command = ["HGET", "{key}", "f"] }
         assert!(matches!(kv.read("it:1").await, ReadOutcome::Error(_)));
     }
 
-    #[tokio::test(flavor = "current_thread")]
-    async fn postgres_kv_writes_reads_and_lists() {
-        let Some(bin) = postgres_bin() else { return };
+    #[tokio::main(flavor = "current_thread")]
+    pub async fn postgres_kv_writes_reads_and_lists() {
+        let bin = postgres_bin();
         let cluster = PostgresCluster::init(&bin, KV_TABLE);
         let port = free_port();
         let service = cluster.service();
@@ -366,20 +345,20 @@ redis = { address = "127.0.0.1:{port}", command = ["HGET", "{key}", "f"] }
                 .map(|a| a.as_str().unwrap().replace("{port}", &port.to_string()))
                 .collect();
         let child = start(std::process::Command::new(&argv[0]).args(&argv[1..]), port);
-        let url = "host=127.0.0.1 port={port} user=postgres dbname=postgres";
-        let plans = workloads(&spec(
-            &service,
-            &format!(
-                r#"
-[[workload]]
-name = "write"
-postgres = {{ url = "{url}", statement = "INSERT INTO kv (k, v) VALUES ($1, $2 || $1)", params = ["{{key}}", "v-"] }}
-[[workload]]
-name = "read"
-postgres = {{ url = "{url}", statement = "SELECT v FROM kv WHERE k = $1", params = ["{{key}}"], list = "SELECT k FROM kv WHERE starts_with(k, $1)" }}
-"#
-            ),
-        ));
+        let kv_workloads = Spec::new()
+            .with(postgres_workload(
+                "write",
+                "INSERT INTO kv (k, v) VALUES ($1, $2 || $1)",
+                r#"["{key}", "v-"]"#,
+                "",
+            ))
+            .with(postgres_workload(
+                "read",
+                "SELECT v FROM kv WHERE k = $1",
+                r#"["{key}"]"#,
+                r#", list = "SELECT k FROM kv WHERE starts_with(k, $1)""#,
+            ));
+        let plans = workloads(&spec(&service, &kv_workloads.to_string()));
         // Postgres accepts TCP connections a moment before it accepts sessions.
         let mut kv = None;
         for _ in 0..100 {
@@ -391,20 +370,14 @@ postgres = {{ url = "{url}", statement = "SELECT v FROM kv WHERE k = $1", params
                 Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
             }
         }
-        let mut kv = kv.expect("postgres accepts sessions");
-        assert_eq!(kv.write("it:1", "v").await, WriteOutcome::Acknowledged);
-        assert_eq!(kv.write("it:2", "v").await, WriteOutcome::Acknowledged);
-        assert_eq!(kv.write("zz", "v").await, WriteOutcome::Acknowledged);
+        let mut kv = KvClient::Postgres(kv.expect("postgres accepts sessions"));
+        writes_read_back_and_list(&mut kv, "zz", b"v-it:1").await;
         // A duplicate key violates the primary key: failed, connection kept.
         assert_eq!(kv.write("it:1", "v").await, WriteOutcome::Failed);
         assert_eq!(
-            kv.read("it:1").await,
-            ReadOutcome::Found(b"v-it:1".to_vec())
+            kv.read("it:2").await,
+            ReadOutcome::Found(b"v-it:2".to_vec())
         );
-        assert_eq!(kv.read("it:9").await, ReadOutcome::Missing);
-        let mut listed = kv.list("it:").await.unwrap().unwrap();
-        listed.sort();
-        assert_eq!(listed, vec!["it:1".to_string(), "it:2".to_string()]);
         stop(child);
         // Let the client's connection task see the server close the connection.
         tokio::time::sleep(Duration::from_millis(200)).await;

@@ -6,49 +6,23 @@
 //! the data directory is chowned to the `postgres` user (made by the Debian
 //! package) and `initdb` / `postgres` run through `setpriv`, which execs directly,
 //! so gonogo's process-group stop still reaches the postmaster.
-#![allow(dead_code, clippy::unwrap_used)]
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-/// `redis-server` on PATH, or `None` (after failing in CI, where it must exist).
-pub fn redis_server() -> Option<PathBuf> {
-    let found = std::env::var_os("PATH").and_then(|path| {
-        std::env::split_paths(&path)
-            .map(|dir| dir.join("redis-server"))
-            .find(|p| p.is_file())
-    });
-    required(found, "redis-server", "redis-server")
+use super::needs::Need;
+use super::spec;
+
+/// `redis-server` on PATH; a missing one fails the test with the install hint.
+pub fn redis_server() -> PathBuf {
+    Need::Redis.require()
 }
 
-/// The newest `/usr/lib/postgresql/<version>/bin` holding `postgres` and `initdb`.
-pub fn postgres_bin() -> Option<PathBuf> {
-    let mut dirs: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|entry| {
-            let version = entry.file_name().to_string_lossy().parse::<u32>().ok()?;
-            let bin = entry.path().join("bin");
-            (bin.join("postgres").is_file() && bin.join("initdb").is_file())
-                .then_some((version, bin))
-        })
-        .collect();
-    dirs.sort();
-    required(dirs.pop().map(|(_, bin)| bin), "postgres", "postgresql")
-}
-
-/// `found`, or a skip note; in CI a missing server fails the test instead.
-fn required(found: Option<PathBuf>, what: &str, package: &str) -> Option<PathBuf> {
-    if found.is_none() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{what} is missing; CI must install Debian's {package} (see .ci/run)"
-        );
-        eprintln!("!!! {what} not found: skipping (install Debian's {package}) !!!");
-    }
-    found
+/// The newest `/usr/lib/postgresql/<version>/bin` holding `postgres` and `initdb`; a
+/// missing one fails the test with the install hint.
+pub fn postgres_bin() -> PathBuf {
+    Need::Postgres.require()
 }
 
 fn running_as_root() -> bool {
@@ -113,9 +87,21 @@ pub fn redis_service_with(server: &Path, dir: &Path, persistence: &[&str]) -> St
         dir.display().to_string(),
     ];
     args.extend(persistence.iter().map(|a| a.to_string()));
-    format!(
-        "[service]\ncommand = {}\nport = \"auto\"\nready = {{ tcp = \"127.0.0.1:{{port}}\", timeout = \"10s\" }}\nstop = {{ signal = \"SIGTERM\", grace = \"5s\" }}\n",
-        toml_list(&args)
+    spec::service(&args, &tcp_ready("10s"), "SIGTERM", "5s").to_string()
+}
+
+/// The table the PostgreSQL tests write to.
+pub const KV_TABLE: &str = "CREATE TABLE kv (k text PRIMARY KEY, v text NOT NULL);\n";
+
+/// A `postgres` workload `name` on the cluster's `{port}` as user `postgres`: the
+/// statement, its parameters (a TOML array) and `more` inline keys (`""` for none,
+/// else `, timeout = "2s"` and the like).
+pub fn postgres_workload(name: &str, statement: &str, params: &str, more: &str) -> spec::Table {
+    let url = "host=127.0.0.1 port={port} user=postgres dbname=postgres";
+    spec::workload(
+        name,
+        "postgres",
+        &format!("{{ url = \"{url}\", statement = \"{statement}\", params = {params}{more} }}"),
     )
 }
 
@@ -211,18 +197,11 @@ impl PostgresCluster {
             "-k".into(),
             self.root.path().display().to_string(),
         ]);
-        format!(
-            "[service]\ncommand = {}\nport = \"auto\"\nready = {{ tcp = \"127.0.0.1:{{port}}\", timeout = \"20s\" }}\nstop = {{ signal = \"SIGINT\", grace = \"10s\" }}\n",
-            toml_list(&args)
-        )
+        spec::service(&args, &tcp_ready("20s"), "SIGINT", "10s").to_string()
     }
 }
 
-/// `["a", "b"]` with TOML escapes.
-fn toml_list(items: &[String]) -> String {
-    let quoted: Vec<String> = items
-        .iter()
-        .map(|item| toml::Value::String(item.clone()).to_string())
-        .collect();
-    format!("[{}]", quoted.join(", "))
+/// Ready when `127.0.0.1:{port}` accepts a TCP connection, within `timeout`.
+fn tcp_ready(timeout: &str) -> String {
+    format!("{{ tcp = \"127.0.0.1:{{port}}\", timeout = \"{timeout}\" }}")
 }

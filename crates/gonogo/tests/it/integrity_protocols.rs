@@ -4,12 +4,13 @@
 //! it acknowledges loses nothing (GO); Redis without persistence loses every write
 //! acknowledged before the kill (NO-GO, with the loss counted and the RPO given).
 
-mod common;
-
-use common::servers::{PostgresCluster, postgres_bin, redis_server, redis_service_with};
-use common::{Campaign, describe, stdout};
-use gonogo::evaluate::{IntegrityCounts, NO_WRITE_LOST, integrity_counts};
-use gonogo::evidence::Store;
+use crate::support::servers::{
+    KV_TABLE, PostgresCluster, postgres_bin, postgres_workload, redis_server, redis_service,
+    redis_service_with,
+};
+use crate::support::spec::Spec;
+use crate::support::{Campaign, describe, stdout};
+use gonogo::evaluate::IntegrityCounts;
 use gonogo::exit;
 use gonogo::model::EventKind;
 use gonogo::model::Outcome;
@@ -52,24 +53,8 @@ redis = { address = "127.0.0.1:{port}", command = ["GET", "{key}"], timeout = "2
 /// Run the campaign, check its exit code, and return the phase's counts and the
 /// outcome of the implicit "no acknowledged write lost" finding, from the store.
 fn run_expecting(campaign: &Campaign, code: u8) -> (IntegrityCounts, Outcome) {
-    let output = campaign.run();
-    assert_eq!(
-        output.status.code(),
-        Some(i32::from(code)),
-        "{}",
-        describe(&output)
-    );
-    let store = Store::open(&campaign.store_path()).expect("store");
-    let evidence = store.load_run(1).expect("run 1");
-    let counts = integrity_counts(&evidence, "writes").expect("an integrity ledger");
-    let finding = store
-        .latest_evaluation(1)
-        .expect("query")
-        .expect("an evaluation")
-        .findings
-        .into_iter()
-        .find(|f| f.criterion == NO_WRITE_LOST)
-        .expect("the implicit integrity finding");
+    let output = campaign.run_expecting(code);
+    let (evidence, counts, outcome) = campaign.integrity_judged();
     // Started, then started again after the kill (and ready: the fault ended).
     let started = evidence
         .events
@@ -89,7 +74,7 @@ fn run_expecting(campaign: &Campaign, code: u8) -> (IntegrityCounts, Outcome) {
     );
     // Writes went on after the restart: more than the half before the kill.
     assert!(counts.acknowledged > 200, "{counts:?}");
-    (counts, finding.outcome)
+    (counts, outcome)
 }
 
 /// The phase's integrity summary in `gonogo report 1 --format json`.
@@ -104,21 +89,13 @@ fn json_summary(campaign: &Campaign) -> serde_json::Value {
         .unwrap_or_else(|| panic!("no integrity summary: {json}"))
 }
 
-#[test]
-fn redis_with_fsynced_aof_keeps_every_acknowledged_write_through_a_sigkill() {
-    let _serial = common::serial();
-    let Some(server) = redis_server() else { return };
+pub fn redis_with_fsynced_aof_keeps_every_acknowledged_write_through_a_sigkill() {
+    let _serial = crate::support::serial();
+    let server = redis_server();
     let data = tempfile::tempdir().unwrap();
-    let durable = [
-        "--save",
-        "",
-        "--appendonly",
-        "yes",
-        "--appendfsync",
-        "always",
-    ];
+    // Every write fsynced to the append-only file before it is acknowledged.
     let campaign = Campaign::with_service(
-        &redis_service_with(&server, data.path(), &durable),
+        &redis_service(&server, data.path()),
         &format!("{REDIS_WORKLOADS}{PHASE}"),
     );
     let (c, outcome) = run_expecting(&campaign, exit::GO);
@@ -132,10 +109,9 @@ fn redis_with_fsynced_aof_keeps_every_acknowledged_write_through_a_sigkill() {
     assert_eq!(summary["attempted"], c.attempted, "{summary}");
 }
 
-#[test]
-fn redis_without_persistence_loses_the_writes_acknowledged_before_a_sigkill() {
-    let _serial = common::serial();
-    let Some(server) = redis_server() else { return };
+pub fn redis_without_persistence_loses_the_writes_acknowledged_before_a_sigkill() {
+    let _serial = crate::support::serial();
+    let server = redis_server();
     let data = tempfile::tempdir().unwrap();
     let volatile = ["--save", "", "--appendonly", "no"];
     let campaign = Campaign::with_service(
@@ -161,26 +137,23 @@ fn redis_without_persistence_loses_the_writes_acknowledged_before_a_sigkill() {
     );
 }
 
-#[test]
-fn postgres_with_fsync_keeps_every_committed_insert_through_a_sigkill() {
-    let _serial = common::serial();
-    let Some(bin) = postgres_bin() else { return };
-    let cluster = PostgresCluster::init(
-        &bin,
-        "CREATE TABLE kv (k text PRIMARY KEY, v text NOT NULL);\n",
-    );
-    let url = "host=127.0.0.1 port={port} user=postgres dbname=postgres";
-    let workloads = format!(
-        r#"
-[[workload]]
-name = "write"
-postgres = {{ url = "{url}", statement = "INSERT INTO kv (k, v) VALUES ($1, $2)", params = ["{{key}}", "{{value}}"], timeout = "5s" }}
-
-[[workload]]
-name = "read"
-postgres = {{ url = "{url}", statement = "SELECT v FROM kv WHERE k = $1", params = ["{{key}}"], list = "SELECT k FROM kv WHERE starts_with(k, $1)", timeout = "5s" }}
-"#
-    );
+pub fn postgres_with_fsync_keeps_every_committed_insert_through_a_sigkill() {
+    let _serial = crate::support::serial();
+    let bin = postgres_bin();
+    let cluster = PostgresCluster::init(&bin, KV_TABLE);
+    let workloads = Spec::new()
+        .with(postgres_workload(
+            "write",
+            "INSERT INTO kv (k, v) VALUES ($1, $2)",
+            r#"["{key}", "{value}"]"#,
+            r#", timeout = "5s""#,
+        ))
+        .with(postgres_workload(
+            "read",
+            "SELECT v FROM kv WHERE k = $1",
+            r#"["{key}"]"#,
+            r#", list = "SELECT k FROM kv WHERE starts_with(k, $1)", timeout = "5s""#,
+        ));
     let campaign = Campaign::with_service(&cluster.service(), &format!("{workloads}{PHASE}"));
     let (c, outcome) = run_expecting(&campaign, exit::GO);
     assert_eq!(outcome, Outcome::Pass);
@@ -192,14 +165,14 @@ postgres = {{ url = "{url}", statement = "SELECT v FROM kv WHERE k = $1", params
 /// A server started again after a kill refuses connections for a moment (Redis
 /// replaying its file, PostgreSQL recovering): the integrity clients try again
 /// for up to the workload's timeout instead of ending the run.
-#[tokio::test(flavor = "current_thread")]
-async fn integrity_clients_wait_for_a_server_that_is_still_starting() {
+#[tokio::main(flavor = "current_thread")]
+pub async fn integrity_clients_wait_for_a_server_that_is_still_starting() {
     use gonogo::integrity::kv::KvError;
     use gonogo::integrity::{KvClient, PhaseWorkloads};
     use gonogo::model::WriteOutcome;
     use std::time::Duration;
 
-    let Some(server) = redis_server() else { return };
+    let server = redis_server();
     let data = tempfile::tempdir().unwrap();
     let spec = format!(
         "{}{REDIS_WORKLOADS}{PHASE}",

@@ -10,12 +10,10 @@
 //! bounds are left out: on a busy 2-core CI machine a 5 ms sleep alone can take 50 ms
 //! at the tail, which would make the breaking point depend on the neighbours.
 
-mod common;
-
-use common::{Campaign, describe};
-use gonogo::evidence::Store;
+use crate::support::finding;
+use crate::support::{Campaign, testbed_service};
 use gonogo::exit;
-use gonogo::model::{Finding, Outcome};
+use gonogo::model::Outcome;
 
 const RAMP: &str = r#"
 [[workload]]
@@ -53,32 +51,14 @@ op = "<="
 value = 500
 "#;
 
-fn finding<'a>(findings: &'a [Finding], metric: &str) -> &'a Finding {
-    findings
-        .iter()
-        .find(|f| f.metric.name() == metric)
-        .unwrap_or_else(|| panic!("no finding on {metric}"))
-}
-
-#[test]
-fn ramp_climbs_until_the_service_breaks_and_reports_capacity_and_headroom() {
-    let body = RAMP.to_string();
-    let campaign = Campaign::new(&["--latency", "5ms", "--threads", "1"], &body);
+pub fn ramp_climbs_until_the_service_breaks_and_reports_capacity_and_headroom() {
     // Headroom needs the expected production rate.
-    let spec = std::fs::read_to_string(&campaign.spec)
-        .unwrap()
-        .replace("[service]\n", "[service]\nexpected_rate = 100\n");
-    std::fs::write(&campaign.spec, spec).unwrap();
-    let output = campaign.run();
-    assert_eq!(
-        output.status.code(),
-        Some(exit::GO as i32),
-        "{}",
-        describe(&output)
-    );
+    let service = testbed_service("127.0.0.1", &["--latency", "5ms", "--threads", "1"])
+        .set("expected_rate", 100);
+    let campaign = Campaign::with_service(&service.to_string(), RAMP);
+    campaign.run_expecting(exit::GO);
 
-    let store = Store::open(&campaign.store_path()).unwrap();
-    let findings = store.latest_evaluation(1).unwrap().unwrap().findings;
+    let findings = campaign.findings();
     let last_good = finding(&findings, "capacity.last_good_rate");
     let first_bad = finding(&findings, "capacity.first_bad_rate");
     let headroom = finding(&findings, "headroom");

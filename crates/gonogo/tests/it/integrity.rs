@@ -1,11 +1,7 @@
 //! Integrity campaigns end to end: the real testbed takes unique writes through a
 //! fault, gonogo reads every key back and counts what was lost.
 
-mod common;
-
-use common::{Campaign, describe, stdout};
-use gonogo::evaluate::{NO_WRITE_LOST, integrity_counts};
-use gonogo::evidence::Store;
+use crate::support::{Campaign, assert_exit, describe, stdout};
 use gonogo::exit;
 use gonogo::model::Outcome;
 
@@ -50,35 +46,17 @@ at = "50%"
 
 /// The verdict's finding of the implicit rule, and the phase's counts.
 fn judged(campaign: &Campaign) -> (Outcome, gonogo::evaluate::IntegrityCounts) {
-    let store = Store::open(&campaign.store_path()).expect("store");
-    let evidence = store.load_run(1).expect("run 1");
-    let counts = integrity_counts(&evidence, "writes").expect("an integrity ledger");
-    let evaluation = store
-        .latest_evaluation(1)
-        .expect("query")
-        .expect("an evaluation");
-    let finding = evaluation
-        .findings
-        .iter()
-        .find(|f| f.criterion == NO_WRITE_LOST)
-        .expect("the implicit integrity finding");
+    let (evidence, counts, outcome) = campaign.integrity_judged();
     assert!(
         !evidence.intervals.is_empty(),
         "the writes leave interval evidence too"
     );
-    (finding.outcome, counts)
+    (outcome, counts)
 }
 
-#[test]
-fn durable_writes_survive_a_sigkill_and_the_phase_passes() {
+pub fn durable_writes_survive_a_sigkill_and_the_phase_passes() {
     let campaign = Campaign::new(&["--data-file", "data.journal"], &body(KILL));
-    let output = campaign.run();
-    assert_eq!(
-        output.status.code(),
-        Some(i32::from(exit::GO)),
-        "{}",
-        describe(&output)
-    );
+    campaign.run_expecting(exit::GO);
     let (outcome, c) = judged(&campaign);
     assert_eq!(outcome, Outcome::Pass);
     assert!(c.acknowledged > 100, "{c:?}");
@@ -88,16 +66,9 @@ fn durable_writes_survive_a_sigkill_and_the_phase_passes() {
     assert_eq!(c.acknowledged + c.failed + c.indeterminate, c.attempted);
 }
 
-#[test]
-fn in_memory_writes_are_lost_to_a_sigkill_and_counted() {
+pub fn in_memory_writes_are_lost_to_a_sigkill_and_counted() {
     let campaign = Campaign::new(&[], &body(KILL));
-    let output = campaign.run();
-    assert_eq!(
-        output.status.code(),
-        Some(i32::from(exit::NO_GO)),
-        "{}",
-        describe(&output)
-    );
+    let output = campaign.run_expecting(exit::NO_GO);
     let (outcome, c) = judged(&campaign);
     assert_eq!(outcome, Outcome::Fail);
     assert!(
@@ -122,8 +93,7 @@ fn in_memory_writes_are_lost_to_a_sigkill_and_counted() {
     );
 }
 
-#[test]
-fn a_network_fault_makes_writes_indeterminate_and_the_counts_add_up() {
+pub fn a_network_fault_makes_writes_indeterminate_and_the_counts_add_up() {
     let campaign = Campaign::new(
         &["--data-file", "data.journal"],
         &body(
@@ -145,10 +115,5 @@ to = "50%"
     assert_eq!(c.acknowledged + c.failed + c.indeterminate, c.attempted);
     assert!(c.recovered <= c.indeterminate);
     assert_eq!(c.lost, 0, "durable: {c:?}");
-    assert_eq!(
-        output.status.code(),
-        Some(i32::from(exit::GO)),
-        "{}",
-        describe(&output)
-    );
+    assert_exit(&output, exit::GO);
 }

@@ -9,15 +9,11 @@
 //! milliseconds, which bends the small sizes up and the exponent below 1. Without
 //! the knob, response time does not depend on the data set, and the interval must
 //! not claim super-linear growth.
-#![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::{Campaign, describe};
-use gonogo::evidence::Store;
+use crate::support::{Campaign, describe};
 use gonogo::exit;
 use gonogo::model::EventKind;
-use gonogo::model::{Finding, Outcome};
+use gonogo::model::Outcome;
 
 /// A scaling phase over `sizes` with the given loader lines; the measured part is 4
 /// connections of GETs on keys that exist from the first step on.
@@ -70,25 +66,13 @@ severity = "advisory"
     )
 }
 
-fn findings(campaign: &Campaign) -> Vec<Finding> {
-    let store = Store::open(&campaign.store_path()).unwrap();
-    store.latest_evaluation(1).unwrap().unwrap().findings
-}
-
-#[test]
-fn a_per_item_cost_shows_as_latency_growing_with_the_data_set() {
+pub fn a_per_item_cost_shows_as_latency_growing_with_the_data_set() {
     let campaign = Campaign::new(
         &["--get-cost-per-item", "10us"],
         &spec("load = \"put\"\nload_connections = 4"),
     );
-    let output = campaign.run();
-    assert_eq!(
-        output.status.code(),
-        Some(exit::GO as i32),
-        "{}",
-        describe(&output)
-    );
-    let findings = findings(&campaign);
+    campaign.run_expecting(exit::GO);
+    let findings = campaign.findings();
     let lower = &findings[0];
     assert_eq!(lower.outcome, Outcome::Pass, "{lower:#?}");
     assert!(lower.observed.unwrap() > 0.5, "{lower:#?}");
@@ -133,8 +117,7 @@ fn a_per_item_cost_shows_as_latency_growing_with_the_data_set() {
     assert_eq!(failed, 0, "every GET found its key");
 }
 
-#[test]
-fn without_a_per_item_cost_latency_is_not_called_super_linear() {
+pub fn without_a_per_item_cost_latency_is_not_called_super_linear() {
     let campaign = Campaign::new(
         &[],
         &spec("setup = [\"sh\", \"-c\", \"echo {n} >> sizes.txt\"]"),
@@ -147,7 +130,7 @@ fn without_a_per_item_cost_latency_is_not_called_super_linear() {
         "{}",
         describe(&output)
     );
-    let findings = findings(&campaign);
+    let findings = campaign.findings();
     let flat = &findings[1];
     assert_eq!(flat.outcome, Outcome::Pass, "not super-linear: {flat:#?}");
     assert!(

@@ -1,32 +1,27 @@
 //! Fault campaigns end to end: the real testbed behind gonogo's proxy, faults applied
 //! in windows of a phase, their proof of effect and the recovery time in the evidence.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{Campaign, describe, stdout};
+use crate::support::spec::{Raw, Spec, Table, criterion, fault, get, steady};
+use crate::support::{Campaign, describe, stdout};
 use gonogo::exit;
 use gonogo::model::{EventKind, IntervalStats, RunEvidence};
 
-fn body(faults: &str, criteria: &str) -> String {
-    format!(
-        r#"
-[[workload]]
-name = "get"
-http = {{ method = "GET", url = "http://127.0.0.1:{{port}}/kv/{{key}}", expect_status = [200, 404], timeout = "500ms" }}
-
-[[phase]]
-name = "chaos"
-kind = "steady"
-rate = 200
-duration = "8s"
-warmup = "1s"
-
-{faults}
-{criteria}
-"#
-    )
+/// GETs at 200/s for 8 s (1 s warm-up) in phase `chaos`, with `fault` and `criteria`
+/// (a recovery time of at most `recovery` first); the campaign must be GO.
+fn run_go(fault: Table, recovery: &str, criteria: &[Table]) -> (Campaign, std::process::Output) {
+    let mut spec = Spec::new()
+        .with(get("500ms"))
+        .with(steady("chaos", 200, "8s").set("warmup", "1s"))
+        .with(fault)
+        .with(criterion("chaos", "recovery.time", "<=", recovery));
+    for table in criteria {
+        spec = spec.with(table.clone());
+    }
+    let campaign = Campaign::new(&[], &spec.to_string());
+    let output = campaign.run_expecting(exit::GO);
+    (campaign, output)
 }
 
 /// (start, merged stats) of each interval of the phase, all workloads together.
@@ -60,36 +55,13 @@ fn fault_window(evidence: &RunEvidence) -> (Duration, Duration, Option<u64>) {
     (applied.at, removed, connections)
 }
 
-#[test]
-fn a_latency_fault_shows_in_the_latency_of_its_window_and_the_service_recovers() {
-    let campaign = Campaign::new(
-        &[],
-        &body(
-            r#"
-[[fault]]
-phase = "chaos"
-kind = "latency"
-delay = "100ms"
-direction = "to_service"
-from = "25%"
-to = "50%"
-"#,
-            r#"
-[[criterion]]
-phase = "chaos"
-metric = "recovery.time"
-op = "<="
-value = "3s"
-"#,
-        ),
-    );
-    let output = campaign.run();
-    assert_eq!(
-        output.status.code(),
-        Some(i32::from(exit::GO)),
-        "{}",
-        describe(&output)
-    );
+pub fn a_latency_fault_shows_in_the_latency_of_its_window_and_the_service_recovers() {
+    let latency = fault("chaos", "latency")
+        .set("delay", "100ms")
+        .set("direction", "to_service")
+        .set("from", "25%")
+        .set("to", "50%");
+    let (campaign, output) = run_go(latency, "3s", &[]);
     let evidence = campaign.evidence(1);
     let (from, to, connections) = fault_window(&evidence);
     assert!(
@@ -120,42 +92,13 @@ value = "3s"
     );
 }
 
-#[test]
-fn a_blackhole_produces_timeouts_and_then_recovery() {
-    let campaign = Campaign::new(
-        &[],
-        &body(
-            r#"
-[[fault]]
-phase = "chaos"
-kind = "blackhole"
-from = "25%"
-to = "50%"
-recovered_when = { error_rate = "0%" }
-"#,
-            r#"
-[[criterion]]
-phase = "chaos"
-metric = "recovery.time"
-op = "<="
-value = "4s"
-
-[[criterion]]
-phase = "chaos"
-metric = "error_rate"
-op = "<="
-value = "1%"
-severity = "advisory"
-"#,
-        ),
-    );
-    let output = campaign.run();
-    assert_eq!(
-        output.status.code(),
-        Some(i32::from(exit::GO)),
-        "{}",
-        describe(&output)
-    );
+pub fn a_blackhole_produces_timeouts_and_then_recovery() {
+    let blackhole = fault("chaos", "blackhole")
+        .set("from", "25%")
+        .set("to", "50%")
+        .set("recovered_when", Raw("{ error_rate = \"0%\" }"));
+    let errors = criterion("chaos", "error_rate", "<=", "1%").set("severity", "advisory");
+    let (campaign, _) = run_go(blackhole, "4s", &[errors]);
     let evidence = campaign.evidence(1);
     let (from, to, connections) = fault_window(&evidence);
     assert!(connections.unwrap_or(0) > 0);
@@ -177,39 +120,10 @@ severity = "advisory"
     );
 }
 
-#[test]
-fn a_kill_restarts_the_service_and_is_not_a_crash() {
-    let campaign = Campaign::new(
-        &[],
-        &body(
-            r#"
-[[fault]]
-phase = "chaos"
-kind = "kill"
-at = "40%"
-"#,
-            r#"
-[[criterion]]
-phase = "chaos"
-metric = "recovery.time"
-op = "<="
-value = "3s"
-
-[[criterion]]
-phase = "chaos"
-metric = "service.crashed"
-op = "=="
-value = false
-"#,
-        ),
-    );
-    let output = campaign.run();
-    assert_eq!(
-        output.status.code(),
-        Some(i32::from(exit::GO)),
-        "{}",
-        describe(&output)
-    );
+pub fn a_kill_restarts_the_service_and_is_not_a_crash() {
+    let kill = fault("chaos", "kill").set("at", "40%");
+    let not_crashed = criterion("chaos", "service.crashed", "==", false);
+    let (campaign, _) = run_go(kill, "3s", &[not_crashed]);
     let evidence = campaign.evidence(1);
     let starts = evidence
         .events

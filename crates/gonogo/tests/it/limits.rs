@@ -2,55 +2,28 @@
 //! campaign stops early, the run records which limit tripped and when, and the
 //! verdict says so.
 
-mod common;
-
-use common::{Campaign, describe, stdout};
+use crate::support::spec::{Spec, Table, criterion, get, sampled_every, steady};
+use crate::support::{Campaign, describe, stdout};
 use gonogo::exit;
 use gonogo::model::{EventKind, RunStatus};
 
-#[test]
-fn service_rss_ceiling_stops_the_campaign_and_fails_the_verdict() {
+pub fn service_rss_ceiling_stops_the_campaign_and_fails_the_verdict() {
     // 64 KiB per request at 200/s grows RSS by about 12.5 MiB/s: a 48 MiB ceiling trips
     // within a few seconds of a 30 s phase, and the second phase never runs.
-    let body = r#"
-[settings]
-sample_interval = "200ms"
-
-[limits]
-service_rss_ceiling = "48MiB"
-host_memory_floor = "1MiB"
-
-[[workload]]
-name = "get"
-http = { method = "GET", url = "http://127.0.0.1:{port}/kv/{key}", expect_status = [200, 404], timeout = "2s" }
-
-[[phase]]
-name = "steady"
-kind = "steady"
-rate = 200
-duration = "30s"
-
-[[phase]]
-name = "after"
-kind = "steady"
-rate = 10
-duration = "5s"
-
-[[criterion]]
-phase = "steady"
-metric = "error_rate"
-op = "<="
-value = "1%"
-"#;
-    let campaign = Campaign::new(&["--leak-per-request", "64KiB"], body);
+    let body = Spec::new()
+        .with(sampled_every("200ms"))
+        .with(
+            Table::new("[limits]")
+                .set("service_rss_ceiling", "48MiB")
+                .set("host_memory_floor", "1MiB"),
+        )
+        .with(get("2s"))
+        .with(steady("steady", 200, "30s"))
+        .with(steady("after", 10, "5s"))
+        .with(criterion("steady", "error_rate", "<=", "1%"));
+    let campaign = Campaign::new(&["--leak-per-request", "64KiB"], &body.to_string());
     let started = std::time::Instant::now();
-    let output = campaign.run();
-    assert_eq!(
-        output.status.code(),
-        Some(exit::NO_GO as i32),
-        "{}",
-        describe(&output)
-    );
+    let output = campaign.run_expecting(exit::NO_GO);
     assert!(
         started.elapsed().as_secs() < 25,
         "the 30 s phase was cut short"

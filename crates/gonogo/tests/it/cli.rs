@@ -1,36 +1,21 @@
 //! The command line as a user drives it: re-rendering, re-judging, listing,
 //! checking specs, and refusing what it must refuse — with the documented exit codes.
 
-mod common;
-
-use common::{Campaign, describe, stdout};
+use crate::support::spec::{Spec, criterion, get, steady};
+use crate::support::{Campaign, assert_exit, describe, stdout};
 use gonogo::exit;
 
-const BODY: &str = r#"
-[[workload]]
-name = "get"
-http = { method = "GET", url = "http://127.0.0.1:{port}/kv/{key}", expect_status = [200, 404] }
-
-[[phase]]
-name = "steady"
-kind = "steady"
-rate = 200
-duration = "2s"
-
-[[criterion]]
-phase = "steady"
-metric = "error_rate"
-op = "<="
-value = "1%"
-"#;
-
-fn code(output: &std::process::Output) -> i32 {
-    output.status.code().unwrap_or(-1)
+/// GETs on the testbed at 200/s for 2 s, judged on an error rate of at most 1%.
+fn body() -> String {
+    Spec::new()
+        .with(get(""))
+        .with(steady("steady", 200, "2s"))
+        .with(criterion("steady", "error_rate", "<=", "1%"))
+        .into()
 }
 
-#[test]
-fn a_stored_run_re_renders_identically_and_its_json_matches_the_schema() {
-    let campaign = Campaign::new(&[], BODY);
+pub fn a_stored_run_re_renders_identically_and_its_json_matches_the_schema() {
+    let campaign = Campaign::new(&[], &body());
     let output = campaign.gonogo(&[
         "run",
         "campaign.toml",
@@ -40,11 +25,11 @@ fn a_stored_run_re_renders_identically_and_its_json_matches_the_schema() {
         "--markdown",
         "run.md",
     ]);
-    assert_eq!(code(&output), i32::from(exit::GO), "{}", describe(&output));
+    assert_exit(&output, exit::GO);
 
     let json_at_run = std::fs::read_to_string(campaign.dir.path().join("run.json")).unwrap();
     let again = campaign.gonogo(&["report", "1", "--format", "json"]);
-    assert_eq!(code(&again), i32::from(exit::GO), "{}", describe(&again));
+    assert_exit(&again, exit::GO);
     assert_eq!(
         stdout(&again),
         json_at_run,
@@ -77,28 +62,22 @@ fn a_stored_run_re_renders_identically_and_its_json_matches_the_schema() {
     assert_eq!(report["verdict"]["decision"], "GO", "{report}");
 }
 
-#[test]
-fn evaluate_re_judges_stored_evidence_and_runs_lists_it() {
-    let campaign = Campaign::new(&[], BODY);
+pub fn evaluate_re_judges_stored_evidence_and_runs_lists_it() {
+    let campaign = Campaign::new(&[], &body());
     let output = campaign.run();
-    assert_eq!(code(&output), i32::from(exit::GO), "{}", describe(&output));
+    assert_exit(&output, exit::GO);
 
     // The same evidence, judged by a stricter spec: no request is that fast.
-    let strict = BODY.replace(
+    let strict = body().replace(
         "metric = \"error_rate\"\nop = \"<=\"\nvalue = \"1%\"",
         "metric = \"latency.p50\"\nop = \"<=\"\nvalue = \"1us\"\nmin_samples = 10",
     );
     let strict_text = std::fs::read_to_string(&campaign.spec)
         .unwrap()
-        .replace(BODY, &strict);
+        .replace(&body(), &strict);
     std::fs::write(campaign.dir.path().join("strict.toml"), strict_text).unwrap();
     let judged = campaign.gonogo(&["evaluate", "1", "--spec", "strict.toml"]);
-    assert_eq!(
-        code(&judged),
-        i32::from(exit::NO_GO),
-        "{}",
-        describe(&judged)
-    );
+    assert_exit(&judged, exit::NO_GO);
     assert!(
         stdout(&judged).contains("latency.p50"),
         "{}",
@@ -107,14 +86,9 @@ fn evaluate_re_judges_stored_evidence_and_runs_lists_it() {
 
     // The re-judgement is stored: the report now shows it, and the list says NO-GO.
     let report = campaign.gonogo(&["report", "1"]);
-    assert_eq!(
-        code(&report),
-        i32::from(exit::NO_GO),
-        "{}",
-        describe(&report)
-    );
+    assert_exit(&report, exit::NO_GO);
     let runs = campaign.gonogo(&["runs"]);
-    assert_eq!(code(&runs), 0, "{}", describe(&runs));
+    assert_exit(&runs, exit::GO);
     let line = stdout(&runs)
         .lines()
         .find(|l| l.starts_with("1 "))
@@ -126,24 +100,18 @@ fn evaluate_re_judges_stored_evidence_and_runs_lists_it() {
     );
 
     let missing = campaign.gonogo(&["report", "99"]);
-    assert_eq!(
-        code(&missing),
-        i32::from(exit::INVALID),
-        "{}",
-        describe(&missing)
-    );
+    assert_exit(&missing, exit::INVALID);
     assert!(
-        common::stderr(&missing).contains("gonogo runs"),
+        crate::support::stderr(&missing).contains("gonogo runs"),
         "{}",
         describe(&missing)
     );
 }
 
-#[test]
-fn check_accepts_a_good_spec_and_names_the_line_of_a_bad_one() {
-    let campaign = Campaign::new(&[], BODY);
+pub fn check_accepts_a_good_spec_and_names_the_line_of_a_bad_one() {
+    let campaign = Campaign::new(&[], &body());
     let good = campaign.gonogo(&["check", "campaign.toml"]);
-    assert_eq!(code(&good), 0, "{}", describe(&good));
+    assert_exit(&good, exit::GO);
     assert!(stdout(&good).contains("1 phase(s)"), "{}", describe(&good));
 
     let text = std::fs::read_to_string(&campaign.spec).unwrap();
@@ -151,47 +119,26 @@ fn check_accepts_a_good_spec_and_names_the_line_of_a_bad_one() {
     let line = bad.lines().position(|l| l == "rat = 5").unwrap() + 1;
     std::fs::write(campaign.dir.path().join("bad.toml"), bad).unwrap();
     let output = campaign.gonogo(&["check", "bad.toml"]);
-    assert_eq!(
-        code(&output),
-        i32::from(exit::INVALID),
-        "{}",
-        describe(&output)
-    );
-    let message = common::stderr(&output);
+    assert_exit(&output, exit::INVALID);
+    let message = crate::support::stderr(&output);
     assert!(message.contains(&format!("bad.toml:{line}:")), "{message}");
     assert!(message.contains("rat"), "{message}");
 
     let run = campaign.gonogo(&["run", "bad.toml", "--quiet"]);
-    assert_eq!(code(&run), i32::from(exit::INVALID), "{}", describe(&run));
+    assert_exit(&run, exit::INVALID);
     let usage = campaign.gonogo(&["run"]);
-    assert_eq!(
-        code(&usage),
-        i32::from(exit::INVALID),
-        "{}",
-        describe(&usage)
-    );
+    assert_exit(&usage, exit::INVALID);
     let format = campaign.gonogo(&["run", "campaign.toml", "--format", "pdf"]);
-    assert_eq!(
-        code(&format),
-        i32::from(exit::INVALID),
-        "{}",
-        describe(&format)
-    );
+    assert_exit(&format, exit::INVALID);
 }
 
-#[test]
-fn non_loopback_targets_are_refused_without_allow_remote() {
+pub fn non_loopback_targets_are_refused_without_allow_remote() {
     // 192.0.2.1 is TEST-NET-1: never routed; nothing is sent in either case because
     // the refusal comes before the service starts.
-    let campaign = Campaign::new(&[], &BODY.replace("127.0.0.1", "192.0.2.1"));
+    let campaign = Campaign::new(&[], &body().replace("127.0.0.1", "192.0.2.1"));
     let output = campaign.run();
-    assert_eq!(
-        code(&output),
-        i32::from(exit::INVALID),
-        "{}",
-        describe(&output)
-    );
-    let message = common::stderr(&output);
+    assert_exit(&output, exit::INVALID);
+    let message = crate::support::stderr(&output);
     assert!(
         message.contains("192.0.2.1") && message.contains("--allow-remote"),
         "{message}"
@@ -199,8 +146,7 @@ fn non_loopback_targets_are_refused_without_allow_remote() {
     assert!(!campaign.store_path().exists(), "no run was started");
 }
 
-#[test]
-fn every_example_spec_passes_check() {
+pub fn every_example_spec_passes_check() {
     let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
     let mut checked = 0;
     for entry in std::fs::read_dir(&examples).unwrap() {
@@ -213,13 +159,8 @@ fn every_example_spec_passes_check() {
             .arg(&path)
             .output()
             .unwrap();
-        assert_eq!(
-            code(&output),
-            i32::from(exit::GO),
-            "{}: {}",
-            path.display(),
-            describe(&output)
-        );
+        // A refusal names the file on stderr, which the failure shows.
+        assert_exit(&output, exit::GO);
         checked += 1;
     }
     assert!(

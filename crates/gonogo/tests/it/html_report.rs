@@ -2,15 +2,13 @@
 //! `.gonogo/runs/<id>/report.html`; hostile names from the spec and the service's
 //! command line are escaped; the page opens offline in a real Chromium with every chart
 //! drawn and no console message; JUnit output parses; two runs compare side by side.
-// Helpers below the tests unwrap like the tests do (clippy allows it only in `#[test]`).
-#![allow(clippy::unwrap_used)]
-
-mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{Campaign, describe, stderr, stdout, testbed};
+use crate::support::needs::Need;
+use crate::support::spec::{self, Raw, Spec, criterion, fault, get, get_named, phase, steady};
+use crate::support::{Campaign, assert_exit, assert_exit_in, describe, stderr, stdout, testbed};
 use gonogo::exit;
 
 /// Strings that would run script if a report pasted them into HTML unescaped.
@@ -24,64 +22,38 @@ const HOSTILE: [&str; 3] = [
 /// service runs through `sh -c`, whose `$0` is a hostile string that ends up in the
 /// `service_started` event.
 fn hostile_campaign() -> Campaign {
-    let dir = tempfile::tempdir().unwrap();
-    let toml = |s: &str| format!("{s:?}");
-    let testbed = testbed().display().to_string();
-    let spec = format!(
-        r#"name = {name}
-
-[service]
-command = ["sh", "-c", "exec \"$1\" --listen 127.0.0.1:{{port}}", {zero}, {testbed}]
-port = "auto"
-ready = {{ http = "http://127.0.0.1:{{port}}/health", timeout = "10s" }}
-stop = {{ signal = "SIGTERM", grace = "3s" }}
-
-[[workload]]
-name = {workload}
-http = {{ method = "GET", url = "http://127.0.0.1:{{port}}/kv/{{key}}", expect_status = [200, 404] }}
-
-[[phase]]
-name = {phase}
-kind = "steady"
-rate = 100
-duration = "2s"
-warmup = "1s"
-
-[[criterion]]
-phase = {phase}
-metric = "latency.p99"
-op = "<="
-value = "1s"
-min_samples = 100
-
-[[criterion]]
-phase = {phase}
-workload = {workload}
-metric = "error_rate"
-op = "<="
-value = "1%"
-min_samples = 100
-"#,
-        name = toml(HOSTILE[0]),
-        zero = toml(&HOSTILE.concat()),
-        testbed = toml(&testbed),
-        workload = toml(HOSTILE[1]),
-        phase = toml(HOSTILE[2]),
+    let command = [
+        "sh",
+        "-c",
+        "exec \"$1\" --listen 127.0.0.1:{port}",
+        &HOSTILE.concat(),
+        &testbed().display().to_string(),
+    ]
+    .map(String::from);
+    let service = spec::service(
+        &command,
+        "{ http = \"http://127.0.0.1:{port}/health\", timeout = \"10s\" }",
+        "SIGTERM",
+        "3s",
     );
-    let path = dir.path().join("campaign.toml");
-    std::fs::write(&path, spec).unwrap();
-    Campaign { dir, spec: path }
+    let (workload, phase) = (HOSTILE[1], HOSTILE[2]);
+    let body = Spec::new()
+        .with(get_named(workload, ""))
+        .with(steady(phase, 100, "2s").set("warmup", "1s"))
+        .with(criterion(phase, "latency.p99", "<=", "1s").set("min_samples", 100))
+        .with(
+            criterion(phase, "error_rate", "<=", "1%")
+                .set("workload", workload)
+                .set("min_samples", 100),
+        );
+    let name = spec::Table::new("").set("name", HOSTILE[0]);
+    Campaign::with_service(&format!("{name}{service}"), &body.to_string())
 }
 
 /// The run was judged GO or INCONCLUSIVE: the verdict does not matter to these tests,
 /// and a busy machine may leave the load generator behind (INCONCLUSIVE).
 fn assert_judged(output: &std::process::Output) {
-    let judged = [exit::GO, exit::INCONCLUSIVE].map(|c| Some(i32::from(c)));
-    assert!(
-        judged.contains(&output.status.code()),
-        "{}",
-        describe(output)
-    );
+    assert_exit_in(output, &[exit::GO, exit::INCONCLUSIVE]);
 }
 
 /// Every `<…>` of a page whose text is escaped is a tag the renderer wrote.
@@ -122,8 +94,7 @@ fn report_path(campaign: &Campaign, run: i64) -> PathBuf {
         .join("report.html")
 }
 
-#[test]
-fn hostile_names_and_service_arguments_are_escaped_in_the_html_report() {
+pub fn hostile_names_and_service_arguments_are_escaped_in_the_html_report() {
     let campaign = hostile_campaign();
     let output = campaign.run();
     assert_judged(&output);
@@ -165,18 +136,16 @@ fn hostile_names_and_service_arguments_are_escaped_in_the_html_report() {
 
 /// Where test artifacts go: `<target dir>/test-artifacts/`.
 fn artifacts_dir() -> PathBuf {
-    // target/<profile>/deps/<test exe> → target
-    let exe = std::env::current_exe().unwrap();
-    let target = exe.ancestors().nth(3).unwrap().to_path_buf();
-    let dir = target.join("test-artifacts");
+    let dir = crate::support::profile_dir()
+        .parent()
+        .unwrap()
+        .join("test-artifacts");
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
 
-const CHROMIUM: &str = "/usr/bin/chromium";
-
 fn chromium(profile: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(CHROMIUM)
+    Command::new(Need::Chromium.require())
         .args([
             "--headless",
             "--no-sandbox",
@@ -196,19 +165,9 @@ fn chromium(profile: &Path, args: &[&str]) -> std::process::Output {
 
 /// Open the page in headless Chromium: no console message at all (a script that ran,
 /// an error, or a blocked fetch would each log one), every chart in the DOM with its
-/// lines, and a screenshot saved as a test artifact.
-fn chromium_renders(page: &Path, name: &str) -> Option<String> {
-    if !Path::new(CHROMIUM).exists() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{CHROMIUM} is missing; CI must install Debian's chromium (see .ci/run)"
-        );
-        eprintln!(
-            "\n!!! SKIPPED the browser check: {CHROMIUM} is missing (apt-get install chromium); \
-             CI fails instead of skipping !!!\n"
-        );
-        return None;
-    }
+/// lines, and a screenshot saved as a test artifact. A missing Chromium fails the test
+/// (with the install hint).
+fn chromium_renders(page: &Path, name: &str) -> String {
     let url = format!("file://{}", page.display());
     let profile = tempfile::tempdir().unwrap();
     let dom = chromium(profile.path(), &["--dump-dom", &url]);
@@ -243,31 +202,20 @@ fn chromium_renders(page: &Path, name: &str) -> Option<String> {
         shot.display()
     );
     eprintln!("screenshot: {}", shot.display());
-    Some(dom_text)
+    dom_text
 }
 
-const BODY: &str = r#"
-[[workload]]
-name = "get"
-http = { method = "GET", url = "http://127.0.0.1:{port}/kv/{key}", expect_status = [200, 404] }
+/// GETs at 200/s for 2 s, judged on p99 latency.
+fn body() -> String {
+    Spec::new()
+        .with(get(""))
+        .with(steady("steady", 200, "2s"))
+        .with(criterion("steady", "latency.p99", "<=", "1s").set("min_samples", 100))
+        .into()
+}
 
-[[phase]]
-name = "steady"
-kind = "steady"
-rate = 200
-duration = "2s"
-
-[[criterion]]
-phase = "steady"
-metric = "latency.p99"
-op = "<="
-value = "1s"
-min_samples = 100
-"#;
-
-#[test]
-fn report_against_another_run_shows_each_criterion_side_by_side() {
-    let campaign = Campaign::new(&[], BODY);
+pub fn report_against_another_run_shows_each_criterion_side_by_side() {
+    let campaign = Campaign::new(&[], &body());
     for _ in 0..2 {
         assert_judged(&campaign.run());
     }
@@ -294,17 +242,11 @@ fn report_against_another_run_shows_each_criterion_side_by_side() {
         describe(&md)
     );
     let html = campaign.gonogo(&["report", "2", "--against", "1", "--format", "html"]);
-    assert_eq!(
-        html.status.code(),
-        Some(i32::from(exit::INVALID)),
-        "{}",
-        describe(&html)
-    );
+    assert_exit(&html, exit::INVALID);
 }
 
-#[test]
-fn the_html_report_opens_offline_in_chromium_with_every_chart_drawn() {
-    let campaign = Campaign::new(&["--latency", "2ms"], BODY);
+pub fn the_html_report_opens_offline_in_chromium_with_every_chart_drawn() {
+    let campaign = Campaign::new(&["--latency", "2ms"], &body());
     assert_judged(&campaign.run());
     let path = report_path(&campaign, 1);
     let html = std::fs::read_to_string(&path).unwrap();
@@ -330,69 +272,38 @@ fn the_html_report_opens_offline_in_chromium_with_every_chart_drawn() {
     chromium_renders(&path, "steady");
 }
 
-const ANALYSES: &str = r#"
-[settings]
-sample_interval = "200ms"
+/// A ramp, a soak and a fault phase, each with a criterion on its analysis.
+fn analyses() -> String {
+    let ramp = phase("ramp", "ramp")
+        .set("start_rate", 100)
+        .set("step", 100)
+        .set("max_rate", 300)
+        .set("duration", "1s")
+        .set("warmup", "1s")
+        .set(
+            "stop_when",
+            Raw("{ latency_p99 = \"500ms\", error_rate = \"1%\" }"),
+        );
+    let soak = phase("soak", "soak")
+        .set("rate", 100)
+        .set("duration", "4s")
+        .set("warmup", "1s")
+        .set("leak", Raw("{ rss = \"64MiB/h\", window = \"1s\" }"));
+    Spec::new()
+        .with(spec::sampled_every("200ms"))
+        .with(get("1s"))
+        .with(ramp)
+        .with(soak)
+        .with(steady("chaos", 100, "5s").set("warmup", "1s"))
+        .with(fault("chaos", "kill").set("at", "30%"))
+        .with(criterion("ramp", "capacity.last_good_rate", ">=", 50).set("min_samples", 1))
+        .with(criterion("soak", "leak.rss.slope_upper", "<=", "64GiB/h").set("min_samples", 3))
+        .with(criterion("chaos", "recovery.time", "<=", "4s").set("min_samples", 1))
+        .into()
+}
 
-[[workload]]
-name = "get"
-http = { method = "GET", url = "http://127.0.0.1:{port}/kv/{key}", expect_status = [200, 404], timeout = "1s" }
-
-[[phase]]
-name = "ramp"
-kind = "ramp"
-start_rate = 100
-step = 100
-max_rate = 300
-duration = "1s"
-warmup = "1s"
-stop_when = { latency_p99 = "500ms", error_rate = "1%" }
-
-[[phase]]
-name = "soak"
-kind = "soak"
-rate = 100
-duration = "4s"
-warmup = "1s"
-leak = { rss = "64MiB/h", window = "1s" }
-
-[[phase]]
-name = "chaos"
-kind = "steady"
-rate = 100
-duration = "5s"
-warmup = "1s"
-
-[[fault]]
-phase = "chaos"
-kind = "kill"
-at = "30%"
-
-[[criterion]]
-phase = "ramp"
-metric = "capacity.last_good_rate"
-op = ">="
-value = 50
-min_samples = 1
-
-[[criterion]]
-phase = "soak"
-metric = "leak.rss.slope_upper"
-op = "<="
-value = "64GiB/h"
-min_samples = 3
-
-[[criterion]]
-phase = "chaos"
-metric = "recovery.time"
-op = "<="
-value = "4s"
-min_samples = 1
-"#;
-
-#[test]
-fn a_ramp_soak_and_fault_run_draws_capacity_steps_soak_trend_and_recovery_in_chromium() {
-    let campaign = Campaign::new(&["--latency", "2ms"], ANALYSES);
+pub fn a_ramp_soak_and_fault_run_draws_capacity_steps_soak_trend_and_recovery_in_chromium() {
+    let campaign = Campaign::new(&["--latency", "2ms"], &analyses());
     assert_judged(&campaign.run());
     let path = report_path(&campaign, 1);
     let html = std::fs::read_to_string(&path).unwrap();
@@ -409,9 +320,7 @@ fn a_ramp_soak_and_fault_run_draws_capacity_steps_soak_trend_and_recovery_in_chr
             "a finding links {id}"
         );
     }
-    let Some(dom) = chromium_renders(&path, "analyses") else {
-        return;
-    };
+    let dom = chromium_renders(&path, "analyses");
     for id in ids {
         assert!(dom.contains(&format!("id=\"{id}\"")), "{id} in the DOM");
     }

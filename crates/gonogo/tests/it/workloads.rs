@@ -5,18 +5,16 @@
 //! The verdict of a scaling phase depends on how busy the machine is; what is
 //! checked here is the mechanics: the loader wrote exactly the new items before
 //! each step, every step was measured, and no measured request failed.
-#![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::servers::{PostgresCluster, postgres_bin, redis_server, redis_service};
-use common::{Campaign, describe};
+use crate::support::servers::{
+    KV_TABLE, PostgresCluster, postgres_bin, redis_server, redis_service,
+};
+use crate::support::{Campaign, describe, serial};
 use gonogo::evaluate::integrity_counts;
 use gonogo::evidence::Store;
 use gonogo::exit;
 use gonogo::model::{EventKind, RunEvidence};
 
-const KV_TABLE: &str = "CREATE TABLE kv (k text PRIMARY KEY, v text NOT NULL);\n";
 const PG_URL: &str = "host=127.0.0.1 port={port} user=postgres dbname=postgres";
 
 /// A scaling phase over 100, 200 and 400 items loaded by `put`, measured with `get`.
@@ -91,10 +89,9 @@ fn failed_in(evidence: &RunEvidence, prefix: &str) -> u64 {
         .sum()
 }
 
-#[test]
-fn a_redis_scaling_phase_loads_with_set() {
-    let _serial = common::serial();
-    let Some(server) = redis_server() else { return };
+pub fn a_redis_scaling_phase_loads_with_set() {
+    let _serial = serial();
+    let server = redis_server();
     let data = tempfile::tempdir().unwrap();
     let workloads = r#"
 [[workload]]
@@ -113,10 +110,9 @@ redis = { address = "127.0.0.1:{port}", command = ["GET", "item-{key}"], timeout
     check_scaling(&campaign);
 }
 
-#[test]
-fn a_postgres_scaling_phase_loads_with_insert() {
-    let _serial = common::serial();
-    let Some(bin) = postgres_bin() else { return };
+pub fn a_postgres_scaling_phase_loads_with_insert() {
+    let _serial = serial();
+    let bin = postgres_bin();
     let cluster = PostgresCluster::init(&bin, KV_TABLE);
     // A duplicate key would fail the INSERT: {seq} must continue across steps.
     let workloads = format!(
@@ -165,10 +161,9 @@ fn check_integrity(campaign: &Campaign) {
     assert_eq!(counts.acknowledged, counts.attempted, "{counts:?}");
 }
 
-#[test]
-fn a_redis_integrity_phase_reads_back_every_write() {
-    let _serial = common::serial();
-    let Some(server) = redis_server() else { return };
+pub fn a_redis_integrity_phase_reads_back_every_write() {
+    let _serial = serial();
+    let server = redis_server();
     let data = tempfile::tempdir().unwrap();
     let body = format!(
         r#"
@@ -187,10 +182,9 @@ redis = {{ address = "127.0.0.1:{{port}}", command = ["GET", "{{key}}"], timeout
     ));
 }
 
-#[test]
-fn a_postgres_integrity_phase_reads_back_every_write() {
-    let _serial = common::serial();
-    let Some(bin) = postgres_bin() else { return };
+pub fn a_postgres_integrity_phase_reads_back_every_write() {
+    let _serial = serial();
+    let bin = postgres_bin();
     let cluster = PostgresCluster::init(&bin, KV_TABLE);
     let body = format!(
         r#"
