@@ -58,19 +58,32 @@ pub fn store_for_run(spec: &Path) -> PathBuf {
         .filter(|dir| !dir.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let walk = walk_up(spec_dir);
-    walk.found.unwrap_or_else(|| {
+    let store = walk.found.unwrap_or_else(|| {
         walk.repository
             .unwrap_or_else(|| spec_dir.to_path_buf())
             .join(STORE_DIR)
             .join(STORE_FILE)
-    })
+    });
+    shown_from_cwd(store)
+}
+
+/// `path` relative to the working directory when it lies below it (as people type
+/// paths, and as hints show them), else as it is.
+fn shown_from_cwd(path: PathBuf) -> PathBuf {
+    let Ok(cwd) = std::env::current_dir() else {
+        return path;
+    };
+    match path.strip_prefix(&cwd) {
+        Ok(relative) if !relative.as_os_str().is_empty() => relative.to_path_buf(),
+        _ => path,
+    }
 }
 
 /// The store a reading command finds walking up from `start`, or the directories
 /// it searched.
 pub fn store_for_reading(start: &Path) -> Result<PathBuf, Vec<PathBuf>> {
     let walk = walk_up(start);
-    walk.found.ok_or(walk.looked)
+    walk.found.map(shown_from_cwd).ok_or(walk.looked)
 }
 
 #[cfg(test)]

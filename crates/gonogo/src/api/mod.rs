@@ -44,6 +44,16 @@ pub enum ApiError {
     /// A request that cannot be served as asked (no such store, no runs yet).
     #[error("{0}")]
     Usage(String),
+    /// A spec that cannot judge the run: other phases or workloads.
+    #[error(
+        "{spec} does not describe run {run}: {}; re-judge a run with a spec of its own campaign (the same phases and workloads), changing only the criteria",
+        .differences.join("; ")
+    )]
+    Mismatch {
+        spec: String,
+        run: RunId,
+        differences: Vec<String>,
+    },
     #[error("cannot start the async runtime: {0}")]
     Runtime(#[source] std::io::Error),
 }
@@ -69,6 +79,18 @@ pub struct Judged {
     pub evidence: RunEvidence,
     pub findings: Vec<Finding>,
     pub verdict: Verdict,
+    /// Which of the run's stored judgements this is.
+    pub judgement: Judgement,
+}
+
+/// One stored judgement of a run: its place among the run's judgements (1-based,
+/// oldest first), when it was made, and the hash of the spec that made it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Judgement {
+    pub number: u32,
+    pub of: u32,
+    pub created_at_ms: i64,
+    pub spec_hash: String,
 }
 
 impl Judged {
@@ -216,34 +238,86 @@ fn judge_loaded(
 ) -> Result<Judged, ApiError> {
     let findings = evaluate::evaluate_plan(plan, &evidence);
     let verdict = verdict::decide(&findings);
-    store.record_evaluation(
-        evidence.id,
-        spec_hash,
-        run::manifest::now_ms(),
-        &findings,
-        &verdict,
-    )?;
+    let created_at_ms = run::manifest::now_ms();
+    store.record_evaluation(evidence.id, spec_hash, created_at_ms, &findings, &verdict)?;
+    let of = store.judgements(evidence.id)?;
+    let judgement = Judgement {
+        // Judgements are numbered in order of creation; this one is the newest.
+        number: of,
+        of,
+        created_at_ms,
+        spec_hash: spec_hash.to_string(),
+    };
     Ok(Judged {
         evidence,
         findings,
         verdict,
+        judgement,
     })
 }
 
-/// Re-judge stored run `run_id` with the criteria of the spec at `spec_path`.
+/// Re-judge stored run `run_id` with the criteria of the spec at `spec_path`, kept as
+/// a new judgement beside the earlier ones. A spec whose phases or workloads are not
+/// the run's is refused ([`ApiError::Mismatch`]).
 pub fn evaluate(store: &mut Store, run_id: RunId, spec_path: &Path) -> Result<Judged, ApiError> {
     let (plan, spec_text) = check(spec_path)?;
-    judge(store, run_id, &plan, &spec_hash_of(&spec_text))
+    let evidence = store.load_run(run_id)?;
+    let differences = differences_from_run(&evidence, &plan);
+    if !differences.is_empty() {
+        return Err(ApiError::Mismatch {
+            spec: spec_path.display().to_string(),
+            run: run_id,
+            differences,
+        });
+    }
+    judge_loaded(store, evidence, &plan, &spec_hash_of(&spec_text))
 }
 
-/// Stored run `run_id` as last judged. A run cut off before it was judged (gonogo
-/// was killed) is judged now by the criteria of the spec stored with it, and that
-/// judgement is stored.
-pub fn stored(store: &mut Store, run_id: RunId) -> Result<Judged, ApiError> {
+/// How `plan` differs from the run's own spec (stored with it). A stored spec this
+/// gonogo cannot read any more is compared by the phases the run recorded.
+fn differences_from_run(evidence: &RunEvidence, plan: &Plan) -> Vec<String> {
+    let manifest = &evidence.manifest;
+    match plan::from_str(Path::new(&manifest.spec_path), &manifest.spec_text) {
+        Ok(own) => plan::differences(&own, plan),
+        Err(_) => {
+            let recorded: Vec<&str> = evidence
+                .phases
+                .iter()
+                .filter(|p| p.parent.is_none())
+                .map(|p| p.name.as_str())
+                .collect();
+            plan.phases
+                .iter()
+                .filter(|p| !recorded.contains(&p.name.as_str()))
+                .map(|p| format!("phase {:?} is not in the run", p.name))
+                .collect()
+        }
+    }
+}
+
+/// Stored run `run_id` as judged by its judgement `number` (1-based, oldest first),
+/// or by its latest when `number` is `None`. A run cut off before it was judged
+/// (gonogo was killed) is judged now by the criteria of the spec stored with it, and
+/// that judgement is stored.
+pub fn stored(store: &mut Store, run_id: RunId, number: Option<u32>) -> Result<Judged, ApiError> {
     let evidence = store.load_run(run_id)?;
-    match store.latest_evaluation(run_id)? {
+    let stored = match number {
+        Some(n) => Some(store.evaluation(run_id, n)?.ok_or_else(|| {
+            ApiError::Usage(format!(
+                "run {run_id} has no judgement {n}; `runs` lists how many it has"
+            ))
+        })?),
+        None => store.latest_evaluation(run_id)?,
+    };
+    match stored {
         Some(evaluation) => Ok(Judged {
             evidence,
+            judgement: Judgement {
+                number: evaluation.number,
+                of: evaluation.of,
+                created_at_ms: evaluation.created_at_ms,
+                spec_hash: evaluation.spec_hash,
+            },
             findings: evaluation.findings,
             verdict: evaluation.verdict,
         }),

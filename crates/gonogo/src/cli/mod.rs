@@ -104,6 +104,10 @@ struct ReportArgs {
     /// plain difference (terminal or md).
     #[arg(long, value_name = "RUN")]
     against: Option<String>,
+    /// Show the run's judgement N (1 = the first; every re-judgement by `evaluate`
+    /// adds one) instead of its latest.
+    #[arg(long, value_name = "N")]
+    judgement: Option<u32>,
     #[command(flatten)]
     store: StoreArgs,
 }
@@ -156,7 +160,7 @@ impl CliError {
         match self {
             CliError::Usage(_) => exit::INVALID,
             CliError::Api(err) => match err {
-                ApiError::Spec(_) | ApiError::Usage(_) => exit::INVALID,
+                ApiError::Spec(_) | ApiError::Usage(_) | ApiError::Mismatch { .. } => exit::INVALID,
                 ApiError::Run(RunError::RemoteTargets(_)) => exit::INVALID,
                 ApiError::Store(StoreError::RunNotFound(..)) => exit::INVALID,
                 ApiError::Store(_) | ApiError::Run(_) | ApiError::Runtime(_) => exit::FAILURE,
@@ -371,11 +375,11 @@ fn runs_command(args: &StoreArgs) -> Result<u8, CliError> {
 fn report_command(args: &ReportArgs) -> Result<u8, CliError> {
     let format = parse_format(&args.format)?;
     let mut store = reading_store(&args.store)?;
-    let model = stored_model(&mut store, &args.run)?;
+    let model = stored_model(&mut store, &args.run, args.judgement)?;
     let text = match &args.against {
         None => api::render(&model, format),
         Some(other) => {
-            let reference = stored_model(&mut store, other)?;
+            let reference = stored_model(&mut store, other, None)?;
             api::render_comparison(&model, &reference, format).ok_or_else(|| {
                 CliError::Usage(format!(
                     "--against compares in the terminal or md format, not {}",
@@ -388,10 +392,15 @@ fn report_command(args: &ReportArgs) -> Result<u8, CliError> {
     Ok(exit::for_decision(api::decision_of(&model)))
 }
 
-/// The report model of a stored run, judged as stored.
-fn stored_model(store: &mut Store, run: &str) -> Result<ReportModel, CliError> {
+/// The report model of a stored run, as judged by its judgement `number` (the
+/// latest by default).
+fn stored_model(
+    store: &mut Store,
+    run: &str,
+    number: Option<u32>,
+) -> Result<ReportModel, CliError> {
     let run_id = api::resolve_run(store, run)?;
-    Ok(api::stored(store, run_id)?.report())
+    Ok(api::stored(store, run_id, number)?.report())
 }
 
 fn evaluate_command(args: &EvaluateArgs) -> Result<u8, CliError> {

@@ -127,6 +127,9 @@ pub struct Store {
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredEvaluation {
     pub id: i64,
+    /// Its place among the run's judgements (1-based, oldest first), and their count.
+    pub number: u32,
+    pub of: u32,
     /// Wall-clock time of the evaluation, ms since the Unix epoch.
     pub created_at_ms: i64,
     /// Hash of the spec the run was judged against (not necessarily the run's own).
@@ -470,7 +473,22 @@ impl Store {
 
     /// The newest evaluation of `run`, if it has one.
     pub fn latest_evaluation(&self, run: RunId) -> Result<Option<StoredEvaluation>, StoreError> {
-        load::latest_evaluation(&self.conn, &self.path, run)
+        load::evaluation(&self.conn, &self.path, run, None)
+    }
+
+    /// How many judgements `run` has.
+    pub fn judgements(&self, run: RunId) -> Result<u32, StoreError> {
+        load::judgements(&self.conn, &self.path, run)
+    }
+
+    /// Judgement `number` (1-based, oldest first) of `run`, or `None` if it has none
+    /// of that number. Every judgement is kept: re-judging adds one.
+    pub fn evaluation(
+        &self,
+        run: RunId,
+        number: u32,
+    ) -> Result<Option<StoredEvaluation>, StoreError> {
+        load::evaluation(&self.conn, &self.path, run, Some(number))
     }
 
     /// Every stored run, newest first, each with the decision of its latest evaluation.

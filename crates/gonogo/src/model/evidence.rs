@@ -448,6 +448,8 @@ pub struct RunSummary {
     pub status: RunStatus,
     /// Decision of the latest stored evaluation, if any.
     pub decision: Option<crate::model::Decision>,
+    /// How many judgements the run has (re-judging adds one; none is ever replaced).
+    pub judgements: u32,
 }
 
 /// Serde helpers: durations as fractional seconds.

@@ -6,10 +6,12 @@
 //! further parsing survive past this border, except URL/body templates, which are
 //! pre-split into [`Template`] segments.
 
+mod compat;
 mod fault;
 mod resolve;
 mod scaling;
 
+pub use compat::differences;
 pub use fault::{Direction, FaultSpec, NetFault};
 pub use resolve::resolve;
 

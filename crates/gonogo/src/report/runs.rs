@@ -11,9 +11,10 @@ use super::table::{Align, Table};
 /// One line per run, oldest first, columns aligned to their widest cell.
 pub fn runs_table(runs: &[RunSummary]) -> String {
     let mut table = Table::new(&[
-        ("ID", Align::Right),
+        ("ID", Align::Left),
         ("STATUS", Align::Left),
         ("VERDICT", Align::Left),
+        ("JUDGED", Align::Right),
         ("STARTED", Align::Left),
         ("NAME", Align::Left),
         ("SPEC", Align::Left),
@@ -23,12 +24,22 @@ pub fn runs_table(runs: &[RunSummary]) -> String {
             run.id.to_string(),
             run.status.as_str().to_string(),
             run.decision.map_or("-", |d| d.as_str()).to_string(),
+            judged(run.judgements),
             format::iso8601_utc(run.started_at_ms),
             format::printable(&run.name),
             format::printable(&run.spec_path),
         ]);
     }
     table.render("")
+}
+
+/// `1×`, `3×` (the latest of which the verdict shows), or `-` when never judged.
+fn judged(count: u32) -> String {
+    if count == 0 {
+        "-".to_string()
+    } else {
+        format!("{count}×")
+    }
 }
 
 #[cfg(test)]
@@ -44,6 +55,7 @@ mod tests {
             decision: Some(Decision::NoGo),
             started_at_ms: 1_700_000_000_000,
             ended_at_ms: None,
+            judgements: 2,
             spec_path: "examples/demo.toml".into(),
         }
     }

@@ -95,9 +95,31 @@ pub fn evaluate_re_judges_stored_evidence_and_runs_lists_it() {
         .map(str::to_owned)
         .unwrap_or_else(|| panic!("run 1 not listed: {}", describe(&runs)));
     assert!(
-        line.contains("completed") && line.contains("NO-GO"),
+        line.contains("completed") && line.contains("NO-GO") && line.contains("2×"),
         "{line}"
     );
+    // Nothing was overwritten: the first judgement is still there to show.
+    let first = campaign.gonogo(&["report", "1", "--judgement", "1"]);
+    assert_exit(&first, exit::GO);
+    let third = campaign.gonogo(&["report", "1", "--judgement", "3"]);
+    assert_exit(&third, exit::INVALID);
+
+    // A spec of another campaign (another phase) cannot judge this run.
+    let other = std::fs::read_to_string(&campaign.spec)
+        .unwrap()
+        .replace("name = \"steady\"", "name = \"peak\"")
+        .replace("phase = \"steady\"", "phase = \"peak\"");
+    std::fs::write(campaign.dir.path().join("other.toml"), other).unwrap();
+    let refused = campaign.gonogo(&["evaluate", "1", "--spec", "other.toml"]);
+    assert_exit(&refused, exit::INVALID);
+    let message = crate::support::stderr(&refused);
+    assert!(
+        message.contains("phase \"peak\" is not in the run")
+            && message.contains("the run's phase \"steady\" is not in the spec"),
+        "{message}"
+    );
+    let runs = campaign.gonogo(&["runs"]);
+    assert!(stdout(&runs).contains("2×"), "{}", describe(&runs));
 
     let missing = campaign.gonogo(&["report", "99"]);
     assert_exit(&missing, exit::INVALID);
@@ -167,4 +189,62 @@ pub fn every_example_spec_passes_check() {
         checked >= 10,
         "only {checked} example specs found in {examples:?}"
     );
+}
+
+pub fn the_store_is_found_from_below_outputs_are_checked_first_and_progress_is_plain() {
+    let campaign = Campaign::new(&[], &body());
+    // An output that cannot be written is refused before anything runs.
+    let refused = campaign.gonogo(&["run", "campaign.toml", "--json", "no/such/dir/run.json"]);
+    assert_exit(&refused, exit::INVALID);
+    let message = crate::support::stderr(&refused);
+    assert!(
+        message.contains("cannot write the report to no/such/dir/run.json"),
+        "{message}"
+    );
+    assert!(!campaign.store_path().exists(), "no run was started");
+
+    // Without a terminal, progress is plain lines: no escape codes.
+    let output = campaign.gonogo(&["run", "campaign.toml"]);
+    assert_exit(&output, exit::GO);
+    let progress = crate::support::stderr(&output);
+    assert!(
+        progress.contains("phase steady started") && progress.contains("phase steady ended"),
+        "{progress}"
+    );
+    assert!(
+        !progress.contains('\u{1b}'),
+        "escape codes without a terminal: {progress:?}"
+    );
+
+    // `runs` finds the store walking up from a directory below it…
+    let below = campaign.dir.path().join("a/b");
+    std::fs::create_dir_all(&below).unwrap();
+    let runs = gonogo_in(&below, &["runs"]);
+    assert_exit(&runs, exit::GO);
+    assert!(
+        stdout(&runs).lines().any(|l| l.starts_with("1 ")),
+        "{}",
+        describe(&runs)
+    );
+
+    // …and, finding none up to the top of a repository, says where it looked.
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::create_dir(repo.path().join(".git")).unwrap();
+    let none = gonogo_in(repo.path(), &["runs"]);
+    assert_exit(&none, exit::INVALID);
+    let message = crate::support::stderr(&none);
+    assert!(
+        message.contains("looked for .gonogo/evidence.db in")
+            && message.contains(&repo.path().display().to_string()),
+        "{message}"
+    );
+}
+
+/// Run gonogo with `args` in `dir`.
+fn gonogo_in(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_gonogo"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
 }

@@ -62,6 +62,7 @@ const TESTS: &[Test] = tests![
     cli::check_accepts_a_good_spec_and_names_the_line_of_a_bad_one,
     cli::non_loopback_targets_are_refused_without_allow_remote,
     cli::every_example_spec_passes_check,
+    cli::the_store_is_found_from_below_outputs_are_checked_first_and_progress_is_plain,
     coordinated_omission::a_one_second_stall_shows_in_response_time_as_the_analytic_p99,
     faults::a_latency_fault_shows_in_the_latency_of_its_window_and_the_service_recovers,
     faults::a_blackhole_produces_timeouts_and_then_recovery,

@@ -266,7 +266,8 @@ pub fn list_runs(conn: &Connection, path: &str) -> Result<Vec<RunSummary>, Store
     conn.prepare(
         "SELECT r.id, r.name, r.spec_path, r.started_at_ms, r.ended_at_ms, r.status,
                 (SELECT e.decision FROM evaluations e WHERE e.run_id = r.id
-                 ORDER BY e.created_at_ms DESC, e.id DESC LIMIT 1)
+                 ORDER BY e.created_at_ms DESC, e.id DESC LIMIT 1),
+                (SELECT COUNT(*) FROM evaluations e WHERE e.run_id = r.id)
          FROM runs r ORDER BY r.started_at_ms DESC, r.id DESC",
     )
     .and_then(|mut statement| {
@@ -283,6 +284,7 @@ pub fn list_runs(conn: &Connection, path: &str) -> Result<Vec<RunSummary>, Store
                         .get::<_, Option<String>>(6)?
                         .map(|_| decision_at(row, 6))
                         .transpose()?,
+                    judgements: row.get(7)?,
                 })
             })?
             .collect()
@@ -301,22 +303,31 @@ pub fn latest_run_id(conn: &Connection, path: &str) -> Result<Option<RunId>, Sto
     .map_err(read_error(path, "latest run"))
 }
 
-/// The newest evaluation of `run` with its findings in recorded order.
-pub fn latest_evaluation(
+/// Judgement `number` (1-based, in the order they were made) of run `run`, or the
+/// latest when `number` is `None`; `None` when the run has no such judgement.
+pub fn evaluation(
     conn: &Connection,
     path: &str,
     run: RunId,
+    number: Option<u32>,
 ) -> Result<Option<StoredEvaluation>, StoreError> {
-    let failed = || read_error(path, format!("latest evaluation of run {run}"));
+    let failed = || read_error(path, format!("judgement of run {run}"));
     let tx = conn.unchecked_transaction().map_err(failed())?;
-    let Some(mut evaluation) = tx
+    let count = judgements(&tx, path, run)?;
+    let number = number.unwrap_or(count);
+    if number == 0 || number > count {
+        return Ok(None);
+    }
+    let mut evaluation = tx
         .query_row(
             "SELECT id, created_at_ms, spec_hash, verdict FROM evaluations WHERE run_id = ?1
-             ORDER BY created_at_ms DESC, id DESC LIMIT 1",
-            [run],
+             ORDER BY created_at_ms, id LIMIT 1 OFFSET ?2",
+            params![run, number - 1],
             |row| {
                 Ok(StoredEvaluation {
                     id: row.get(0)?,
+                    number,
+                    of: count,
                     created_at_ms: row.get(1)?,
                     spec_hash: row.get(2)?,
                     findings: Vec::new(),
@@ -324,11 +335,7 @@ pub fn latest_evaluation(
                 })
             },
         )
-        .optional()
-        .map_err(failed())?
-    else {
-        return Ok(None);
-    };
+        .map_err(failed())?;
     evaluation.findings = collect(
         &tx,
         "SELECT finding FROM findings WHERE evaluation_id = ?1 ORDER BY seq",
@@ -338,6 +345,16 @@ pub fn latest_evaluation(
     .map_err(failed())?;
     tx.finish().map_err(failed())?;
     Ok(Some(evaluation))
+}
+
+/// How many judgements run `run` has.
+pub fn judgements(conn: &Connection, path: &str, run: RunId) -> Result<u32, StoreError> {
+    conn.query_row(
+        "SELECT COUNT(*) FROM evaluations WHERE run_id = ?1",
+        [run],
+        |row| row.get(0),
+    )
+    .map_err(read_error(path, format!("judgements of run {run}")))
 }
 
 /// Run a query with one id parameter and map every row.

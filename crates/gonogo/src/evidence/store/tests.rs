@@ -319,12 +319,25 @@ fn evaluations_round_trip_and_the_newest_wins() {
         latest,
         StoredEvaluation {
             id: newer,
+            number: 2,
+            of: 2,
             created_at_ms: 2_000,
             spec_hash: "hash-b".to_string(),
-            findings,
+            findings: findings.clone(),
             verdict: verdict(Decision::NoGo),
         }
     );
+    // Every judgement is kept, numbered oldest first; none is replaced.
+    let first = store.evaluation(run, 1).unwrap().unwrap();
+    assert_eq!(
+        (first.number, first.of, first.spec_hash.as_str()),
+        (1, 2, "hash-a")
+    );
+    assert_eq!(first.findings, findings[..1]);
+    assert_eq!(store.evaluation(run, 2).unwrap(), Some(latest));
+    assert_eq!(store.evaluation(run, 3).unwrap(), None);
+    assert_eq!(store.evaluation(run, 0).unwrap(), None);
+    assert_eq!(store.list_runs().unwrap()[0].judgements, 2);
 }
 
 #[test]
