@@ -1,6 +1,6 @@
-//! Load metrics: latency, service time, lag, throughput and error rate, read from the
-//! phase's measured intervals, plus the generator self-check that decides whether
-//! those intervals describe the service or gonogo itself.
+//! What the latency and traffic families share: a phase's measured intervals, and
+//! the generator self-check that decides whether those intervals describe the service
+//! or gonogo itself.
 //!
 //! Owns: the measured window (intervals after the warm-up, optionally one workload),
 //! merging interval statistics (histograms added, never averaged), and the rule that
@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use super::Measurement;
 use super::describe;
-use crate::model::{IntervalRecord, IntervalStats, Metric, PhaseRecord, RunEvidence, Window};
+use crate::model::{IntervalRecord, IntervalStats, PhaseRecord, RunEvidence, Window};
 use crate::plan::CriterionPlan;
 use crate::stats;
 use crate::units::format;
@@ -95,16 +95,20 @@ pub(crate) fn merge(records: &[&IntervalRecord]) -> IntervalStats {
     merged
 }
 
+/// Measure a load metric over the phase's measured intervals: `value` reads the
+/// merged statistics and the measured time; `what` says how, for the method.
 pub(super) fn measure(
     criterion: &CriterionPlan,
     phase: &PhaseRecord,
     evidence: &RunEvidence,
+    what: &str,
+    value: impl Fn(&IntervalStats, Duration) -> Option<f64>,
 ) -> Measurement {
     let workload = criterion.workload.as_deref();
     let records = measured_intervals(evidence, &phase.name, workload);
     let merged = merge(&records);
     let samples = merged.outcomes.total();
-    let observed = value(criterion.metric, &merged, measured_time(&records));
+    let observed = value(&merged, measured_time(&records));
     let place = describe::where_measured(&phase.name, workload);
     let check = GeneratorCheck::of(&records);
     let doubt = if check.bound > 0 {
@@ -125,26 +129,9 @@ pub(super) fn measure(
         interval: None,
         samples,
         window: Some(window(phase, &records)),
-        method: describe::load_method(criterion.metric, phase, workload),
+        method: describe::load_method(what, workload),
         basis: format!("over {} requests in {place}", format::count(samples)),
         doubt,
-    }
-}
-
-/// The metric's value from merged statistics, in its base unit.
-fn value(metric: Metric, merged: &IntervalStats, measured: Duration) -> Option<f64> {
-    match metric {
-        Metric::LatencyP50 => stats::quantile_seconds(&merged.response, 0.50),
-        Metric::LatencyP90 => stats::quantile_seconds(&merged.response, 0.90),
-        Metric::LatencyP99 => stats::quantile_seconds(&merged.response, 0.99),
-        Metric::LatencyP999 => stats::quantile_seconds(&merged.response, 0.999),
-        Metric::LatencyMax => stats::max_seconds(&merged.response),
-        Metric::ServiceTimeP99 => stats::quantile_seconds(&merged.service, 0.99),
-        Metric::LagP99 => stats::quantile_seconds(&merged.lag, 0.99),
-        Metric::Throughput => stats::rate(merged.outcomes.total(), measured),
-        Metric::ErrorRate => stats::ratio(merged.outcomes.failed(), merged.outcomes.total()),
-        // Resource, event and trend metrics are not read from load intervals.
-        _ => None,
     }
 }
 

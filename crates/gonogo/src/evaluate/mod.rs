@@ -2,7 +2,9 @@
 //! the implicit findings gonogo applies on its own (the service stayed up, the run
 //! completed).
 //!
-//! Owns: which evidence each metric reads (the measured window), how the value is
+//! Owns: the routing of each metric family to its module (one exhaustive `match`:
+//! `latency`, `traffic`, `resource`, `implicit` for `service.crashed`, `soak`,
+//! `capacity`, `recovery`, `integrity`, `scaling`), which evidence each metric reads (the measured window), how the value is
 //! computed, the generator self-check, and the words that explain each finding.
 //! Does not own: the aggregation into a verdict (`verdict`) nor rendering (`report`).
 //! Pure: no I/O and no clock reads; the same evidence always gives the same findings.
@@ -11,11 +13,13 @@ mod capacity;
 mod describe;
 mod implicit;
 mod integrity;
+mod latency;
 mod load;
 mod recovery;
 mod resource;
 mod scaling;
 mod soak;
+mod traffic;
 
 #[cfg(test)]
 pub(crate) mod fixtures;
@@ -39,7 +43,7 @@ pub use soak::{LEAK_CONFIDENCE, LeakTrend, leak_trend, trend_points};
 pub(crate) use load::{measured_intervals, measured_time, merge as merge_intervals};
 pub(crate) use resource::phase_samples;
 
-use crate::model::{Metric, PhaseRecord, RunEvidence};
+use crate::model::{Metric, PhaseRecord, RecoveryMetric, RunEvidence, ServiceMetric};
 use crate::plan::{CriterionPlan, FaultPlan, PhasePlan, Plan};
 
 /// Judge every criterion of `plan` against the stored evidence, plus implicit rules.
@@ -98,50 +102,6 @@ fn evaluate_with(
     findings
 }
 
-/// Which part of the evidence a metric reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Source {
-    /// Per-interval load statistics.
-    Load,
-    /// Resource samples of the service's process tree.
-    Resource,
-    /// Service exit events.
-    Events,
-    /// Trends of resource samples (soak phases).
-    Trend,
-    /// The steps of a ramp phase.
-    Capacity,
-    /// Fault events and the intervals after them.
-    Recovery,
-    /// An integrity phase's ledger.
-    Integrity,
-    /// The steps of a scaling phase.
-    Scaling,
-}
-
-fn source(metric: Metric) -> Source {
-    match metric {
-        Metric::LatencyP50
-        | Metric::LatencyP90
-        | Metric::LatencyP99
-        | Metric::LatencyP999
-        | Metric::LatencyMax
-        | Metric::ServiceTimeP99
-        | Metric::LagP99
-        | Metric::Throughput
-        | Metric::ErrorRate => Source::Load,
-        Metric::RssMax | Metric::CpuMean | Metric::FdsMax | Metric::ThreadsMax => Source::Resource,
-        Metric::ServiceCrashed => Source::Events,
-        Metric::CapacityLastGoodRate | Metric::CapacityFirstBadRate | Metric::Headroom => {
-            Source::Capacity
-        }
-        Metric::RecoveryTime => Source::Recovery,
-        m if m.is_integrity() => Source::Integrity,
-        other if other.scaling().is_some() => Source::Scaling,
-        _ => Source::Trend,
-    }
-}
-
 /// What a metric module measured, before the comparison with the threshold.
 #[derive(Debug)]
 struct Measurement {
@@ -176,30 +136,41 @@ fn judge(criterion: &CriterionPlan, context: &Context<'_>, evidence: &RunEvidenc
     let Some(phase) = find_phase(evidence, &criterion.phase) else {
         return not_run(criterion);
     };
-    let measurement = match source(criterion.metric) {
-        Source::Load => load::measure(criterion, phase, evidence),
-        Source::Resource => resource::measure(criterion, phase, evidence),
-        Source::Events => implicit::measure_crashed(phase, evidence),
-        Source::Trend => {
-            let leak = context
-                .phase(&criterion.phase)
-                .and_then(|p| p.leak)
-                .unwrap_or_default();
-            soak::measure(criterion, phase, &leak, evidence)
+    let measurement = measure(criterion, context, phase, evidence);
+    conclude(criterion, measurement)
+}
+
+/// Route the criterion to its metric's family: the one place that knows every
+/// family, and a `match` the compiler checks is complete.
+fn measure(
+    criterion: &CriterionPlan,
+    context: &Context<'_>,
+    phase: &PhaseRecord,
+    evidence: &RunEvidence,
+) -> Measurement {
+    let planned = context.phase(&criterion.phase);
+    match criterion.metric {
+        Metric::Latency(m) => latency::measure(criterion, m, phase, evidence),
+        Metric::Traffic(m) => traffic::measure(criterion, m, phase, evidence),
+        Metric::Resource(m) => resource::measure(criterion, m, phase, evidence),
+        Metric::Service(ServiceMetric::Crashed) => implicit::measure_crashed(phase, evidence),
+        Metric::Leak(resource, figure) => {
+            let leak = planned.and_then(|p| p.leak).unwrap_or_default();
+            soak::measure(criterion, (resource, figure), phase, &leak, evidence)
         }
-        Source::Capacity => {
-            let stop = context
-                .phase(&criterion.phase)
+        Metric::Capacity(m) => {
+            let stop = planned
                 .and_then(|p| p.ramp)
                 .map(|r| r.stop)
                 .unwrap_or_default();
-            capacity::measure(criterion, phase, &stop, context.expected_rate, evidence)
+            capacity::measure(m, phase, &stop, context.expected_rate, evidence)
         }
-        Source::Recovery => recovery::measure(criterion, phase, context.faults, evidence),
-        Source::Integrity => integrity::measure(criterion, phase, evidence),
-        Source::Scaling => scaling::measure(criterion, phase, evidence),
-    };
-    conclude(criterion, measurement)
+        Metric::Recovery(RecoveryMetric::Time) => {
+            recovery::measure(criterion, phase, context.faults, evidence)
+        }
+        Metric::Integrity(m) => integrity::measure(criterion, m, phase, evidence),
+        Metric::Scaling(quantity, figure) => scaling::measure((quantity, figure), phase, evidence),
+    }
 }
 
 fn find_phase<'a>(evidence: &'a RunEvidence, name: &str) -> Option<&'a PhaseRecord> {

@@ -21,7 +21,7 @@ use super::resource::phase_samples;
 use crate::model::{
     ConfidenceInterval, EventKind, IntervalRecord, PhaseRecord, RunEvidence, Window,
 };
-use crate::plan::{CriterionPlan, ScalingFigure, ScalingQuantity};
+use crate::model::{ScalingFigure, ScalingQuantity};
 use crate::stats::{self, LinearFit};
 use crate::units::format;
 
@@ -275,17 +275,10 @@ fn method_of(what: &str, steps: usize) -> String {
 
 /// Measure a `scaling.*` criterion over scaling phase `phase`.
 pub(super) fn measure(
-    criterion: &CriterionPlan,
+    (quantity, figure): (ScalingQuantity, ScalingFigure),
     phase: &PhaseRecord,
     evidence: &RunEvidence,
 ) -> Measurement {
-    let Some((quantity, figure)) = criterion.metric.scaling() else {
-        return Measurement::none(
-            String::new(),
-            String::new(),
-            format!("{} is not a scaling metric.", criterion.metric.name()),
-        );
-    };
     let result = scaling(evidence, &phase.name);
     let measured = result.measured_steps();
     let fit = result.fit(quantity).copied();

@@ -161,18 +161,11 @@ fn hours(horizon: std::time::Duration) -> String {
 /// Measure a `leak.*` criterion over a soak phase.
 pub(super) fn measure(
     criterion: &CriterionPlan,
+    (resource, figure): (LeakResource, LeakFigure),
     phase: &PhaseRecord,
     plan: &LeakPlan,
     evidence: &RunEvidence,
 ) -> Measurement {
-    let Some((resource, figure)) = criterion.metric.leak() else {
-        // Only leak metrics are routed here.
-        return Measurement::none(
-            String::new(),
-            format!("in phase {}", phase.name),
-            format!("{} is not a leak metric.", criterion.metric.name()),
-        );
-    };
     let PhaseSamples { samples, window } = phase_samples(evidence, phase);
     let points = trend_points(&samples, resource, plan).len() as u64;
     let trend = leak_trend(&samples, resource, plan);

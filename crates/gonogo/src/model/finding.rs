@@ -81,3 +81,28 @@ pub struct Finding {
     /// Why it passed, failed or could not be decided, in one or two sentences.
     pub explanation: String,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A finding as the store holds it since before metric families and scopes.
+    const STORED: &str = r#"{"criterion":"baseline latency.p99 <= 50ms","implicit":false,
+        "phase":"baseline","workload":null,"metric":"LatencyP99","op":"<=","threshold":0.05,
+        "unit":"seconds","severity":"blocker","observed":0.012,"samples":5000,
+        "outcome":"pass","window":{"start":5.0,"end":30.0,"first_interval":5,
+        "last_interval":29},"method":"99th percentile","explanation":"latency.p99 was 12 ms"}"#;
+
+    #[test]
+    fn a_finding_stored_in_todays_format_still_loads() {
+        let finding: Finding = serde_json::from_str(STORED).unwrap();
+        assert_eq!(
+            finding.metric,
+            Metric::Latency(crate::model::LatencyMetric::P99)
+        );
+        assert_eq!(finding.phase, "baseline");
+        assert_eq!(finding.outcome, Outcome::Pass);
+        let again = serde_json::to_value(&finding).unwrap();
+        assert_eq!(again["metric"], "LatencyP99");
+    }
+}

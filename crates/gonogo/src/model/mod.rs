@@ -22,6 +22,9 @@ pub use describe::{describe_exit, event_detail};
 pub use evidence::*;
 pub use finding::{ConfidenceInterval, Finding, Outcome, Window};
 pub use histogram::IntervalHistogram;
-pub use metric::{LeakFigure, LeakResource, Metric};
+pub use metric::{
+    CapacityMetric, IntegrityMetric, LatencyMetric, LeakFigure, LeakResource, Metric,
+    RecoveryMetric, ResourceMetric, ScalingFigure, ScalingQuantity, ServiceMetric, TrafficMetric,
+};
 pub use record::{Record, RecordReceiver, RecordSender, RunClock, channel};
 pub use verdict::{Decision, Verdict};

@@ -8,7 +8,7 @@
 use toml::Spanned;
 
 use super::{Diagnostic, ListOf, closest, int_in_range, unknown_reference};
-use crate::model::{Metric, Op, Severity};
+use crate::model::{LatencyMetric, Metric, Op, Severity};
 use crate::plan::{CriterionPlan, PhasePlan, WorkloadPlan};
 use crate::spec::raw::{RawCriterion, ThresholdValue};
 use crate::units::{self, Unit, UnitError};
@@ -32,50 +32,61 @@ impl Metric {
     /// - scaling metrics (`scaling.*`) need 3 measured steps (a line through two
     ///   points has no interval).
     pub fn default_min_samples(self) -> u64 {
-        if self.leak().is_some() {
-            return 10;
-        }
-        if self.is_capacity() {
-            return 1;
-        }
-        if self.scaling().is_some() {
-            return super::scaling::MIN_SIZES as u64;
-        }
         match self {
-            Metric::LatencyP50 => percentile_min_samples(50, 100),
-            Metric::LatencyP90 => percentile_min_samples(90, 100),
-            Metric::LatencyP99 | Metric::ServiceTimeP99 | Metric::LagP99 => {
-                percentile_min_samples(99, 100)
-            }
-            Metric::LatencyP999 => percentile_min_samples(999, 1000),
-            Metric::LatencyMax | Metric::Throughput | Metric::ErrorRate => 100,
-            Metric::RssMax | Metric::CpuMean | Metric::FdsMax | Metric::ThreadsMax => 3,
+            Metric::Latency(m) => match m {
+                LatencyMetric::P50 => percentile_min_samples(50, 100),
+                LatencyMetric::P90 => percentile_min_samples(90, 100),
+                LatencyMetric::P99 | LatencyMetric::ServiceTimeP99 | LatencyMetric::LagP99 => {
+                    percentile_min_samples(99, 100)
+                }
+                LatencyMetric::P999 => percentile_min_samples(999, 1000),
+                LatencyMetric::Max => 100,
+            },
+            Metric::Traffic(_) => 100,
+            Metric::Resource(_) => 3,
             // One fault that ended is enough to measure a recovery.
-            Metric::ServiceCrashed | Metric::RecoveryTime => 1,
-            _ => 10,
+            Metric::Service(_) | Metric::Recovery(_) => 1,
+            Metric::Leak(..) => 10,
+            Metric::Capacity(_) => 1,
+            Metric::Integrity(_) => 10,
+            Metric::Scaling(..) => super::scaling::MIN_SIZES as u64,
         }
     }
 
     /// Whether the metric is measured on the whole service (resource sampler)
     /// rather than on a workload's requests.
     fn is_service_wide(self) -> bool {
-        matches!(
-            self,
-            Metric::RssMax
-                | Metric::CpuMean
-                | Metric::FdsMax
-                | Metric::ThreadsMax
-                | Metric::ServiceCrashed
-                | Metric::RecoveryTime
-        ) || self.leak().is_some()
-            || self.is_capacity()
-            || self.is_integrity()
-            || self.scaling().is_some()
+        !self.is_load()
     }
 
     /// Whether the metric is read from load intervals.
     fn is_load(self) -> bool {
-        !self.is_service_wide()
+        match self {
+            Metric::Latency(_) | Metric::Traffic(_) => true,
+            Metric::Resource(_)
+            | Metric::Service(_)
+            | Metric::Leak(..)
+            | Metric::Capacity(_)
+            | Metric::Recovery(_)
+            | Metric::Integrity(_)
+            | Metric::Scaling(..) => false,
+        }
+    }
+
+    /// The only phase kind whose evidence carries the metric, if there is one, and
+    /// whether `phase` is of that kind.
+    fn only_in(self, phase: &PhasePlan) -> Option<(&'static str, bool)> {
+        match self {
+            Metric::Leak(..) => Some(("soak", phase.leak.is_some())),
+            Metric::Capacity(_) => Some(("ramp", phase.ramp.is_some())),
+            Metric::Integrity(_) => Some(("integrity", phase.integrity.is_some())),
+            Metric::Scaling(..) => Some(("scaling", phase.scaling.is_some())),
+            Metric::Latency(_)
+            | Metric::Traffic(_)
+            | Metric::Resource(_)
+            | Metric::Service(_)
+            | Metric::Recovery(_) => None,
+        }
     }
 }
 
@@ -116,35 +127,22 @@ fn check_kind(
     phase: &PhasePlan,
     metric: Metric,
 ) -> Result<(), Diagnostic> {
-    let refusal = if metric.leak().is_some() && phase.leak.is_none() {
+    let refusal = if let Some((kind, false)) = metric.only_in(phase) {
         Some((
-            "is measured only in soak phases",
-            "a phase with kind = \"soak\"",
-        ))
-    } else if metric.is_capacity() && phase.ramp.is_none() {
-        Some((
-            "is measured only in ramp phases",
-            "a phase with kind = \"ramp\"",
-        ))
-    } else if metric.is_integrity() && phase.integrity.is_none() {
-        Some((
-            "is measured only in integrity phases",
-            "a phase with kind = \"integrity\"",
-        ))
-    } else if metric.scaling().is_some() && phase.scaling.is_none() {
-        Some((
-            "is measured only in scaling phases",
-            "a phase with kind = \"scaling\"",
+            format!("is measured only in {kind} phases"),
+            format!("a phase with kind = \"{kind}\""),
         ))
     } else if metric.is_load() && phase.scaling.is_some() {
         Some((
-            "is not measured on a scaling phase as a whole (each step is one size)",
-            "scaling.latency_p99.exponent_upper and the other scaling.* metrics, or a steady phase",
+            "is not measured on a scaling phase as a whole (each step is one size)".to_string(),
+            "scaling.latency_p99.exponent_upper and the other scaling.* metrics, or a steady phase"
+                .to_string(),
         ))
     } else if metric.is_load() && phase.ramp.is_some() {
         Some((
-            "is not measured on a ramp as a whole (each step is judged by stop_when)",
-            "capacity.last_good_rate, capacity.first_bad_rate or headroom, or a steady phase",
+            "is not measured on a ramp as a whole (each step is judged by stop_when)".to_string(),
+            "capacity.last_good_rate, capacity.first_bad_rate or headroom, or a steady phase"
+                .to_string(),
         ))
     } else {
         None
