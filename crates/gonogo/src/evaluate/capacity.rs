@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 
 use super::Measurement;
 use super::load::{generator_bound, measured_time, merge};
-use crate::model::{CapacityMetric, IntervalRecord, PhaseRecord, RunEvidence, Window};
+use crate::model::{CapacityMetric, Doubt, IntervalRecord, PhaseRecord, RunEvidence, Window};
 use crate::plan::StopConditions;
 use crate::stats;
 use crate::units::{Unit, format};
@@ -263,14 +263,11 @@ pub(super) fn measure(
                 );
             }
             StepVerdict::GeneratorBound(intervals) => {
-                doubt = Some(format!(
-                    "the load generator fell behind in {intervals} measured intervals of step {} \
-                     ({} offered) before the service broke any stop condition, so no capacity \
-                     figure is given: it would describe gonogo, not the service; give the \
-                     generator its own cores, raise max_connections, or lower max_rate.",
-                    step.name,
-                    format::per_second(j.planned_rate)
-                ));
+                doubt = Some(Doubt::StepGeneratorBound {
+                    step: step.name.clone(),
+                    intervals: *intervals,
+                    offered: j.planned_rate,
+                });
             }
             StepVerdict::NoData | StepVerdict::Good => {
                 let _ = write!(
@@ -310,24 +307,17 @@ pub(super) fn measure(
     };
     if doubt.is_none() && observed.is_none() {
         let why = match metric {
-            CapacityMetric::FirstBadRate => (!cap.steps.is_empty()).then(|| {
-                format!(
-                    "no step of ramp {} broke a stop condition (up to {}), so there is no first \
-                     bad rate; raise max_rate to find the breaking point.",
-                    phase.name,
-                    format::value_or_dash(Unit::PerSecond, last_good_rate)
-                )
-            }),
-            CapacityMetric::Headroom => expected_rate
-                .is_none()
-                .then(|| "headroom needs service.expected_rate in the spec.".to_string()),
+            CapacityMetric::FirstBadRate => {
+                (!cap.steps.is_empty()).then(|| Doubt::NoFirstBadRate {
+                    ramp: phase.name.clone(),
+                    up_to: last_good_rate,
+                })
+            }
+            CapacityMetric::Headroom => expected_rate.is_none().then_some(Doubt::NoExpectedRate),
             CapacityMetric::LastGoodRate => None,
         };
-        doubt = Some(why.unwrap_or_else(|| {
-            format!(
-                "ramp {} has no judged step; check the run's events for why it stopped.",
-                phase.name
-            )
+        doubt = Some(why.unwrap_or_else(|| Doubt::NoJudgedStep {
+            ramp: phase.name.clone(),
         }));
     }
     Measurement {

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use super::Measurement;
 use crate::model::{
-    EventKind, Finding, IntegrityLedger, IntegrityMetric, Metric, Op, Outcome, PhaseRecord,
+    Doubt, EventKind, Finding, IntegrityLedger, IntegrityMetric, Metric, Op, Outcome, PhaseRecord,
     ReadCheck, RunEvidence, Severity, Window, WriteOutcome,
 };
 use crate::plan::CriterionPlan;
@@ -203,11 +203,9 @@ pub(super) fn measure(
     let observed = counts.as_ref().and_then(|c| observed(metric, c));
     let doubt = counts.as_ref().map_or_else(
         || {
-            Some(format!(
-                "phase {} left no integrity ledger (it stopped before its writes ended), \
-                     so nothing can be decided.",
-                phase.name
-            ))
+            Some(Doubt::NoLedger {
+                phase: phase.name.clone(),
+            })
         },
         |c| doubt(criterion, metric, c, observed),
     );
@@ -228,20 +226,15 @@ fn doubt(
     metric: IntegrityMetric,
     c: &IntegrityCounts,
     observed: Option<f64>,
-) -> Option<String> {
+) -> Option<Doubt> {
     if !c.read_back {
-        return Some(format!(
-            "no final read: none of the {} keys could be read back after the phase (is the \
-             service up after the faults?), so lost writes cannot be ruled out.",
-            c.attempted
-        ));
+        return Some(Doubt::NoFinalRead { keys: c.attempted });
     }
     if c.acknowledged < criterion.min_samples {
-        return Some(format!(
-            "only {} acknowledged writes (at least {} needed); raise the rate or the duration, \
-             or lower min_samples.",
-            c.acknowledged, criterion.min_samples
-        ));
+        return Some(Doubt::TooFewAcknowledged {
+            have: c.acknowledged,
+            need: criterion.min_samples,
+        });
     }
     let holds = observed.is_some_and(|v| criterion.op.holds(v, criterion.threshold));
     // Lost writes may hide among the unread keys: these figures are lower bounds.
@@ -253,19 +246,15 @@ fn doubt(
         | IntegrityMetric::Acknowledged => false,
     };
     if lower_bound && holds && c.unread_acknowledged > 0 {
-        return Some(format!(
-            "{} acknowledged keys could not be read back (both reads failed), so they may be \
-             lost as well; {} is a lower bound.",
-            c.unread_acknowledged,
-            criterion.metric.name()
-        ));
+        return Some(Doubt::UnreadAcknowledged {
+            keys: c.unread_acknowledged,
+            metric: criterion.metric.name(),
+        });
     }
     if metric == IntegrityMetric::Unexpected && c.unexpected.is_none() {
-        return Some(format!(
-            "not checked: the phase has no listing of its keys, so keys never attempted cannot \
-             be seen ({} failed writes were found present); add list = \"<workload>\".",
-            c.failed_present
-        ));
+        return Some(Doubt::UnexpectedNotChecked {
+            failed_present: c.failed_present,
+        });
     }
     None
 }

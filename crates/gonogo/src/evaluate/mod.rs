@@ -26,7 +26,7 @@ pub(crate) mod fixtures;
 #[cfg(test)]
 mod tests;
 
-use crate::model::{ConfidenceInterval, Finding, Outcome, Window};
+use crate::model::{ConfidenceInterval, Doubt, Finding, Outcome, Window};
 pub use capacity::{
     Broken, Capacity, StepJudgement, StepVerdict, capacity, climb_on, judge_step, stop_conditions,
 };
@@ -114,12 +114,12 @@ struct Measurement {
     /// What the value was read over, completing "latency.p99 was 12 ms …".
     basis: String,
     /// Why the value cannot be trusted or is missing; makes the finding inconclusive.
-    doubt: Option<String>,
+    doubt: Option<Doubt>,
 }
 
 impl Measurement {
     /// No value at all, for the reason `doubt` (the finding is inconclusive).
-    fn none(method: String, basis: String, doubt: String) -> Self {
+    fn none(method: String, basis: String, doubt: Doubt) -> Self {
         Measurement {
             observed: None,
             interval: None,
@@ -179,10 +179,13 @@ fn find_phase<'a>(evidence: &'a RunEvidence, name: &str) -> Option<&'a PhaseReco
 
 fn conclude(criterion: &CriterionPlan, m: Measurement) -> Finding {
     let (outcome, explanation) = match (&m.doubt, m.observed) {
-        (Some(doubt), _) => (Outcome::Inconclusive, doubt.clone()),
+        (Some(doubt), _) => (Outcome::Inconclusive, doubt.to_string()),
         (None, None) => (
             Outcome::Inconclusive,
-            format!("nothing could be measured {}.", m.basis),
+            Doubt::NoData {
+                basis: m.basis.clone(),
+            }
+            .to_string(),
         ),
         (None, Some(observed)) => {
             let holds = criterion.op.holds(observed, criterion.threshold);
@@ -214,12 +217,10 @@ fn conclude(criterion: &CriterionPlan, m: Measurement) -> Finding {
 }
 
 fn not_run(criterion: &CriterionPlan) -> Finding {
-    let doubt = format!(
-        "phase {} did not run, so {} could not be judged; check the run's events for why it \
-         stopped early.",
-        criterion.phase,
-        describe::comparison(criterion)
-    );
+    let doubt = Doubt::PhaseNotRun {
+        phase: criterion.phase.clone(),
+        comparison: describe::comparison(criterion),
+    };
     let measurement = Measurement::none(
         "no evidence was read: the phase has no record in this run".to_string(),
         String::new(),

@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use super::Measurement;
-use crate::model::{PhaseRecord, ResourceMetric, ResourceSample, RunEvidence, Window};
+use crate::model::{Doubt, PhaseRecord, ResourceMetric, ResourceSample, RunEvidence, Window};
 use crate::plan::CriterionPlan;
 use crate::stats;
 use crate::units::format;
@@ -88,22 +88,17 @@ pub(super) fn measure(
     let count = samples.len() as u64;
     let observed = value(metric, &samples);
     let doubt = if count < criterion.min_samples {
-        Some(format!(
-            "only {} resource samples of the running service were taken after the warm-up of \
-             phase {}, fewer than the {} required (min_samples); lengthen the phase or sample \
-             more often (settings.sample_interval).",
-            format::count(count),
-            phase.name,
-            format::count(criterion.min_samples)
-        ))
+        Some(Doubt::TooFewSamples {
+            have: count,
+            need: criterion.min_samples,
+            phase: phase.name.clone(),
+        })
     } else if observed.is_none() {
-        Some(format!(
-            "{} needs at least two resource samples at different times after the warm-up of \
-             phase {}, and {} were taken; lengthen the phase or sample more often.",
-            criterion.metric.name(),
-            phase.name,
-            format::count(count)
-        ))
+        Some(Doubt::TooFewSampleTimes {
+            metric: criterion.metric.name(),
+            have: count,
+            phase: phase.name.clone(),
+        })
     } else {
         None
     };

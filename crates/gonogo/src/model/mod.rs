@@ -10,6 +10,7 @@
 pub mod codec;
 mod criterion;
 mod describe;
+mod doubt;
 mod evidence;
 mod finding;
 mod histogram;
@@ -19,6 +20,7 @@ mod verdict;
 
 pub use criterion::{Op, Severity};
 pub use describe::{describe_exit, event_detail};
+pub use doubt::{Doubt, GeneratorBound};
 pub use evidence::*;
 pub use finding::{ConfidenceInterval, Finding, Outcome, Window};
 pub use histogram::IntervalHistogram;
