@@ -18,7 +18,7 @@ use std::time::Duration;
 use super::Measurement;
 use crate::model::{
     Doubt, EventKind, Finding, IntegrityLedger, IntegrityMetric, Metric, Op, Outcome, PhaseRecord,
-    ReadCheck, RunEvidence, Severity, Window, WriteOutcome,
+    ReadCheck, RunEvidence, Scope, Severity, Window, WriteOutcome,
 };
 use crate::plan::CriterionPlan;
 use crate::units::format;
@@ -274,6 +274,9 @@ pub(super) fn implicit(criteria: &[CriterionPlan], evidence: &RunEvidence) -> Ve
         .map(|phase| {
             let criterion = CriterionPlan {
                 label: NO_WRITE_LOST.to_string(),
+                scope: Scope::Phase {
+                    name: phase.name.clone(),
+                },
                 phase: phase.name.clone(),
                 workload: None,
                 metric: Metric::IntegrityLost,

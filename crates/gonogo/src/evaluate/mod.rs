@@ -26,7 +26,7 @@ pub(crate) mod fixtures;
 #[cfg(test)]
 mod tests;
 
-use crate::model::{ConfidenceInterval, Doubt, Finding, Outcome, Window};
+use crate::model::{ConfidenceInterval, Doubt, Finding, Outcome, Scope, Window};
 pub use capacity::{
     Broken, Capacity, StepJudgement, StepVerdict, capacity, climb_on, judge_step, stop_conditions,
 };
@@ -133,11 +133,44 @@ impl Measurement {
 }
 
 fn judge(criterion: &CriterionPlan, context: &Context<'_>, evidence: &RunEvidence) -> Finding {
-    let Some(phase) = find_phase(evidence, &criterion.phase) else {
-        return not_run(criterion);
+    let measurement = match &criterion.scope {
+        Scope::Phase { .. } => {
+            let Some(phase) = find_phase(evidence, &criterion.phase) else {
+                return not_run(criterion);
+            };
+            measure(criterion, context, phase, evidence)
+        }
+        Scope::Run => measure_run(criterion, evidence),
+        // The comparison statistics are not computed yet: never a pass.
+        Scope::Pair { .. } => undecided(Doubt::NotJudgedYet {
+            what: "comparisons",
+        }),
+        Scope::External { name } => undecided(Doubt::NoExternalEvidence { name: name.clone() }),
     };
-    let measurement = measure(criterion, context, phase, evidence);
     conclude(criterion, measurement)
+}
+
+/// A whole-run criterion: resolution admits only the families that can read the
+/// whole run, and the others are inconclusive here as well.
+fn measure_run(criterion: &CriterionPlan, evidence: &RunEvidence) -> Measurement {
+    match criterion.metric {
+        Metric::Service(ServiceMetric::Crashed) => implicit::measure_crashed_over_run(evidence),
+        Metric::Latency(_)
+        | Metric::Traffic(_)
+        | Metric::Resource(_)
+        | Metric::Leak(..)
+        | Metric::Capacity(_)
+        | Metric::Recovery(_)
+        | Metric::Integrity(_)
+        | Metric::Scaling(..) => undecided(Doubt::NotJudgedYet {
+            what: "whole-run criteria on this metric",
+        }),
+    }
+}
+
+/// Nothing read, for the reason `doubt`.
+fn undecided(doubt: Doubt) -> Measurement {
+    Measurement::none("no evidence was read".to_string(), String::new(), doubt)
 }
 
 /// Route the criterion to its metric's family: the one place that knows every
@@ -200,6 +233,7 @@ fn conclude(criterion: &CriterionPlan, m: Measurement) -> Finding {
         criterion: criterion.label.clone(),
         implicit: false,
         phase: criterion.phase.clone(),
+        scope: Some(criterion.scope.clone()),
         workload: criterion.workload.clone(),
         metric: criterion.metric,
         op: criterion.op,

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Metric, Op, Severity, opt_secs, secs};
+use super::{Metric, Op, Scope, Severity, opt_secs, secs};
 use crate::units::Unit;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -58,7 +58,12 @@ pub struct Finding {
     pub criterion: String,
     /// True for rules gonogo applies without a criterion (service crash, aborted run).
     pub implicit: bool,
+    /// The phase, or for other scopes [`Scope::label`] (`run`, `a vs b`, …).
     pub phase: String,
+    /// The evidence the criterion judged; `None` for implicit rules and in findings
+    /// stored before scopes existed (both read one phase).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<Scope>,
     pub workload: Option<String>,
     pub metric: Metric,
     pub op: Op,
@@ -101,6 +106,7 @@ mod tests {
             Metric::Latency(crate::model::LatencyMetric::P99)
         );
         assert_eq!(finding.phase, "baseline");
+        assert_eq!(finding.scope, None);
         assert_eq!(finding.outcome, Outcome::Pass);
         let again = serde_json::to_value(&finding).unwrap();
         assert_eq!(again["metric"], "LatencyP99");

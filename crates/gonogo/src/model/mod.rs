@@ -16,6 +16,7 @@ mod finding;
 mod histogram;
 mod metric;
 mod record;
+mod scope;
 mod verdict;
 
 pub use criterion::{Op, Severity};
@@ -29,4 +30,5 @@ pub use metric::{
     RecoveryMetric, ResourceMetric, ScalingFigure, ScalingQuantity, ServiceMetric, TrafficMetric,
 };
 pub use record::{Record, RecordReceiver, RecordSender, RunClock, channel};
+pub use scope::Scope;
 pub use verdict::{Decision, Verdict};
