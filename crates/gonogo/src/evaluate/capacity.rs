@@ -11,8 +11,8 @@ use std::fmt::Write as _;
 
 use super::Measurement;
 use super::load::{generator_bound, measured_time, merge};
-use crate::model::{IntervalRecord, Metric, PhaseRecord, RunEvidence, Window};
-use crate::plan::{CriterionPlan, StopConditions};
+use crate::model::{CapacityMetric, Doubt, IntervalRecord, PhaseRecord, RunEvidence, Window};
+use crate::plan::StopConditions;
 use crate::stats;
 use crate::units::{Unit, format};
 
@@ -233,7 +233,7 @@ fn step_text(step: &PhaseRecord, j: &StepJudgement) -> String {
 
 /// Measure a capacity criterion over ramp phase `phase`.
 pub(super) fn measure(
-    criterion: &CriterionPlan,
+    metric: CapacityMetric,
     phase: &PhaseRecord,
     stop: &StopConditions,
     expected_rate: Option<f64>,
@@ -263,14 +263,11 @@ pub(super) fn measure(
                 );
             }
             StepVerdict::GeneratorBound(intervals) => {
-                doubt = Some(format!(
-                    "the load generator fell behind in {intervals} measured intervals of step {} \
-                     ({} offered) before the service broke any stop condition, so no capacity \
-                     figure is given: it would describe gonogo, not the service; give the \
-                     generator its own cores, raise max_connections, or lower max_rate.",
-                    step.name,
-                    format::per_second(j.planned_rate)
-                ));
+                doubt = Some(Doubt::StepGeneratorBound {
+                    step: step.name.clone(),
+                    intervals: *intervals,
+                    offered: j.planned_rate,
+                });
             }
             StepVerdict::NoData | StepVerdict::Good => {
                 let _ = write!(
@@ -291,35 +288,37 @@ pub(super) fn measure(
         (None, Some(_)) => Some(0.0),
         (None, None) => None,
     };
-    let (observed, window) = match criterion.metric {
+    let last_good_window = last_good.map(|(s, _)| step_window(s));
+    let (observed, window) = if doubt.is_some() {
         // Never a capacity figure when the generator, not the service, was the limit.
-        _ if doubt.is_some() => (None, None),
-        Metric::CapacityFirstBadRate => (
-            first_bad.map(|(_, j)| j.planned_rate),
-            first_bad.map(|(s, _)| step_window(s)),
-        ),
-        Metric::Headroom => (
-            last_good_rate.zip(expected_rate).map(|(r, e)| r / e),
-            last_good.map(|(s, _)| step_window(s)),
-        ),
-        _ => (last_good_rate, last_good.map(|(s, _)| step_window(s))),
+        (None, None)
+    } else {
+        match metric {
+            CapacityMetric::LastGoodRate => (last_good_rate, last_good_window),
+            CapacityMetric::FirstBadRate => (
+                first_bad.map(|(_, j)| j.planned_rate),
+                first_bad.map(|(s, _)| step_window(s)),
+            ),
+            CapacityMetric::Headroom => (
+                last_good_rate.zip(expected_rate).map(|(r, e)| r / e),
+                last_good_window,
+            ),
+        }
     };
     if doubt.is_none() && observed.is_none() {
-        doubt = Some(match criterion.metric {
-            Metric::CapacityFirstBadRate if !cap.steps.is_empty() => format!(
-                "no step of ramp {} broke a stop condition (up to {}), so there is no first \
-                 bad rate; raise max_rate to find the breaking point.",
-                phase.name,
-                format::value_or_dash(Unit::PerSecond, last_good_rate)
-            ),
-            Metric::Headroom if expected_rate.is_none() => {
-                "headroom needs service.expected_rate in the spec.".to_string()
+        let why = match metric {
+            CapacityMetric::FirstBadRate => {
+                (!cap.steps.is_empty()).then(|| Doubt::NoFirstBadRate {
+                    ramp: phase.name.clone(),
+                    up_to: last_good_rate,
+                })
             }
-            _ => format!(
-                "ramp {} has no judged step; check the run's events for why it stopped.",
-                phase.name
-            ),
-        });
+            CapacityMetric::Headroom => expected_rate.is_none().then_some(Doubt::NoExpectedRate),
+            CapacityMetric::LastGoodRate => None,
+        };
+        doubt = Some(why.unwrap_or_else(|| Doubt::NoJudgedStep {
+            ramp: phase.name.clone(),
+        }));
     }
     Measurement {
         observed,
@@ -331,7 +330,7 @@ pub(super) fn measure(
             first_interval: None,
             last_interval: None,
         })),
-        method: method(criterion.metric, stop, expected_rate),
+        method: method(metric, stop, expected_rate),
         basis,
         doubt,
     }
@@ -356,7 +355,7 @@ pub fn stop_conditions(stop: &StopConditions) -> Vec<String> {
     conditions
 }
 
-fn method(metric: Metric, stop: &StopConditions, expected_rate: Option<f64>) -> String {
+fn method(metric: CapacityMetric, stop: &StopConditions, expected_rate: Option<f64>) -> String {
     let conditions = stop_conditions(stop);
     let steps = format!(
         "each step's measured intervals are merged and the step breaks when {}; a step with \
@@ -364,15 +363,15 @@ fn method(metric: Metric, stop: &StopConditions, expected_rate: Option<f64>) -> 
         conditions.join(" or ")
     );
     match metric {
-        Metric::CapacityFirstBadRate => {
+        CapacityMetric::FirstBadRate => {
             format!("offered rate of the first step that broke; {steps}")
         }
-        Metric::Headroom => format!(
+        CapacityMetric::Headroom => format!(
             "offered rate of the last step before the first bad one that met every condition, \
              divided by service.expected_rate ({}); {steps}",
             format::value_or_dash(Unit::PerSecond, expected_rate)
         ),
-        _ => format!(
+        CapacityMetric::LastGoodRate => format!(
             "offered rate of the last step before the first bad one that met every condition \
              (0 when the first step broke); {steps}"
         ),
@@ -386,7 +385,9 @@ mod tests {
     use super::*;
     use crate::evaluate::evaluate;
     use crate::evaluate::fixtures::{criterion, intervals, manifest, phase, stats};
+    use crate::model::Metric;
     use crate::model::{IntervalStats, Op, Outcome, OutcomeCounts, RunStatus};
+    use crate::plan::CriterionPlan;
 
     fn stop() -> StopConditions {
         StopConditions {

@@ -11,8 +11,8 @@ use hdrhistogram::Histogram;
 
 use crate::model::{
     Artifact, Event, EventKind, HostFacts, IntervalRecord, IntervalStats, Metric, Op,
-    OutcomeCounts, PhaseRecord, ResourceSample, RunEvidence, RunManifest, RunStatus, Severity,
-    new_histogram,
+    OutcomeCounts, PhaseRecord, ResourceSample, RunEvidence, RunManifest, RunStatus, Scope,
+    Severity, new_histogram,
 };
 use crate::plan::CriterionPlan;
 
@@ -153,6 +153,9 @@ pub(crate) fn criterion(
 ) -> CriterionPlan {
     CriterionPlan {
         label: format!("{phase} {} {} {written}", metric.name(), op.symbol()),
+        scope: Scope::Phase {
+            name: phase.to_string(),
+        },
         phase: phase.to_string(),
         workload: None,
         metric,

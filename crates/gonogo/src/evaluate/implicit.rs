@@ -136,6 +136,35 @@ pub(super) fn measure_crashed(phase: &PhaseRecord, evidence: &RunEvidence) -> Me
     }
 }
 
+/// `service.crashed` over the whole run: 1 when any unexpected exit was recorded.
+pub(super) fn measure_crashed_over_run(evidence: &RunEvidence) -> Measurement {
+    let exit = unexpected_exits(evidence).next();
+    let basis = match exit {
+        Some(e) => format!(
+            "during the run (the service exited unexpectedly at {} into the run, {})",
+            format::seconds(e.at.as_secs_f64()),
+            crate::model::describe_exit(e.code, e.signal)
+        ),
+        None => "during the run".to_string(),
+    };
+    Measurement {
+        observed: Some(if exit.is_some() { 1.0 } else { 0.0 }),
+        interval: None,
+        samples: 1,
+        window: Some(Window {
+            start: Duration::ZERO,
+            end: evidence.phases.iter().filter_map(|p| p.ended).max(),
+            first_interval: None,
+            last_interval: None,
+        }),
+        method: "1 when a service exit that gonogo did not ask for was recorded at any time \
+                 during the run, else 0"
+            .to_string(),
+        basis,
+        doubt: None,
+    }
+}
+
 /// The implicit findings: one failure per unexpected exit, then one inconclusive
 /// finding when the run did not complete.
 pub(super) fn findings(evidence: &RunEvidence) -> Vec<Finding> {
@@ -224,6 +253,7 @@ pub(super) fn event_finding(
         implicit: true,
         phase,
         workload: None,
+        scope: None,
         metric: Metric::ServiceCrashed,
         op: Op::Eq,
         threshold: 0.0,

@@ -17,8 +17,8 @@ use std::time::Duration;
 
 use super::Measurement;
 use crate::model::{
-    EventKind, Finding, IntegrityLedger, Metric, Op, Outcome, PhaseRecord, ReadCheck, RunEvidence,
-    Severity, Window, WriteOutcome,
+    Doubt, EventKind, Finding, IntegrityLedger, IntegrityMetric, Metric, Op, Outcome, PhaseRecord,
+    ReadCheck, RunEvidence, Scope, Severity, Window, WriteOutcome,
 };
 use crate::plan::CriterionPlan;
 use crate::units::format;
@@ -144,50 +144,51 @@ pub fn phase_counts(evidence: &RunEvidence, phase: &str) -> Option<IntegrityCoun
     Some(counts(ledger, &fault_starts(evidence, phase)))
 }
 
-fn method(metric: Metric, counts: Option<&IntegrityCounts>) -> String {
+fn method(metric: IntegrityMetric, counts: Option<&IntegrityCounts>) -> String {
     let base = "every attempted key read back twice after the settle time and compared with \
                 the value its write carried";
     match metric {
-        Metric::IntegrityLost => format!("{base}; lost = acknowledged but missing or wrong"),
-        Metric::IntegrityRecovered => format!("{base}; recovered = indeterminate but present"),
-        Metric::IntegrityUnexpected => format!(
+        IntegrityMetric::Lost => format!("{base}; lost = acknowledged but missing or wrong"),
+        IntegrityMetric::Recovered => format!("{base}; recovered = indeterminate but present"),
+        IntegrityMetric::Unexpected => format!(
             "{base}, then the phase's key prefix listed; unexpected = listed but never \
              attempted, plus failed writes found present"
         ),
-        Metric::IntegrityRpo if counts.is_some_and(|c| c.rpo_to_fault) => {
+        IntegrityMetric::Rpo => if counts.is_some_and(|c| c.rpo_to_fault) {
             "RPO: from the earliest lost acknowledgement to the start of the first fault at \
              or after it"
+        } else {
+            "RPO: the time span of the lost acknowledged writes (no fault after the first of \
+             them)"
+        }
+        .to_string(),
+        IntegrityMetric::Indeterminate | IntegrityMetric::Acknowledged => {
+            "each write's outcome as the client saw it (acknowledged, failed, or \
+              indeterminate: sent with no answer)"
                 .to_string()
         }
-        Metric::IntegrityRpo => "RPO: the time span of the lost acknowledged writes (no fault \
-                                 after the first of them)"
-            .to_string(),
-        _ => "each write's outcome as the client saw it (acknowledged, failed, or \
-              indeterminate: sent with no answer)"
-            .to_string(),
     }
 }
 
-fn observed(metric: Metric, c: &IntegrityCounts) -> Option<f64> {
+fn observed(metric: IntegrityMetric, c: &IntegrityCounts) -> Option<f64> {
     Some(match metric {
-        Metric::IntegrityLost => c.lost as f64,
-        Metric::IntegrityUnexpected => c.unexpected? as f64,
-        Metric::IntegrityRecovered => c.recovered as f64,
-        Metric::IntegrityIndeterminate => c.indeterminate as f64,
-        Metric::IntegrityAcknowledged => c.acknowledged as f64,
-        Metric::IntegrityRpo => c.rpo?.as_secs_f64(),
-        _ => return None,
+        IntegrityMetric::Lost => c.lost as f64,
+        IntegrityMetric::Unexpected => c.unexpected? as f64,
+        IntegrityMetric::Recovered => c.recovered as f64,
+        IntegrityMetric::Indeterminate => c.indeterminate as f64,
+        IntegrityMetric::Acknowledged => c.acknowledged as f64,
+        IntegrityMetric::Rpo => c.rpo?.as_secs_f64(),
     })
 }
 
 /// Measure an `integrity.*` criterion on `phase`.
 pub(super) fn measure(
     criterion: &CriterionPlan,
+    metric: IntegrityMetric,
     phase: &PhaseRecord,
     evidence: &RunEvidence,
 ) -> Measurement {
     let counts = phase_counts(evidence, &phase.name);
-    let metric = criterion.metric;
     let window = Some(Window {
         start: phase.started,
         end: phase.ended,
@@ -202,13 +203,11 @@ pub(super) fn measure(
     let observed = counts.as_ref().and_then(|c| observed(metric, c));
     let doubt = counts.as_ref().map_or_else(
         || {
-            Some(format!(
-                "phase {} left no integrity ledger (it stopped before its writes ended), \
-                     so nothing can be decided.",
-                phase.name
-            ))
+            Some(Doubt::NoLedger {
+                phase: phase.name.clone(),
+            })
         },
-        |c| doubt(criterion, c, observed),
+        |c| doubt(criterion, metric, c, observed),
     );
     Measurement {
         observed,
@@ -222,40 +221,40 @@ pub(super) fn measure(
 }
 
 /// Why the counts cannot decide `criterion`, if they cannot.
-fn doubt(criterion: &CriterionPlan, c: &IntegrityCounts, observed: Option<f64>) -> Option<String> {
+fn doubt(
+    criterion: &CriterionPlan,
+    metric: IntegrityMetric,
+    c: &IntegrityCounts,
+    observed: Option<f64>,
+) -> Option<Doubt> {
     if !c.read_back {
-        return Some(format!(
-            "no final read: none of the {} keys could be read back after the phase (is the \
-             service up after the faults?), so lost writes cannot be ruled out.",
-            c.attempted
-        ));
+        return Some(Doubt::NoFinalRead { keys: c.attempted });
     }
     if c.acknowledged < criterion.min_samples {
-        return Some(format!(
-            "only {} acknowledged writes (at least {} needed); raise the rate or the duration, \
-             or lower min_samples.",
-            c.acknowledged, criterion.min_samples
-        ));
+        return Some(Doubt::TooFewAcknowledged {
+            have: c.acknowledged,
+            need: criterion.min_samples,
+        });
     }
     let holds = observed.is_some_and(|v| criterion.op.holds(v, criterion.threshold));
-    let lower_bound = matches!(
-        criterion.metric,
-        Metric::IntegrityLost | Metric::IntegrityRpo
-    );
+    // Lost writes may hide among the unread keys: these figures are lower bounds.
+    let lower_bound = match metric {
+        IntegrityMetric::Lost | IntegrityMetric::Rpo => true,
+        IntegrityMetric::Unexpected
+        | IntegrityMetric::Recovered
+        | IntegrityMetric::Indeterminate
+        | IntegrityMetric::Acknowledged => false,
+    };
     if lower_bound && holds && c.unread_acknowledged > 0 {
-        return Some(format!(
-            "{} acknowledged keys could not be read back (both reads failed), so they may be \
-             lost as well; {} is a lower bound.",
-            c.unread_acknowledged,
-            criterion.metric.name()
-        ));
+        return Some(Doubt::UnreadAcknowledged {
+            keys: c.unread_acknowledged,
+            metric: criterion.metric.name(),
+        });
     }
-    if criterion.metric == Metric::IntegrityUnexpected && c.unexpected.is_none() {
-        return Some(format!(
-            "not checked: the phase has no listing of its keys, so keys never attempted cannot \
-             be seen ({} failed writes were found present); add list = \"<workload>\".",
-            c.failed_present
-        ));
+    if metric == IntegrityMetric::Unexpected && c.unexpected.is_none() {
+        return Some(Doubt::UnexpectedNotChecked {
+            failed_present: c.failed_present,
+        });
     }
     None
 }
@@ -275,6 +274,9 @@ pub(super) fn implicit(criteria: &[CriterionPlan], evidence: &RunEvidence) -> Ve
         .map(|phase| {
             let criterion = CriterionPlan {
                 label: NO_WRITE_LOST.to_string(),
+                scope: Scope::Phase {
+                    name: phase.name.clone(),
+                },
                 phase: phase.name.clone(),
                 workload: None,
                 metric: Metric::IntegrityLost,
@@ -283,7 +285,7 @@ pub(super) fn implicit(criteria: &[CriterionPlan], evidence: &RunEvidence) -> Ve
                 severity: Severity::Blocker,
                 min_samples: Metric::IntegrityLost.default_min_samples(),
             };
-            let measurement = measure(&criterion, phase, evidence);
+            let measurement = measure(&criterion, IntegrityMetric::Lost, phase, evidence);
             let mut finding = super::conclude(&criterion, measurement);
             finding.implicit = true;
             if finding.outcome == Outcome::Fail

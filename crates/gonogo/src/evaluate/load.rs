@@ -1,6 +1,6 @@
-//! Load metrics: latency, service time, lag, throughput and error rate, read from the
-//! phase's measured intervals, plus the generator self-check that decides whether
-//! those intervals describe the service or gonogo itself.
+//! What the latency and traffic families share: a phase's measured intervals, and
+//! the generator self-check that decides whether those intervals describe the service
+//! or gonogo itself.
 //!
 //! Owns: the measured window (intervals after the warm-up, optionally one workload),
 //! merging interval statistics (histograms added, never averaged), and the rule that
@@ -12,9 +12,10 @@ use std::time::Duration;
 
 use super::Measurement;
 use super::describe;
-use crate::model::{IntervalRecord, IntervalStats, Metric, PhaseRecord, RunEvidence, Window};
+use crate::model::{
+    Doubt, GeneratorBound, IntervalRecord, IntervalStats, PhaseRecord, RunEvidence, Window,
+};
 use crate::plan::CriterionPlan;
-use crate::stats;
 use crate::units::format;
 
 /// An interval whose generator delay at [`GENERATOR_DELAY_QUANTILE`] exceeds this is
@@ -95,28 +96,36 @@ pub(crate) fn merge(records: &[&IntervalRecord]) -> IntervalStats {
     merged
 }
 
+/// Measure a load metric over the phase's measured intervals: `value` reads the
+/// merged statistics and the measured time; `what` says how, for the method.
 pub(super) fn measure(
     criterion: &CriterionPlan,
     phase: &PhaseRecord,
     evidence: &RunEvidence,
+    what: &str,
+    value: impl Fn(&IntervalStats, Duration) -> Option<f64>,
 ) -> Measurement {
     let workload = criterion.workload.as_deref();
     let records = measured_intervals(evidence, &phase.name, workload);
     let merged = merge(&records);
     let samples = merged.outcomes.total();
-    let observed = value(criterion.metric, &merged, measured_time(&records));
+    let observed = value(&merged, measured_time(&records));
     let place = describe::where_measured(&phase.name, workload);
     let check = GeneratorCheck::of(&records);
+    let basis = format!("over {} requests in {place}", format::count(samples));
     let doubt = if check.bound > 0 {
-        Some(check.explain(&place))
+        Some(check.doubt(place))
     } else if samples < criterion.min_samples {
-        Some(too_few(samples, criterion.min_samples, &place))
+        Some(Doubt::TooFewRequests {
+            have: samples,
+            need: criterion.min_samples,
+            place,
+        })
     } else if observed.is_none() {
-        Some(format!(
-            "no {} values were recorded in the measured window of {place}; lengthen the phase \
-             or raise the rate.",
-            criterion.metric.name()
-        ))
+        Some(Doubt::NoValues {
+            metric: criterion.metric.name(),
+            place,
+        })
     } else {
         None
     };
@@ -125,26 +134,9 @@ pub(super) fn measure(
         interval: None,
         samples,
         window: Some(window(phase, &records)),
-        method: describe::load_method(criterion.metric, phase, workload),
-        basis: format!("over {} requests in {place}", format::count(samples)),
+        method: describe::load_method(what, workload),
+        basis,
         doubt,
-    }
-}
-
-/// The metric's value from merged statistics, in its base unit.
-fn value(metric: Metric, merged: &IntervalStats, measured: Duration) -> Option<f64> {
-    match metric {
-        Metric::LatencyP50 => stats::quantile_seconds(&merged.response, 0.50),
-        Metric::LatencyP90 => stats::quantile_seconds(&merged.response, 0.90),
-        Metric::LatencyP99 => stats::quantile_seconds(&merged.response, 0.99),
-        Metric::LatencyP999 => stats::quantile_seconds(&merged.response, 0.999),
-        Metric::LatencyMax => stats::max_seconds(&merged.response),
-        Metric::ServiceTimeP99 => stats::quantile_seconds(&merged.service, 0.99),
-        Metric::LagP99 => stats::quantile_seconds(&merged.lag, 0.99),
-        Metric::Throughput => stats::rate(merged.outcomes.total(), measured),
-        Metric::ErrorRate => stats::ratio(merged.outcomes.failed(), merged.outcomes.total()),
-        // Resource, event and trend metrics are not read from load intervals.
-        _ => None,
     }
 }
 
@@ -157,15 +149,6 @@ fn window(phase: &PhaseRecord, records: &[&IntervalRecord]) -> Window {
         first_interval: records.iter().map(|r| r.index).min(),
         last_interval: records.iter().map(|r| r.index).max(),
     }
-}
-
-fn too_few(samples: u64, min_samples: u64, place: &str) -> String {
-    format!(
-        "only {} requests completed in the measured window of {place}, fewer than the {} \
-         required (min_samples); lengthen the phase or raise the rate.",
-        format::count(samples),
-        format::count(min_samples)
-    )
 }
 
 /// The generator self-check over a window of intervals.
@@ -211,39 +194,16 @@ impl GeneratorCheck {
         check
     }
 
-    fn explain(&self, place: &str) -> String {
-        let mut causes = Vec::new();
-        if self.delayed > 0 {
-            causes.push(format!(
-                "in {} its own send delay p90 reached up to {} (limit {})",
-                intervals(self.delayed),
-                format::seconds(stats::micros_to_seconds(self.worst_delay_micros)),
-                format::seconds(GENERATOR_DELAY_LIMIT.as_secs_f64())
-            ));
-        }
-        if self.short > 0 {
-            causes.push(format!(
-                "{} sent as little as {} of the planned requests without ever waiting for a \
-                 free connection",
-                intervals(self.short),
-                format::percent(self.worst_share)
-            ));
-        }
-        format!(
-            "the load generator fell behind in {} of {} measured intervals of {place} ({}), so \
-             these numbers describe gonogo rather than the service; lower the rate or give the \
-             generator its own cores.",
-            self.bound,
-            self.of,
-            causes.join("; ")
-        )
-    }
-}
-
-fn intervals(n: usize) -> String {
-    if n == 1 {
-        "1 interval".to_string()
-    } else {
-        format!("{n} intervals")
+    fn doubt(&self, place: String) -> Doubt {
+        Doubt::GeneratorBound(GeneratorBound {
+            place,
+            intervals: self.bound,
+            of: self.of,
+            delayed: self.delayed,
+            worst_delay: Duration::from_micros(self.worst_delay_micros),
+            limit: GENERATOR_DELAY_LIMIT,
+            short: self.short,
+            worst_share: self.worst_share,
+        })
     }
 }

@@ -2,7 +2,9 @@
 //! the implicit findings gonogo applies on its own (the service stayed up, the run
 //! completed).
 //!
-//! Owns: which evidence each metric reads (the measured window), how the value is
+//! Owns: the routing of each metric family to its module (one exhaustive `match`:
+//! `latency`, `traffic`, `resource`, `implicit` for `service.crashed`, `soak`,
+//! `capacity`, `recovery`, `integrity`, `scaling`), which evidence each metric reads (the measured window), how the value is
 //! computed, the generator self-check, and the words that explain each finding.
 //! Does not own: the aggregation into a verdict (`verdict`) nor rendering (`report`).
 //! Pure: no I/O and no clock reads; the same evidence always gives the same findings.
@@ -11,18 +13,20 @@ mod capacity;
 mod describe;
 mod implicit;
 mod integrity;
+mod latency;
 mod load;
 mod recovery;
 mod resource;
 mod scaling;
 mod soak;
+mod traffic;
 
 #[cfg(test)]
 pub(crate) mod fixtures;
 #[cfg(test)]
 mod tests;
 
-use crate::model::{ConfidenceInterval, Finding, Outcome, Window};
+use crate::model::{ConfidenceInterval, Doubt, Finding, Outcome, Scope, Window};
 pub use capacity::{
     Broken, Capacity, StepJudgement, StepVerdict, capacity, climb_on, judge_step, stop_conditions,
 };
@@ -39,7 +43,7 @@ pub use soak::{LEAK_CONFIDENCE, LeakTrend, leak_trend, trend_points};
 pub(crate) use load::{measured_intervals, measured_time, merge as merge_intervals};
 pub(crate) use resource::phase_samples;
 
-use crate::model::{Metric, PhaseRecord, RunEvidence};
+use crate::model::{Metric, PhaseRecord, RecoveryMetric, RunEvidence, ServiceMetric};
 use crate::plan::{CriterionPlan, FaultPlan, PhasePlan, Plan};
 
 /// Judge every criterion of `plan` against the stored evidence, plus implicit rules.
@@ -98,50 +102,6 @@ fn evaluate_with(
     findings
 }
 
-/// Which part of the evidence a metric reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Source {
-    /// Per-interval load statistics.
-    Load,
-    /// Resource samples of the service's process tree.
-    Resource,
-    /// Service exit events.
-    Events,
-    /// Trends of resource samples (soak phases).
-    Trend,
-    /// The steps of a ramp phase.
-    Capacity,
-    /// Fault events and the intervals after them.
-    Recovery,
-    /// An integrity phase's ledger.
-    Integrity,
-    /// The steps of a scaling phase.
-    Scaling,
-}
-
-fn source(metric: Metric) -> Source {
-    match metric {
-        Metric::LatencyP50
-        | Metric::LatencyP90
-        | Metric::LatencyP99
-        | Metric::LatencyP999
-        | Metric::LatencyMax
-        | Metric::ServiceTimeP99
-        | Metric::LagP99
-        | Metric::Throughput
-        | Metric::ErrorRate => Source::Load,
-        Metric::RssMax | Metric::CpuMean | Metric::FdsMax | Metric::ThreadsMax => Source::Resource,
-        Metric::ServiceCrashed => Source::Events,
-        Metric::CapacityLastGoodRate | Metric::CapacityFirstBadRate | Metric::Headroom => {
-            Source::Capacity
-        }
-        Metric::RecoveryTime => Source::Recovery,
-        m if m.is_integrity() => Source::Integrity,
-        other if other.scaling().is_some() => Source::Scaling,
-        _ => Source::Trend,
-    }
-}
-
 /// What a metric module measured, before the comparison with the threshold.
 #[derive(Debug)]
 struct Measurement {
@@ -154,12 +114,12 @@ struct Measurement {
     /// What the value was read over, completing "latency.p99 was 12 ms …".
     basis: String,
     /// Why the value cannot be trusted or is missing; makes the finding inconclusive.
-    doubt: Option<String>,
+    doubt: Option<Doubt>,
 }
 
 impl Measurement {
     /// No value at all, for the reason `doubt` (the finding is inconclusive).
-    fn none(method: String, basis: String, doubt: String) -> Self {
+    fn none(method: String, basis: String, doubt: Doubt) -> Self {
         Measurement {
             observed: None,
             interval: None,
@@ -173,33 +133,77 @@ impl Measurement {
 }
 
 fn judge(criterion: &CriterionPlan, context: &Context<'_>, evidence: &RunEvidence) -> Finding {
-    let Some(phase) = find_phase(evidence, &criterion.phase) else {
-        return not_run(criterion);
-    };
-    let measurement = match source(criterion.metric) {
-        Source::Load => load::measure(criterion, phase, evidence),
-        Source::Resource => resource::measure(criterion, phase, evidence),
-        Source::Events => implicit::measure_crashed(phase, evidence),
-        Source::Trend => {
-            let leak = context
-                .phase(&criterion.phase)
-                .and_then(|p| p.leak)
-                .unwrap_or_default();
-            soak::measure(criterion, phase, &leak, evidence)
+    let measurement = match &criterion.scope {
+        Scope::Phase { .. } => {
+            let Some(phase) = find_phase(evidence, &criterion.phase) else {
+                return not_run(criterion);
+            };
+            measure(criterion, context, phase, evidence)
         }
-        Source::Capacity => {
-            let stop = context
-                .phase(&criterion.phase)
+        Scope::Run => measure_run(criterion, evidence),
+        // The comparison statistics are not computed yet: never a pass.
+        Scope::Pair { .. } => undecided(Doubt::NotJudgedYet {
+            what: "comparisons",
+        }),
+        Scope::External { name } => undecided(Doubt::NoExternalEvidence { name: name.clone() }),
+    };
+    conclude(criterion, measurement)
+}
+
+/// A whole-run criterion: resolution admits only the families that can read the
+/// whole run, and the others are inconclusive here as well.
+fn measure_run(criterion: &CriterionPlan, evidence: &RunEvidence) -> Measurement {
+    match criterion.metric {
+        Metric::Service(ServiceMetric::Crashed) => implicit::measure_crashed_over_run(evidence),
+        Metric::Latency(_)
+        | Metric::Traffic(_)
+        | Metric::Resource(_)
+        | Metric::Leak(..)
+        | Metric::Capacity(_)
+        | Metric::Recovery(_)
+        | Metric::Integrity(_)
+        | Metric::Scaling(..) => undecided(Doubt::NotJudgedYet {
+            what: "whole-run criteria on this metric",
+        }),
+    }
+}
+
+/// Nothing read, for the reason `doubt`.
+fn undecided(doubt: Doubt) -> Measurement {
+    Measurement::none("no evidence was read".to_string(), String::new(), doubt)
+}
+
+/// Route the criterion to its metric's family: the one place that knows every
+/// family, and a `match` the compiler checks is complete.
+fn measure(
+    criterion: &CriterionPlan,
+    context: &Context<'_>,
+    phase: &PhaseRecord,
+    evidence: &RunEvidence,
+) -> Measurement {
+    let planned = context.phase(&criterion.phase);
+    match criterion.metric {
+        Metric::Latency(m) => latency::measure(criterion, m, phase, evidence),
+        Metric::Traffic(m) => traffic::measure(criterion, m, phase, evidence),
+        Metric::Resource(m) => resource::measure(criterion, m, phase, evidence),
+        Metric::Service(ServiceMetric::Crashed) => implicit::measure_crashed(phase, evidence),
+        Metric::Leak(resource, figure) => {
+            let leak = planned.and_then(|p| p.leak).unwrap_or_default();
+            soak::measure(criterion, (resource, figure), phase, &leak, evidence)
+        }
+        Metric::Capacity(m) => {
+            let stop = planned
                 .and_then(|p| p.ramp)
                 .map(|r| r.stop)
                 .unwrap_or_default();
-            capacity::measure(criterion, phase, &stop, context.expected_rate, evidence)
+            capacity::measure(m, phase, &stop, context.expected_rate, evidence)
         }
-        Source::Recovery => recovery::measure(criterion, phase, context.faults, evidence),
-        Source::Integrity => integrity::measure(criterion, phase, evidence),
-        Source::Scaling => scaling::measure(criterion, phase, evidence),
-    };
-    conclude(criterion, measurement)
+        Metric::Recovery(RecoveryMetric::Time) => {
+            recovery::measure(criterion, phase, context.faults, evidence)
+        }
+        Metric::Integrity(m) => integrity::measure(criterion, m, phase, evidence),
+        Metric::Scaling(quantity, figure) => scaling::measure((quantity, figure), phase, evidence),
+    }
 }
 
 fn find_phase<'a>(evidence: &'a RunEvidence, name: &str) -> Option<&'a PhaseRecord> {
@@ -208,10 +212,13 @@ fn find_phase<'a>(evidence: &'a RunEvidence, name: &str) -> Option<&'a PhaseReco
 
 fn conclude(criterion: &CriterionPlan, m: Measurement) -> Finding {
     let (outcome, explanation) = match (&m.doubt, m.observed) {
-        (Some(doubt), _) => (Outcome::Inconclusive, doubt.clone()),
+        (Some(doubt), _) => (Outcome::Inconclusive, doubt.to_string()),
         (None, None) => (
             Outcome::Inconclusive,
-            format!("nothing could be measured {}.", m.basis),
+            Doubt::NoData {
+                basis: m.basis.clone(),
+            }
+            .to_string(),
         ),
         (None, Some(observed)) => {
             let holds = criterion.op.holds(observed, criterion.threshold);
@@ -226,6 +233,7 @@ fn conclude(criterion: &CriterionPlan, m: Measurement) -> Finding {
         criterion: criterion.label.clone(),
         implicit: false,
         phase: criterion.phase.clone(),
+        scope: Some(criterion.scope.clone()),
         workload: criterion.workload.clone(),
         metric: criterion.metric,
         op: criterion.op,
@@ -243,12 +251,10 @@ fn conclude(criterion: &CriterionPlan, m: Measurement) -> Finding {
 }
 
 fn not_run(criterion: &CriterionPlan) -> Finding {
-    let doubt = format!(
-        "phase {} did not run, so {} could not be judged; check the run's events for why it \
-         stopped early.",
-        criterion.phase,
-        describe::comparison(criterion)
-    );
+    let doubt = Doubt::PhaseNotRun {
+        phase: criterion.phase.clone(),
+        comparison: describe::comparison(criterion),
+    };
     let measurement = Measurement::none(
         "no evidence was read: the phase has no record in this run".to_string(),
         String::new(),

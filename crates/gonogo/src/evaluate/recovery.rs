@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use super::{Measurement, generator_bound, implicit};
 use crate::model::{
-    EventKind, Finding, IntervalRecord, IntervalStats, Metric, Op, Outcome, PhaseRecord,
+    Doubt, EventKind, Finding, IntervalRecord, IntervalStats, Metric, Op, Outcome, PhaseRecord,
     RunEvidence, Window,
 };
 use crate::plan::{CriterionPlan, FaultPlan, Recovery};
@@ -206,21 +206,18 @@ pub(super) fn measure(
         })
         .collect();
     let doubt = if results.is_empty() {
-        Some(format!(
-            "no fault of phase {} ended during the run, so no recovery could be measured.",
-            phase.name
-        ))
+        Some(Doubt::NoFaultEnded {
+            phase: phase.name.clone(),
+        })
     } else if !unrecovered.is_empty()
         && worst.is_some_and(|w| criterion.op.holds(w.as_secs_f64(), criterion.threshold))
     {
         // Only a lower bound is known, and it does not settle the criterion.
-        Some(format!(
-            "the service had not recovered by the end of phase {} after {}; the recovery \
-             time is at least the time that was left, which does not decide {}.",
-            phase.name,
-            unrecovered.join(", "),
-            criterion.label
-        ))
+        Some(Doubt::NotRecovered {
+            phase: phase.name.clone(),
+            unrecovered: unrecovered.clone(),
+            criterion: criterion.label.clone(),
+        })
     } else {
         None
     };
@@ -269,12 +266,11 @@ pub(super) fn findings(evidence: &RunEvidence) -> Vec<Finding> {
                     Outcome::Inconclusive,
                     "the proxy counts the connections and bytes each fault acted on while it \
                      was in force",
-                    format!(
-                        "fault {fault} touched no connection while it was in force, so phase \
-                         {phase} shows nothing about it; make sure the workloads send traffic \
-                         during the fault's window (and, with a fraction below 1, over enough \
-                         connections)."
-                    ),
+                    Doubt::FaultNeverApplied {
+                        fault: fault.clone(),
+                        phase: phase.clone(),
+                    }
+                    .to_string(),
                 )
             }),
             _ => None,

@@ -8,8 +8,7 @@
 use std::time::Duration;
 
 use super::Measurement;
-use super::describe;
-use crate::model::{Metric, PhaseRecord, ResourceSample, RunEvidence, Window};
+use crate::model::{Doubt, PhaseRecord, ResourceMetric, ResourceSample, RunEvidence, Window};
 use crate::plan::CriterionPlan;
 use crate::stats;
 use crate::units::format;
@@ -52,41 +51,54 @@ fn max_of(samples: &[&ResourceSample], field: impl Fn(&ResourceSample) -> u64) -
 }
 
 /// A resource metric's value over a phase's samples, in its base unit.
-pub(crate) fn value(metric: Metric, samples: &[&ResourceSample]) -> Option<f64> {
+pub(crate) fn value(metric: ResourceMetric, samples: &[&ResourceSample]) -> Option<f64> {
     match metric {
-        Metric::RssMax => max_of(samples, |s| s.rss_bytes),
-        Metric::FdsMax => max_of(samples, |s| s.open_fds),
-        Metric::ThreadsMax => max_of(samples, |s| s.threads),
-        Metric::CpuMean => stats::cpu_mean(samples),
-        _ => None,
+        ResourceMetric::RssMax => max_of(samples, |s| s.rss_bytes),
+        ResourceMetric::FdsMax => max_of(samples, |s| s.open_fds),
+        ResourceMetric::ThreadsMax => max_of(samples, |s| s.threads),
+        ResourceMetric::CpuMean => stats::cpu_mean(samples),
+    }
+}
+
+/// How a resource metric is computed, in words.
+fn method(metric: ResourceMetric) -> String {
+    let over = "across the resource samples of the service's process tree taken between the end \
+                of the warm-up and the end of the phase while the service was running";
+    match metric {
+        ResourceMetric::RssMax => {
+            format!("largest resident set size (summed over the tree) {over}")
+        }
+        ResourceMetric::CpuMean => format!(
+            "CPU time (user + system) used between the first and the last sample (the sum of \
+             the non-negative increments between consecutive samples, so a restart does not \
+             cancel what came before), divided by the time between them, in cores, {over}"
+        ),
+        ResourceMetric::FdsMax => format!("largest number of open file descriptors {over}"),
+        ResourceMetric::ThreadsMax => format!("largest number of threads {over}"),
     }
 }
 
 pub(super) fn measure(
     criterion: &CriterionPlan,
+    metric: ResourceMetric,
     phase: &PhaseRecord,
     evidence: &RunEvidence,
 ) -> Measurement {
     let PhaseSamples { samples, window } = phase_samples(evidence, phase);
     let count = samples.len() as u64;
-    let observed = value(criterion.metric, &samples);
+    let observed = value(metric, &samples);
     let doubt = if count < criterion.min_samples {
-        Some(format!(
-            "only {} resource samples of the running service were taken after the warm-up of \
-             phase {}, fewer than the {} required (min_samples); lengthen the phase or sample \
-             more often (settings.sample_interval).",
-            format::count(count),
-            phase.name,
-            format::count(criterion.min_samples)
-        ))
+        Some(Doubt::TooFewSamples {
+            have: count,
+            need: criterion.min_samples,
+            phase: phase.name.clone(),
+        })
     } else if observed.is_none() {
-        Some(format!(
-            "{} needs at least two resource samples at different times after the warm-up of \
-             phase {}, and {} were taken; lengthen the phase or sample more often.",
-            criterion.metric.name(),
-            phase.name,
-            format::count(count)
-        ))
+        Some(Doubt::TooFewSampleTimes {
+            metric: criterion.metric.name(),
+            have: count,
+            phase: phase.name.clone(),
+        })
     } else {
         None
     };
@@ -95,7 +107,7 @@ pub(super) fn measure(
         interval: None,
         samples: count,
         window: Some(window),
-        method: describe::resource_method(criterion.metric),
+        method: method(metric),
         basis: format!(
             "over {} resource samples in phase {}",
             format::count(count),

@@ -21,7 +21,7 @@ use super::resource::phase_samples;
 use crate::model::{
     ConfidenceInterval, EventKind, IntervalRecord, PhaseRecord, RunEvidence, Window,
 };
-use crate::plan::{CriterionPlan, ScalingFigure, ScalingQuantity};
+use crate::model::{Doubt, ScalingFigure, ScalingQuantity};
 use crate::stats::{self, LinearFit};
 use crate::units::format;
 
@@ -124,7 +124,7 @@ pub struct Scaling<'a> {
     pub steps: Vec<ScalingStep<'a>>,
     pub fits: Vec<QuantityFit>,
     /// Why no exponent is given at all (generator-bound steps, too few steps).
-    pub doubt: Option<String>,
+    pub doubt: Option<Doubt>,
 }
 
 impl Scaling<'_> {
@@ -197,20 +197,17 @@ fn step<'a>(evidence: &'a RunEvidence, record: &'a PhaseRecord, size: u64) -> Sc
 }
 
 /// Why the phase's steps give no exponent, if they do not.
-fn doubt(evidence: &RunEvidence, phase: &str, steps: &[ScalingStep<'_>]) -> Option<String> {
+fn doubt(evidence: &RunEvidence, phase: &str, steps: &[ScalingStep<'_>]) -> Option<Doubt> {
     let bound: Vec<String> = steps
         .iter()
         .filter(|s| s.generator_bound > 0)
         .map(|s| format!("{} ({} items)", s.record.name, format::count(s.size)))
         .collect();
     if !bound.is_empty() {
-        return Some(format!(
-            "the load generator fell behind in step{} {} of scaling phase {phase}, so those \
-             steps describe gonogo rather than the service and no exponent is given; lower the \
-             rate or give the generator its own cores.",
-            if bound.len() == 1 { "" } else { "s" },
-            bound.join(", ")
-        ));
+        return Some(Doubt::ScalingGeneratorBound {
+            phase: phase.to_string(),
+            steps: bound,
+        });
     }
     let measured = steps.iter().filter(|s| s.measured()).count();
     if measured >= MIN_STEPS {
@@ -221,15 +218,15 @@ fn doubt(evidence: &RunEvidence, phase: &str, steps: &[ScalingStep<'_>]) -> Opti
             phase: step,
             message,
             ..
-        } if step.starts_with(&format!("{phase}#")) => Some(format!(" (step {step}: {message})")),
+        } if step.starts_with(&format!("{phase}#")) => Some((step.clone(), message.clone())),
         _ => None,
     });
-    Some(format!(
-        "scaling phase {phase} measured {measured} step{} and an exponent with an interval needs \
-         at least {MIN_STEPS}{}; check the run's events for why it stopped early.",
-        if measured == 1 { "" } else { "s" },
-        failed_load.unwrap_or_default()
-    ))
+    Some(Doubt::TooFewSteps {
+        phase: phase.to_string(),
+        measured,
+        need: MIN_STEPS,
+        failed_load,
+    })
 }
 
 /// `1.02 [0.95, 1.09], linear`.
@@ -275,17 +272,10 @@ fn method_of(what: &str, steps: usize) -> String {
 
 /// Measure a `scaling.*` criterion over scaling phase `phase`.
 pub(super) fn measure(
-    criterion: &CriterionPlan,
+    (quantity, figure): (ScalingQuantity, ScalingFigure),
     phase: &PhaseRecord,
     evidence: &RunEvidence,
 ) -> Measurement {
-    let Some((quantity, figure)) = criterion.metric.scaling() else {
-        return Measurement::none(
-            String::new(),
-            String::new(),
-            format!("{} is not a scaling metric.", criterion.metric.name()),
-        );
-    };
     let result = scaling(evidence, &phase.name);
     let measured = result.measured_steps();
     let fit = result.fit(quantity).copied();
@@ -312,19 +302,11 @@ pub(super) fn measure(
         );
     }
     let doubt = result.doubt.clone().or_else(|| {
-        line.is_none().then(|| {
-            format!(
-                "{} could not be fitted: fewer than {MIN_STEPS} steps of scaling phase {} have \
-                 a positive value{}.",
-                quantity.name(),
-                phase.name,
-                if quantity == ScalingQuantity::Rss {
-                    " (no resource samples during the steps; sample more often with \
-                     settings.sample_interval or lengthen the steps)"
-                } else {
-                    ""
-                }
-            )
+        line.is_none().then(|| Doubt::NotFitted {
+            quantity: quantity.name(),
+            phase: phase.name.clone(),
+            need: MIN_STEPS,
+            rss: quantity == ScalingQuantity::Rss,
         })
     });
     let observed = line.map(|f| match figure {
@@ -415,7 +397,7 @@ mod tests {
         let run = scaling_run(&SIZES[..2], |n| n, |_| 1 << 20);
         let result = scaling(&run, "grow");
         assert!(result.fits.iter().all(|f| f.fit.is_none()));
-        let doubt = result.doubt.unwrap();
+        let doubt = result.doubt.unwrap().to_string();
         assert!(doubt.contains("measured 2 steps"), "{doubt}");
         let c = criterion("grow", Metric::ScalingRssExponentUpper, Op::Le, "1.1", 1.1);
         let findings = evaluate(&[c], &run);

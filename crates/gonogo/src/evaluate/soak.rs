@@ -16,7 +16,7 @@
 use super::Measurement;
 use super::resource::{PhaseSamples, phase_samples};
 use crate::model::{
-    ConfidenceInterval, LeakFigure, LeakResource, PhaseRecord, ResourceSample, RunEvidence,
+    ConfidenceInterval, Doubt, LeakFigure, LeakResource, PhaseRecord, ResourceSample, RunEvidence,
 };
 use crate::plan::{CriterionPlan, LeakPlan};
 use crate::stats;
@@ -161,18 +161,11 @@ fn hours(horizon: std::time::Duration) -> String {
 /// Measure a `leak.*` criterion over a soak phase.
 pub(super) fn measure(
     criterion: &CriterionPlan,
+    (resource, figure): (LeakResource, LeakFigure),
     phase: &PhaseRecord,
     plan: &LeakPlan,
     evidence: &RunEvidence,
 ) -> Measurement {
-    let Some((resource, figure)) = criterion.metric.leak() else {
-        // Only leak metrics are routed here.
-        return Measurement::none(
-            String::new(),
-            format!("in phase {}", phase.name),
-            format!("{} is not a leak metric.", criterion.metric.name()),
-        );
-    };
     let PhaseSamples { samples, window } = phase_samples(evidence, phase);
     let points = trend_points(&samples, resource, plan).len() as u64;
     let trend = leak_trend(&samples, resource, plan);
@@ -192,17 +185,14 @@ pub(super) fn measure(
         ),
     };
     let doubt = if points < criterion.min_samples || trend.is_none() {
-        Some(format!(
-            "the {} trend of phase {} rests on {} points of its {} rolling minimum ({} resource \
-             samples after the warm-up), fewer than the {} required (min_samples); lengthen \
-             the phase, sample more often (settings.sample_interval) or shorten leak.window.",
-            resource.name(),
-            phase.name,
-            format::count(points),
-            format::duration(plan.window),
-            format::count(samples.len() as u64),
-            format::count(criterion.min_samples.max(3)),
-        ))
+        Some(Doubt::TooFewTrendPoints {
+            resource: resource.name(),
+            phase: phase.name.clone(),
+            points,
+            window: plan.window,
+            samples: samples.len() as u64,
+            need: criterion.min_samples.max(3),
+        })
     } else {
         None
     };

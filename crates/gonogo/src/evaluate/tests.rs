@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use super::fixtures::*;
 use super::*;
-use crate::model::{EventKind, Op, RunStatus, Severity};
+use crate::model::{EventKind, Op, RunStatus, Scope, Severity};
 use crate::units::Unit;
 
 /// The one finding of a single criterion (no implicit findings on a clean run).
@@ -400,5 +400,63 @@ fn the_same_evidence_always_gives_the_same_findings() {
     assert_eq!(
         evaluate(&criteria, &evidence),
         evaluate(&criteria, &evidence)
+    );
+}
+
+/// `criterion` over `scope` instead of its phase.
+fn scoped(scope: Scope, criterion: CriterionPlan) -> CriterionPlan {
+    CriterionPlan {
+        phase: scope.label(),
+        scope,
+        ..criterion
+    }
+}
+
+#[test]
+fn a_whole_run_crash_criterion_reads_every_exit() {
+    let (evidence, _) = nogo_run();
+    let c = criterion("baseline", Metric::ServiceCrashed, Op::Eq, "false", 0.0);
+    let f = judge_one(&evidence, scoped(Scope::Run, c));
+    assert_eq!((f.outcome, f.observed), (Outcome::Fail, Some(1.0)));
+    assert_eq!(f.scope, Some(Scope::Run));
+    assert!(
+        f.explanation.contains("during the run"),
+        "{}",
+        f.explanation
+    );
+
+    let (evidence, _) = go_run();
+    let c = criterion("baseline", Metric::ServiceCrashed, Op::Eq, "false", 0.0);
+    let f = judge_one(&evidence, scoped(Scope::Run, c));
+    assert_eq!((f.outcome, f.observed), (Outcome::Pass, Some(0.0)));
+}
+
+#[test]
+fn comparisons_and_external_evidence_are_never_passed_unjudged() {
+    let (evidence, _) = go_run();
+    let pair = Scope::Pair {
+        baseline: "baseline".into(),
+        candidate: "stress".into(),
+    };
+    let c = criterion("baseline", Metric::LatencyP99, Op::Le, "50ms", 0.05);
+    let f = judge_one(&evidence, scoped(pair.clone(), c));
+    assert_eq!((f.outcome, f.observed), (Outcome::Inconclusive, None));
+    assert_eq!(f.scope, Some(pair));
+    assert!(
+        f.explanation.contains("comparisons are not judged yet"),
+        "{}",
+        f.explanation
+    );
+
+    let external = Scope::External {
+        name: "junit".into(),
+    };
+    let c = criterion("baseline", Metric::ErrorRate, Op::Le, "0", 0.0);
+    let f = judge_one(&evidence, scoped(external, c));
+    assert_eq!(f.outcome, Outcome::Inconclusive);
+    assert!(
+        f.explanation.contains("no external evidence of that name"),
+        "{}",
+        f.explanation
     );
 }

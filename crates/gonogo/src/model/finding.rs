@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Metric, Op, Severity, opt_secs, secs};
+use super::{Metric, Op, Scope, Severity, opt_secs, secs};
 use crate::units::Unit;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -58,7 +58,12 @@ pub struct Finding {
     pub criterion: String,
     /// True for rules gonogo applies without a criterion (service crash, aborted run).
     pub implicit: bool,
+    /// The phase, or for other scopes [`Scope::label`] (`run`, `a vs b`, …).
     pub phase: String,
+    /// The evidence the criterion judged; `None` for implicit rules and in findings
+    /// stored before scopes existed (both read one phase).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<Scope>,
     pub workload: Option<String>,
     pub metric: Metric,
     pub op: Op,
@@ -80,4 +85,30 @@ pub struct Finding {
     pub method: String,
     /// Why it passed, failed or could not be decided, in one or two sentences.
     pub explanation: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A finding as the store holds it since before metric families and scopes.
+    const STORED: &str = r#"{"criterion":"baseline latency.p99 <= 50ms","implicit":false,
+        "phase":"baseline","workload":null,"metric":"LatencyP99","op":"<=","threshold":0.05,
+        "unit":"seconds","severity":"blocker","observed":0.012,"samples":5000,
+        "outcome":"pass","window":{"start":5.0,"end":30.0,"first_interval":5,
+        "last_interval":29},"method":"99th percentile","explanation":"latency.p99 was 12 ms"}"#;
+
+    #[test]
+    fn a_finding_stored_in_todays_format_still_loads() {
+        let finding: Finding = serde_json::from_str(STORED).unwrap();
+        assert_eq!(
+            finding.metric,
+            Metric::Latency(crate::model::LatencyMetric::P99)
+        );
+        assert_eq!(finding.phase, "baseline");
+        assert_eq!(finding.scope, None);
+        assert_eq!(finding.outcome, Outcome::Pass);
+        let again = serde_json::to_value(&finding).unwrap();
+        assert_eq!(again["metric"], "LatencyP99");
+    }
 }

@@ -10,18 +10,25 @@
 pub mod codec;
 mod criterion;
 mod describe;
+mod doubt;
 mod evidence;
 mod finding;
 mod histogram;
 mod metric;
 mod record;
+mod scope;
 mod verdict;
 
 pub use criterion::{Op, Severity};
 pub use describe::{describe_exit, event_detail};
+pub use doubt::{Doubt, GeneratorBound};
 pub use evidence::*;
 pub use finding::{ConfidenceInterval, Finding, Outcome, Window};
 pub use histogram::IntervalHistogram;
-pub use metric::{LeakFigure, LeakResource, Metric};
+pub use metric::{
+    CapacityMetric, IntegrityMetric, LatencyMetric, LeakFigure, LeakResource, Metric,
+    RecoveryMetric, ResourceMetric, ScalingFigure, ScalingQuantity, ServiceMetric, TrafficMetric,
+};
 pub use record::{Record, RecordReceiver, RecordSender, RunClock, channel};
+pub use scope::Scope;
 pub use verdict::{Decision, Verdict};

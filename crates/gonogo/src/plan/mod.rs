@@ -20,6 +20,8 @@ mod phase_tests;
 #[cfg(test)]
 mod scaling_tests;
 #[cfg(test)]
+mod scope_tests;
+#[cfg(test)]
 mod spec_tests;
 
 pub use scaling::{Loader, ScalingFigure, ScalingPlan, ScalingQuantity};
@@ -29,7 +31,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{LeakResource, Metric, Op, Severity};
+use crate::model::{LeakResource, Metric, Op, Scope, Severity};
 use crate::spec;
 
 /// Read and resolve the spec at `path`. Returns the plan and the spec text as read
@@ -505,6 +507,10 @@ impl PhasePlan {
 pub struct CriterionPlan {
     /// `phase metric op value`, as written, for reports (e.g. `baseline latency.p99 <= 50ms`).
     pub label: String,
+    /// The evidence judged; see [`Scope`].
+    pub scope: Scope,
+    /// The scope's name as findings carry it ([`Scope::label`]): the phase itself
+    /// for a phase scope.
     pub phase: String,
     /// Restrict to one workload of the phase; `None` merges all its workloads.
     pub workload: Option<String>,

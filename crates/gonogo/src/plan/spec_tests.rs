@@ -8,7 +8,7 @@ use super::{
     CriterionPlan, LoadModel, PhaseKind, PhasePlan, PortChoice, ReadyKind, Segment, Template,
 };
 use super::{from_str as plan_from_str, load};
-use crate::model::{Metric, Op, Severity};
+use crate::model::{Metric, Op, Scope, Severity};
 use crate::spec::SpecError;
 
 pub(super) const FULL: &str = r#"name = "demo"
@@ -235,6 +235,9 @@ fn full_example_resolves_to_the_expected_plan() {
         vec![
             CriterionPlan {
                 label: "baseline/get latency.p99 <= 50ms".into(),
+                scope: Scope::Phase {
+                    name: "baseline".into(),
+                },
                 phase: "baseline".into(),
                 workload: Some("get".into()),
                 metric: Metric::LatencyP99,
@@ -245,6 +248,9 @@ fn full_example_resolves_to_the_expected_plan() {
             },
             CriterionPlan {
                 label: "baseline error_rate < 0.1%".into(),
+                scope: Scope::Phase {
+                    name: "baseline".into(),
+                },
                 phase: "baseline".into(),
                 workload: None,
                 metric: Metric::ErrorRate,
@@ -255,6 +261,9 @@ fn full_example_resolves_to_the_expected_plan() {
             },
             CriterionPlan {
                 label: "closed rss.max <= 200MiB".into(),
+                scope: Scope::Phase {
+                    name: "closed".into(),
+                },
                 phase: "closed".into(),
                 workload: None,
                 metric: Metric::RssMax,
@@ -265,6 +274,9 @@ fn full_example_resolves_to_the_expected_plan() {
             },
             CriterionPlan {
                 label: "closed service.crashed == false".into(),
+                scope: Scope::Phase {
+                    name: "closed".into(),
+                },
                 phase: "closed".into(),
                 workload: None,
                 metric: Metric::ServiceCrashed,

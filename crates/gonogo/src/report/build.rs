@@ -7,7 +7,8 @@
 
 use crate::evaluate::{self, generator_bound};
 use crate::model::{
-    Decision, Event, Finding, Outcome, PhaseRecord, RunEvidence, RunStatus, Severity, Verdict,
+    Decision, Event, Finding, Outcome, PhaseRecord, RunEvidence, RunStatus, Scope, Severity,
+    Verdict,
 };
 use crate::stats;
 
@@ -93,11 +94,22 @@ fn decision_label(decision: Decision) -> DecisionLabel {
     }
 }
 
+/// The `scope` of a finding row.
+fn scope_kind(scope: Option<&Scope>) -> &'static str {
+    match scope {
+        None | Some(Scope::Phase { .. }) => "phase",
+        Some(Scope::Run) => "run",
+        Some(Scope::Pair { .. }) => "pair",
+        Some(Scope::External { .. }) => "external",
+    }
+}
+
 fn finding_row(finding: &Finding) -> FindingRow {
     FindingRow {
         criterion: finding.criterion.clone(),
         implicit: finding.implicit,
         phase: finding.phase.clone(),
+        scope: scope_kind(finding.scope.as_ref()).to_string(),
         workload: finding.workload.clone(),
         metric: evaluate::metric_label(finding).to_string(),
         op: finding.op.symbol().to_string(),

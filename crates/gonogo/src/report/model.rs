@@ -16,7 +16,7 @@ pub use super::scaling::{ScalingFitRow, ScalingStepRow, ScalingSummary};
 /// incompatible change, the minor number when fields are added (1.1 added `timeline`
 /// and `findings[].chart`; 1.2 added `integrity`, `capacity`, `soak`, `recovery`,
 /// `timeline.faults` and `scaling`).
-pub const FORMAT_VERSION: &str = "1.3";
+pub const FORMAT_VERSION: &str = "1.4";
 
 /// A complete report of one run.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
@@ -160,8 +160,12 @@ pub struct FindingRow {
     pub criterion: String,
     /// True for rules gonogo applies without a criterion.
     pub implicit: bool,
-    /// Phase the finding read (empty for an event outside any phase).
+    /// Phase the finding read (empty for an event outside any phase); for the other
+    /// scopes their name: `run`, `a vs b`, `external name`.
     pub phase: String,
+    /// What the criterion judged: `phase`, `run`, `pair` (two phases compared) or
+    /// `external` (evidence gonogo did not measure). `phase` for implicit rules.
+    pub scope: String,
     /// Workload the finding was restricted to; null for all of the phase's workloads.
     pub workload: Option<String>,
     /// Metric name as in specs (`latency.p99`), or `run.completed`.

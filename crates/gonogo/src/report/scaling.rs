@@ -129,7 +129,7 @@ fn summary(evidence: &RunEvidence, phase: &str) -> ScalingSummary {
         phase: phase.to_string(),
         steps,
         fits,
-        doubt: result.doubt.clone(),
+        doubt: result.doubt.as_ref().map(ToString::to_string),
         confidence: SCALING_CONFIDENCE,
         linear_tolerance: LINEAR_TOLERANCE,
         method: evaluate::scaling_method(result.measured_steps()),

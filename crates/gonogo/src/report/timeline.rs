@@ -16,7 +16,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::model::{
-    IntervalRecord, IntervalStats, LeakResource, Metric, OutcomeCounts, RunEvidence,
+    IntervalRecord, IntervalStats, LatencyMetric, LeakResource, Metric, OutcomeCounts,
+    ResourceMetric, RunEvidence, TrafficMetric,
 };
 use crate::stats;
 
@@ -28,33 +29,21 @@ pub const POINT_CAP: usize = 800;
 
 /// The chart that shows a metric, by chart id.
 pub(super) fn chart_of(metric: Metric) -> Option<&'static str> {
-    if let Some((resource, _)) = metric.leak() {
-        return Some(match resource {
-            LeakResource::Rss => "rss",
-            LeakResource::Fds | LeakResource::Threads => "fds_threads",
-        });
-    }
     match metric {
-        Metric::LatencyP50
-        | Metric::LatencyP90
-        | Metric::LatencyP99
-        | Metric::LatencyP999
-        | Metric::LatencyMax
-        | Metric::ServiceTimeP99 => Some("latency"),
-        Metric::LagP99 => Some("lag"),
-        Metric::Throughput => Some("rate"),
-        Metric::ErrorRate => Some("errors"),
-        Metric::RssMax => Some("rss"),
-        Metric::CpuMean => Some("cpu"),
-        Metric::FdsMax | Metric::ThreadsMax => Some("fds_threads"),
-        Metric::CapacityLastGoodRate | Metric::CapacityFirstBadRate | Metric::Headroom => {
-            Some("rate")
+        Metric::Latency(LatencyMetric::LagP99) => Some("lag"),
+        Metric::Latency(_) => Some("latency"),
+        Metric::Traffic(TrafficMetric::Throughput) => Some("rate"),
+        Metric::Traffic(TrafficMetric::ErrorRate) => Some("errors"),
+        Metric::Resource(ResourceMetric::RssMax) | Metric::Leak(LeakResource::Rss, _) => {
+            Some("rss")
         }
+        Metric::Resource(ResourceMetric::CpuMean) => Some("cpu"),
+        Metric::Resource(ResourceMetric::FdsMax | ResourceMetric::ThreadsMax)
+        | Metric::Leak(LeakResource::Fds | LeakResource::Threads, _) => Some("fds_threads"),
+        Metric::Capacity(_) => Some("rate"),
         // Recovery is read from the latency and errors after a fault.
-        Metric::RecoveryTime => Some("latency"),
-        Metric::ServiceCrashed => None,
-        // Leak metrics were mapped above.
-        _ => None,
+        Metric::Recovery(_) => Some("latency"),
+        Metric::Service(_) | Metric::Integrity(_) | Metric::Scaling(..) => None,
     }
 }
 

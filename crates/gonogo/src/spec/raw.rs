@@ -291,13 +291,25 @@ impl<'de> Deserialize<'de> for WorkloadRef {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawCriterion {
-    pub phase: Spanned<String>,
+    /// The scope: exactly one of `phase`, `scope` (`"run"`), `compare` and `external`.
+    pub phase: Option<Spanned<String>>,
+    pub scope: Option<Spanned<String>>,
+    pub compare: Option<Spanned<RawCompare>>,
+    pub external: Option<Spanned<String>>,
     pub workload: Option<Spanned<String>>,
     pub metric: Spanned<String>,
     pub op: Spanned<String>,
     pub value: Spanned<ThresholdValue>,
     pub severity: Option<Spanned<String>>,
     pub min_samples: Option<Spanned<i64>>,
+}
+
+/// `compare = { baseline = "a", candidate = "b" }`: two phases.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCompare {
+    pub baseline: Spanned<String>,
+    pub candidate: Spanned<String>,
 }
 
 /// A criterion's `value` as written: its meaning depends on the metric's unit.

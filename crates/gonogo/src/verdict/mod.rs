@@ -67,6 +67,7 @@ mod tests {
             implicit: false,
             phase: "baseline".to_string(),
             workload: None,
+            scope: None,
             metric: Metric::LatencyP99,
             op: Op::Le,
             threshold: 0.05,

@@ -130,6 +130,7 @@ fn finding(criterion: &str, outcome: Outcome) -> Finding {
         implicit: false,
         phase: "baseline".to_string(),
         workload: Some("get".to_string()),
+        scope: None,
         metric: Metric::LatencyP99,
         op: Op::Le,
         threshold: 0.05,

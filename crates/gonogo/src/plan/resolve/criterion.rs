@@ -8,8 +8,9 @@
 use toml::Spanned;
 
 use super::{Diagnostic, ListOf, closest, int_in_range, unknown_reference};
-use crate::model::{Metric, Op, Severity};
+use crate::model::{LatencyMetric, Metric, Op, Scope, Severity};
 use crate::plan::{CriterionPlan, PhasePlan, WorkloadPlan};
+use crate::spec::raw::RawCompare;
 use crate::spec::raw::{RawCriterion, ThresholdValue};
 use crate::units::{self, Unit, UnitError};
 
@@ -32,50 +33,61 @@ impl Metric {
     /// - scaling metrics (`scaling.*`) need 3 measured steps (a line through two
     ///   points has no interval).
     pub fn default_min_samples(self) -> u64 {
-        if self.leak().is_some() {
-            return 10;
-        }
-        if self.is_capacity() {
-            return 1;
-        }
-        if self.scaling().is_some() {
-            return super::scaling::MIN_SIZES as u64;
-        }
         match self {
-            Metric::LatencyP50 => percentile_min_samples(50, 100),
-            Metric::LatencyP90 => percentile_min_samples(90, 100),
-            Metric::LatencyP99 | Metric::ServiceTimeP99 | Metric::LagP99 => {
-                percentile_min_samples(99, 100)
-            }
-            Metric::LatencyP999 => percentile_min_samples(999, 1000),
-            Metric::LatencyMax | Metric::Throughput | Metric::ErrorRate => 100,
-            Metric::RssMax | Metric::CpuMean | Metric::FdsMax | Metric::ThreadsMax => 3,
+            Metric::Latency(m) => match m {
+                LatencyMetric::P50 => percentile_min_samples(50, 100),
+                LatencyMetric::P90 => percentile_min_samples(90, 100),
+                LatencyMetric::P99 | LatencyMetric::ServiceTimeP99 | LatencyMetric::LagP99 => {
+                    percentile_min_samples(99, 100)
+                }
+                LatencyMetric::P999 => percentile_min_samples(999, 1000),
+                LatencyMetric::Max => 100,
+            },
+            Metric::Traffic(_) => 100,
+            Metric::Resource(_) => 3,
             // One fault that ended is enough to measure a recovery.
-            Metric::ServiceCrashed | Metric::RecoveryTime => 1,
-            _ => 10,
+            Metric::Service(_) | Metric::Recovery(_) => 1,
+            Metric::Leak(..) => 10,
+            Metric::Capacity(_) => 1,
+            Metric::Integrity(_) => 10,
+            Metric::Scaling(..) => super::scaling::MIN_SIZES as u64,
         }
     }
 
     /// Whether the metric is measured on the whole service (resource sampler)
     /// rather than on a workload's requests.
     fn is_service_wide(self) -> bool {
-        matches!(
-            self,
-            Metric::RssMax
-                | Metric::CpuMean
-                | Metric::FdsMax
-                | Metric::ThreadsMax
-                | Metric::ServiceCrashed
-                | Metric::RecoveryTime
-        ) || self.leak().is_some()
-            || self.is_capacity()
-            || self.is_integrity()
-            || self.scaling().is_some()
+        !self.is_load()
     }
 
     /// Whether the metric is read from load intervals.
     fn is_load(self) -> bool {
-        !self.is_service_wide()
+        match self {
+            Metric::Latency(_) | Metric::Traffic(_) => true,
+            Metric::Resource(_)
+            | Metric::Service(_)
+            | Metric::Leak(..)
+            | Metric::Capacity(_)
+            | Metric::Recovery(_)
+            | Metric::Integrity(_)
+            | Metric::Scaling(..) => false,
+        }
+    }
+
+    /// The only phase kind whose evidence carries the metric, if there is one, and
+    /// whether `phase` is of that kind.
+    fn only_in(self, phase: &PhasePlan) -> Option<(&'static str, bool)> {
+        match self {
+            Metric::Leak(..) => Some(("soak", phase.leak.is_some())),
+            Metric::Capacity(_) => Some(("ramp", phase.ramp.is_some())),
+            Metric::Integrity(_) => Some(("integrity", phase.integrity.is_some())),
+            Metric::Scaling(..) => Some(("scaling", phase.scaling.is_some())),
+            Metric::Latency(_)
+            | Metric::Traffic(_)
+            | Metric::Resource(_)
+            | Metric::Service(_)
+            | Metric::Recovery(_) => None,
+        }
     }
 }
 
@@ -94,7 +106,7 @@ pub(super) fn resolve_criteria(
         .enumerate()
         .map(|(i, c)| {
             let field = format!("criterion[{i}]");
-            let plan = resolve_criterion(c.get_ref(), &field, phases, workloads)?;
+            let plan = resolve_criterion(c.get_ref(), c.span(), &field, phases, workloads)?;
             if plan.metric == Metric::Headroom && expected_rate.is_none() {
                 return Err(Diagnostic::new(
                     c.get_ref().metric.span(),
@@ -116,35 +128,22 @@ fn check_kind(
     phase: &PhasePlan,
     metric: Metric,
 ) -> Result<(), Diagnostic> {
-    let refusal = if metric.leak().is_some() && phase.leak.is_none() {
+    let refusal = if let Some((kind, false)) = metric.only_in(phase) {
         Some((
-            "is measured only in soak phases",
-            "a phase with kind = \"soak\"",
-        ))
-    } else if metric.is_capacity() && phase.ramp.is_none() {
-        Some((
-            "is measured only in ramp phases",
-            "a phase with kind = \"ramp\"",
-        ))
-    } else if metric.is_integrity() && phase.integrity.is_none() {
-        Some((
-            "is measured only in integrity phases",
-            "a phase with kind = \"integrity\"",
-        ))
-    } else if metric.scaling().is_some() && phase.scaling.is_none() {
-        Some((
-            "is measured only in scaling phases",
-            "a phase with kind = \"scaling\"",
+            format!("is measured only in {kind} phases"),
+            format!("a phase with kind = \"{kind}\""),
         ))
     } else if metric.is_load() && phase.scaling.is_some() {
         Some((
-            "is not measured on a scaling phase as a whole (each step is one size)",
-            "scaling.latency_p99.exponent_upper and the other scaling.* metrics, or a steady phase",
+            "is not measured on a scaling phase as a whole (each step is one size)".to_string(),
+            "scaling.latency_p99.exponent_upper and the other scaling.* metrics, or a steady phase"
+                .to_string(),
         ))
     } else if metric.is_load() && phase.ramp.is_some() {
         Some((
-            "is not measured on a ramp as a whole (each step is judged by stop_when)",
-            "capacity.last_good_rate, capacity.first_bad_rate or headroom, or a steady phase",
+            "is not measured on a ramp as a whole (each step is judged by stop_when)".to_string(),
+            "capacity.last_good_rate, capacity.first_bad_rate or headroom, or a steady phase"
+                .to_string(),
         ))
     } else {
         None
@@ -167,32 +166,34 @@ fn check_kind(
 
 fn resolve_criterion(
     raw: &RawCriterion,
+    span: std::ops::Range<usize>,
     field: &str,
     phases: &[PhasePlan],
     workloads: &[WorkloadPlan],
 ) -> Result<CriterionPlan, Diagnostic> {
-    let phase_names: Vec<&str> = phases.iter().map(|p| p.name.as_str()).collect();
-    let phase_name = raw.phase.get_ref();
-    let Some(phase) = phases.iter().find(|p| &p.name == phase_name) else {
-        return Err(unknown_reference(
-            raw.phase.span(),
-            &format!("{field}.phase"),
-            "phase",
-            phase_name,
-            &phase_names,
-        ));
-    };
+    let (scope, scoped) = resolve_scope(raw, span, field, phases)?;
     let metric = resolve_metric(&raw.metric, &format!("{field}.metric"))?;
-    check_kind(raw, field, phase, metric)?;
-    let workload = match &raw.workload {
-        Some(name) => Some(resolve_workload(
+    for phase in &scoped {
+        check_kind(raw, field, phase, metric)?;
+    }
+    check_scope(raw, field, &scope, metric)?;
+    let workload = match (&raw.workload, scope.phase()) {
+        (Some(name), Some(_)) => Some(resolve_workload(
             name,
             &format!("{field}.workload"),
-            phase,
+            scoped[0],
             workloads,
             metric,
         )?),
-        None => None,
+        (Some(name), None) => {
+            return Err(Diagnostic::new(
+                name.span(),
+                format!("{field}.workload"),
+                "`workload` narrows a phase criterion, and this criterion has no `phase`",
+            )
+            .hint("remove `workload`, or judge one phase with phase = \"<name>\""));
+        }
+        (None, _) => None,
     };
     let op = resolve_op(&raw.op, &format!("{field}.op"))?;
     let threshold = threshold(&raw.value, metric, &format!("{field}.value"))?;
@@ -224,13 +225,14 @@ fn resolve_criterion(
     };
     Ok(CriterionPlan {
         label: label(
-            &phase.name,
+            &scope.label(),
             workload.as_deref(),
             metric,
             op,
             raw.value.get_ref(),
         ),
-        phase: phase.name.clone(),
+        phase: scope.label(),
+        scope,
         workload,
         metric,
         op,
@@ -412,4 +414,136 @@ fn threshold_in(value: &ThresholdValue, unit: Unit) -> Result<f64, Option<UnitEr
         (Unit::Exponent, Text(t)) => units::parse_number(t).map_err(Some),
         _ => Err(None),
     }
+}
+
+/// The scope a criterion names (exactly one of `phase`, `scope`, `compare`,
+/// `external`) and the phases it reads.
+fn resolve_scope<'p>(
+    raw: &RawCriterion,
+    span: std::ops::Range<usize>,
+    field: &str,
+    phases: &'p [PhasePlan],
+) -> Result<(Scope, Vec<&'p PhasePlan>), Diagnostic> {
+    let named: Vec<(&str, std::ops::Range<usize>)> = [
+        raw.phase.as_ref().map(|p| ("phase", p.span())),
+        raw.scope.as_ref().map(|s| ("scope", s.span())),
+        raw.compare.as_ref().map(|c| ("compare", c.span())),
+        raw.external.as_ref().map(|e| ("external", e.span())),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if let [(first, _), (second, second_span), ..] = &named[..] {
+        return Err(Diagnostic::new(
+            second_span.clone(),
+            format!("{field}.{second}"),
+            format!("a criterion names one scope, and this one has both `{first}` and `{second}`"),
+        )
+        .hint("keep one of phase = \"<name>\", scope = \"run\", compare = { … }, external = \"<name>\""));
+    }
+    let phase =
+        |name: &Spanned<String>, at: &str| find_phase(name, &format!("{field}.{at}"), phases);
+    if let Some(name) = &raw.phase {
+        let found = phase(name, "phase")?;
+        return Ok((
+            Scope::Phase {
+                name: found.name.clone(),
+            },
+            vec![found],
+        ));
+    }
+    if let Some(scope) = &raw.scope {
+        if scope.get_ref() != "run" {
+            return Err(Diagnostic::new(
+                scope.span(),
+                format!("{field}.scope"),
+                format!("unknown scope `{}`", scope.get_ref()),
+            )
+            .hint(
+                "allowed: scope = \"run\" (the whole run); for one phase write phase = \"<name>\"",
+            ));
+        }
+        return Ok((Scope::Run, Vec::new()));
+    }
+    if let Some(compare) = &raw.compare {
+        let RawCompare {
+            baseline,
+            candidate,
+        } = compare.get_ref();
+        let (a, b) = (
+            phase(baseline, "compare.baseline")?,
+            phase(candidate, "compare.candidate")?,
+        );
+        if a.name == b.name {
+            return Err(Diagnostic::new(
+                candidate.span(),
+                format!("{field}.compare.candidate"),
+                format!(
+                    "a comparison needs two phases, and both sides are `{}`",
+                    a.name
+                ),
+            )
+            .hint("name the baseline phase and a different candidate phase"));
+        }
+        let scope = Scope::Pair {
+            baseline: a.name.clone(),
+            candidate: b.name.clone(),
+        };
+        return Ok((scope, vec![a, b]));
+    }
+    if let Some(name) = &raw.external {
+        return Ok((
+            Scope::External {
+                name: name.get_ref().clone(),
+            },
+            Vec::new(),
+        ));
+    }
+    Err(Diagnostic::new(span, field.to_string(), "a criterion must name what it judges")
+        .hint("add phase = \"<name>\", scope = \"run\", compare = { baseline = \"a\", candidate = \"b\" } or external = \"<name>\""))
+}
+
+fn find_phase<'p>(
+    name: &Spanned<String>,
+    field: &str,
+    phases: &'p [PhasePlan],
+) -> Result<&'p PhasePlan, Diagnostic> {
+    let names: Vec<&str> = phases.iter().map(|p| p.name.as_str()).collect();
+    phases
+        .iter()
+        .find(|p| &p.name == name.get_ref())
+        .ok_or_else(|| unknown_reference(name.span(), field, "phase", name.get_ref(), &names))
+}
+
+/// Refuse metrics that a whole-run scope cannot judge: only `service.crashed` reads
+/// evidence that spans the run so far.
+fn check_scope(
+    raw: &RawCriterion,
+    field: &str,
+    scope: &Scope,
+    metric: Metric,
+) -> Result<(), Diagnostic> {
+    let judged_over_run = match metric {
+        Metric::Service(_) => true,
+        Metric::Latency(_)
+        | Metric::Traffic(_)
+        | Metric::Resource(_)
+        | Metric::Leak(..)
+        | Metric::Capacity(_)
+        | Metric::Recovery(_)
+        | Metric::Integrity(_)
+        | Metric::Scaling(..) => false,
+    };
+    if *scope == Scope::Run && !judged_over_run {
+        return Err(Diagnostic::new(
+            raw.metric.span(),
+            format!("{field}.metric"),
+            format!(
+                "{} is not judged over the whole run (scope = \"run\")",
+                metric.name()
+            ),
+        )
+        .hint("use service.crashed over the run, or name a phase with phase = \"<name>\""));
+    }
+    Ok(())
 }
