@@ -53,11 +53,14 @@ pub fn walk_up(start: &Path) -> Walk {
 
 /// The store a run of the spec at `spec` records into.
 pub fn store_for_run(spec: &Path) -> PathBuf {
-    let spec_dir = spec
-        .parent()
-        .filter(|dir| !dir.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let walk = walk_up(spec_dir);
+    // `campaign.toml` has an empty parent: the current directory, shown as `.gonogo/…`.
+    let spec_dir = spec.parent().unwrap_or(Path::new(""));
+    let start = if spec_dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        spec_dir
+    };
+    let walk = walk_up(start);
     let store = walk.found.unwrap_or_else(|| {
         walk.repository
             .unwrap_or_else(|| spec_dir.to_path_buf())

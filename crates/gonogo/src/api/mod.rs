@@ -11,6 +11,7 @@
 //! story of the stored evidence, however often it is re-judged or re-rendered).
 
 mod locate;
+mod preflight;
 
 use std::path::{Path, PathBuf};
 
@@ -21,9 +22,9 @@ pub use crate::model::{
     Decision, Finding, IntervalRecord, IntervalStats, Record, RunEvidence, RunId, RunSummary,
     Verdict,
 };
-pub use crate::plan::{Plan, StopConditions};
+pub use crate::plan::{LoadModel, Plan, StopConditions};
 pub use crate::report::{Format, ReportModel, render, render_comparison, runs_table};
-pub use crate::run::{NoObserver, RunError, RunObserver};
+pub use crate::run::{Conducted, NoObserver, RunError, RunObserver};
 pub use crate::spec::SpecError;
 pub use crate::units::format;
 
@@ -58,9 +59,29 @@ pub enum ApiError {
     Runtime(#[source] std::io::Error),
 }
 
-/// Read and validate the spec at `path`: its plan and its text as read.
-pub fn check(path: &Path) -> Result<(Plan, String), ApiError> {
-    Ok(plan::load(path)?)
+/// A spec that passed `check`: its plan, its text as read, and what the plan makes
+/// certain (criteria that can only end INCONCLUSIVE), one sentence each.
+#[derive(Debug)]
+pub struct Checked {
+    pub plan: Plan,
+    pub text: String,
+    pub warnings: Vec<String>,
+}
+
+/// Read and validate the spec at `path` for a run on this machine: the spec itself,
+/// and that the service's program exists. Returns the plan and what it makes
+/// certain.
+pub fn check(path: &Path) -> Result<Checked, ApiError> {
+    let (plan, text) = plan::load(path)?;
+    if let Some(err) = preflight::missing_program(&plan, path, &text) {
+        return Err(ApiError::Spec(err));
+    }
+    let warnings = plan::warnings::certain_inconclusive(&plan);
+    Ok(Checked {
+        plan,
+        text,
+        warnings,
+    })
 }
 
 /// How to run a campaign.
@@ -100,17 +121,12 @@ impl Judged {
     }
 }
 
-/// What a run left behind: the judged evidence, and why it stopped early if it did.
+/// What a run left behind: how the campaign ended (and why early, if it did), and
+/// the judged evidence.
 #[derive(Debug)]
 pub struct RunResult {
-    pub run_id: RunId,
+    pub conducted: Conducted,
     pub judged: Judged,
-    /// The signal that interrupted the run, if one did.
-    pub interrupted: Option<String>,
-    /// The `[limits]` limit that stopped the run, in words, if one did.
-    pub emergency_stop: Option<String>,
-    /// Why the run could not go on, when the tool or environment failed.
-    pub failure: Option<String>,
 }
 
 /// Run `plan` (read from `spec_text`), recording into the store of `request`, then
@@ -133,13 +149,7 @@ pub async fn run(
     };
     let conducted = run::conduct(plan, &options, &mut store, observer).await?;
     let judged = judge(&mut store, conducted.run_id, plan, &spec_hash_of(spec_text))?;
-    Ok(RunResult {
-        run_id: conducted.run_id,
-        judged,
-        interrupted: conducted.interrupted,
-        emergency_stop: conducted.emergency_stop,
-        failure: conducted.failure,
-    })
+    Ok(RunResult { conducted, judged })
 }
 
 /// [`run`] on a runtime of its own, for front ends that are not async.
@@ -260,7 +270,8 @@ fn judge_loaded(
 /// a new judgement beside the earlier ones. A spec whose phases or workloads are not
 /// the run's is refused ([`ApiError::Mismatch`]).
 pub fn evaluate(store: &mut Store, run_id: RunId, spec_path: &Path) -> Result<Judged, ApiError> {
-    let (plan, spec_text) = check(spec_path)?;
+    // Only the criteria judge: the service's program need not exist any more.
+    let (plan, spec_text) = plan::load(spec_path)?;
     let evidence = store.load_run(run_id)?;
     let differences = differences_from_run(&evidence, &plan);
     if !differences.is_empty() {

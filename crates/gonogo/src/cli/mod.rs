@@ -287,7 +287,14 @@ fn write_file(path: &Path, text: &str) -> Result<(), CliError> {
 
 fn run_command(args: RunArgs) -> Result<u8, CliError> {
     let format = parse_format(&args.format)?;
-    let (plan, spec_text) = api::check(&args.spec)?;
+    let api::Checked {
+        plan,
+        text: spec_text,
+        warnings,
+    } = api::check(&args.spec)?;
+    for warning in &warnings {
+        eprintln!("warning: {warning}");
+    }
     let outputs = [
         (&args.json, Format::Json),
         (&args.markdown, Format::Markdown),
@@ -319,32 +326,49 @@ fn run_command(args: RunArgs) -> Result<u8, CliError> {
     };
     let outcome = api::run_blocking(&plan, &spec_text, &request, observer.as_mut())?;
     let model = outcome.judged.report();
+    let run = &outcome.conducted;
     for (path, format) in outputs {
         write_file(path, &api::render(&model, format))?;
     }
     print(&api::render(&model, format))?;
-    let html = html_report_path(&request.store_path, outcome.run_id);
+    let html = html_report_path(&request.store_path, run.run_id);
     write_html_report(&html, &model)?;
     eprintln!("report: {}", html.display());
     eprintln!(
         "evidence: run {} in {} (re-render: {} report {} --store {})",
-        outcome.run_id,
+        run.run_id,
         request.store_path.display(),
         invoked_as(),
-        outcome.run_id,
+        run.run_id,
         request.store_path.display()
     );
-    if let Some(failure) = &outcome.failure {
+    if let Some(failure) = &run.failure {
         eprintln!("error: the run could not complete: {failure}");
         return Ok(exit::FAILURE);
     }
-    if outcome.interrupted.is_some() {
+    if run.interrupted.is_some() {
         return Ok(exit::INTERRUPTED);
     }
-    if let Some(stop) = &outcome.emergency_stop {
+    if let Some(stop) = &run.emergency_stop {
         eprintln!("note: the campaign was stopped early: {stop}");
     }
     Ok(exit::for_decision(outcome.judged.verdict.decision))
+}
+
+/// A load model in words: `open model at 500/s (up to 64 connections)`.
+fn describe_model(model: &api::LoadModel) -> String {
+    match model {
+        api::LoadModel::Open {
+            rate,
+            max_connections,
+        } => format!(
+            "open model at {} (up to {max_connections} connections)",
+            api::format::per_second(*rate)
+        ),
+        api::LoadModel::Closed { connections } => {
+            format!("closed model, {connections} connections")
+        }
+    }
 }
 
 /// `<store dir>/runs/<run id>/report.html`, beside the run's service logs.
@@ -416,33 +440,40 @@ fn evaluate_command(args: &EvaluateArgs) -> Result<u8, CliError> {
 }
 
 fn check_command(spec_path: &Path) -> Result<u8, CliError> {
-    let (plan, _) = api::check(spec_path)?;
+    let api::Checked { plan, warnings, .. } = api::check(spec_path)?;
     let mut out = format!(
-        "{}: ok — campaign {:?}: {} workload(s), {} phase(s), {} criteria\n",
+        "{}: ok — campaign {}: {} workload(s), {} phase(s), {} criteria\n",
         spec_path.display(),
-        plan.name,
+        api::format::printable(&plan.name),
         plan.workloads.len(),
         plan.phases.len(),
         plan.criteria.len()
     );
     for phase in &plan.phases {
         out.push_str(&format!(
-            "  phase {:<16} {} {:?}, warm-up {:?}, measured {:?}",
-            phase.name,
+            "  phase {}: {}, {}, warm-up {}, measured {}",
+            api::format::printable(&phase.name),
             phase.kind.as_str(),
-            phase.model,
-            phase.warmup,
-            phase.duration
+            describe_model(&phase.model),
+            api::format::duration(phase.warmup),
+            api::format::duration(phase.duration)
         ));
         if let Some(ramp) = &phase.ramp {
-            let rates: Vec<String> = ramp.rates().iter().map(|r| format!("{r}")).collect();
+            let rates: Vec<String> = ramp
+                .rates()
+                .iter()
+                .map(|r| api::format::per_second(*r))
+                .collect();
             out.push_str(&format!(
-                " per step; {} steps at {}/s",
+                " per step; {} steps at {}",
                 rates.len(),
                 rates.join(", ")
             ));
         }
         out.push('\n');
+    }
+    for warning in &warnings {
+        out.push_str(&format!("  warning: {warning}\n"));
     }
     let remote = plan.remote_targets();
     if !remote.is_empty() {

@@ -10,6 +10,7 @@ mod compat;
 mod fault;
 mod resolve;
 mod scaling;
+pub mod warnings;
 
 pub use compat::differences;
 pub use fault::{Direction, FaultSpec, NetFault};

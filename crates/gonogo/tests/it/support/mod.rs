@@ -48,6 +48,20 @@ pub fn testbed() -> &'static Path {
     })
 }
 
+/// The release testbed the examples run (`target/release/testbed`), built when
+/// missing (`.ci/run` builds it before the tests, so CI does not build it mid-run).
+pub fn release_testbed() -> PathBuf {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/release/testbed");
+    if !path.exists() {
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "--release", "-p", "testbed", "--bin", "testbed"])
+            .status()
+            .unwrap();
+        assert!(status.success(), "building the release testbed failed");
+    }
+    path
+}
+
 /// A campaign in its own temp dir.
 pub struct Campaign {
     pub dir: tempfile::TempDir,

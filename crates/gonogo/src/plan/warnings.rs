@@ -1,0 +1,187 @@
+//! What `gonogo check` can tell before anything runs: criteria that can only end
+//! INCONCLUSIVE because their phase cannot collect the samples they ask for, with the
+//! arithmetic. Pure: reads the plan alone.
+//!
+//! Owns: [`certain_inconclusive`]. Does not own: the rules that decide at run time
+//! (those are `evaluate`'s; these are their floor, so a warning here is never wrong
+//! for a run that goes as planned).
+
+use std::time::Duration;
+
+use super::{CriterionPlan, LoadModel, PhaseKind, PhasePlan, Plan};
+use crate::model::Metric;
+use crate::units::format;
+
+/// One sentence per criterion that the plan leaves no way to decide.
+pub fn certain_inconclusive(plan: &Plan) -> Vec<String> {
+    plan.criteria
+        .iter()
+        .filter_map(|criterion| {
+            let phase = plan
+                .phases
+                .iter()
+                .find(|p| Some(p.name.as_str()) == criterion.scope.phase())?;
+            shortfall(plan, phase, criterion)
+        })
+        .collect()
+}
+
+/// The warning for `criterion` over `phase`, when the most samples the phase can
+/// give fall short of what the criterion needs.
+fn shortfall(plan: &Plan, phase: &PhasePlan, criterion: &CriterionPlan) -> Option<String> {
+    let measured = phase.duration;
+    let (most, what, arithmetic) = match criterion.metric {
+        Metric::Latency(_) | Metric::Traffic(_) => {
+            let rate = steady_rate(phase)? * share(plan, phase, criterion);
+            let most = (rate * measured.as_secs_f64()).floor() as u64;
+            let arithmetic = format!(
+                "{} × {} measured",
+                format::per_second(rate),
+                format::duration(measured)
+            );
+            (most, "requests", arithmetic)
+        }
+        Metric::Resource(_) => samples(plan, measured, "resource samples")?,
+        Metric::Leak(..) if phase.kind == PhaseKind::Soak => {
+            samples(plan, measured, "trend points")?
+        }
+        _ => return None,
+    };
+    // The leak trend needs three points whatever min_samples says (evaluate::soak).
+    let need = match criterion.metric {
+        Metric::Leak(..) => criterion.min_samples.max(3),
+        _ => criterion.min_samples,
+    };
+    (most < need).then(|| {
+        format!(
+            "criterion `{}` can only be INCONCLUSIVE: phase {} gives at most {arithmetic} = {} {what}, fewer than the {} it needs (min_samples); lengthen the phase{}",
+            format::printable(&criterion.label),
+            format::printable(&phase.name),
+            format::count(most),
+            format::count(need),
+            match criterion.metric {
+                Metric::Latency(_) | Metric::Traffic(_) => ", raise its rate or lower min_samples",
+                _ => " or lower min_samples",
+            }
+        )
+    })
+}
+
+/// The rate of an open-model phase whose rate is fixed (not a ramp, scaling or
+/// integrity phase, whose requests are counted per step or by their own rules).
+fn steady_rate(phase: &PhasePlan) -> Option<f64> {
+    match (phase.kind, phase.model) {
+        (PhaseKind::Steady | PhaseKind::Soak, LoadModel::Open { rate, .. }) => Some(rate),
+        _ => None,
+    }
+}
+
+/// The share of the phase's requests that goes to the criterion's workload (all of
+/// them when it names none).
+fn share(plan: &Plan, phase: &PhasePlan, criterion: &CriterionPlan) -> f64 {
+    let Some(name) = &criterion.workload else {
+        return 1.0;
+    };
+    let weights: Vec<(&str, u32)> = phase
+        .workloads
+        .iter()
+        .filter_map(|&index| plan.workloads.get(index))
+        .map(|w| (w.name.as_str(), w.weight))
+        .collect();
+    let total: u32 = weights.iter().map(|(_, w)| w).sum();
+    let own: u32 = weights
+        .iter()
+        .filter(|(n, _)| n == name)
+        .map(|(_, w)| w)
+        .sum();
+    if total == 0 {
+        1.0
+    } else {
+        f64::from(own) / f64::from(total)
+    }
+}
+
+/// The most samples taken every `settings.sample_interval` over `measured`.
+fn samples(
+    plan: &Plan,
+    measured: Duration,
+    what: &'static str,
+) -> Option<(u64, &'static str, String)> {
+    let every = plan.settings.sample_interval;
+    if every.is_zero() {
+        return None;
+    }
+    let most = (measured.as_secs_f64() / every.as_secs_f64()).floor() as u64 + 1;
+    let arithmetic = format!(
+        "{} measured / one sample every {} + 1",
+        format::duration(measured),
+        format::duration(every)
+    );
+    Some((most, what, arithmetic))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    const SPEC: &str = r#"
+[service]
+command = ["testbed"]
+port = 8080
+ready = { http = "http://127.0.0.1:{port}/health" }
+
+[[workload]]
+name = "get"
+weight = 3
+http = { method = "GET", url = "http://127.0.0.1:{port}/kv/{key}" }
+
+[[workload]]
+name = "put"
+http = { method = "PUT", url = "http://127.0.0.1:{port}/kv/{key}" }
+
+[[phase]]
+name = "baseline"
+kind = "steady"
+workload = ["get", "put"]
+rate = 100
+duration = "5s"
+
+[[criterion]]
+phase = "baseline"
+metric = "latency.p99"
+op = "<="
+value = "50ms"
+min_samples = MIN
+"#;
+
+    fn warnings(min: &str, extra: &str) -> Vec<String> {
+        let text = format!("{}{extra}", SPEC.replace("MIN", min));
+        certain_inconclusive(&super::super::from_str(Path::new("t.toml"), &text).unwrap())
+    }
+
+    #[test]
+    fn a_phase_too_short_for_min_samples_is_predicted_with_the_arithmetic() {
+        let found = warnings("1000", "");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].contains("phase baseline gives at most 100/s × 5.00 s measured = 500 requests, fewer than the 1,000 it needs"),
+            "{}",
+            found[0]
+        );
+        assert!(warnings("500", "").is_empty(), "500 requests can meet 500");
+    }
+
+    #[test]
+    fn a_workload_criterion_counts_only_its_share_of_the_rate() {
+        let put = "[[criterion]]\nphase = \"baseline\"\nworkload = \"put\"\nmetric = \"error_rate\"\nop = \"<=\"\nvalue = \"1%\"\nmin_samples = 200\n";
+        let found = warnings("10", put);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].contains("25.0/s × 5.00 s measured = 125 requests"),
+            "{}",
+            found[0]
+        );
+    }
+}
