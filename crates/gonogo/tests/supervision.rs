@@ -7,7 +7,10 @@
 //! stays quick; `GONOGO_ORPHAN_ITERATIONS=20 cargo test -p gonogo --test supervision`
 //! is the longer check).
 
-#![allow(clippy::unwrap_used, reason = "in tests a failed unwrap is a failed test")]
+#![allow(
+    clippy::unwrap_used,
+    reason = "in tests a failed unwrap is a failed test"
+)]
 
 mod common;
 

@@ -39,7 +39,7 @@ use crate::model::{Artifact, EventKind, Record, RecordSender, RunClock};
 use crate::plan::{PortChoice, ServicePlan};
 
 pub use ports::Holder;
-pub use spawn::{STDERR_LOG, STDOUT_LOG};
+pub use spawn::{STDERR_LOG, STDOUT_LOG, detached_warning};
 
 use ready::Probe;
 use spawn::{LogFiles, Rendered, ServiceProcess};

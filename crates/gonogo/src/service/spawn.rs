@@ -16,7 +16,7 @@ use tokio::process::{Child, Command};
 
 use super::guarded::{Guarded, spawn_guarded};
 use super::{ExitInfo, ServiceError, guard};
-use crate::plan::ServicePlan;
+use crate::plan::{ServicePlan, Template};
 
 /// File name of the service's standard output log inside the log directory.
 pub const STDOUT_LOG: &str = "service-stdout.log";
@@ -217,5 +217,58 @@ pub(super) fn set_parent_death_signal(command: &mut std::process::Command, signa
             }
             Ok(())
         });
+    }
+}
+
+/// A warning when the service's command looks like it hands the real service to
+/// something gonogo does not supervise (`docker run -d`, `systemctl start`,
+/// `nohup … &`): that process is not a descendant, so gonogo can neither measure
+/// nor stop it. `None` for an ordinary command. For `gonogo check`.
+pub fn detached_warning(command: &[Template]) -> Option<String> {
+    let line: Vec<String> = command.iter().map(|t| t.render_with_port(0)).collect();
+    let words: Vec<&str> = line.iter().flat_map(|t| t.split_whitespace()).collect();
+    let after = |first: &'static str| words.iter().skip_while(move |w| !w.ends_with(first));
+    let docker = ["docker", "podman"].iter().any(|tool| {
+        let mut rest = after(tool).skip_while(|w| **w != "run");
+        rest.any(|w| *w == "-d" || w.starts_with("--detach"))
+    });
+    let systemctl = after("systemctl").any(|w| *w == "start" || *w == "restart");
+    let nohup = words.iter().any(|w| w.ends_with("nohup"));
+    let looks_like = match (docker, systemctl, nohup) {
+        (true, _, _) => "docker run -d",
+        (_, true, _) => "systemctl start",
+        (_, _, true) => "nohup … &",
+        _ => return None,
+    };
+    Some(format!(
+        "the service command looks like `{looks_like}`: the process it starts is not a \
+         descendant of gonogo, which can then neither sample nor stop it, nor clean it up \
+         (hint: run the service in the foreground, e.g. `docker run --rm` without -d, or \
+         the server binary itself)"
+    ))
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    reason = "in tests a failed unwrap is a failed test"
+)]
+mod tests {
+    use super::*;
+
+    fn warning(command: &[&str]) -> Option<String> {
+        let command: Vec<Template> = command.iter().map(|c| Template::literal(*c)).collect();
+        detached_warning(&command)
+    }
+
+    #[test]
+    fn detaching_commands_are_warned_about() {
+        let docker = warning(&["docker", "run", "--rm", "-d", "img"]).unwrap();
+        assert!(docker.contains("docker run -d"), "{docker}");
+        assert!(warning(&["sh", "-c", "podman run --detach x"]).is_some());
+        assert!(warning(&["/bin/systemctl", "start", "app"]).is_some());
+        assert!(warning(&["sh", "-c", "nohup ./server &"]).is_some());
+        assert_eq!(warning(&["docker", "run", "--rm", "img"]), None);
+        assert_eq!(warning(&["./server", "--listen", "127.0.0.1:1"]), None);
     }
 }
