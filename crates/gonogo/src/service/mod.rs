@@ -1,6 +1,8 @@
-//! The service supervisor: starts the service under test in its own process group,
-//! waits until it is ready, watches for its exit, and stops it (signal, grace, then
-//! SIGKILL of the whole group).
+//! The service supervisor: starts the service under test in its own process group
+//! (under a subreaper guard when this is the gonogo binary, see [`guard`]), refuses a
+//! fixed port another process listens on, waits until it is ready and checks that
+//! the service itself holds its port, watches for its exit, and stops it (signal,
+//! grace, then SIGKILL of the whole group; the guard then kills every descendant).
 //!
 //! Owns: the service's process and its log files, and the `service_*` events and log
 //! artifacts it sends on the record stream. Does not own: deciding when to start or
