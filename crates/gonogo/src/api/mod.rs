@@ -76,7 +76,8 @@ pub fn check(path: &Path) -> Result<Checked, ApiError> {
     if let Some(err) = preflight::missing_program(&plan, path, &text) {
         return Err(ApiError::Spec(err));
     }
-    let warnings = plan::warnings::certain_inconclusive(&plan);
+    let mut warnings = plan::warnings::certain_inconclusive(&plan);
+    warnings.extend(crate::service::detached_warning(&plan.service.command));
     Ok(Checked {
         plan,
         text,

@@ -1,6 +1,8 @@
-//! The service supervisor: starts the service under test in its own process group,
-//! waits until it is ready, watches for its exit, and stops it (signal, grace, then
-//! SIGKILL of the whole group).
+//! The service supervisor: starts the service under test in its own process group
+//! (under a subreaper guard when this is the gonogo binary, see [`guard`]), refuses a
+//! fixed port another process listens on, waits until it is ready and checks that
+//! the service itself holds its port, watches for its exit, and stops it (signal,
+//! grace, then SIGKILL of the whole group; the guard then kills every descendant).
 //!
 //! Owns: the service's process and its log files, and the `service_*` events and log
 //! artifacts it sends on the record stream. Does not own: deciding when to start or
@@ -10,6 +12,9 @@
 //! waiter with `expected: false` when the service exited on its own, or by
 //! [`RunningService::stop`] with `expected: true` when gonogo asked it to stop.
 
+pub mod guard;
+mod guarded;
+mod ports;
 mod ready;
 mod spawn;
 #[cfg(test)]
@@ -30,16 +35,16 @@ use std::time::{Duration, Instant};
 use nix::errno::Errno;
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
-use tokio::process::Child;
 use tokio::sync::watch;
 
 use crate::model::{Artifact, EventKind, Record, RecordSender, RunClock};
 use crate::plan::{PortChoice, ServicePlan};
 
-pub use spawn::{STDERR_LOG, STDOUT_LOG};
+pub use ports::Holder;
+pub use spawn::{STDERR_LOG, STDOUT_LOG, detached_warning};
 
 use ready::Probe;
-use spawn::{LogFiles, Rendered};
+use spawn::{LogFiles, Rendered, ServiceProcess};
 
 /// How long to wait for the process to go away after SIGKILL before giving up.
 const KILL_WAIT: Duration = Duration::from_secs(5);
@@ -68,6 +73,14 @@ pub struct ExitInfo {
     pub code: Option<i32>,
     /// Signal number, when a signal killed it.
     pub signal: Option<i32>,
+}
+
+impl ExitInfo {
+    /// The status could not be learnt (wait failed, or the guard was killed).
+    pub const UNKNOWN: ExitInfo = ExitInfo {
+        code: None,
+        signal: None,
+    };
 }
 
 impl From<ExitStatus> for ExitInfo {
@@ -136,8 +149,10 @@ pub enum ServiceError {
     #[error("the service was spawned but reported no process id (it exited at once)")]
     NoPid,
     #[error(
-        "the service exited before it was ready ({}); last lines of {}:\n{stderr_tail}",
-        describe_exit(*.code, *.signal), .stderr_log.display()
+        "could not start the service: {} before it was ready (hint: read why in its \
+         stderr; a service must keep running and answer its probe); last lines of {}:\n\
+         {stderr_tail}",
+        describe_early_exit(*.code, *.signal), .stderr_log.display()
     )]
     ExitedBeforeReady {
         code: Option<i32>,
@@ -159,6 +174,24 @@ pub enum ServiceError {
         last: String,
         log_dir: PathBuf,
     },
+    #[error(
+        "port {port} is already in use: {holder} listens on it, so the service could not \
+         bind it and the probe and the load would reach that process instead; nothing was \
+         started (hint: stop that process, choose another fixed `port`, or use port = \"auto\")"
+    )]
+    PortInUse { port: u16, holder: Holder },
+    #[error(
+        "the service looked ready, but port {port} is answered by {holder}, which is not \
+         the service nor one of its processes; the service was stopped and no load was sent \
+         (hint: stop that process, or choose another `port`)"
+    )]
+    NotTheService { port: u16, holder: Holder },
+    #[error(
+        "gonogo's guard for the service (`gonogo {}`) {why} (hint: check the limits on \
+         processes and open files; the service's logs may say more)",
+        guard::GUARD_ARG
+    )]
+    Guard { why: String },
     #[error("could not send {signal} to the service's process group {pgid}: {source}")]
     Signal {
         signal: Signal,
@@ -171,6 +204,15 @@ pub enum ServiceError {
          (hint: it may be stuck in the kernel; check `ps -o stat -p {pid}`)"
     )]
     StopTimedOut { pid: u32 },
+}
+
+/// How a service that ended before it was ready ended, for [`ServiceError::ExitedBeforeReady`].
+fn describe_early_exit(code: Option<i32>, signal: Option<i32>) -> String {
+    match (code, signal) {
+        (Some(code), _) => format!("service exited with status {code}"),
+        (None, Some(_)) => format!("service was {}", describe_exit(code, signal)),
+        (None, None) => "service exited (status unknown)".to_string(),
+    }
 }
 
 /// Pick a free port on 127.0.0.1 by binding port 0 and releasing it.
@@ -196,6 +238,9 @@ const EXITED_ON_ITS_OWN: u8 = 2;
 #[derive(Debug)]
 pub struct RunningService {
     pid: u32,
+    /// The tree that must hold the socket listening on `port`: the guard's when
+    /// there is one (it holds the service and what the service forked), else `pid`.
+    tree_root: u32,
     port: u16,
     stop_signal: Signal,
     grace: Duration,
@@ -221,7 +266,10 @@ pub async fn start(
 ) -> Result<RunningService, ServiceError> {
     let port = match plan.port {
         PortChoice::Auto => pick_free_port()?,
-        PortChoice::Fixed(port) => port,
+        PortChoice::Fixed(port) => {
+            ports::ensure_free(port)?;
+            port
+        }
     };
     let stop_signal = Signal::try_from(plan.stop.signal).map_err(|_| ServiceError::BadSignal {
         signal: plan.stop.signal,
@@ -232,12 +280,8 @@ pub async fn start(
     let (stdout_path, stderr_path) = (logs.stdout_path.clone(), logs.stderr_path.clone());
 
     let spawned_at = Instant::now();
-    let mut child = spawn::spawn(&rendered, logs)?;
-    let Some(pid) = child.id() else {
-        // Reap what there is; the process is already gone.
-        let _ = child.wait().await;
-        return Err(ServiceError::NoPid);
-    };
+    let spawned = spawn::spawn(&rendered, logs).await?;
+    let pid = spawned.service_pid;
     announce(
         ctx,
         pid,
@@ -249,12 +293,15 @@ pub async fn start(
     let state = Arc::new(AtomicU8::new(RUNNING));
     let (exit_tx, exit_rx) = watch::channel(None);
     let waiter = WaiterContext {
+        pid,
         clock: ctx.clock,
         records: ctx.records.clone(),
     };
-    tokio::spawn(watch_exit(child, Arc::clone(&state), exit_tx, waiter));
+    let process = spawned.process;
+    tokio::spawn(watch_exit(process, Arc::clone(&state), exit_tx, waiter));
     let mut service = RunningService {
         pid,
+        tree_root: spawned.tree_root,
         port,
         stop_signal,
         grace: plan.stop.grace,
@@ -293,20 +340,12 @@ enum Unready {
 
 /// Background task: reap the child, report an exit nobody asked for, publish it.
 async fn watch_exit(
-    mut child: Child,
+    mut process: ServiceProcess,
     state: Arc<AtomicU8>,
     exit_tx: watch::Sender<Option<ExitInfo>>,
     ctx: WaiterContext,
 ) {
-    let pgid = child.id();
-    let info = match child.wait().await {
-        Ok(status) => ExitInfo::from(status),
-        // wait(2) failed: the status is lost, but the process is not ours to wait for.
-        Err(_) => ExitInfo {
-            code: None,
-            signal: None,
-        },
-    };
+    let info = process.wait().await;
     let unasked = state
         .compare_exchange(
             RUNNING,
@@ -317,9 +356,7 @@ async fn watch_exit(
         .is_ok();
     if unasked {
         // Leftover members of the group (grandchildren) go with their leader.
-        if let Some(pgid) = pgid {
-            let _ = signal_group(pgid, Signal::SIGKILL);
-        }
+        let _ = signal_group(ctx.pid, Signal::SIGKILL);
         send(
             &ctx.records,
             ctx.clock.event(EventKind::ServiceExited {
@@ -335,6 +372,8 @@ async fn watch_exit(
 /// The part of [`ServiceContext`] the waiter task keeps.
 #[derive(Debug, Clone)]
 struct WaiterContext {
+    /// The service's pid, which is also its process group id.
+    pid: u32,
     clock: RunClock,
     records: RecordSender,
 }
@@ -474,6 +513,10 @@ impl RunningService {
     ) -> Result<(), ServiceError> {
         match self.wait_ready(probe, plan, spawned_at).await {
             Ok(after) => {
+                if let Err(err) = ports::ensure_owned(self.port, self.tree_root) {
+                    self.stop().await?;
+                    return Err(err);
+                }
                 send(
                     &self.records,
                     self.clock.event(EventKind::ServiceReady { after }),

@@ -231,7 +231,10 @@ async fn command_exiting_at_once_reports_its_stderr() {
     assert_eq!(*code, Some(7));
     assert_eq!(stderr_tail, "line-one\nboom-on-stderr");
     let message = err.to_string();
-    assert!(message.contains("exit code 7"), "{message}");
+    assert!(
+        message.contains("service exited with status 7 before it was ready"),
+        "{message}"
+    );
     assert!(message.contains("boom-on-stderr"), "{message}");
 }
 

@@ -29,6 +29,7 @@ mod protocols;
 mod ramp;
 mod scaling;
 mod soak;
+mod supervision;
 mod workloads;
 
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
@@ -92,6 +93,12 @@ const TESTS: &[Test] = tests![
     soak::per_request_leak_is_flagged_within_a_short_soak,
     soak::one_time_cache_growth_that_plateaus_is_not_flagged,
     soak::steady_service_is_not_flagged,
+    supervision::a_fixed_port_held_by_another_program_is_refused_and_gets_no_load,
+    supervision::a_listener_that_is_not_the_services_is_named_and_the_service_stopped,
+    supervision::a_service_exiting_during_start_up_could_not_start_and_shows_its_stderr,
+    supervision::a_shell_wrapper_service_leaves_nothing_behind_a_killed_gonogo,
+    supervision::a_double_forking_service_leaves_nothing_behind_a_killed_gonogo,
+    supervision::a_setsid_service_leaves_nothing_behind_a_killed_gonogo,
     workloads::a_redis_scaling_phase_loads_with_set needs [Redis],
     workloads::a_postgres_scaling_phase_loads_with_insert needs [Postgres],
     workloads::a_redis_integrity_phase_reads_back_every_write needs [Redis],

@@ -183,14 +183,15 @@ pub fn a_postgres_error_is_a_status_mismatch() {
 pub fn redis_refused_connections_are_connect_errors() {
     let _serial = crate::support::serial();
     // Nothing listens on the target: the service is a sleeper, ready by TCP on a
-    // port it never opens would time out, so ready on a listener of our own.
+    // port it never opens would time out, so ready on a listener of our own (on
+    // another port than the service's: a fixed port someone listens on is refused).
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let ready_port = listener.local_addr().unwrap().port();
     let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let dead_port = dead.local_addr().unwrap().port();
     drop(dead);
     let service = format!(
-        "[service]\ncommand = [\"sleep\", \"60\"]\nport = {ready_port}\nready = {{ tcp = \"127.0.0.1:{ready_port}\" }}\nstop = {{ signal = \"SIGTERM\", grace = \"1s\" }}\n"
+        "[service]\ncommand = [\"sleep\", \"60\"]\nport = {dead_port}\nready = {{ tcp = \"127.0.0.1:{ready_port}\" }}\nstop = {{ signal = \"SIGTERM\", grace = \"1s\" }}\n"
     );
     let body = Spec::new()
         .with(workload(
