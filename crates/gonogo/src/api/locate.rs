@@ -1,6 +1,7 @@
 //! Where the evidence store is, found the way git finds `.git`: walk up from a
 //! directory to the first `.gonogo/evidence.db`, stopping at the top of the git
-//! repository the walk started in (one project store per repository).
+//! repository the walk started in (one project store per repository); outside a
+//! repository, only the directory itself.
 //!
 //! Owns: the search and its rule for a new store. A run stores into the first store
 //! found walking up from its spec's directory; with none, into a new one at the top
@@ -27,14 +28,20 @@ pub struct Walk {
     pub repository: Option<PathBuf>,
 }
 
-/// Walk up from `start` (made absolute) to the first store, the top of the git
-/// repository, or the root of the file system.
+/// Walk up from `start` (made absolute) to the first store, no further than the top
+/// of the git repository `start` is in. Outside a repository only `start` itself is
+/// searched, so a store some other directory above happens to hold (a `/tmp/.gonogo`
+/// left by someone else) is never picked up.
 pub fn walk_up(start: &Path) -> Walk {
     let start = std::path::absolute(start).unwrap_or_else(|_| start.to_path_buf());
+    let repository = start
+        .ancestors()
+        .find(|dir| dir.join(".git").exists())
+        .map(Path::to_path_buf);
     let mut walk = Walk {
         found: None,
         looked: Vec::new(),
-        repository: None,
+        repository,
     };
     for dir in start.ancestors() {
         walk.looked.push(dir.to_path_buf());
@@ -43,8 +50,7 @@ pub fn walk_up(start: &Path) -> Walk {
             walk.found = Some(store);
             break;
         }
-        if dir.join(".git").exists() {
-            walk.repository = Some(dir.to_path_buf());
+        if walk.repository.as_deref().is_none_or(|top| top == dir) {
             break;
         }
     }
@@ -129,11 +135,16 @@ mod tests {
     fn outside_a_repository_a_run_stores_beside_its_spec() {
         let dir = tempfile::tempdir().unwrap();
         let spec = dir.path().join("campaign.toml");
-        let store = store_for_run(&spec);
-        // Unless a store already exists further up, it is the spec's own directory.
-        if walk_up(dir.path()).found.is_none() {
-            assert_eq!(store, dir.path().join(".gonogo/evidence.db"));
-        }
+        assert_eq!(store_for_run(&spec), dir.path().join(".gonogo/evidence.db"));
+        // A store in a directory above is not this project's.
+        let inner = dir.path().join("inner");
+        std::fs::create_dir(&inner).unwrap();
+        store_in(dir.path());
+        assert_eq!(
+            store_for_run(&inner.join("t.toml")),
+            inner.join(".gonogo/evidence.db")
+        );
+        assert_eq!(store_for_reading(&inner), Err(vec![inner.clone()]));
     }
 
     #[test]
