@@ -426,3 +426,21 @@ impl Workload for HttpTarget {
         self.factory.start_seq_at(seq);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seq_is_the_number_at_the_end_of_a_key() {
+        assert_eq!(seq_in("gng-0badcafe-42"), 42);
+        assert_eq!(seq_in("gng-0badcafe-"), 0, "a listing's prefix");
+        assert_eq!(seq_in("it:1"), 0);
+    }
+
+    #[test]
+    fn answers_say_whether_the_connection_is_kept() {
+        assert!(Answer::kept(ReadOutcome::Missing).keep);
+        assert!(!Answer::dropped(WriteOutcome::Indeterminate).keep);
+    }
+}
