@@ -17,8 +17,9 @@ mod writer;
 
 use std::time::Duration;
 
+pub use crate::load::PhaseWorkloads;
 pub use readback::READ_CONCURRENCY;
-pub use session::{KvSession, KvTargets, PhaseWorkloads};
+pub use session::{KvSession, KvTargets};
 pub use writer::{Writes, write_phase};
 
 use crate::load::{KeyValue, KvJob, LoadContext, with_key_value};

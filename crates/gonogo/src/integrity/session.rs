@@ -13,35 +13,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::kv::{KvError, ReadOutcome};
-use crate::load::{KeyValue, Refused, RequestBuildError};
+use crate::load::{KeyValue, PhaseWorkloads, Refused, RequestBuildError};
 use crate::model::WriteOutcome;
-use crate::plan::{PhasePlan, Plan, WorkloadPlan};
 
 /// The pause between connection attempts of a patient connect.
 const CONNECT_RETRY: Duration = Duration::from_millis(100);
-
-/// The write, read and list workloads of an integrity phase.
-#[derive(Debug, Clone, Copy)]
-pub struct PhaseWorkloads<'a> {
-    pub write: &'a WorkloadPlan,
-    pub read: &'a WorkloadPlan,
-    pub list: Option<&'a WorkloadPlan>,
-}
-
-impl<'a> PhaseWorkloads<'a> {
-    /// The workloads `phase` names; `None` when it is not an integrity phase of `plan`.
-    pub fn of(plan: &'a Plan, phase: &PhasePlan) -> Option<Self> {
-        let integrity = phase.integrity?;
-        Some(PhaseWorkloads {
-            write: plan.workloads.get(*phase.workloads.first()?)?,
-            read: plan.workloads.get(integrity.read)?,
-            list: match integrity.list {
-                Some(index) => Some(plan.workloads.get(index)?),
-                None => None,
-            },
-        })
-    }
-}
 
 /// An integrity phase's targets against the service's port. Every session
 /// connects with the write target (the plan checks that the others reach the same
@@ -57,11 +33,10 @@ pub struct KvTargets<K> {
 impl<K: KeyValue> KvTargets<K> {
     /// Build the targets once; a host that does not resolve is a connect error.
     pub async fn new(workloads: PhaseWorkloads<'_>, port: u16) -> Result<Self, KvError> {
-        let PhaseWorkloads { write, read, list } = workloads;
         Ok(KvTargets {
-            write: K::build(write, port).await.map_err(built)?,
-            read: K::build(read, port).await.map_err(built)?,
-            list: K::lister(write, read, list, port).await.map_err(built)?,
+            write: K::build(workloads.write, port).await.map_err(built)?,
+            read: K::build(workloads.read, port).await.map_err(built)?,
+            list: K::lister(workloads, port).await.map_err(built)?,
         })
     }
 }

@@ -17,10 +17,10 @@ use tokio::task::JoinSet;
 
 use super::keys;
 use super::kv::KvError;
-use super::session::{KvSession, PhaseWorkloads};
+use super::session::KvSession;
 use crate::load::{
-    IntervalWindow, KeyValue, KvJob, LoadContext, Recorder, RequestOutcome, RequestResult,
-    START_LEAD, Schedule, WorkloadShare, generator_cpu_seconds, with_key_value,
+    IntervalWindow, KeyValue, KvJob, LoadContext, PhaseWorkloads, Recorder, RequestOutcome,
+    RequestResult, START_LEAD, Schedule, WorkloadShare, generator_cpu_seconds, with_key_value,
 };
 use crate::model::{LedgerWrite, Record, WriteOutcome};
 use crate::plan::{LoadModel, PhasePlan};

@@ -40,8 +40,8 @@ pub use recorder::{RequestOutcome, RequestResult};
 pub use request::RequestBuildError;
 pub use schedule::{Schedule, Ticket};
 pub use workload::{
-    Answer, HttpTarget, KeyValue, KvJob, Listed, MAX_BODY, ReadOutcome, Refused, Workload,
-    with_key_value,
+    Answer, HttpTarget, KeyValue, KvJob, Listed, MAX_BODY, PhaseWorkloads, ReadOutcome, Refused,
+    Workload, with_key_value,
 };
 
 #[cfg(feature = "postgres")]

@@ -38,7 +38,8 @@ use tokio_postgres::{Client, Config, NoTls, Row, Statement};
 use super::recorder::RequestOutcome;
 use super::request::{KvFill, Placeholders, RequestBuildError, render_arg, render_kv_text};
 use super::workload::{
-    Answer, KeyValue, Listed, ReadOutcome, Refused, Sent, Workload, lists_by_itself, other_protocol,
+    Answer, KeyValue, Listed, PhaseWorkloads, ReadOutcome, Refused, Sent, Workload,
+    lists_by_itself, other_protocol,
 };
 use crate::model::WriteOutcome;
 use crate::plan::{Protocol, Segment, Template, WorkloadPlan};
@@ -202,12 +203,11 @@ impl KeyValue for PostgresTarget {
 
     /// The read workload's `list` statement, else the write workload's.
     async fn lister(
-        write: &WorkloadPlan,
-        read: &WorkloadPlan,
-        list: Option<&WorkloadPlan>,
+        workloads: PhaseWorkloads<'_>,
         port: u16,
     ) -> Result<Option<Self>, RequestBuildError> {
-        lists_by_itself(write, list)?;
+        lists_by_itself(workloads)?;
+        let PhaseWorkloads { write, read, .. } = workloads;
         let list_of = |w: &WorkloadPlan| match &w.protocol {
             Protocol::Postgres { list, .. } => list.clone(),
             _ => None,

@@ -26,7 +26,8 @@ use rand::rngs::SmallRng;
 use super::recorder::RequestOutcome;
 use super::request::{KvFill, Placeholders, RequestBuildError, render_arg, render_kv_text};
 use super::workload::{
-    Answer, KeyValue, Listed, ReadOutcome, Refused, Sent, Workload, lists_by_itself, other_protocol,
+    Answer, KeyValue, Listed, PhaseWorkloads, ReadOutcome, Refused, Sent, Workload,
+    lists_by_itself, other_protocol,
 };
 use crate::model::WriteOutcome;
 use crate::plan::{Protocol, Template, WorkloadPlan};
@@ -149,13 +150,11 @@ impl KeyValue for RedisTarget {
 
     /// `SCAN` on the read workload's server.
     async fn lister(
-        write: &WorkloadPlan,
-        read: &WorkloadPlan,
-        list: Option<&WorkloadPlan>,
+        workloads: PhaseWorkloads<'_>,
         port: u16,
     ) -> Result<Option<Self>, RequestBuildError> {
-        lists_by_itself(write, list)?;
-        Self::build(read, port).await.map(Some)
+        lists_by_itself(workloads)?;
+        Self::build(workloads.read, port).await.map(Some)
     }
 
     fn server(&self) -> String {

@@ -6,7 +6,8 @@
 //! `redis`, PostgreSQL in `postgres`, each behind its cargo feature), [`attempt`],
 //! the connect-if-needed-then-send step that the worker loop (`worker`: steady,
 //! ramp, soak and scaling steps) and the scaling loader (`fill`) both run, and
-//! [`with_key_value`], which picks a workload's [`KeyValue`] once. Does not own:
+//! [`with_key_value`], which picks a workload's [`KeyValue`] once, and
+//! [`PhaseWorkloads`], the workloads an integrity phase names. Does not own:
 //! timing, timeouts or recording (the callers'), nor integrity's keys, ledger and
 //! sessions (`integrity`, generic over [`KeyValue`]).
 //!
@@ -36,7 +37,7 @@ use super::http::{Connection, RequestError};
 use super::recorder::RequestOutcome;
 use super::request::{KvFill, RequestBuildError, RequestFactory};
 use crate::model::WriteOutcome;
-use crate::plan::{Protocol, WorkloadPlan};
+use crate::plan::{PhasePlan, Plan, Protocol, WorkloadPlan};
 
 /// Largest response body a key-value read keeps (a value, or a key listing); a
 /// larger one is an error, so a hostile service cannot make gonogo hold an
@@ -135,6 +136,29 @@ pub enum ReadOutcome {
     Error(String),
 }
 
+/// The write, read and list workloads of an integrity phase.
+#[derive(Debug, Clone, Copy)]
+pub struct PhaseWorkloads<'a> {
+    pub write: &'a WorkloadPlan,
+    pub read: &'a WorkloadPlan,
+    pub list: Option<&'a WorkloadPlan>,
+}
+
+impl<'a> PhaseWorkloads<'a> {
+    /// The workloads `phase` names; `None` when it is not an integrity phase of `plan`.
+    pub fn of(plan: &'a Plan, phase: &PhasePlan) -> Option<Self> {
+        let integrity = phase.integrity?;
+        Some(PhaseWorkloads {
+            write: plan.workloads.get(*phase.workloads.first()?)?,
+            read: plan.workloads.get(integrity.read)?,
+            list: match integrity.list {
+                Some(index) => Some(plan.workloads.get(index)?),
+                None => None,
+            },
+        })
+    }
+}
+
 /// Keys that start with a prefix; `Ok(None)` where the target cannot list.
 pub type Listed = Result<Option<Vec<String>>, String>;
 
@@ -179,9 +203,7 @@ pub trait KeyValue: Workload + Sized {
 
     /// The target that lists an integrity phase's keys, `None` where there is no way.
     fn lister(
-        write: &WorkloadPlan,
-        read: &WorkloadPlan,
-        list: Option<&WorkloadPlan>,
+        workloads: PhaseWorkloads<'_>,
         port: u16,
     ) -> impl Future<Output = Result<Option<Self>, RequestBuildError>> + Send;
 
@@ -251,11 +273,9 @@ pub(super) fn other_protocol(workload: &WorkloadPlan, wanted: &str) -> RequestBu
 
 /// A `list` workload beside a protocol that lists keys by itself.
 #[cfg(any(feature = "redis", feature = "postgres"))]
-pub(super) fn lists_by_itself(
-    write: &WorkloadPlan,
-    list: Option<&WorkloadPlan>,
-) -> Result<(), RequestBuildError> {
-    match list {
+pub(super) fn lists_by_itself(workloads: PhaseWorkloads<'_>) -> Result<(), RequestBuildError> {
+    let write = workloads.write;
+    match workloads.list {
         None => Ok(()),
         Some(_) => Err(RequestBuildError::Invalid {
             workload: write.name.clone(),
@@ -330,12 +350,10 @@ impl KeyValue for HttpTarget {
 
     /// The `list` workload: a GET whose body lists keys, one per line.
     async fn lister(
-        _write: &WorkloadPlan,
-        _read: &WorkloadPlan,
-        list: Option<&WorkloadPlan>,
+        workloads: PhaseWorkloads<'_>,
         port: u16,
     ) -> Result<Option<Self>, RequestBuildError> {
-        match list {
+        match workloads.list {
             Some(list) => Self::build(list, port).await.map(Some),
             None => Ok(None),
         }
