@@ -1,15 +1,14 @@
-//! The key-value operations an integrity phase needs from a service, per protocol.
+//! The vocabulary of an integrity phase's reads and writes, and the contract its
+//! sessions keep.
 //!
-//! Owns: the shared vocabulary of write and read outcomes, and the contract every
-//! protocol's client keeps (HTTP here; Redis and PostgreSQL in sibling files).
-//! Does not own: scheduling writes, the ledger, or judging the results.
+//! Owns: [`KvError`], and re-exports [`ReadOutcome`] (defined beside `load`'s
+//! [`KeyValue`](crate::load::KeyValue), the trait each protocol implements). Does
+//! not own: scheduling writes, the ledger, or judging the results.
 //!
-//! Contract for every protocol client (`HttpKv`, `RedisKv`, `PostgresKv`), each
-//! built from the phase's write and read workloads (their templates carry `{key}`
-//! and `{value}`) and the service's port:
+//! Contract of a [`KvSession`](super::session::KvSession) over any protocol:
 //!
 //! ```text
-//! async fn connect(write: &WorkloadPlan, read: &WorkloadPlan, port: u16) -> Result<Self, KvError>;
+//! async fn connect_patiently(workloads: PhaseWorkloads, port: u16, patience: Duration) -> Result<Self, KvError>;
 //! async fn write(&mut self, key: &str, value: &str) -> WriteOutcome;
 //! async fn read(&mut self, key: &str) -> ReadOutcome;
 //! /// Keys that start with `prefix`, or `Ok(None)` when the protocol has no way to list.
@@ -17,25 +16,20 @@
 //! ```
 //!
 //! Timeouts are applied by the caller around each call (a write cut short by its
-//! timeout is [`WriteOutcome::Indeterminate`]); a client reconnects by itself on the
-//! next call after its connection broke.
+//! timeout is [`WriteOutcome::Indeterminate`](crate::model::WriteOutcome)); a session
+//! reconnects by itself on the next call after its connection broke or a call was
+//! cut short, and a write whose connect fails is failed (nothing was sent).
 
-/// What one read of a key found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ReadOutcome {
-    /// The key holds this value.
-    Found(Vec<u8>),
-    /// The service says the key does not exist (404, nil, no row).
-    Missing,
-    /// The read itself failed (connection error, error answer): nothing is known.
-    Error(String),
-}
+pub use crate::load::ReadOutcome;
+use crate::load::RequestBuildError;
 
-/// A client could not be set up or a listing failed.
+/// A session could not be set up or a listing failed.
 #[derive(Debug, thiserror::Error)]
 pub enum KvError {
     #[error("integrity workload {workload}: {reason}")]
     Setup { workload: String, reason: String },
+    #[error("integrity {0}")]
+    Build(RequestBuildError),
     #[error("cannot connect to {target}: {reason} (is the service up on that port?)")]
     Connect { target: String, reason: String },
     #[error("listing keys failed: {0}")]

@@ -4,8 +4,8 @@
 //! protocol can.
 //!
 //! Owns: comparing each read with the value its write carried ([`ReadCheck`]) and
-//! counting listed keys that were never attempted. Does not own: deciding what the
-//! reads mean (`evaluate::integrity`).
+//! counting listed keys that were never attempted, generic over the protocol's
+//! [`KeyValue`]. Does not own: deciding what the reads mean (`evaluate::integrity`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,16 +13,22 @@ use std::time::Duration;
 
 use tokio::task::JoinSet;
 
-use super::client::KvClient;
 use super::keys;
 use super::kv::ReadOutcome;
+use super::session::KvSession;
+use crate::load::KeyValue;
 use crate::model::{Listing, ReadCheck};
 
 /// The most reads in flight at once.
 pub const READ_CONCURRENCY: usize = 16;
 
 /// One read of `seq`, compared with its value.
-async fn check(client: &mut KvClient, token: &str, seq: u64, timeout: Duration) -> ReadCheck {
+async fn check<K: KeyValue>(
+    client: &mut KvSession<K>,
+    token: &str,
+    seq: u64,
+    timeout: Duration,
+) -> ReadCheck {
     let key = keys::key(token, seq);
     match tokio::time::timeout(timeout, client.read(&key)).await {
         Ok(ReadOutcome::Found(bytes)) if bytes == keys::value(token, seq).as_bytes() => {
@@ -35,12 +41,12 @@ async fn check(client: &mut KvClient, token: &str, seq: u64, timeout: Duration) 
 }
 
 /// One pass over keys `0..attempted`; gives the clients back with the checks by seq.
-async fn pass(
-    clients: Vec<KvClient>,
+async fn pass<K: KeyValue>(
+    clients: Vec<KvSession<K>>,
     token: &Arc<str>,
     attempted: u64,
     timeout: Duration,
-) -> (Vec<KvClient>, Vec<ReadCheck>) {
+) -> (Vec<KvSession<K>>, Vec<ReadCheck>) {
     let next = Arc::new(AtomicU64::new(0));
     let mut tasks = JoinSet::new();
     for mut client in clients {
@@ -77,8 +83,8 @@ async fn pass(
 
 /// Read every key of `0..attempted` twice, then list the prefix with the first
 /// client. Returns the two checks of each key and the listing, if any.
-pub async fn read_back(
-    clients: Vec<KvClient>,
+pub async fn read_back<K: KeyValue>(
+    clients: Vec<KvSession<K>>,
     token: &str,
     attempted: u64,
     timeout: Duration,

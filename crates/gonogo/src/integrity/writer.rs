@@ -4,9 +4,10 @@
 //! and charts read integrity phases like any other.
 //!
 //! Owns: the open-model write loop (intended times from the plan, a connection cap,
-//! the workload's timeout around each write) and closing intervals on time. Reuses
-//! the load driver's [`Schedule`] and [`Recorder`]. Does not own: reading back
-//! (`readback`) or faults (the conductor runs them beside this).
+//! the workload's timeout around each write) and closing intervals on time, generic
+//! over the protocol's [`KeyValue`] (picked once, then monomorphised). Reuses the
+//! load driver's [`Schedule`], [`Recorder`] and [`IntervalWindow`]. Does not own:
+//! reading back (`readback`) or faults (the conductor runs them beside this).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -14,12 +15,12 @@ use std::time::{Duration, Instant};
 
 use tokio::task::JoinSet;
 
-use super::client::{KvClient, PhaseWorkloads};
 use super::keys;
 use super::kv::KvError;
+use super::session::KvSession;
 use crate::load::{
-    IntervalWindow, LoadContext, Recorder, RequestOutcome, RequestResult, START_LEAD, Schedule,
-    WorkloadShare, generator_cpu_seconds,
+    IntervalWindow, KeyValue, KvJob, LoadContext, PhaseWorkloads, Recorder, RequestOutcome,
+    RequestResult, START_LEAD, Schedule, WorkloadShare, generator_cpu_seconds, with_key_value,
 };
 use crate::model::{LedgerWrite, Record, WriteOutcome};
 use crate::plan::{LoadModel, PhasePlan};
@@ -61,6 +62,43 @@ pub async fn write_phase(
     ctx: &LoadContext,
     token: &str,
 ) -> Result<Writes, KvError> {
+    let job = WriteJob {
+        phase,
+        workloads,
+        port,
+        ctx,
+        token,
+    };
+    with_key_value(workloads.write, job)
+        .await
+        .unwrap_or_else(|| Err(super::unsupported(workloads.write)))
+}
+
+/// [`write_phase`]'s work, for one protocol.
+struct WriteJob<'a> {
+    phase: &'a PhasePlan,
+    workloads: PhaseWorkloads<'a>,
+    port: u16,
+    ctx: &'a LoadContext,
+    token: &'a str,
+}
+
+impl KvJob for WriteJob<'_> {
+    type Output = Result<Writes, KvError>;
+
+    async fn run<K: KeyValue>(self) -> Self::Output {
+        write_with::<K>(self).await
+    }
+}
+
+async fn write_with<K: KeyValue>(job: WriteJob<'_>) -> Result<Writes, KvError> {
+    let WriteJob {
+        phase,
+        workloads,
+        port,
+        ctx,
+        token,
+    } = job;
     let (rate, connections) = match phase.model {
         LoadModel::Open {
             rate,
@@ -87,9 +125,9 @@ pub async fn write_phase(
         ledger: Mutex::new(Vec::new()),
     });
     let mut tasks = JoinSet::new();
-    for _ in 0..connections {
-        let client = KvClient::connect_patiently(workloads, port, shared.timeout).await?;
-        tasks.spawn(writer(Arc::clone(&shared), client));
+    let sessions = KvSession::<K>::many(workloads, port, connections, shared.timeout).await?;
+    for session in sessions {
+        tasks.spawn(writer(Arc::clone(&shared), session));
     }
     let mut cpu_before = generator_cpu_seconds();
     let mut cancelled = false;
@@ -147,7 +185,7 @@ fn ledger(shared: &Shared) -> Vec<LedgerWrite> {
 }
 
 /// One connection's writes until the schedule ends or the hard deadline passes.
-async fn writer(shared: Arc<Shared>, mut client: KvClient) {
+async fn writer<K: KeyValue>(shared: Arc<Shared>, mut session: KvSession<K>) {
     loop {
         let picked = Instant::now();
         let Some(ticket) = shared.schedule.next(picked) else {
@@ -163,7 +201,7 @@ async fn writer(shared: Arc<Shared>, mut client: KvClient) {
         let deadline = (sent + shared.timeout).min(shared.hard_deadline);
         let in_flight = shared.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
         shared.recorder.sent(0, sent, in_flight);
-        let written = tokio::time::timeout_at(deadline.into(), client.write(&key, &value)).await;
+        let written = tokio::time::timeout_at(deadline.into(), session.write(&key, &value)).await;
         shared.in_flight.fetch_sub(1, Ordering::Relaxed);
         let done = Instant::now();
         let (outcome, measured) = match written {

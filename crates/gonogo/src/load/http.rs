@@ -8,8 +8,11 @@
 //! ([`super::request`]), timing policy (the worker applies deadlines) or statistics.
 //!
 //! A lean client on purpose: the load generator must cost less per request than the
-//! service it loads. The body is read and discarded as it arrives, so a huge response
-//! costs time, never memory.
+//! service it loads. A load request's body is read and discarded as it arrives, so a
+//! huge response costs time, never memory. An integrity read keeps its body
+//! ([`Connection::send_keeping_body`], bounded by a limit): the framing code is
+//! generic over where body bytes go, and the load path's sink is a no-op that
+//! compiles away, so keeping a body costs ordinary requests nothing.
 
 use std::io;
 use std::mem::MaybeUninit;
@@ -41,15 +44,18 @@ pub enum RequestError {
     Closed,
     #[error("malformed response: {0}")]
     Malformed(String),
+    #[error("reading the response body: length limit exceeded ({limit} bytes)")]
+    BodyTooLarge { limit: usize },
 }
 
 impl RequestError {
     pub fn outcome(&self) -> RequestOutcome {
         match self {
             RequestError::Connect { .. } => RequestOutcome::ConnectError,
-            RequestError::Io(_) | RequestError::Closed | RequestError::Malformed(_) => {
-                RequestOutcome::IoError
-            }
+            RequestError::Io(_)
+            | RequestError::Closed
+            | RequestError::Malformed(_)
+            | RequestError::BodyTooLarge { .. } => RequestOutcome::IoError,
         }
     }
 }
@@ -74,6 +80,37 @@ pub struct Connection {
     reusable: bool,
     /// Bytes read from the socket during the current exchange.
     read: u64,
+}
+
+/// Where the bytes of a response body go.
+trait BodySink {
+    fn take(&mut self, bytes: &[u8]) -> Result<(), RequestError>;
+}
+
+/// The load path's sink: body bytes are dropped (inlined to nothing).
+struct Discard;
+
+impl BodySink for Discard {
+    #[inline(always)]
+    fn take(&mut self, _bytes: &[u8]) -> Result<(), RequestError> {
+        Ok(())
+    }
+}
+
+/// A read's sink: body bytes appended to `body`, at most `limit` of them.
+struct Keep<'a> {
+    body: &'a mut Vec<u8>,
+    limit: usize,
+}
+
+impl BodySink for Keep<'_> {
+    fn take(&mut self, bytes: &[u8]) -> Result<(), RequestError> {
+        if self.body.len() + bytes.len() > self.limit {
+            return Err(RequestError::BodyTooLarge { limit: self.limit });
+        }
+        self.body.extend_from_slice(bytes);
+        Ok(())
+    }
 }
 
 /// How the body of a response is delimited.
@@ -207,13 +244,36 @@ impl Connection {
         self.reusable
     }
 
-    /// Write `request` (a complete HTTP/1.1 request) and read the whole response.
-    /// `head_request` says the response has no body whatever its headers say.
-    /// On error the connection must not be used again.
+    /// Write `request` (a complete HTTP/1.1 request) and read the whole response,
+    /// discarding its body. `head_request` says the response has no body whatever
+    /// its headers say. On error the connection must not be used again.
     pub async fn send(
         &mut self,
         request: &[u8],
         head_request: bool,
+    ) -> Result<Exchange, RequestError> {
+        self.exchange(request, head_request, &mut Discard).await
+    }
+
+    /// [`Connection::send`], keeping the response body in `body` (cleared first);
+    /// a body longer than `limit` bytes is [`RequestError::BodyTooLarge`].
+    pub async fn send_keeping_body(
+        &mut self,
+        request: &[u8],
+        head_request: bool,
+        body: &mut Vec<u8>,
+        limit: usize,
+    ) -> Result<Exchange, RequestError> {
+        body.clear();
+        self.exchange(request, head_request, &mut Keep { body, limit })
+            .await
+    }
+
+    async fn exchange<S: BodySink>(
+        &mut self,
+        request: &[u8],
+        head_request: bool,
+        sink: &mut S,
     ) -> Result<Exchange, RequestError> {
         self.read = 0;
         // Bytes left over from an earlier response are not part of this one.
@@ -223,7 +283,7 @@ impl Connection {
             self.reusable = false;
             return Err(err.into());
         }
-        let result = self.read_response(head_request).await;
+        let result = self.read_response(head_request, sink).await;
         if result.is_err() {
             self.reusable = false;
         }
@@ -249,7 +309,11 @@ impl Connection {
         });
     }
 
-    async fn read_response(&mut self, head_request: bool) -> Result<u16, RequestError> {
+    async fn read_response<S: BodySink>(
+        &mut self,
+        head_request: bool,
+        sink: &mut S,
+    ) -> Result<u16, RequestError> {
         let head = loop {
             let head = self.read_head(head_request).await?;
             // Interim responses (100 Continue, 103 Early Hints) precede the real one.
@@ -259,9 +323,9 @@ impl Connection {
         };
         match head.framing {
             Framing::None => {}
-            Framing::Length(length) => self.skip(length).await?,
-            Framing::Chunked => self.skip_chunked().await?,
-            Framing::UntilClose => self.skip_to_end().await?,
+            Framing::Length(length) => self.skip(length, sink).await?,
+            Framing::Chunked => self.skip_chunked(sink).await?,
+            Framing::UntilClose => self.skip_to_end(sink).await?,
         }
         self.reusable = head.keep_alive;
         Ok(head.status)
@@ -298,15 +362,22 @@ impl Connection {
         Ok(n)
     }
 
-    /// Discard `length` body bytes.
-    async fn skip(&mut self, mut length: u64) -> Result<(), RequestError> {
+    /// Pass `length` body bytes to `sink`.
+    async fn skip<S: BodySink>(
+        &mut self,
+        mut length: u64,
+        sink: &mut S,
+    ) -> Result<(), RequestError> {
         loop {
             let available = (self.end - self.start) as u64;
             if available >= length {
                 // `length` is at most `available`, which is a usize.
-                self.start += length as usize;
+                let end = self.start + length as usize;
+                sink.take(&self.buf[self.start..end])?;
+                self.start = end;
                 return Ok(());
             }
+            sink.take(&self.buf[self.start..self.end])?;
             length -= available;
             self.start = 0;
             self.end = 0;
@@ -316,8 +387,8 @@ impl Connection {
         }
     }
 
-    /// Discard a chunked body, its trailers included.
-    async fn skip_chunked(&mut self) -> Result<(), RequestError> {
+    /// Pass a chunked body's data to `sink`; its trailers are discarded.
+    async fn skip_chunked<S: BodySink>(&mut self, sink: &mut S) -> Result<(), RequestError> {
         loop {
             let size = loop {
                 match httparse::parse_chunk_size(&self.buf[self.start..self.end]) {
@@ -339,7 +410,7 @@ impl Connection {
             if size == 0 {
                 return self.skip_trailers().await;
             }
-            self.skip(size).await?;
+            self.skip(size, sink).await?;
             self.expect_crlf().await?;
         }
     }
@@ -377,8 +448,9 @@ impl Connection {
         }
     }
 
-    async fn skip_to_end(&mut self) -> Result<(), RequestError> {
+    async fn skip_to_end<S: BodySink>(&mut self, sink: &mut S) -> Result<(), RequestError> {
         loop {
+            sink.take(&self.buf[self.start..self.end])?;
             self.start = 0;
             self.end = 0;
             if self.fill().await? == 0 {
@@ -534,6 +606,46 @@ mod tests {
         let mut conn = Connection::open(addr).await.unwrap();
         let err = conn.send(GET, false).await.unwrap_err();
         assert!(matches!(err, RequestError::Closed), "{err}");
+    }
+
+    #[tokio::test]
+    async fn kept_bodies_are_whole_for_every_framing_and_bounded() {
+        let addr = server(vec![
+            vec![b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhe", b"llo"],
+            vec![
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nab",
+                b"c\r\n2\r\nde\r\n0\r\n\r\n",
+            ],
+            vec![b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\ntoobig"],
+        ])
+        .await;
+        let mut conn = Connection::open(addr).await.unwrap();
+        let mut body = b"stale".to_vec();
+        let done = conn
+            .send_keeping_body(GET, false, &mut body, 64)
+            .await
+            .unwrap();
+        assert_eq!((done.status, &body[..]), (200, &b"hello"[..]));
+        conn.send_keeping_body(GET, false, &mut body, 64)
+            .await
+            .unwrap();
+        assert_eq!(body, b"abcde", "chunk data only");
+        let err = conn
+            .send_keeping_body(GET, false, &mut body, 5)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, RequestError::BodyTooLarge { limit: 5 }),
+            "{err}"
+        );
+        assert_eq!(err.outcome(), RequestOutcome::IoError);
+        assert!(!conn.is_usable());
+        let addr = server(vec![vec![b"HTTP/1.0 200 OK\r\n\r\nall of ", b"this"]]).await;
+        let mut conn = Connection::open(addr).await.unwrap();
+        conn.send_keeping_body(GET, false, &mut body, 64)
+            .await
+            .unwrap();
+        assert_eq!(body, b"all of this", "read to the close");
     }
 
     #[tokio::test]

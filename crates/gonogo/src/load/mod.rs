@@ -39,6 +39,15 @@ pub(crate) use interval::{IntervalWindow, WorkloadShare};
 pub use recorder::{RequestOutcome, RequestResult};
 pub use request::RequestBuildError;
 pub use schedule::{Schedule, Ticket};
+pub use workload::{
+    Answer, HttpTarget, KeyValue, KvJob, Listed, MAX_BODY, PhaseWorkloads, ReadOutcome, Refused,
+    Workload, with_key_value,
+};
+
+#[cfg(feature = "postgres")]
+pub use postgres::PostgresTarget;
+#[cfg(feature = "redis")]
+pub use redis::RedisTarget;
 
 use crate::model::{Record, RecordSender, RunClock};
 use crate::plan::{LoadModel, PhasePlan, Plan};

@@ -4,6 +4,8 @@
 //! and `{random}` per request. Checked once per phase, so a bad template is a clear
 //! error before any load is sent, not a storm of failed requests. A workload without
 //! per-request placeholders is rendered once and its bytes reused for every request.
+//! Also rendering a template for one key-value operation on a known key and value
+//! ([`KvFill`], for integrity reads and writes), apart from that hot path.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -87,6 +89,39 @@ impl Placeholders {
 #[cfg(any(feature = "redis", feature = "postgres"))]
 pub(super) fn render_arg(out: &mut Vec<u8>, template: &Template, port: u16, fill: Fill) {
     render_into(out, template, port, fill);
+}
+
+/// Values for one key-value operation: `{key}` and `{value}` as given (`{value}`
+/// empty for reads); `{seq}` and `{random}` as `numbers` gives them, or nothing.
+#[derive(Debug, Clone, Copy)]
+pub struct KvFill<'a> {
+    pub key: &'a str,
+    pub value: &'a str,
+    pub numbers: Option<(u64, u64)>,
+}
+
+/// Append `template` rendered for one key-value operation to `out`.
+pub(super) fn render_kv(out: &mut Vec<u8>, template: &Template, port: u16, fill: KvFill<'_>) {
+    for segment in &template.segments {
+        // Writing to a Vec cannot fail.
+        let _ = match (segment, fill.numbers) {
+            (Segment::Literal(text), _) => out.write_all(text.as_bytes()),
+            (Segment::Port, _) => write!(out, "{port}"),
+            (Segment::Key, _) => out.write_all(fill.key.as_bytes()),
+            (Segment::Value, _) => out.write_all(fill.value.as_bytes()),
+            (Segment::Seq, Some((seq, _))) => write!(out, "{seq}"),
+            (Segment::Random, Some((_, random))) => write!(out, "{random}"),
+            (Segment::Seq | Segment::Random, None) => Ok(()),
+        };
+    }
+}
+
+/// [`render_kv`] as text (templates are UTF-8, and so are keys and values).
+#[cfg(any(feature = "redis", feature = "postgres"))]
+pub(super) fn render_kv_text(template: &Template, port: u16, fill: KvFill<'_>) -> String {
+    let mut out = Vec::new();
+    render_kv(&mut out, template, port, fill);
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// A workload ready to produce requests against a service on a known port.
@@ -284,7 +319,7 @@ impl RequestFactory {
         };
         if !dynamic {
             let mut fixed = Vec::new();
-            factory.render_with(port, ZERO, &mut fixed);
+            factory.render_with(&mut fixed, |out, t| render_into(out, t, port, ZERO));
             factory.fixed = Some(fixed);
         }
         Ok(factory)
@@ -317,18 +352,25 @@ impl RequestFactory {
             random: rng.random(),
         };
         scratch.clear();
-        self.render_with(port, fill, scratch);
+        self.render_with(scratch, |out, t| render_into(out, t, port, fill));
         scratch
     }
 
-    fn render_with(&self, port: u16, fill: Fill, out: &mut Vec<u8>) {
+    /// The request of one key-value operation, rendered into `out` (cleared first).
+    pub fn kv_request(&self, port: u16, fill: KvFill<'_>, out: &mut Vec<u8>) {
+        out.clear();
+        self.render_with(out, |out, t| render_kv(out, t, port, fill));
+    }
+
+    /// The whole request, each template rendered by `part`.
+    fn render_with(&self, out: &mut Vec<u8>, mut part: impl FnMut(&mut Vec<u8>, &Template)) {
         out.extend_from_slice(self.method.as_bytes());
-        render_into(out, &self.path, port, fill);
+        part(out, &self.path);
         out.extend_from_slice(b" HTTP/1.1\r\n");
-        render_into(out, &self.headers, port, fill);
+        part(out, &self.headers);
         let head_len = out.len();
         if let Some(body) = &self.body {
-            render_into(out, body, port, fill);
+            part(out, body);
         }
         let body_len = out.len() - head_len;
         let mut length = Vec::new();
@@ -430,6 +472,51 @@ mod tests {
             .request(9, &mut rand::rng(), &mut Vec::new())
             .to_vec();
         assert!(request.starts_with(b"PUT /q?id=0 HTTP/1.1\r\n"));
+    }
+
+    #[tokio::test]
+    async fn key_value_requests_carry_the_given_key_value_and_numbers() {
+        let mut w = workload(vec![
+            Segment::Literal("http://127.0.0.1:".into()),
+            Segment::Port,
+            Segment::Literal("/kv/".into()),
+            Segment::Key,
+        ]);
+        w.body = Some(Template {
+            segments: vec![Segment::Value, Segment::Literal("/".into()), Segment::Seq],
+        });
+        let factory = RequestFactory::new(&w, 9).await.expect("valid workload");
+        let mut out = b"stale".to_vec();
+        let fill = KvFill {
+            key: "gng-ab-3",
+            value: "ab-3-000001",
+            numbers: Some((3, 7)),
+        };
+        factory.kv_request(9, fill, &mut out);
+        let text = String::from_utf8(out).expect("ascii");
+        assert!(text.starts_with("PUT /kv/gng-ab-3 HTTP/1.1\r\n"), "{text}");
+        assert!(text.contains("x-seq: 3\r\n"), "{text}");
+        assert!(
+            text.ends_with("Content-Length: 13\r\n\r\nab-3-000001/3"),
+            "{text}"
+        );
+        let mut bare = Vec::new();
+        let template = Template {
+            segments: vec![Segment::Key, Segment::Seq, Segment::Random, Segment::Port],
+        };
+        render_kv(
+            &mut bare,
+            &template,
+            6379,
+            KvFill {
+                numbers: None,
+                ..fill
+            },
+        );
+        assert_eq!(
+            bare, b"gng-ab-36379",
+            "no numbers: seq and random render as nothing"
+        );
     }
 
     #[tokio::test]

@@ -14,10 +14,10 @@ use rand::SeedableRng;
 use rand::rngs::SmallRng;
 
 use super::recorder::{Recorder, RequestOutcome, RequestResult};
-use super::request::{RequestBuildError, RequestFactory};
+use super::request::RequestBuildError;
 use super::schedule::Schedule;
 use super::timer::PreciseTimer;
-use super::workload::{HttpTarget, Sent, Workload, attempt};
+use super::workload::{HttpTarget, KeyValue, Sent, Workload, attempt};
 use crate::plan::{Protocol, WorkloadPlan};
 
 /// Pause after a failed connect in the closed model, so a dead service does not
@@ -80,40 +80,21 @@ pub enum Target {
 impl Target {
     /// Check `workload`'s templates against `port` (and resolve an HTTP address).
     pub async fn new(workload: &WorkloadPlan, port: u16) -> Result<Self, RequestBuildError> {
-        let name = &workload.name;
         Ok(match &workload.protocol {
-            Protocol::Http => Target::Http(HttpTarget {
-                factory: RequestFactory::new(workload, port).await?,
-                port,
-                expect_status: workload.expect_status.clone(),
-            }),
+            Protocol::Http => Target::Http(HttpTarget::build(workload, port).await?),
             #[cfg(feature = "redis")]
-            Protocol::Redis { address, command } => Target::Redis(super::redis::RedisTarget::new(
-                name,
-                address,
-                command,
-                workload.keys,
-                port,
-            )?),
+            Protocol::Redis { .. } => {
+                Target::Redis(super::redis::RedisTarget::build(workload, port).await?)
+            }
             #[cfg(feature = "postgres")]
-            Protocol::Postgres {
-                config,
-                statement,
-                params,
-                ..
-            } => Target::Postgres(super::postgres::PostgresTarget::new(
-                name,
-                config,
-                statement,
-                params,
-                workload.keys,
-                port,
-            )?),
+            Protocol::Postgres { .. } => {
+                Target::Postgres(super::postgres::PostgresTarget::build(workload, port).await?)
+            }
             // The plan refuses a protocol this binary was built without.
             #[allow(unreachable_patterns)]
             other => {
                 return Err(RequestBuildError::Invalid {
-                    workload: name.clone(),
+                    workload: workload.name.clone(),
                     what: format!("protocol {}", other.as_str()),
                     reason: format!(
                         "this gonogo was built without the `{}` feature",

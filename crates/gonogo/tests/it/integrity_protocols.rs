@@ -168,7 +168,8 @@ pub fn postgres_with_fsync_keeps_every_committed_insert_through_a_sigkill() {
 #[tokio::main(flavor = "current_thread")]
 pub async fn integrity_clients_wait_for_a_server_that_is_still_starting() {
     use gonogo::integrity::kv::KvError;
-    use gonogo::integrity::{KvClient, PhaseWorkloads};
+    use gonogo::integrity::{KvSession, PhaseWorkloads};
+    use gonogo::load::RedisTarget;
     use gonogo::model::WriteOutcome;
     use std::time::Duration;
 
@@ -186,7 +187,8 @@ pub async fn integrity_clients_wait_for_a_server_that_is_still_starting() {
         .unwrap()
         .port();
     // Nothing listens yet: without patience the refusal is the answer.
-    let refused = KvClient::connect_patiently(workloads, port, Duration::ZERO).await;
+    let refused =
+        KvSession::<RedisTarget>::connect_patiently(workloads, port, Duration::ZERO).await;
     assert!(
         matches!(refused, Err(KvError::Connect { .. })),
         "{refused:?}"
@@ -202,7 +204,8 @@ pub async fn integrity_clients_wait_for_a_server_that_is_still_starting() {
             .spawn()
             .unwrap()
     });
-    let connected = KvClient::connect_patiently(workloads, port, Duration::from_secs(20)).await;
+    let connected =
+        KvSession::<RedisTarget>::connect_patiently(workloads, port, Duration::from_secs(20)).await;
     let mut child = starter.join().unwrap();
     let written = match connected {
         Ok(mut client) => Ok(client.write("gng-wait-0", "v").await),

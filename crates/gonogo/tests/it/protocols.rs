@@ -219,12 +219,26 @@ pub fn redis_refused_connections_are_connect_errors() {
 /// dead server is failed (refused before anything was sent).
 pub mod integrity_clients {
     use super::*;
-    use gonogo::integrity::KvClient;
     use gonogo::integrity::kv::ReadOutcome;
-    use gonogo::integrity::postgres_kv::PostgresKv;
-    use gonogo::integrity::redis_kv::RedisKv;
+    use gonogo::integrity::{KvSession, PhaseWorkloads};
+    use gonogo::load::{KeyValue, PostgresTarget, RedisTarget};
     use gonogo::model::WriteOutcome;
     use gonogo::plan::WorkloadPlan;
+
+    /// A session of `K` writing with `write` and reading with `read`, connected
+    /// once (no patience).
+    async fn session<K: KeyValue>(
+        write: &WorkloadPlan,
+        read: &WorkloadPlan,
+        port: u16,
+    ) -> Result<KvSession<K>, gonogo::integrity::kv::KvError> {
+        let workloads = PhaseWorkloads {
+            write,
+            read,
+            list: None,
+        };
+        KvSession::connect_patiently(workloads, port, Duration::ZERO).await
+    }
 
     /// The workloads of a spec text (service section included), resolved.
     fn workloads(text: &str) -> Vec<WorkloadPlan> {
@@ -256,7 +270,11 @@ pub mod integrity_clients {
 
     /// `it:1`, `it:2` and `other` (outside the prefix) are acknowledged; `it:1` reads
     /// back as `first`, an unwritten key is missing, and listing `it:` finds the two.
-    async fn writes_read_back_and_list(kv: &mut KvClient, other: &str, first: &[u8]) {
+    async fn writes_read_back_and_list<K: KeyValue>(
+        kv: &mut KvSession<K>,
+        other: &str,
+        first: &[u8],
+    ) {
         for key in ["it:1", "it:2", other] {
             assert_eq!(
                 kv.write(key, "v").await,
@@ -315,10 +333,14 @@ name = "bad"
 redis = { address = "127.0.0.1:{port}", command = ["HGET", "{key}", "f"] }
 "#,
         ));
-        let mut kv = KvClient::Redis(RedisKv::connect(&plans[0], &plans[1], port).await.unwrap());
+        let mut kv = session::<RedisTarget>(&plans[0], &plans[1], port)
+            .await
+            .unwrap();
         writes_read_back_and_list(&mut kv, "other", b"written").await;
         // HGET of a string key answers WRONGTYPE: an error, the connection kept.
-        let mut wrong = RedisKv::connect(&plans[0], &plans[2], port).await.unwrap();
+        let mut wrong = session::<RedisTarget>(&plans[0], &plans[2], port)
+            .await
+            .unwrap();
         assert!(
             matches!(wrong.read("it:1").await, ReadOutcome::Error(e) if e.contains("WRONGTYPE"))
         );
@@ -363,7 +385,7 @@ redis = { address = "127.0.0.1:{port}", command = ["HGET", "{key}", "f"] }
         // Postgres accepts TCP connections a moment before it accepts sessions.
         let mut kv = None;
         for _ in 0..100 {
-            match PostgresKv::connect(&plans[0], &plans[1], port).await {
+            match session::<PostgresTarget>(&plans[0], &plans[1], port).await {
                 Ok(client) => {
                     kv = Some(client);
                     break;
@@ -371,7 +393,7 @@ redis = { address = "127.0.0.1:{port}", command = ["HGET", "{key}", "f"] }
                 Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
             }
         }
-        let mut kv = KvClient::Postgres(kv.expect("postgres accepts sessions"));
+        let mut kv = kv.expect("postgres accepts sessions");
         writes_read_back_and_list(&mut kv, "zz", b"v-it:1").await;
         // A duplicate key violates the primary key: failed, connection kept.
         assert_eq!(kv.write("it:1", "v").await, WriteOutcome::Failed);
