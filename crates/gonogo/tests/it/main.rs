@@ -91,6 +91,7 @@ const TESTS: &[Test] = tests![
     scaling::without_a_per_item_cost_latency_is_not_called_super_linear,
     soak::per_request_leak_is_flagged_within_a_short_soak,
     soak::one_time_cache_growth_that_plateaus_is_not_flagged,
+    soak::growth_that_plateaus_inside_the_window_is_not_a_leak,
     soak::steady_service_is_not_flagged,
     workloads::a_redis_scaling_phase_loads_with_set needs [Redis],
     workloads::a_postgres_scaling_phase_loads_with_insert needs [Postgres],

@@ -28,7 +28,7 @@ use crate::units::Unit;
 pub use capacity::CapacityMetric;
 pub use integrity::IntegrityMetric;
 pub use latency::LatencyMetric;
-pub use leak::{LeakFigure, LeakResource};
+pub use leak::{LeakFigure, LeakResource, LeakSlope};
 pub use recovery::RecoveryMetric;
 pub use resource::ResourceMetric;
 pub use scaling::{ScalingFigure, ScalingQuantity};
