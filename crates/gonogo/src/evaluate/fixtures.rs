@@ -198,6 +198,42 @@ fn baseline(phase: &PhaseRecord) -> Vec<IntervalRecord> {
     records
 }
 
+/// `rss.max <= 256MiB` over `phase`.
+pub(crate) fn rss_at_most_256mib(phase: &str) -> CriterionPlan {
+    criterion(phase, Metric::RssMax, Op::Le, "256MiB", 256.0 * MIB as f64)
+}
+
+/// A completed run `id` that ended `ended_s` seconds after its start: the service
+/// started and was ready at 0.25 s, `baseline` ran from 1 s to 13.2 s, then `later`
+/// events.
+fn completed_run(
+    id: i64,
+    ended_s: i64,
+    (phases, intervals): (Vec<PhaseRecord>, Vec<IntervalRecord>),
+    samples: Vec<ResourceSample>,
+    later: Vec<Event>,
+) -> RunEvidence {
+    let mut events = vec![
+        event(0.0, started_event()),
+        event(0.25, EventKind::ServiceReady { after: secs(0.25) }),
+        event(1.0, phase_started("baseline")),
+        event(13.2, phase_ended("baseline")),
+    ];
+    events.extend(later);
+    RunEvidence {
+        id,
+        manifest: manifest(),
+        status: RunStatus::Completed,
+        ended_at_ms: Some(manifest().started_at_ms + ended_s * 1000),
+        intervals,
+        phases,
+        samples,
+        events,
+        artifacts: artifacts(id),
+        integrity: Vec::new(),
+    }
+}
+
 /// A completed run where every blocker passes; `cpu.mean <= 0.02 cores` (advisory)
 /// fails at 0.05 cores.
 pub(crate) fn go_run() -> (RunEvidence, Vec<CriterionPlan>) {
@@ -217,37 +253,16 @@ pub(crate) fn go_run() -> (RunEvidence, Vec<CriterionPlan>) {
             s
         })
         .collect();
-    let evidence = RunEvidence {
-        id: 7,
-        manifest: manifest(),
-        status: RunStatus::Completed,
-        ended_at_ms: Some(1_700_000_014_000),
-        intervals: baseline(&base),
-        phases: vec![base],
-        samples,
-        events: vec![
-            event(0.0, started_event()),
-            event(0.25, EventKind::ServiceReady { after: secs(0.25) }),
-            event(1.0, phase_started("baseline")),
-            event(13.2, phase_ended("baseline")),
-            event(13.5, exited(Some(0), None, true)),
-        ],
-        artifacts: artifacts(7),
-        integrity: Vec::new(),
-    };
+    let intervals = baseline(&base);
+    let events = vec![event(13.5, exited(Some(0), None, true))];
+    let evidence = completed_run(7, 14, (vec![base], intervals), samples, events);
     let mut criteria = vec![
         criterion("baseline", Metric::LatencyP99, Op::Le, "50ms", 0.05),
         criterion("baseline", Metric::ErrorRate, Op::Le, "1%", 0.01),
         criterion("baseline", Metric::Throughput, Op::Ge, "190", 190.0),
         criterion("baseline", Metric::ServiceCrashed, Op::Eq, "false", 0.0),
         criterion("baseline", Metric::LatencyP99, Op::Le, "10ms", 0.01),
-        criterion(
-            "baseline",
-            Metric::RssMax,
-            Op::Le,
-            "256MiB",
-            256.0 * MIB as f64,
-        ),
+        rss_at_most_256mib("baseline"),
         criterion("baseline", Metric::CpuMean, Op::Le, "0.02", 0.02),
     ];
     criteria[4].workload = Some("put".to_string());
@@ -279,38 +294,18 @@ pub(crate) fn nogo_run() -> (RunEvidence, Vec<CriterionPlan>) {
             sample(at, running, rss, 0.1 * f64::from(k))
         })
         .collect();
-    let evidence = RunEvidence {
-        id: 8,
-        manifest: manifest(),
-        status: RunStatus::Completed,
-        ended_at_ms: Some(1_700_000_027_000),
-        intervals: records,
-        phases: vec![base, stress],
-        samples,
-        events: vec![
-            event(0.0, started_event()),
-            event(0.25, EventKind::ServiceReady { after: secs(0.25) }),
-            event(1.0, phase_started("baseline")),
-            event(13.2, phase_ended("baseline")),
-            event(14.0, phase_started("stress")),
-            event(20.5, exited(None, Some(11), false)),
-            event(26.2, phase_ended("stress")),
-        ],
-        artifacts: artifacts(8),
-        integrity: Vec::new(),
-    };
+    let events = vec![
+        event(14.0, phase_started("stress")),
+        event(20.5, exited(None, Some(11), false)),
+        event(26.2, phase_ended("stress")),
+    ];
+    let evidence = completed_run(8, 27, (vec![base, stress], records), samples, events);
     let mut criteria = vec![
         criterion("baseline", Metric::LatencyP99, Op::Le, "50ms", 0.05),
         criterion("stress", Metric::LatencyP99, Op::Le, "50ms", 0.05),
         criterion("stress", Metric::ErrorRate, Op::Le, "1%", 0.01),
         criterion("stress", Metric::ServiceCrashed, Op::Eq, "false", 0.0),
-        criterion(
-            "stress",
-            Metric::RssMax,
-            Op::Le,
-            "256MiB",
-            256.0 * MIB as f64,
-        ),
+        rss_at_most_256mib("stress"),
     ];
     criteria[4].severity = Severity::Advisory;
     criteria[4].min_samples = 3;

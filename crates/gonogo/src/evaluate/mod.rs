@@ -38,7 +38,7 @@ pub use scaling::{
     Classification, LINEAR_TOLERANCE, QuantityFit, SCALING_CONFIDENCE, Scaling, ScalingStep,
     classify, describe_fit, scaling, scaling_method,
 };
-pub use soak::{LEAK_CONFIDENCE, LeakTrend, leak_trend, trend_points};
+pub use soak::{LEAK_CONFIDENCE, LeakTrend, LeakVerdict, leak_trend, leak_verdict, trend_points};
 
 pub(crate) use load::{measured_intervals, measured_time, merge as merge_intervals};
 pub(crate) use resource::phase_samples;

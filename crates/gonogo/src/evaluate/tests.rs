@@ -64,13 +64,8 @@ fn too_few_requests_is_inconclusive_with_advice() {
     let mut c = criterion("baseline", Metric::LatencyP99, Op::Le, "50ms", 0.05);
     c.min_samples = 5000;
     let f = judge_one(&evidence, c);
-    assert_eq!(f.outcome, Outcome::Inconclusive);
+    assert_inconclusive(&f, "only 2,000 requests");
     assert_eq!(f.samples, 2000);
-    assert!(
-        f.explanation.contains("only 2,000 requests"),
-        "{}",
-        f.explanation
-    );
     assert!(f.explanation.contains("fewer than the 5,000 required"));
     assert!(
         f.explanation
@@ -140,14 +135,8 @@ fn a_generator_that_falls_behind_makes_load_criteria_inconclusive() {
     rss.min_samples = 5;
     let findings = evaluate(&[load, rss], &evidence);
     let f = &findings[0];
-    assert_eq!(f.outcome, Outcome::Inconclusive);
+    assert_inconclusive(f, "fell behind in 1 of 20 measured intervals");
     assert!(f.observed.is_some(), "the value is still shown");
-    assert!(
-        f.explanation
-            .contains("fell behind in 1 of 20 measured intervals"),
-        "{}",
-        f.explanation
-    );
     assert!(
         f.explanation.contains("up to 12.0 ms (limit 5.00 ms)"),
         "{}",
@@ -238,14 +227,8 @@ fn a_shortfall_without_cap_waits_is_generator_bound() {
         &evidence,
         criterion("baseline", Metric::Throughput, Op::Ge, "100", 100.0),
     );
-    assert_eq!(f.outcome, Outcome::Inconclusive);
+    assert_inconclusive(&f, "as little as 26.7% of the planned requests");
     assert!(f.explanation.contains("4 of 20"), "{}", f.explanation);
-    assert!(
-        f.explanation
-            .contains("as little as 26.7% of the planned requests"),
-        "{}",
-        f.explanation
-    );
 }
 
 #[test]
@@ -268,24 +251,13 @@ fn resource_metrics_read_samples_after_the_warm_up_while_running() {
     assert_eq!(judge(Metric::FdsMax, 5).observed, Some(14.0));
     assert_eq!(judge(Metric::ThreadsMax, 5).observed, Some(5.0));
     let few = judge(Metric::RssMax, 11);
-    assert_eq!(few.outcome, Outcome::Inconclusive);
-    assert!(
-        few.explanation.contains("only 10 resource samples"),
-        "{}",
-        few.explanation
-    );
+    assert_inconclusive(&few, "only 10 resource samples");
 }
 
 #[test]
 fn resource_samples_after_a_crash_are_not_read() {
     let (evidence, _) = nogo_run();
-    let mut c = criterion(
-        "stress",
-        Metric::RssMax,
-        Op::Le,
-        "256MiB",
-        256.0 * MIB as f64,
-    );
+    let mut c = rss_at_most_256mib("stress");
     c.min_samples = 3;
     let f = judge_one(&evidence, c);
     // Stress measured from 16 s; the service ran until 20.5 s: samples 16.5 … 19.5.
@@ -440,23 +412,19 @@ fn comparisons_and_external_evidence_are_never_passed_unjudged() {
     };
     let c = criterion("baseline", Metric::LatencyP99, Op::Le, "50ms", 0.05);
     let f = judge_one(&evidence, scoped(pair.clone(), c));
-    assert_eq!((f.outcome, f.observed), (Outcome::Inconclusive, None));
-    assert_eq!(f.scope, Some(pair));
-    assert!(
-        f.explanation.contains("comparisons are not judged yet"),
-        "{}",
-        f.explanation
-    );
+    assert_inconclusive(&f, "comparisons are not judged yet");
+    assert_eq!((f.observed, f.scope), (None, Some(pair)));
 
     let external = Scope::External {
         name: "junit".into(),
     };
     let c = criterion("baseline", Metric::ErrorRate, Op::Le, "0", 0.0);
     let f = judge_one(&evidence, scoped(external, c));
-    assert_eq!(f.outcome, Outcome::Inconclusive);
-    assert!(
-        f.explanation.contains("no external evidence of that name"),
-        "{}",
-        f.explanation
-    );
+    assert_inconclusive(&f, "no external evidence of that name");
+}
+
+/// `f` is INCONCLUSIVE and its explanation says `words`.
+fn assert_inconclusive(f: &Finding, words: &str) {
+    assert_eq!(f.outcome, Outcome::Inconclusive, "{f:?}");
+    assert!(f.explanation.contains(words), "{}", f.explanation);
 }

@@ -7,6 +7,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use super::{LeakResource, LeakSlope};
 use crate::units::format;
 
 /// Why the evidence cannot decide a criterion. Each variant carries what its
@@ -40,6 +41,15 @@ pub enum Doubt {
         window: Duration,
         samples: u64,
         need: u64,
+    },
+    /// A resource's growth slowed over a soak phase but had not stopped by its end:
+    /// `early` and `late` are the slopes of the first and the last third of the
+    /// trend (see `evaluate::soak`).
+    StillWarmingUp {
+        resource: LeakResource,
+        phase: String,
+        early: LeakSlope,
+        late: LeakSlope,
     },
     /// A ramp step was generator-bound before the service broke a stop condition.
     StepGeneratorBound {

@@ -26,7 +26,7 @@ pub use evidence::*;
 pub use finding::{ConfidenceInterval, Finding, Outcome, Window};
 pub use histogram::IntervalHistogram;
 pub use metric::{
-    CapacityMetric, IntegrityMetric, LatencyMetric, LeakFigure, LeakResource, Metric,
+    CapacityMetric, IntegrityMetric, LatencyMetric, LeakFigure, LeakResource, LeakSlope, Metric,
     RecoveryMetric, ResourceMetric, ScalingFigure, ScalingQuantity, ServiceMetric, TrafficMetric,
 };
 pub use record::{Record, RecordReceiver, RecordSender, RunClock, channel};

@@ -92,6 +92,7 @@ const TESTS: &[Test] = tests![
     scaling::without_a_per_item_cost_latency_is_not_called_super_linear,
     soak::per_request_leak_is_flagged_within_a_short_soak,
     soak::one_time_cache_growth_that_plateaus_is_not_flagged,
+    soak::growth_that_plateaus_inside_the_window_is_not_a_leak,
     soak::steady_service_is_not_flagged,
     supervision::a_fixed_port_held_by_another_program_is_refused_and_gets_no_load,
     supervision::a_listener_that_is_not_the_services_is_named_and_the_service_stopped,

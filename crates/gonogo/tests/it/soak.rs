@@ -82,6 +82,33 @@ pub fn one_time_cache_growth_that_plateaus_is_not_flagged() {
     assert_eq!(detected.observed, Some(0.0), "{detected:?}");
 }
 
+pub fn growth_that_plateaus_inside_the_window_is_not_a_leak() {
+    // 64 MiB spread over the first 1300 requests: at 100/s the cache fills 13 s into
+    // the phase, 8 s into the measured window (trend points from 7 s to 25 s), so the
+    // rolling minimum rises through the first third (far above 64 MiB/h) and is flat
+    // over the last third (19 s to 25 s). The whole window's slope alone called this a
+    // leak; the rule reads it as a plateau.
+    let findings = soak(
+        &["--cache-bytes", "64MiB", "--cache-fill-requests", "1300"],
+        exit::GO,
+    );
+    let detected = finding(&findings, "leak.rss.detected");
+    assert_eq!(detected.outcome, Outcome::Pass, "{detected:?}");
+    assert_eq!(detected.observed, Some(0.0), "{detected:?}");
+    assert!(
+        detected.explanation.contains("a plateau") && detected.explanation.contains("first third"),
+        "{}",
+        detected.explanation
+    );
+    // The growth that persists is the last third's, well under the bound.
+    let slope = finding(&findings, "leak.rss.slope");
+    assert_eq!(slope.outcome, Outcome::Pass, "{slope:?}");
+    assert!(
+        slope.observed.unwrap() < 64.0 * 1024.0 * 1024.0,
+        "{slope:?}"
+    );
+}
+
 pub fn steady_service_is_not_flagged() {
     let findings = soak(&[], exit::GO);
     for metric in [

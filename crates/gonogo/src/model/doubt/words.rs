@@ -64,6 +64,21 @@ impl fmt::Display for Doubt {
                 format::count(*samples),
                 format::count(*need),
             ),
+            Doubt::StillWarmingUp {
+                resource,
+                phase,
+                early,
+                late,
+            } => write!(
+                f,
+                "the {} of phase {phase} was still warming up: it grew by {} over the first \
+                 third of its trend and by {} over the last, slowing but not yet flat, so it \
+                 cannot be told from a leak; lengthen the phase or its warm-up so that the \
+                 growth has stopped before the window ends.",
+                resource.name(),
+                early.words(*resource),
+                late.words(*resource),
+            ),
             Doubt::StepGeneratorBound {
                 step,
                 intervals,
@@ -218,6 +233,7 @@ impl Doubt {
             | Doubt::TooFewSamples { .. }
             | Doubt::TooFewSampleTimes { .. }
             | Doubt::TooFewTrendPoints { .. }
+            | Doubt::StillWarmingUp { .. }
             | Doubt::StepGeneratorBound { .. }
             | Doubt::NoFirstBadRate { .. }
             | Doubt::NoExpectedRate

@@ -40,6 +40,27 @@ impl LeakResource {
     }
 }
 
+/// A growth per hour with the bounds of its confidence interval (a Theil–Sen slope
+/// with Sen's interval, over some part of a soak's measured window).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LeakSlope {
+    pub slope: f64,
+    pub lower: f64,
+    pub upper: f64,
+}
+
+impl LeakSlope {
+    /// `grew by 1.00 MiB/h (95% CI [0.90 MiB/h, 1.10 MiB/h])` in `resource`'s rate unit.
+    pub fn words(&self, resource: LeakResource) -> String {
+        let rate = resource.rate_unit();
+        format!(
+            "{} (95% CI {})",
+            crate::units::format::value(rate, self.slope),
+            crate::units::format::interval(rate, self.lower, self.upper)
+        )
+    }
+}
+
 /// What a leak metric reads of a resource's trend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum LeakFigure {
@@ -47,7 +68,8 @@ pub enum LeakFigure {
     Slope,
     /// Upper bound of the 95% confidence interval of the slope.
     SlopeUpper,
-    /// 1 when the growth is a leak (interval excludes 0, growth ≥ the bound).
+    /// 1 when the growth is a leak (interval excludes 0, growth ≥ the bound, and the
+    /// growth persists to the end of the window: not a plateau).
     Detected,
     /// The level projected at the leak horizon after the phase's end.
     Projected,

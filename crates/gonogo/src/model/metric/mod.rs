@@ -8,6 +8,41 @@
 //! file (name, unit, doc) and its line in `docs/spec.md`; the compiler then lists
 //! every `match` on the family that must say how to read it.
 
+/// A metric family as one table: a line per metric with its doc, its spec name, the
+/// identifier findings are stored under and its unit. Declares the enum, `ALL` (in
+/// table order), `names` and `unit`, so a metric's facts stand in one place.
+macro_rules! family {
+    (
+        $(#[$meta:meta])*
+        pub enum $family:ident {
+            $( $(#[$doc:meta])* $metric:ident => $spec:literal, $stored:literal, $unit:ident; )*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $family {
+            $( $(#[$doc])* $metric, )*
+        }
+
+        impl $family {
+            pub const ALL: [$family; [$($family::$metric),*].len()] = [$($family::$metric),*];
+
+            /// `(spec name, stored identifier)`.
+            pub(super) const fn names(self) -> (&'static str, &'static str) {
+                match self {
+                    $( $family::$metric => ($spec, $stored), )*
+                }
+            }
+
+            pub const fn unit(self) -> Unit {
+                match self {
+                    $( $family::$metric => Unit::$unit, )*
+                }
+            }
+        }
+    };
+}
+
 mod capacity;
 mod integrity;
 mod latency;
@@ -28,7 +63,7 @@ use crate::units::Unit;
 pub use capacity::CapacityMetric;
 pub use integrity::IntegrityMetric;
 pub use latency::LatencyMetric;
-pub use leak::{LeakFigure, LeakResource};
+pub use leak::{LeakFigure, LeakResource, LeakSlope};
 pub use recovery::RecoveryMetric;
 pub use resource::ResourceMetric;
 pub use scaling::{ScalingFigure, ScalingQuantity};
