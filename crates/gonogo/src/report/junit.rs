@@ -17,7 +17,7 @@ use super::text;
 fn escape(text: &str) -> String {
     let carried: String = text
         .chars()
-        .filter(|&c| !((c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r')))
+        .filter(|&c| (c as u32) >= 0x20 || matches!(c, '\t' | '\n' | '\r'))
         .filter(|&c| c != '\u{FFFE}' && c != '\u{FFFF}')
         .collect();
     super::html::escape(&carried)
@@ -25,6 +25,20 @@ fn escape(text: &str) -> String {
         .replace('\n', "&#10;")
         .replace('\r', "&#13;")
         .replace('\t', "&#9;")
+}
+
+/// A run that stopped early is one errored test case, `run status`, in a suite of
+/// its own, so CI shows what stopped it; nothing for a run that finished.
+fn stopped_suite(model: &ReportModel, out: &mut String) {
+    let Some(stop) = &model.stopped else { return };
+    let _ = writeln!(
+        out,
+        "  <testsuite name=\"run status\" tests=\"1\" failures=\"0\" skipped=\"0\" errors=\"1\">\n    \
+         <testcase name=\"run status\" classname=\"gonogo.run\"><error message=\"{}\">{}</error></testcase>\n  \
+         </testsuite>",
+        escape(&stop.headline),
+        escape(&stop.detail)
+    );
 }
 
 /// The suite a finding belongs to.
@@ -51,21 +65,25 @@ pub(super) fn render(model: &ReportModel) -> String {
     };
     let all: Vec<&FindingRow> = model.findings.iter().collect();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let errors = usize::from(model.stopped.is_some());
+    let status = model.stopped.as_ref().map_or_else(
+        || text::decision(model.verdict.decision).to_string(),
+        |stop| stop.headline.clone(),
+    );
     let _ = writeln!(
         out,
-        "<testsuites name=\"{}\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" errors=\"0\" time=\"{:.3}\" timestamp=\"{}\">",
+        "<testsuites name=\"{}\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" errors=\"{errors}\" time=\"{:.3}\" timestamp=\"{}\">",
         escape(&format!(
-            "gonogo {} (run {}): {}",
-            model.run.name,
-            model.run.id,
-            text::decision(model.verdict.decision)
+            "gonogo {} (run {}): {status}",
+            model.run.name, model.run.id
         )),
-        all.len(),
+        all.len() + errors,
         count(&all, OutcomeLabel::Fail),
         count(&all, OutcomeLabel::Inconclusive),
         model.run.duration_seconds.unwrap_or(0.0),
         escape(&model.run.started_at)
     );
+    stopped_suite(model, &mut out);
     for (name, members) in &suites {
         let _ = writeln!(
             out,

@@ -11,12 +11,21 @@ use super::RESPONSE_VS_SERVICE;
 use super::model::{OutcomeLabel, Percentiles, PhaseSummary, ReportModel, SeverityLabel};
 use super::table::{Align, Table};
 use super::text;
+use crate::units::format;
 
 /// Render the report for a terminal.
 pub(super) fn render(model: &ReportModel) -> String {
     let mut out = String::new();
-    out.push_str(&text::headline(model));
+    out.push_str(&format::printable(&text::headline(model)));
     out.push('\n');
+    if let Some(line) = text::stopped_line(model) {
+        let _ = writeln!(out, "  {}", format::printable(&line));
+    }
+    if let Some(stop) = &model.stopped {
+        for line in stop.detail.lines() {
+            let _ = writeln!(out, "  | {}", format::printable(line));
+        }
+    }
     for reason in &model.verdict.reasons {
         let _ = writeln!(out, "  - {reason}");
     }

@@ -7,6 +7,7 @@ use super::model::{
     DecisionLabel, FindingRow, OutcomeLabel, PhaseSummary, ReportModel, ResourceSummary,
     RunStatusLabel, SeverityLabel,
 };
+use super::stop::StopKind;
 use crate::units::format;
 
 pub(super) fn decision(label: DecisionLabel) -> &'static str {
@@ -40,14 +41,35 @@ fn status(label: RunStatusLabel) -> &'static str {
     }
 }
 
-/// `NO-GO  demo (run 3)`.
+/// `NO-GO  demo (run 3)`; for a run that stopped early, what stopped it instead:
+/// `COULD NOT RUN: service exited with exit code 1 before it was ready`.
 pub(super) fn headline(model: &ReportModel) -> String {
-    format!(
-        "{}  {} (run {})",
-        decision(model.verdict.decision),
-        model.run.name,
-        model.run.id
-    )
+    match &model.stopped {
+        Some(stop) => stop.headline.clone(),
+        None => format!(
+            "{}  {} (run {})",
+            decision(model.verdict.decision),
+            model.run.name,
+            model.run.id
+        ),
+    }
+}
+
+/// For a run that stopped early, the line under its headline: the run and what the
+/// decision on its partial evidence is worth. `None` for a run that finished.
+pub(super) fn stopped_line(model: &ReportModel) -> Option<String> {
+    let stop = model.stopped.as_ref()?;
+    let judged = match stop.kind {
+        StopKind::CouldNotRun => "nothing was measured".to_string(),
+        StopKind::Aborted => format!(
+            "judged on partial evidence: {}",
+            decision(model.verdict.decision)
+        ),
+    };
+    Some(format!(
+        "{} (run {}); {judged}",
+        model.run.name, model.run.id
+    ))
 }
 
 /// The criterion as written; implicit rules are marked.
