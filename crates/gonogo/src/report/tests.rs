@@ -225,19 +225,33 @@ fn the_committed_schema_is_the_generated_one() {
     );
 }
 
-#[test]
-fn rendered_json_validates_against_the_committed_schema() {
+/// A validator of the committed schema.
+pub(super) fn committed_validator() -> jsonschema::Validator {
     let committed = std::fs::read_to_string(schema_path()).expect("committed schema");
     let schema: serde_json::Value = serde_json::from_str(&committed).expect("schema is JSON");
-    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    jsonschema::validator_for(&schema).expect("schema compiles")
+}
+
+/// The JSON report of `model`, asserted valid against `validator`.
+pub(super) fn valid_json(
+    validator: &jsonschema::Validator,
+    model: &ReportModel,
+) -> serde_json::Value {
+    let json: serde_json::Value =
+        serde_json::from_str(&render(model, Format::Json)).expect("report is JSON");
+    let errors: Vec<String> = validator
+        .iter_errors(&json)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    json
+}
+
+#[test]
+fn rendered_json_validates_against_the_committed_schema() {
+    let validator = committed_validator();
     for model in [model_of(go_run()), model_of(nogo_run())] {
-        let json: serde_json::Value =
-            serde_json::from_str(&render(&model, Format::Json)).expect("report is JSON");
-        let errors: Vec<String> = validator
-            .iter_errors(&json)
-            .map(|e| e.to_string())
-            .collect();
-        assert!(errors.is_empty(), "{errors:#?}");
+        let json = valid_json(&validator, &model);
 
         // The schema is not vacuous: a wrong decision and a missing field are rejected.
         let mut wrong = json.clone();
