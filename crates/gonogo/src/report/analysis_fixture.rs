@@ -4,7 +4,7 @@
 //! and never from the second (a kill after which every request fails).
 
 use crate::evaluate::fixtures::{event, intervals, manifest, ok, phase, sample, stats};
-use crate::model::{EventKind, OutcomeCounts, PhaseRecord, RunEvidence, RunStatus};
+use crate::model::{Event, EventKind, OutcomeCounts, PhaseRecord, RunEvidence, RunStatus};
 use crate::plan::Plan;
 
 const SPEC: &str = r#"name = "analyses"
@@ -157,38 +157,8 @@ pub(super) fn analysis_run() -> (RunEvidence, Plan) {
     }));
     phases.push(chaos);
     let label = |i: usize| plan.faults[i].label.clone();
-    events.push(event(
-        82.0,
-        EventKind::FaultApplied {
-            fault: label(0),
-            phase: "chaos".into(),
-        },
-    ));
-    events.push(event(
-        86.0,
-        EventKind::FaultRemoved {
-            fault: label(0),
-            phase: "chaos".into(),
-            connections: Some(40),
-            bytes: Some(120_000),
-        },
-    ));
-    events.push(event(
-        92.6,
-        EventKind::FaultApplied {
-            fault: label(1),
-            phase: "chaos".into(),
-        },
-    ));
-    events.push(event(
-        93.0,
-        EventKind::FaultRemoved {
-            fault: label(1),
-            phase: "chaos".into(),
-            connections: None,
-            bytes: None,
-        },
-    ));
+    events.extend(fault_events(label(0), (82.0, 86.0), Some((40, 120_000))));
+    events.extend(fault_events(label(1), (92.6, 93.0), None));
 
     let evidence = RunEvidence {
         id: 9,
@@ -208,4 +178,27 @@ pub(super) fn analysis_run() -> (RunEvidence, Plan) {
         integrity: Vec::new(),
     };
     (evidence, plan)
+}
+
+/// A fault of phase chaos in force from `on` to `off`, and what it acted on.
+fn fault_events(fault: String, (on, off): (f64, f64), effect: Option<(u64, u64)>) -> [Event; 2] {
+    let phase = || "chaos".to_string();
+    [
+        event(
+            on,
+            EventKind::FaultApplied {
+                fault: fault.clone(),
+                phase: phase(),
+            },
+        ),
+        event(
+            off,
+            EventKind::FaultRemoved {
+                fault,
+                phase: phase(),
+                connections: effect.map(|e| e.0),
+                bytes: effect.map(|e| e.1),
+            },
+        ),
+    ]
 }

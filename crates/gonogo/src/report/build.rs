@@ -26,6 +26,7 @@ impl ReportModel {
                 decision: decision_label(verdict.decision),
                 reasons: verdict.reasons.clone(),
             },
+            stopped: super::stop::stop_info(evidence),
             findings: findings.iter().map(finding_row).collect(),
             phases: evidence
                 .phases

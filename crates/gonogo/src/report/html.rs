@@ -15,6 +15,7 @@ use super::model::{
     ChartData, DecisionLabel, FindingRow, OutcomeLabel, ReportModel, RunStatusLabel, SeriesData,
     SeverityLabel,
 };
+use super::stop::StopKind;
 use super::svg::{self, Overlay, PALETTE};
 use super::text;
 use crate::units::format;
@@ -40,12 +41,18 @@ const STYLE: &str = include_str!("html.css");
 /// Render the report as one self-contained HTML page.
 pub(super) fn render(model: &ReportModel) -> String {
     let mut out = String::with_capacity(64 * 1024);
-    let title = format!(
-        "{} — {} (run {})",
-        text::decision(model.verdict.decision),
-        model.run.name,
-        model.run.id
-    );
+    let title = match &model.stopped {
+        Some(stop) => format!(
+            "{} — {} (run {})",
+            stop.headline, model.run.name, model.run.id
+        ),
+        None => format!(
+            "{} — {} (run {})",
+            text::decision(model.verdict.decision),
+            model.run.name,
+            model.run.id
+        ),
+    };
     let _ = write!(
         out,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
@@ -87,15 +94,34 @@ fn decision_class(label: DecisionLabel) -> &'static str {
 
 fn banner(model: &ReportModel, out: &mut String) {
     let decision = model.verdict.decision;
+    let (class, label, sub) = match &model.stopped {
+        Some(stop) => {
+            let label = match stop.kind {
+                StopKind::CouldNotRun => "COULD NOT RUN",
+                StopKind::Aborted => "ABORTED",
+            };
+            let line = text::stopped_line(model).unwrap_or_default();
+            ("stopped", label, format!("{} · {}", stop.headline, line))
+        }
+        None => (
+            decision_class(decision),
+            text::decision(decision),
+            format!("run {} · {}", model.run.id, status(model.run.status)),
+        ),
+    };
     let _ = write!(
         out,
-        "<header class=\"banner {}\">\n<div class=\"decision\">{}</div>\n<div class=\"what\"><h1>{}</h1><div class=\"sub\">run {} · {}</div></div>\n",
-        decision_class(decision),
-        text::decision(decision),
+        "<header class=\"banner {class}\">\n<div class=\"decision\">{label}</div>\n<div class=\"what\"><h1>{}</h1><div class=\"sub\">{}</div></div>\n",
         escape(&model.run.name),
-        model.run.id,
-        status(model.run.status)
+        escape(&sub)
     );
+    if let Some(stop) = model.stopped.as_ref().filter(|s| !s.detail.is_empty()) {
+        let _ = writeln!(
+            out,
+            "<pre class=\"stop-detail\">{}</pre>",
+            escape(&stop.detail)
+        );
+    }
     out.push_str("<ul class=\"reasons\">");
     for reason in &model.verdict.reasons {
         let _ = write!(out, "<li>{}</li>", escape(reason));

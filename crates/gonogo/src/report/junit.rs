@@ -10,25 +10,35 @@ use std::fmt::Write;
 use super::model::{FindingRow, OutcomeLabel, ReportModel, SeverityLabel};
 use super::text;
 
-/// Escape text for XML content and double-quoted attributes; drops characters XML 1.0
-/// cannot carry (control characters other than tab, newline and carriage return).
+/// Escape text for XML content and double-quoted attributes: the HTML escape (one
+/// place for the special characters), with `&apos;` and line breaks and tabs as
+/// character references; drops characters XML 1.0 cannot carry (control characters
+/// other than tab, newline and carriage return).
 fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for ch in text.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\n' => out.push_str("&#10;"),
-            '\r' => out.push_str("&#13;"),
-            '\t' => out.push_str("&#9;"),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
-            c => out.push(c),
-        }
-    }
-    out
+    let carried: String = text
+        .chars()
+        .filter(|&c| (c as u32) >= 0x20 || matches!(c, '\t' | '\n' | '\r'))
+        .filter(|&c| c != '\u{FFFE}' && c != '\u{FFFF}')
+        .collect();
+    super::html::escape(&carried)
+        .replace("&#39;", "&apos;")
+        .replace('\n', "&#10;")
+        .replace('\r', "&#13;")
+        .replace('\t', "&#9;")
+}
+
+/// A run that stopped early is one errored test case, `run status`, in a suite of
+/// its own, so CI shows what stopped it; nothing for a run that finished.
+fn stopped_suite(model: &ReportModel, out: &mut String) {
+    let Some(stop) = &model.stopped else { return };
+    let _ = writeln!(
+        out,
+        "  <testsuite name=\"run status\" tests=\"1\" failures=\"0\" skipped=\"0\" errors=\"1\">\n    \
+         <testcase name=\"run status\" classname=\"gonogo.run\"><error message=\"{}\">{}</error></testcase>\n  \
+         </testsuite>",
+        escape(&stop.headline),
+        escape(&stop.detail)
+    );
 }
 
 /// The suite a finding belongs to.
@@ -55,21 +65,25 @@ pub(super) fn render(model: &ReportModel) -> String {
     };
     let all: Vec<&FindingRow> = model.findings.iter().collect();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let errors = usize::from(model.stopped.is_some());
+    let status = model.stopped.as_ref().map_or_else(
+        || text::decision(model.verdict.decision).to_string(),
+        |stop| stop.headline.clone(),
+    );
     let _ = writeln!(
         out,
-        "<testsuites name=\"{}\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" errors=\"0\" time=\"{:.3}\" timestamp=\"{}\">",
+        "<testsuites name=\"{}\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" errors=\"{errors}\" time=\"{:.3}\" timestamp=\"{}\">",
         escape(&format!(
-            "gonogo {} (run {}): {}",
-            model.run.name,
-            model.run.id,
-            text::decision(model.verdict.decision)
+            "gonogo {} (run {}): {status}",
+            model.run.name, model.run.id
         )),
-        all.len(),
+        all.len() + errors,
         count(&all, OutcomeLabel::Fail),
         count(&all, OutcomeLabel::Inconclusive),
         model.run.duration_seconds.unwrap_or(0.0),
         escape(&model.run.started_at)
     );
+    stopped_suite(model, &mut out);
     for (name, members) in &suites {
         let _ = writeln!(
             out,
@@ -129,4 +143,16 @@ fn test_case(out: &mut String, suite: &str, finding: &FindingRow) {
         "<system-out>{}</system-out></testcase>",
         escape(&detail)
     );
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn escape_keeps_what_xml_carries_and_drops_the_rest() {
+        assert_eq!(
+            super::escape("a<b & 'c' \"d\"\n\t\r\u{1b}\u{FFFF}é"),
+            "a&lt;b &amp; &apos;c&apos; &quot;d&quot;&#10;&#9;&#13;é"
+        );
+        assert_eq!(super::escape("&#39;"), "&amp;#39;");
+    }
 }

@@ -15,13 +15,18 @@ use crate::units::format;
 /// Render the report as GitHub-flavoured Markdown.
 pub(super) fn render(model: &ReportModel) -> String {
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "## {} — {} (run {})\n",
-        text::decision(model.verdict.decision),
-        inline(&model.run.name),
-        model.run.id
-    );
+    match text::stopped_line(model) {
+        Some(line) => stopped(model, &line, &mut out),
+        None => {
+            let _ = writeln!(
+                out,
+                "## {} — {} (run {})\n",
+                text::decision(model.verdict.decision),
+                inline(&model.run.name),
+                model.run.id
+            );
+        }
+    }
     for reason in &model.verdict.reasons {
         let _ = writeln!(out, "- {}", inline(reason));
     }
@@ -33,6 +38,25 @@ pub(super) fn render(model: &ReportModel) -> String {
     analyses(model, &mut out);
     events(model, &mut out);
     out
+}
+
+/// The headline of a run that stopped early, the line under it and what was recorded.
+fn stopped(model: &ReportModel, line: &str, out: &mut String) {
+    let _ = writeln!(
+        out,
+        "## {}\n\n{}\n",
+        inline(&text::headline(model)),
+        inline(line)
+    );
+    if let Some(stop) = model.stopped.as_ref().filter(|s| !s.detail.is_empty()) {
+        let fence = "~".repeat(3 + longest_run(&stop.detail, '~'));
+        let _ = writeln!(out, "{fence}text\n{}\n{fence}\n", stop.detail);
+    }
+}
+
+/// The longest run of `c` in `text`, so a fence can be longer than any inside it.
+fn longest_run(text: &str, c: char) -> usize {
+    text.split(|ch| ch != c).map(str::len).max().unwrap_or(0)
 }
 
 /// Escape a table cell: pipes would end the cell, newlines the row.

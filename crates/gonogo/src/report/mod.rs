@@ -27,6 +27,7 @@ mod runs;
 mod scaling;
 mod scaling_chart;
 mod soak_chart;
+mod stop;
 mod svg;
 mod table;
 mod terminal;
@@ -38,6 +39,8 @@ mod analysis_fixture;
 #[cfg(test)]
 mod scaling_tests;
 #[cfg(test)]
+mod stop_tests;
+#[cfg(test)]
 mod tests;
 
 pub use capacity_chart::{CapacityChart, CapacityStep};
@@ -46,6 +49,7 @@ pub use model::{FORMAT_VERSION, ReportModel};
 pub use recovery_chart::{FaultBand, RecoveryRow};
 pub use runs::runs_table;
 pub use soak_chart::{SoakTrend, TrendFit};
+pub use stop::{StopCause, StopInfo, StopKind};
 pub use timeline::POINT_CAP;
 
 /// The report formats.

@@ -15,18 +15,22 @@ pub use super::scaling::{ScalingFitRow, ScalingStepRow, ScalingSummary};
 /// Version of the JSON report format, `MAJOR.MINOR`: the major number changes on an
 /// incompatible change, the minor number when fields are added (1.1 added `timeline`
 /// and `findings[].chart`; 1.2 added `integrity`, `capacity`, `soak`, `recovery`,
-/// `timeline.faults` and `scaling`).
-pub const FORMAT_VERSION: &str = "1.4";
+/// `timeline.faults` and `scaling`; 1.3 `findings[].interval`; 1.4 `findings[].scope`;
+/// 1.5 `stopped`).
+pub const FORMAT_VERSION: &str = "1.5";
 
 /// A complete report of one run.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct ReportModel {
-    /// Version of this format (`"1.3"`).
+    /// Version of this format (`"1.5"`).
     pub format_version: String,
     /// Facts about the run.
     pub run: RunInfo,
     /// The decision and its reasons.
     pub verdict: VerdictInfo,
+    /// Why the run stopped before it finished, derived from its events: its headline
+    /// replaces the decision in every format. Null for a completed or running run.
+    pub stopped: Option<super::stop::StopInfo>,
     /// One per criterion in spec order, then the implicit findings.
     pub findings: Vec<FindingRow>,
     /// Load figures per phase and workload, in phase order, warm-up excluded.

@@ -9,7 +9,7 @@
 use std::fmt::Write;
 
 use super::html::escape;
-use super::svg::{Scale, unit_title, value_label, value_step};
+use super::svg::{Scale, grid_line, unit_title, value_label, value_step};
 
 /// Width of every analysis chart's view box.
 pub(super) const WIDTH: f64 = 960.0;
@@ -77,14 +77,7 @@ impl Frame {
         let mut guard = 0;
         while v <= self.y_top * (1.0 + 1e-9) + 1e-12 && guard < 24 {
             let py = self.y.map(v);
-            let _ = write!(
-                out,
-                r#"<line x1="{LEFT}" x2="{}" y1="{py:.1}" y2="{py:.1}" class="grid"/><text x="{}" y="{:.1}" text-anchor="end" class="tick">{}</text>"#,
-                WIDTH - RIGHT,
-                LEFT - 6.0,
-                py + 4.0,
-                escape(&value_label(&self.unit, v))
-            );
+            grid_line(out, self.x_range(), py, &value_label(&self.unit, v));
             v += self.y_step;
             guard += 1;
         }

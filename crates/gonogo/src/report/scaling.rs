@@ -210,11 +210,9 @@ pub(super) fn terminal(model: &super::ReportModel) -> String {
     use super::table::{Align, Table};
     let mut out = String::new();
     for summary in &model.scaling {
-        out.push_str(&format!(
-            "\nScaling {} ({} steps)\n",
-            summary.phase,
-            summary.steps.len()
-        ));
+        let title = format!("Scaling {} ({} steps)", summary.phase, summary.steps.len());
+        out.push('\n');
+        out.push_str(&super::terminal::wrap(&title, "", "  "));
         for (header, rows) in [step_rows(summary), fit_rows(summary)] {
             let columns: Vec<(&str, Align)> = header
                 .iter()
@@ -225,9 +223,9 @@ pub(super) fn terminal(model: &super::ReportModel) -> String {
             for row in rows {
                 table.row(row);
             }
-            out.push_str(&table.render("  "));
+            out.push_str(&table.render_fit("  ", super::terminal::WIDTH));
         }
-        out.push_str(&format!("  {}\n", note(summary)));
+        out.push_str(&super::terminal::wrap(&note(summary), "  ", "    "));
     }
     out
 }

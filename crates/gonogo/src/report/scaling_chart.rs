@@ -10,7 +10,7 @@ use std::fmt::Write;
 
 use super::html::escape;
 use super::scaling::{ScalingFitRow, ScalingSummary, quantity};
-use super::svg::{PALETTE, Scale};
+use super::svg::{PALETTE, Scale, grid_line};
 use crate::units::format;
 
 const WIDTH: f64 = 470.0;
@@ -179,14 +179,7 @@ fn axes(
     }
     for v in ticks {
         let py = y.map(v.ln());
-        let _ = write!(
-            out,
-            r#"<line x1="{LEFT}" x2="{}" y1="{py:.1}" y2="{py:.1}" class="grid"/><text x="{}" y="{:.1}" text-anchor="end" class="tick">{}</text>"#,
-            WIDTH - RIGHT,
-            LEFT - 6.0,
-            py + 4.0,
-            escape(&format::value(unit, v))
-        );
+        grid_line(out, (LEFT, WIDTH - RIGHT), py, &format::value(unit, v));
     }
     let _ = write!(
         out,

@@ -114,3 +114,10 @@ fn scaling_json_validates_against_the_committed_schema() {
     wrong["scaling"][0]["steps"][0]["size"] = serde_json::json!("many");
     assert!(!validator.is_valid(&wrong));
 }
+
+#[test]
+fn the_terminal_scaling_report_fits_100_columns() {
+    let text = render(&model(&linear_run()), Format::Terminal);
+    let widest = text.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+    assert!(widest <= 100, "a line of {widest} characters:\n{text}");
+}

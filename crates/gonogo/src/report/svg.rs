@@ -29,6 +29,21 @@ const RIGHT: f64 = 14.0;
 const TOP: f64 = 22.0;
 const BOTTOM: f64 = 34.0;
 
+/// A horizontal grid line across the plot area `x` (pixels, left to right) at height
+/// `py`, with its value `label` right-aligned left of the axis. Every chart's value
+/// ticks are drawn with it.
+pub(super) fn grid_line(out: &mut String, x: (f64, f64), py: f64, label: &str) {
+    let _ = write!(
+        out,
+        r#"<line x1="{}" x2="{}" y1="{py:.1}" y2="{py:.1}" class="grid"/><text x="{}" y="{:.1}" text-anchor="end" class="tick">{}</text>"#,
+        x.0,
+        x.1,
+        x.0 - 6.0,
+        py + 4.0,
+        escape(label)
+    );
+}
+
 /// A window a finding read, drawn over a chart.
 #[derive(Debug, Clone)]
 pub(super) struct Overlay {
@@ -271,14 +286,7 @@ fn y_axis(out: &mut String, unit: &str, y: &Scale, step: f64, top: f64) {
     let mut guard = 0;
     while v <= top * (1.0 + 1e-9) && guard < 20 {
         let py = y.map(v);
-        let _ = write!(
-            out,
-            r#"<line x1="{LEFT}" x2="{}" y1="{py:.1}" y2="{py:.1}" class="grid"/><text x="{}" y="{:.1}" text-anchor="end" class="tick">{}</text>"#,
-            WIDTH - RIGHT,
-            LEFT - 6.0,
-            py + 4.0,
-            escape(&value_label(unit, v))
-        );
+        grid_line(out, (LEFT, WIDTH - RIGHT), py, &value_label(unit, v));
         v += step;
         guard += 1;
     }

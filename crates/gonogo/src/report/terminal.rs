@@ -2,10 +2,11 @@
 //! key figures of each phase (response and service time side by side), events and
 //! artifacts.
 //!
-//! Owns: the terminal layout. No colour: the output is the same on a pipe and in a
+//! Owns: the terminal layout, which fits [`WIDTH`] columns: long texts wrap at word
+//! boundaries, tables too wide wrap their last column or stack their rows. Text from
+//! specs and services is made printable (`units::format::printable`) on the way, by
+//! `text::wrap` and `Table`. No colour: the output is the same on a pipe and in a
 //! snapshot.
-
-use std::fmt::Write;
 
 use super::RESPONSE_VS_SERVICE;
 use super::model::{OutcomeLabel, Percentiles, PhaseSummary, ReportModel, SeverityLabel};
@@ -15,18 +16,37 @@ use super::text;
 /// Render the report for a terminal.
 pub(super) fn render(model: &ReportModel) -> String {
     let mut out = String::new();
-    out.push_str(&text::headline(model));
-    out.push('\n');
-    for reason in &model.verdict.reasons {
-        let _ = writeln!(out, "  - {reason}");
+    out.push_str(&wrap(&text::headline(model), "", "  "));
+    if let Some(line) = text::stopped_line(model) {
+        out.push_str(&wrap(&line, "  ", "    "));
     }
-    let _ = writeln!(out, "  {}", text::run_line(model, |s| s.to_string()));
+    if let Some(stop) = &model.stopped {
+        for line in stop.detail.lines() {
+            out.push_str(&wrap(line, "  | ", "  |   "));
+        }
+    }
+    for reason in &model.verdict.reasons {
+        out.push_str(&wrap(reason, "  - ", "    "));
+    }
+    out.push_str(&wrap(
+        &text::run_line(model, |s| s.to_string()),
+        "  ",
+        "    ",
+    ));
     findings(model, &mut out);
     out.push_str(&super::scaling::terminal(model));
     analyses(model, &mut out);
     phases(model, &mut out);
     events(model, &mut out);
     out
+}
+
+/// The most characters a line of the terminal report has.
+pub(super) const WIDTH: usize = 100;
+
+/// `text` wrapped to [`WIDTH`]: see [`text::wrap`].
+pub(super) fn wrap(text: &str, first: &str, rest: &str) -> String {
+    text::wrap(text, first, rest, WIDTH)
 }
 
 fn findings(model: &ReportModel, out: &mut String) {
@@ -53,14 +73,15 @@ fn findings(model: &ReportModel, out: &mut String) {
             crate::units::format::count(f.samples),
         ]);
     }
-    out.push_str(&table.render("  "));
+    out.push_str(&table.render_fit("  ", WIDTH));
     // Blocker explanations are the verdict's reasons; advisory ones are shown here.
     for f in model
         .findings
         .iter()
         .filter(|f| f.severity == SeverityLabel::Advisory && f.outcome != OutcomeLabel::Pass)
     {
-        let _ = writeln!(out, "  advisory {}: {}", f.criterion, f.explanation);
+        let line = format!("advisory {}: {}", f.criterion, f.explanation);
+        out.push_str(&wrap(&line, "  ", "    "));
     }
 }
 
@@ -72,36 +93,42 @@ fn phases(model: &ReportModel, out: &mut String) {
             .filter(|p| p.phase == resource.phase)
             .collect();
         let Some(first) = rows.first() else {
-            let _ = writeln!(
-                out,
-                "\nPhase {}: no load intervals recorded",
-                resource.phase
-            );
+            let line = format!("Phase {}: no load intervals recorded", resource.phase);
+            out.push('\n');
+            out.push_str(&wrap(&line, "", "  "));
             continue;
         };
-        let _ = writeln!(
-            out,
-            "\nPhase {} ({}, {} model, {} measured)",
+        let line = format!(
+            "Phase {} ({}, {} model, {} measured)",
             first.phase,
             first.kind,
             first.model,
             text::secs(Some(first.measured_seconds))
         );
-        out.push_str(&load_table(&rows).render("  "));
+        out.push('\n');
+        out.push_str(&wrap(&line, "", "  "));
+        out.push_str(&load_table(&rows).render_fit("  ", WIDTH));
         for row in &rows {
             if let Some(kinds) = text::error_kinds(row) {
-                let _ = writeln!(out, "  {} errors: {kinds}", row.workload);
+                out.push_str(&wrap(
+                    &format!("{} errors: {kinds}", row.workload),
+                    "  ",
+                    "    ",
+                ));
             }
         }
         out.push('\n');
-        out.push_str(&latency_table(&rows).render("  "));
-        let _ = writeln!(out, "\n  resources  {}", text::resources(resource));
+        out.push_str(&latency_table(&rows).render_fit("  ", WIDTH));
+        out.push('\n');
+        let hang = " ".repeat(13);
+        out.push_str(&wrap(&text::resources(resource), "  resources  ", &hang));
         if let Some(s) = model.integrity.iter().find(|s| s.phase == resource.phase) {
-            let _ = writeln!(out, "  integrity  {}", super::integrity::line(s));
+            out.push_str(&wrap(&super::integrity::line(s), "  integrity  ", &hang));
         }
     }
     if !model.phases.is_empty() {
-        let _ = writeln!(out, "\nNote: {RESPONSE_VS_SERVICE}.");
+        out.push('\n');
+        out.push_str(&wrap(&format!("Note: {RESPONSE_VS_SERVICE}."), "", "  "));
     }
 }
 
@@ -172,7 +199,7 @@ fn analyses(model: &ReportModel, out: &mut String) {
     if !lines.is_empty() {
         out.push_str("\nAnalyses\n");
         for line in lines {
-            let _ = writeln!(out, "  - {line}");
+            out.push_str(&wrap(&line, "  - ", "    "));
         }
     }
 }
@@ -192,12 +219,13 @@ fn events(model: &ReportModel, out: &mut String) {
                 event.detail.clone(),
             ]);
         }
-        out.push_str(&table.render("  "));
+        out.push_str(&table.render_fit("  ", WIDTH));
     }
     if !model.artifacts.is_empty() {
         out.push_str("\nArtifacts\n");
         for artifact in &model.artifacts {
-            let _ = writeln!(out, "  {}  {}", artifact.name, artifact.path);
+            let line = format!("{}  {}", artifact.name, artifact.path);
+            out.push_str(&wrap(&line, "  ", "    "));
         }
     }
 }

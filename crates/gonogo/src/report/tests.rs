@@ -157,10 +157,12 @@ fn junit_has_one_suite_per_phase_and_one_case_per_finding() {
     );
 }
 
-#[test]
-fn hostile_names_are_escaped_in_html_and_junit() {
+const HOSTILE: &str = "<script>alert(1)</script>\"><img src=x onerror=alert(1)>&'\u{1b}[2J";
+
+/// The NO-GO run with hostile markup and a terminal escape in every name.
+fn hostile_model() -> ReportModel {
     let (mut evidence, mut criteria) = nogo_run();
-    let hostile = "<script>alert(1)</script>\"><img src=x onerror=alert(1)>&'";
+    let hostile = HOSTILE;
     evidence.manifest.name = hostile.to_string();
     evidence.manifest.host.hostname = hostile.to_string();
     for phase in &mut evidence.phases {
@@ -183,7 +185,13 @@ fn hostile_names_are_escaped_in_html_and_junit() {
         criterion.phase = format!("{}{hostile}", criterion.phase);
         criterion.label = format!("{}{hostile}", criterion.label);
     }
-    let model = model_of((evidence, criteria));
+    model_of((evidence, criteria))
+}
+
+#[test]
+fn hostile_names_are_escaped_in_html_and_junit() {
+    let hostile = HOSTILE.trim_end_matches("\u{1b}[2J");
+    let model = hostile_model();
     let html = render(&model, Format::Html);
     // Escaped text holds no raw `<`, so every `<…>` left is a tag the renderer wrote.
     for tag in html.split('<').skip(1).filter_map(|t| t.split('>').next()) {
@@ -217,19 +225,33 @@ fn the_committed_schema_is_the_generated_one() {
     );
 }
 
-#[test]
-fn rendered_json_validates_against_the_committed_schema() {
+/// A validator of the committed schema.
+pub(super) fn committed_validator() -> jsonschema::Validator {
     let committed = std::fs::read_to_string(schema_path()).expect("committed schema");
     let schema: serde_json::Value = serde_json::from_str(&committed).expect("schema is JSON");
-    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    jsonschema::validator_for(&schema).expect("schema compiles")
+}
+
+/// The JSON report of `model`, asserted valid against `validator`.
+pub(super) fn valid_json(
+    validator: &jsonschema::Validator,
+    model: &ReportModel,
+) -> serde_json::Value {
+    let json: serde_json::Value =
+        serde_json::from_str(&render(model, Format::Json)).expect("report is JSON");
+    let errors: Vec<String> = validator
+        .iter_errors(&json)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    json
+}
+
+#[test]
+fn rendered_json_validates_against_the_committed_schema() {
+    let validator = committed_validator();
     for model in [model_of(go_run()), model_of(nogo_run())] {
-        let json: serde_json::Value =
-            serde_json::from_str(&render(&model, Format::Json)).expect("report is JSON");
-        let errors: Vec<String> = validator
-            .iter_errors(&json)
-            .map(|e| e.to_string())
-            .collect();
-        assert!(errors.is_empty(), "{errors:#?}");
+        let json = valid_json(&validator, &model);
 
         // The schema is not vacuous: a wrong decision and a missing field are rejected.
         let mut wrong = json.clone();
@@ -247,7 +269,7 @@ fn rendered_json_validates_against_the_committed_schema() {
 #[test]
 fn the_model_carries_the_format_version_and_wall_clock_times() {
     let model = model_of(nogo_run());
-    assert_eq!(model.format_version, "1.4");
+    assert_eq!(model.format_version, "1.5");
     assert_eq!(model.run.started_at, "2023-11-14T22:13:20.000Z");
     assert_eq!(
         model.run.ended_at.as_deref(),
@@ -438,4 +460,31 @@ fn a_ramp_soak_and_fault_run_gets_its_analysis_charts_and_findings_link_to_them(
             .map(|e| e.to_string())
             .collect::<Vec<_>>()
     );
+}
+
+#[test]
+fn hostile_names_reach_the_terminal_printable() {
+    let text = render(&hostile_model(), Format::Terminal);
+    assert!(!text.contains('\u{1b}'), "{text}");
+    assert!(text.contains("\\u{1b}[2J"), "{text}");
+}
+
+#[test]
+fn every_terminal_report_fits_100_columns() {
+    let models = [
+        ("go", model_of(go_run())),
+        ("nogo", model_of(nogo_run())),
+        ("analyses", analysis_model()),
+        ("hostile", hostile_model()),
+    ];
+    for (name, model) in models {
+        let text = render(&model, Format::Terminal);
+        for line in text.lines() {
+            assert!(
+                line.chars().count() <= 100,
+                "{name}: a line of {} characters:\n{line}",
+                line.chars().count()
+            );
+        }
+    }
 }

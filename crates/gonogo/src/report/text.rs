@@ -7,6 +7,7 @@ use super::model::{
     DecisionLabel, FindingRow, OutcomeLabel, PhaseSummary, ReportModel, ResourceSummary,
     RunStatusLabel, SeverityLabel,
 };
+use super::stop::StopKind;
 use crate::units::format;
 
 pub(super) fn decision(label: DecisionLabel) -> &'static str {
@@ -40,14 +41,35 @@ fn status(label: RunStatusLabel) -> &'static str {
     }
 }
 
-/// `NO-GO  demo (run 3)`.
+/// `NO-GO  demo (run 3)`; for a run that stopped early, what stopped it instead:
+/// `COULD NOT RUN: service exited with exit code 1 before it was ready`.
 pub(super) fn headline(model: &ReportModel) -> String {
-    format!(
-        "{}  {} (run {})",
-        decision(model.verdict.decision),
-        model.run.name,
-        model.run.id
-    )
+    match &model.stopped {
+        Some(stop) => stop.headline.clone(),
+        None => format!(
+            "{}  {} (run {})",
+            decision(model.verdict.decision),
+            model.run.name,
+            model.run.id
+        ),
+    }
+}
+
+/// For a run that stopped early, the line under its headline: the run and what the
+/// decision on its partial evidence is worth. `None` for a run that finished.
+pub(super) fn stopped_line(model: &ReportModel) -> Option<String> {
+    let stop = model.stopped.as_ref()?;
+    let judged = match stop.kind {
+        StopKind::CouldNotRun => "nothing was measured".to_string(),
+        StopKind::Aborted => format!(
+            "judged on partial evidence: {}",
+            decision(model.verdict.decision)
+        ),
+    };
+    Some(format!(
+        "{} (run {}); {judged}",
+        model.run.name, model.run.id
+    ))
 }
 
 /// The criterion as written; implicit rules are marked.
@@ -196,4 +218,77 @@ pub(super) fn run_line(model: &ReportModel, code: fn(&str) -> String) -> String 
 /// Event time on the run's timeline: `12.345 s`.
 pub(super) fn at(seconds: f64) -> String {
     format!("{seconds:.3} s")
+}
+
+/// `text` (made printable) in lines of at most `width` characters, broken at spaces
+/// (kept as they are where no line breaks); a word longer than a line is cut. The
+/// first line starts with `first`, the others with `rest`; each ends with a newline.
+pub(super) fn wrap(text: &str, first: &str, rest: &str, width: usize) -> String {
+    let len = |s: &str| s.chars().count();
+    let mut out = String::new();
+    let mut line = first.to_string();
+    let mut empty = true;
+    for (gap, word) in words(&format::printable(text)) {
+        let gap = if empty { "" } else { gap.as_str() };
+        if !empty && len(&line) + len(gap) + len(&word) > width {
+            out.push_str(line.trim_end());
+            out.push('\n');
+            line = rest.to_string();
+            empty = true;
+        }
+        let gap = if empty { "" } else { gap };
+        line.push_str(gap);
+        let mut word = word.as_str();
+        while len(&line) + len(word) > width {
+            let room = width.saturating_sub(len(&line)).max(1);
+            let cut = word.char_indices().nth(room).map_or(word.len(), |(i, _)| i);
+            line.push_str(&word[..cut]);
+            word = &word[cut..];
+            out.push_str(line.trim_end());
+            out.push('\n');
+            line = rest.to_string();
+        }
+        line.push_str(word);
+        empty = false;
+    }
+    out.push_str(line.trim_end());
+    out.push('\n');
+    out
+}
+
+/// The words of `text`, each with the run of spaces before it.
+fn words(text: &str) -> Vec<(String, String)> {
+    let mut words: Vec<(String, String)> = Vec::new();
+    let mut gap = String::new();
+    let mut word = String::new();
+    for c in text.chars() {
+        if c == ' ' {
+            if !word.is_empty() {
+                words.push((std::mem::take(&mut gap), std::mem::take(&mut word)));
+            }
+            gap.push(c);
+        } else {
+            word.push(c);
+        }
+    }
+    if !word.is_empty() {
+        words.push((gap, word));
+    }
+    words
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn wrap_breaks_at_spaces_keeps_double_spaces_and_cuts_long_words() {
+        assert_eq!(
+            wrap("GO  demo (run 7)", "", "  ", 100),
+            "GO  demo (run 7)\n"
+        );
+        assert_eq!(wrap("aaa bbb ccc", "- ", "  ", 9), "- aaa bbb\n  ccc\n");
+        assert_eq!(wrap("abcdefghij", "", "", 4), "abcd\nefgh\nij\n");
+        assert_eq!(wrap("a\u{1b}b", "", "", 40), "a\\u{1b}b\n");
+    }
 }

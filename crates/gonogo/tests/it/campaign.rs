@@ -121,6 +121,39 @@ pub fn a_crash_is_no_go_with_the_crash_event() {
     );
 }
 
+/// A service that dies before it is ready: exit 4, and every report says COULD NOT
+/// RUN with the service's own words, never a decision.
+pub fn a_service_that_exits_before_ready_could_not_run_in_every_report() {
+    let service = crate::support::spec::service(
+        // `sh -c` takes "service" as $0 and the port as $1: the spec must pass {port}.
+        &["sh", "-c", "echo boom >&2; exit 1", "service", "{port}"].map(String::from),
+        "{ http = \"http://127.0.0.1:{port}/health\", timeout = \"10s\" }",
+        "SIGTERM",
+        "3s",
+    );
+    let body = body(50, "2s", "0s", &[("latency.p99", "<=", "1s")]);
+    let campaign = Campaign::with_service(&service.to_string(), &body);
+    let output = campaign.run_expecting(exit::FAILURE);
+    let headline = "COULD NOT RUN: service exited with exit code 1 before it was ready";
+    let text = stdout(&output);
+    assert!(text.starts_with(headline), "{}", describe(&output));
+    assert!(text.contains("| boom"), "{}", describe(&output));
+    for (format, needle) in [
+        ("json", "\"could_not_run\""),
+        ("md", headline),
+        ("junit", headline),
+    ] {
+        let report = campaign.gonogo(&["report", "1", "--format", format]);
+        let text = stdout(&report);
+        assert!(
+            text.contains(needle) && text.contains("boom"),
+            "{format}: {}",
+            describe(&report)
+        );
+    }
+    assert_eq!(campaign.evidence(1).status, RunStatus::Aborted);
+}
+
 pub fn too_few_samples_is_inconclusive() {
     let body = body(20, "1s", "0s", &[("latency.p99", "<=", "1s")]);
     let campaign = Campaign::new(&[], &body);

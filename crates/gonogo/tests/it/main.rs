@@ -55,6 +55,7 @@ const TESTS: &[Test] = tests![
     campaign::healthy_service_is_go_with_evidence_stored,
     campaign::latency_above_the_threshold_is_no_go_naming_the_criterion,
     campaign::a_crash_is_no_go_with_the_crash_event,
+    campaign::a_service_that_exits_before_ready_could_not_run_in_every_report,
     campaign::too_few_samples_is_inconclusive,
     campaign::interrupting_gonogo_leaves_an_aborted_run_and_no_service_behind,
     campaign::a_killed_gonogo_leaves_a_readable_aborted_run_and_no_service_behind,
