@@ -342,6 +342,16 @@ pub fn stored(store: &mut Store, run_id: RunId, number: Option<u32>) -> Result<J
     }
 }
 
+/// Whether the run of a report model never got to measure (its service was never
+/// ready): re-rendering it exits as the run did, with the tool-failure code.
+pub fn could_not_run(model: &ReportModel) -> bool {
+    use crate::report::StopKind;
+    model
+        .stopped
+        .as_ref()
+        .is_some_and(|stop| stop.kind == StopKind::CouldNotRun)
+}
+
 /// The decision a report model shows.
 pub fn decision_of(model: &ReportModel) -> Decision {
     use crate::report::model::DecisionLabel;

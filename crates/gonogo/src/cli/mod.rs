@@ -413,6 +413,9 @@ fn report_command(args: &ReportArgs) -> Result<u8, CliError> {
         }
     };
     print(&text)?;
+    if api::could_not_run(&model) {
+        return Ok(exit::FAILURE);
+    }
     Ok(exit::for_decision(api::decision_of(&model)))
 }
 

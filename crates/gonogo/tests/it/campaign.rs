@@ -144,6 +144,8 @@ pub fn a_service_that_exits_before_ready_could_not_run_in_every_report() {
         ("junit", headline),
     ] {
         let report = campaign.gonogo(&["report", "1", "--format", format]);
+        // Re-rendered, it exits as the run did: a tool failure, not a decision.
+        assert_exit(&report, exit::FAILURE);
         let text = stdout(&report);
         assert!(
             text.contains(needle) && text.contains("boom"),
