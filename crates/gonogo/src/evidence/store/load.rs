@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use rusqlite::types::Type;
+use rusqlite::types::{Type, ValueRef};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::de::DeserializeOwned;
 
@@ -73,12 +73,14 @@ fn load_manifest(
 }
 
 fn load_phases(conn: &Connection, path: &str, run: RunId) -> Result<Vec<PhaseRecord>, StoreError> {
-    collect(
+    run_rows(
         conn,
+        path,
+        run,
+        "phases",
         "SELECT name, kind, model, planned_rate, connections, warmup_us, planned_duration_us,
                 started_us, ended_us, parent, size
          FROM phases WHERE run_id = ?1 ORDER BY started_us, id",
-        run,
         |row| {
             Ok(PhaseRecord {
                 name: row.get(0)?,
@@ -89,16 +91,12 @@ fn load_phases(conn: &Connection, path: &str, run: RunId) -> Result<Vec<PhaseRec
                 warmup: duration_at(row, 5)?,
                 planned_duration: duration_at(row, 6)?,
                 started: duration_at(row, 7)?,
-                ended: row
-                    .get::<_, Option<i64>>(8)?
-                    .map(|_| duration_at(row, 8))
-                    .transpose()?,
+                ended: optional_at(row, 8, duration_at)?,
                 parent: row.get(9)?,
                 size: row.get(10)?,
             })
         },
     )
-    .map_err(read_error(path, format!("phases of run {run}")))
 }
 
 /// An interval row with its histograms still encoded.
@@ -211,11 +209,13 @@ fn load_samples(
     path: &str,
     run: RunId,
 ) -> Result<Vec<ResourceSample>, StoreError> {
-    collect(
+    run_rows(
         conn,
+        path,
+        run,
+        "resource samples",
         "SELECT at_us, processes, rss_bytes, cpu_seconds, threads, open_fds, host_available_bytes
          FROM resource_samples WHERE run_id = ?1 ORDER BY at_us, id",
-        run,
         |row| {
             Ok(ResourceSample {
                 at: duration_at(row, 0)?,
@@ -228,14 +228,15 @@ fn load_samples(
             })
         },
     )
-    .map_err(read_error(path, format!("resource samples of run {run}")))
 }
 
 fn load_events(conn: &Connection, path: &str, run: RunId) -> Result<Vec<Event>, StoreError> {
-    collect(
+    run_rows(
         conn,
-        "SELECT at_us, detail FROM events WHERE run_id = ?1 ORDER BY at_us, id",
+        path,
         run,
+        "events",
+        "SELECT at_us, detail FROM events WHERE run_id = ?1 ORDER BY at_us, id",
         |row| {
             Ok(Event {
                 at: duration_at(row, 0)?,
@@ -243,14 +244,15 @@ fn load_events(conn: &Connection, path: &str, run: RunId) -> Result<Vec<Event>, 
             })
         },
     )
-    .map_err(read_error(path, format!("events of run {run}")))
 }
 
 fn load_artifacts(conn: &Connection, path: &str, run: RunId) -> Result<Vec<Artifact>, StoreError> {
-    collect(
+    run_rows(
         conn,
-        "SELECT name, path FROM artifacts WHERE run_id = ?1 ORDER BY id",
+        path,
         run,
+        "artifacts",
+        "SELECT name, path FROM artifacts WHERE run_id = ?1 ORDER BY id",
         |row| {
             Ok(Artifact {
                 name: row.get(0)?,
@@ -258,7 +260,6 @@ fn load_artifacts(conn: &Connection, path: &str, run: RunId) -> Result<Vec<Artif
             })
         },
     )
-    .map_err(read_error(path, format!("artifacts of run {run}")))
 }
 
 /// Every run, newest first, each with the decision of its latest evaluation.
@@ -280,10 +281,7 @@ pub fn list_runs(conn: &Connection, path: &str) -> Result<Vec<RunSummary>, Store
                     started_at_ms: row.get(3)?,
                     ended_at_ms: row.get(4)?,
                     status: status_at(row, 5)?,
-                    decision: row
-                        .get::<_, Option<String>>(6)?
-                        .map(|_| decision_at(row, 6))
-                        .transpose()?,
+                    decision: optional_at(row, 6, decision_at)?,
                     judgements: row.get(7)?,
                 })
             })?
@@ -357,6 +355,19 @@ pub fn judgements(conn: &Connection, path: &str, run: RunId) -> Result<u32, Stor
     .map_err(read_error(path, format!("judgements of run {run}")))
 }
 
+/// Every row of one of run `run`'s tables, mapped, with a failure named as `what`
+/// of that run.
+fn run_rows<T>(
+    conn: &Connection,
+    path: &str,
+    run: RunId,
+    what: &str,
+    sql: &str,
+    map: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Vec<T>, StoreError> {
+    collect(conn, sql, run, map).map_err(read_error(path, format!("{what} of run {run}")))
+}
+
 /// Run a query with one id parameter and map every row.
 fn collect<T>(
     conn: &Connection,
@@ -411,6 +422,18 @@ fn duration_at(row: &Row<'_>, column: usize) -> rusqlite::Result<Duration> {
             format!("negative duration of {micros} µs"),
         )
     })
+}
+
+/// A nullable column as `None`, or as what `convert` reads from it.
+fn optional_at<T>(
+    row: &Row<'_>,
+    column: usize,
+    convert: fn(&Row<'_>, usize) -> rusqlite::Result<T>,
+) -> rusqlite::Result<Option<T>> {
+    match row.get_ref(column)? {
+        ValueRef::Null => Ok(None),
+        _ => convert(row, column).map(Some),
+    }
 }
 
 /// A JSON text column as a value.
