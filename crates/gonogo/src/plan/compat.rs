@@ -57,29 +57,15 @@ mod tests {
     use std::path::Path;
 
     use super::*;
+    use crate::plan::test_spec::{BASELINE_P99_CRITERION, steady_phase, testbed_get_spec};
 
-    const BASE: &str = r#"
-[service]
-command = ["testbed"]
-port = 8080
-ready = { http = "http://127.0.0.1:{port}/health" }
-
-[[workload]]
-name = "get"
-http = { method = "GET", url = "http://127.0.0.1:{port}/kv/{key}" }
-
-[[phase]]
-name = "baseline"
-kind = "steady"
-rate = 100
-duration = "10s"
-
-[[criterion]]
-phase = "baseline"
-metric = "latency.p99"
-op = "<="
-value = "50ms"
-"#;
+    /// The spec these tests vary: a `baseline` phase judged on its p99 latency.
+    fn base() -> String {
+        testbed_get_spec(&format!(
+            "{}{BASELINE_P99_CRITERION}",
+            steady_phase("baseline", 100, "10s")
+        ))
+    }
 
     fn plan(text: &str) -> Plan {
         super::super::from_str(Path::new("t.toml"), text).unwrap()
@@ -87,17 +73,17 @@ value = "50ms"
 
     #[test]
     fn other_criteria_over_the_same_phases_and_workloads_may_judge_the_run() {
-        let stricter = BASE.replace("\"50ms\"", "\"5ms\"");
-        assert!(differences(&plan(BASE), &plan(&stricter)).is_empty());
+        let stricter = base().replace("\"50ms\"", "\"5ms\"");
+        assert!(differences(&plan(&base()), &plan(&stricter)).is_empty());
     }
 
     #[test]
     fn another_campaign_is_refused_naming_what_differs() {
-        let other = BASE
+        let other = base()
             .replace("name = \"baseline\"", "name = \"peak\"")
             .replace("phase = \"baseline\"", "phase = \"peak\"")
             .replace("kind = \"steady\"", "kind = \"soak\"");
-        let found = differences(&plan(BASE), &plan(&other));
+        let found = differences(&plan(&base()), &plan(&other));
         assert_eq!(
             found,
             [
@@ -105,9 +91,9 @@ value = "50ms"
                 "the run's phase \"baseline\" is not in the spec",
             ]
         );
-        let renamed = BASE.replace("name = \"get\"", "name = \"read\"");
+        let renamed = base().replace("name = \"get\"", "name = \"read\"");
         let renamed = renamed.replace("[[phase]]", "[[phase]]\nworkload = \"read\"");
-        let found = differences(&plan(BASE), &plan(&renamed));
+        let found = differences(&plan(&base()), &plan(&renamed));
         assert!(found.contains(&"workload \"read\" is not in the run".to_string()));
     }
 }

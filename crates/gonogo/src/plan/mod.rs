@@ -24,6 +24,8 @@ mod scaling_tests;
 mod scope_tests;
 #[cfg(test)]
 mod spec_tests;
+#[cfg(test)]
+mod test_spec;
 
 pub use scaling::{Loader, ScalingFigure, ScalingPlan, ScalingQuantity};
 

@@ -125,39 +125,23 @@ mod tests {
     use std::path::Path;
 
     use super::*;
+    use crate::plan::test_spec::{BASELINE_P99_CRITERION, steady_phase, testbed_get_spec};
 
-    const SPEC: &str = r#"
-[service]
-command = ["testbed"]
-port = 8080
-ready = { http = "http://127.0.0.1:{port}/health" }
-
-[[workload]]
-name = "get"
-weight = 3
-http = { method = "GET", url = "http://127.0.0.1:{port}/kv/{key}" }
-
+    /// A `put` workload beside `get`.
+    const PUT_WORKLOAD: &str = r#"
 [[workload]]
 name = "put"
 http = { method = "PUT", url = "http://127.0.0.1:{port}/kv/{key}" }
-
-[[phase]]
-name = "baseline"
-kind = "steady"
-workload = ["get", "put"]
-rate = 100
-duration = "5s"
-
-[[criterion]]
-phase = "baseline"
-metric = "latency.p99"
-op = "<="
-value = "50ms"
-min_samples = MIN
 "#;
 
+    /// Warnings for 5 s of `baseline` at 100/s over both workloads, judged on its p99
+    /// with `min_samples` of `min`, with `extra` at the end of the spec; `get` weighs 3
+    /// to `put`'s 1.
     fn warnings(min: &str, extra: &str) -> Vec<String> {
-        let text = format!("{}{extra}", SPEC.replace("MIN", min));
+        let text = testbed_get_spec(&format!(
+            "weight = 3\n{PUT_WORKLOAD}{}workload = [\"get\", \"put\"]\n{BASELINE_P99_CRITERION}min_samples = {min}\n{extra}",
+            steady_phase("baseline", 100, "5s")
+        ));
         certain_inconclusive(&super::super::from_str(Path::new("t.toml"), &text).unwrap())
     }
 

@@ -372,28 +372,19 @@ mod tests {
     use std::path::Path;
     use std::time::Duration;
 
+    use crate::plan::test_spec::{steady_phase, testbed_get_spec};
     use crate::plan::{Direction, FaultAction, NetFault, Plan, from_str as plan_from_str};
     use crate::spec::SpecError;
 
-    const BASE: &str = r#"
-[service]
-command = ["svc", "{port}"]
-ready = { tcp = "127.0.0.1:{port}" }
-
-[[workload]]
-name = "get"
-http = { url = "http://127.0.0.1:{port}/" }
-
-[[phase]]
-name = "chaos"
-kind = "steady"
-rate = 10
-duration = "20s"
-warmup = "5s"
-"#;
-
+    /// A spec whose one phase, `chaos`, has `fault`.
     fn with(fault: &str) -> Result<Plan, SpecError> {
-        plan_from_str(Path::new("f.toml"), &format!("{BASE}\n[[fault]]\n{fault}"))
+        plan_from_str(
+            Path::new("f.toml"),
+            &testbed_get_spec(&format!(
+                "{}warmup = \"5s\"\n\n[[fault]]\n{fault}",
+                steady_phase("chaos", 10, "20s")
+            )),
+        )
     }
 
     fn error(fault: &str) -> String {
