@@ -12,6 +12,21 @@ fn judge_one(evidence: &RunEvidence, criterion: CriterionPlan) -> Finding {
     evaluate(&[criterion], evidence).remove(0)
 }
 
+/// The finding of `criterion` on the clean synthetic run.
+fn judge_on_go_run(criterion: CriterionPlan) -> Finding {
+    let (evidence, _) = go_run();
+    judge_one(&evidence, criterion)
+}
+
+/// Interval 4 of workload `get`, one measured after the warm-up.
+fn get_interval_4(evidence: &mut RunEvidence) -> &mut crate::model::IntervalRecord {
+    evidence
+        .intervals
+        .iter_mut()
+        .find(|r| r.workload == "get" && r.index == 4)
+        .expect("fixture interval")
+}
+
 fn close(actual: Option<f64>, expected: f64) -> bool {
     // HDR histograms at 3 significant digits: within one part in a thousand.
     actual.is_some_and(|a| (a - expected).abs() <= expected.abs() * 1e-3 + 1e-12)
@@ -19,9 +34,13 @@ fn close(actual: Option<f64>, expected: f64) -> bool {
 
 #[test]
 fn a_criterion_that_holds_passes_with_its_window_and_method() {
-    let (evidence, _) = go_run();
-    let c = criterion("baseline", Metric::LatencyP99, Op::Le, "50ms", 0.05);
-    let f = judge_one(&evidence, c);
+    let f = judge_on_go_run(criterion(
+        "baseline",
+        Metric::LatencyP99,
+        Op::Le,
+        "50ms",
+        0.05,
+    ));
     assert_eq!(f.outcome, Outcome::Pass, "{}", f.explanation);
     // All workloads: 2,000 requests; the 1,980th value is 8 ms.
     assert_eq!(f.samples, 2000);
@@ -48,37 +67,38 @@ fn a_criterion_that_holds_passes_with_its_window_and_method() {
 
 #[test]
 fn a_criterion_that_breaks_fails() {
-    let (evidence, _) = go_run();
-    let c = criterion("baseline", Metric::LatencyP99, Op::Le, "5ms", 0.005);
-    let f = judge_one(&evidence, c);
+    let f = judge_on_go_run(criterion(
+        "baseline",
+        Metric::LatencyP99,
+        Op::Le,
+        "5ms",
+        0.005,
+    ));
     assert_eq!(f.outcome, Outcome::Fail);
-    assert!(
-        f.explanation
-            .contains("which breaks the threshold latency.p99 <= 5.00 ms")
-    );
+    assert_explains(&f, "which breaks the threshold latency.p99 <= 5.00 ms");
 }
 
 #[test]
 fn too_few_requests_is_inconclusive_with_advice() {
-    let (evidence, _) = go_run();
     let mut c = criterion("baseline", Metric::LatencyP99, Op::Le, "50ms", 0.05);
     c.min_samples = 5000;
-    let f = judge_one(&evidence, c);
+    let f = judge_on_go_run(c);
     assert_inconclusive(&f, "only 2,000 requests");
     assert_eq!(f.samples, 2000);
-    assert!(f.explanation.contains("fewer than the 5,000 required"));
-    assert!(
-        f.explanation
-            .contains("lengthen the phase or raise the rate")
-    );
+    assert_explains(&f, "fewer than the 5,000 required");
+    assert_explains(&f, "lengthen the phase or raise the rate");
 }
 
 #[test]
 fn warm_up_intervals_are_excluded() {
-    let (evidence, _) = go_run();
     // The warm-up holds 250 ms responses; the measured window's largest is 9 ms.
-    let c = criterion("baseline", Metric::LatencyMax, Op::Le, "100ms", 0.1);
-    let f = judge_one(&evidence, c);
+    let f = judge_on_go_run(criterion(
+        "baseline",
+        Metric::LatencyMax,
+        Op::Le,
+        "100ms",
+        0.1,
+    ));
     assert_eq!(f.outcome, Outcome::Pass, "{}", f.explanation);
     assert!(close(f.observed, 0.009), "observed {:?}", f.observed);
 }
@@ -96,7 +116,7 @@ fn a_workload_filter_reads_only_that_workload() {
     assert!(close(get.observed, 0.009), "get {:?}", get.observed);
     assert!(close(put.observed, 0.008), "put {:?}", put.observed);
     assert!(get.method.contains("workload get only"));
-    assert!(get.explanation.contains("phase baseline (workload get)"));
+    assert_explains(&get, "phase baseline (workload get)");
 }
 
 #[test]
@@ -124,11 +144,7 @@ fn throughput_error_rate_service_time_and_lag() {
 #[test]
 fn a_generator_that_falls_behind_makes_load_criteria_inconclusive() {
     let (mut evidence, _) = go_run();
-    let record = evidence
-        .intervals
-        .iter_mut()
-        .find(|r| r.workload == "get" && r.index == 4)
-        .expect("fixture interval");
+    let record = get_interval_4(&mut evidence);
     record.stats.gen_delay = hist(&[(20, 100), (12_000, 50)]).into();
     let load = criterion("baseline", Metric::LatencyP99, Op::Le, "50ms", 0.05);
     let mut rss = criterion("baseline", Metric::RssMax, Op::Le, "1GiB", 1e9);
@@ -137,15 +153,8 @@ fn a_generator_that_falls_behind_makes_load_criteria_inconclusive() {
     let f = &findings[0];
     assert_inconclusive(f, "fell behind in 1 of 20 measured intervals");
     assert!(f.observed.is_some(), "the value is still shown");
-    assert!(
-        f.explanation.contains("up to 12.0 ms (limit 5.00 ms)"),
-        "{}",
-        f.explanation
-    );
-    assert!(
-        f.explanation
-            .contains("lower the rate or give the generator its own cores")
-    );
+    assert_explains(f, "up to 12.0 ms (limit 5.00 ms)");
+    assert_explains(f, "lower the rate or give the generator its own cores");
     // Resource criteria do not depend on the generator.
     assert_eq!(findings[1].outcome, Outcome::Pass);
     // The same delay in a warm-up interval does not count.
@@ -158,11 +167,7 @@ fn a_generator_that_falls_behind_makes_load_criteria_inconclusive() {
 #[test]
 fn scheduling_hiccups_in_the_tail_alone_are_not_generator_bound() {
     let (mut evidence, _) = go_run();
-    let record = evidence
-        .intervals
-        .iter_mut()
-        .find(|r| r.workload == "get" && r.index == 4)
-        .expect("fixture interval");
+    let record = get_interval_4(&mut evidence);
     // 3% of sends left 8 ms late (a p99 over the limit), the rest on time.
     record.stats.gen_delay = hist(&[(20, 97), (8_000, 3)]).into();
     assert!(!generator_bound(&record.stats));
@@ -228,7 +233,7 @@ fn a_shortfall_without_cap_waits_is_generator_bound() {
         criterion("baseline", Metric::Throughput, Op::Ge, "100", 100.0),
     );
     assert_inconclusive(&f, "as little as 26.7% of the planned requests");
-    assert!(f.explanation.contains("4 of 20"), "{}", f.explanation);
+    assert_explains(&f, "4 of 20");
 }
 
 #[test]
@@ -268,18 +273,10 @@ fn resource_samples_after_a_crash_are_not_read() {
 
 #[test]
 fn a_phase_that_did_not_run_is_inconclusive() {
-    let (evidence, _) = go_run();
-    let f = judge_one(
-        &evidence,
-        criterion("soak", Metric::LatencyP99, Op::Le, "50ms", 0.05),
-    );
+    let f = judge_on_go_run(criterion("soak", Metric::LatencyP99, Op::Le, "50ms", 0.05));
     assert_eq!(f.outcome, Outcome::Inconclusive);
     assert_eq!(f.observed, None);
-    assert!(
-        f.explanation.starts_with("phase soak did not run"),
-        "{}",
-        f.explanation
-    );
+    assert_explanation_starts(&f, "phase soak did not run");
 }
 
 #[test]
@@ -304,16 +301,8 @@ fn an_unexpected_exit_fails_service_crashed_and_adds_an_implicit_blocker() {
     assert_eq!(implicit.phase, "stress");
     assert_eq!(implicit.severity, Severity::Blocker);
     assert_eq!(implicit.outcome, Outcome::Fail);
-    assert!(
-        implicit.explanation.contains("at 20.5 s into the run"),
-        "{}",
-        implicit.explanation
-    );
-    assert!(
-        implicit.explanation.contains("signal 11 (SIGSEGV)"),
-        "{}",
-        implicit.explanation
-    );
+    assert_explains(implicit, "at 20.5 s into the run");
+    assert_explains(implicit, "signal 11 (SIGSEGV)");
     assert_eq!(metric_label(implicit), "service.crashed");
 }
 
@@ -348,22 +337,14 @@ fn an_aborted_run_adds_an_inconclusive_blocker() {
         (last.outcome, last.severity),
         (Outcome::Inconclusive, Severity::Blocker)
     );
-    assert!(
-        last.explanation.starts_with("the run was aborted"),
-        "{}",
-        last.explanation
-    );
-    assert!(last.explanation.contains("interrupted by SIGINT"));
-    assert!(last.explanation.contains("phase stress did not finish"));
+    assert_explanation_starts(last, "the run was aborted");
+    assert_explains(last, "interrupted by SIGINT");
+    assert_explains(last, "phase stress did not finish");
     assert_eq!(last.phase, "stress");
 
     evidence.status = RunStatus::Running;
     let last = evaluate(&[], &evidence).pop().expect("implicit finding");
-    assert!(
-        last.explanation.contains("still marked running"),
-        "{}",
-        last.explanation
-    );
+    assert_explains(&last, "still marked running");
 }
 
 #[test]
@@ -391,11 +372,7 @@ fn a_whole_run_crash_criterion_reads_every_exit() {
     let f = judge_one(&evidence, scoped(Scope::Run, c));
     assert_eq!((f.outcome, f.observed), (Outcome::Fail, Some(1.0)));
     assert_eq!(f.scope, Some(Scope::Run));
-    assert!(
-        f.explanation.contains("during the run"),
-        "{}",
-        f.explanation
-    );
+    assert_explains(&f, "during the run");
 
     let (evidence, _) = go_run();
     let c = criterion("baseline", Metric::ServiceCrashed, Op::Eq, "false", 0.0);
@@ -426,5 +403,15 @@ fn comparisons_and_external_evidence_are_never_passed_unjudged() {
 /// `f` is INCONCLUSIVE and its explanation says `words`.
 fn assert_inconclusive(f: &Finding, words: &str) {
     assert_eq!(f.outcome, Outcome::Inconclusive, "{f:?}");
+    assert_explains(f, words);
+}
+
+/// `f`'s explanation says `words`.
+fn assert_explains(f: &Finding, words: &str) {
     assert!(f.explanation.contains(words), "{}", f.explanation);
+}
+
+/// `f`'s explanation begins with `words`.
+fn assert_explanation_starts(f: &Finding, words: &str) {
+    assert!(f.explanation.starts_with(words), "{}", f.explanation);
 }
