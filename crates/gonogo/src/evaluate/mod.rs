@@ -150,19 +150,12 @@ fn judge(criterion: &CriterionPlan, context: &Context<'_>, evidence: &RunEvidenc
     conclude(criterion, measurement)
 }
 
-/// A whole-run criterion: resolution admits only the families that can read the
-/// whole run, and the others are inconclusive here as well.
+/// A whole-run criterion: resolution admits only the metrics
+/// [`Metric::judged_over_run`], and any other is inconclusive here as well.
 fn measure_run(criterion: &CriterionPlan, evidence: &RunEvidence) -> Measurement {
     match criterion.metric {
         Metric::Service(ServiceMetric::Crashed) => implicit::measure_crashed_over_run(evidence),
-        Metric::Latency(_)
-        | Metric::Traffic(_)
-        | Metric::Resource(_)
-        | Metric::Leak(..)
-        | Metric::Capacity(_)
-        | Metric::Recovery(_)
-        | Metric::Integrity(_)
-        | Metric::Scaling(..) => undecided(Doubt::NotJudgedYet {
+        _ => undecided(Doubt::NotJudgedYet {
             what: "whole-run criteria on this metric",
         }),
     }

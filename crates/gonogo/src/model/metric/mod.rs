@@ -119,33 +119,30 @@ const fn all() -> [Metric; COUNT] {
             }
         }};
     }
+    // Every pair of a two-part family, the first part outer.
+    macro_rules! push_pairs {
+        ($firsts:expr, $seconds:expr, $variant:path) => {{
+            let mut i = 0;
+            while i < $firsts.len() {
+                let mut j = 0;
+                while j < $seconds.len() {
+                    out[n] = $variant($firsts[i], $seconds[j]);
+                    n += 1;
+                    j += 1;
+                }
+                i += 1;
+            }
+        }};
+    }
     push_each!(LatencyMetric::ALL, Metric::Latency);
     push_each!(TrafficMetric::ALL, Metric::Traffic);
     push_each!(ResourceMetric::ALL, Metric::Resource);
     push_each!(ServiceMetric::ALL, Metric::Service);
-    let mut r = 0;
-    while r < LeakResource::ALL.len() {
-        let mut f = 0;
-        while f < LeakFigure::ALL.len() {
-            out[n] = Metric::Leak(LeakResource::ALL[r], LeakFigure::ALL[f]);
-            n += 1;
-            f += 1;
-        }
-        r += 1;
-    }
+    push_pairs!(LeakResource::ALL, LeakFigure::ALL, Metric::Leak);
     push_each!(CapacityMetric::ALL, Metric::Capacity);
     push_each!(RecoveryMetric::ALL, Metric::Recovery);
     push_each!(IntegrityMetric::ALL, Metric::Integrity);
-    let mut q = 0;
-    while q < ScalingQuantity::ALL.len() {
-        let mut f = 0;
-        while f < ScalingFigure::ALL.len() {
-            out[n] = Metric::Scaling(ScalingQuantity::ALL[q], ScalingFigure::ALL[f]);
-            n += 1;
-            f += 1;
-        }
-        q += 1;
-    }
+    push_pairs!(ScalingQuantity::ALL, ScalingFigure::ALL, Metric::Scaling);
     out
 }
 
@@ -199,6 +196,22 @@ impl Metric {
             Metric::Recovery(m) => m.unit(),
             Metric::Integrity(m) => m.unit(),
             Metric::Scaling(..) => Unit::Exponent,
+        }
+    }
+
+    /// Whether a criterion may judge the metric over the whole run (`scope = "run"`)
+    /// rather than one phase.
+    pub const fn judged_over_run(self) -> bool {
+        match self {
+            Metric::Service(_) => true,
+            Metric::Latency(_)
+            | Metric::Traffic(_)
+            | Metric::Resource(_)
+            | Metric::Leak(..)
+            | Metric::Capacity(_)
+            | Metric::Recovery(_)
+            | Metric::Integrity(_)
+            | Metric::Scaling(..) => false,
         }
     }
 

@@ -523,18 +523,7 @@ fn check_scope(
     scope: &Scope,
     metric: Metric,
 ) -> Result<(), Diagnostic> {
-    let judged_over_run = match metric {
-        Metric::Service(_) => true,
-        Metric::Latency(_)
-        | Metric::Traffic(_)
-        | Metric::Resource(_)
-        | Metric::Leak(..)
-        | Metric::Capacity(_)
-        | Metric::Recovery(_)
-        | Metric::Integrity(_)
-        | Metric::Scaling(..) => false,
-    };
-    if *scope == Scope::Run && !judged_over_run {
+    if *scope == Scope::Run && !metric.judged_over_run() {
         return Err(Diagnostic::new(
             raw.metric.span(),
             format!("{field}.metric"),
