@@ -384,7 +384,9 @@ mod tests {
 
     use super::*;
     use crate::evaluate::evaluate;
-    use crate::evaluate::fixtures::{criterion, intervals, manifest, phase, stats};
+    use crate::evaluate::fixtures::{
+        assert_explains, criterion, intervals, manifest, phase, ramp_step, stats,
+    };
     use crate::model::Metric;
     use crate::model::{IntervalStats, Op, Outcome, OutcomeCounts, RunStatus};
     use crate::plan::CriterionPlan;
@@ -429,20 +431,7 @@ mod tests {
         )];
         let mut records = Vec::new();
         for (i, &rate) in rates.iter().enumerate() {
-            let start = 3.0 * i as f64;
-            let step = PhaseRecord {
-                kind: "ramp_step".to_string(),
-                parent: Some("ramp".to_string()),
-                size: None,
-                ..phase(
-                    &format!("ramp#{}", i + 1),
-                    start,
-                    1.0,
-                    2.0,
-                    Some(start + 3.0),
-                    rate as f64,
-                )
-            };
+            let step = ramp_step(i + 1, rate);
             records.extend(intervals(&step, "get", |_| make(rate)));
             phases.push(step);
         }
@@ -457,6 +446,14 @@ mod tests {
             events: Vec::new(),
             artifacts: Vec::new(),
             integrity: Vec::new(),
+        }
+    }
+
+    /// `criterion` over phase `ramp`, with one sample enough.
+    fn ramp_criterion(metric: Metric, op: Op, text: &str, threshold: f64) -> CriterionPlan {
+        CriterionPlan {
+            min_samples: 1,
+            ..criterion("ramp", metric, op, text, threshold)
         }
     }
 
@@ -530,14 +527,10 @@ mod tests {
         assert_eq!(cap.stopped_at, Some(2));
 
         let criteria = [
-            criterion("ramp", Metric::CapacityLastGoodRate, Op::Ge, "150", 150.0),
-            criterion("ramp", Metric::CapacityFirstBadRate, Op::Le, "300", 300.0),
-            criterion("ramp", Metric::Headroom, Op::Ge, "3", 3.0),
-        ]
-        .map(|c| CriterionPlan {
-            min_samples: 1,
-            ..c
-        });
+            ramp_criterion(Metric::CapacityLastGoodRate, Op::Ge, "150", 150.0),
+            ramp_criterion(Metric::CapacityFirstBadRate, Op::Le, "300", 300.0),
+            ramp_criterion(Metric::Headroom, Op::Ge, "3", 3.0),
+        ];
         let findings = evaluate(&criteria, &evidence);
         assert_eq!(findings[0].observed, Some(200.0));
         assert_eq!(findings[0].outcome, Outcome::Pass);
@@ -550,13 +543,7 @@ mod tests {
             (Duration::from_secs(4), Some(Duration::from_secs(6)))
         );
         assert_eq!(findings[1].observed, Some(300.0));
-        assert!(
-            findings[1]
-                .explanation
-                .contains("broke error rate 10% > 1%"),
-            "{}",
-            findings[1].explanation
-        );
+        assert_explains(&findings[1], "broke error rate 10% > 1%");
         // Without an expected rate (bare criteria) headroom cannot be decided.
         assert_eq!(findings[2].outcome, Outcome::Inconclusive);
     }
@@ -564,20 +551,10 @@ mod tests {
     #[test]
     fn a_ramp_that_never_breaks_has_no_first_bad_rate_and_a_generator_limit_has_no_capacity() {
         let unbroken = ramp_run(&[100, 200], |r| step_stats(r, r, 9_000, 0, 0));
-        let c = criterion("ramp", Metric::CapacityFirstBadRate, Op::Le, "300", 300.0);
-        let f = &evaluate(
-            &[CriterionPlan {
-                min_samples: 1,
-                ..c
-            }],
-            &unbroken,
-        )[0];
+        let c = ramp_criterion(Metric::CapacityFirstBadRate, Op::Le, "300", 300.0);
+        let f = &evaluate(&[c], &unbroken)[0];
         assert_eq!(f.outcome, Outcome::Inconclusive);
-        assert!(
-            f.explanation.contains("raise max_rate"),
-            "{}",
-            f.explanation
-        );
+        assert_explains(f, "raise max_rate");
 
         let behind = ramp_run(&[100, 200], |r| {
             if r == 200 {
@@ -586,20 +563,10 @@ mod tests {
                 step_stats(r, r, 9_000, 0, 0)
             }
         });
-        let c = criterion("ramp", Metric::CapacityLastGoodRate, Op::Ge, "50", 50.0);
-        let f = &evaluate(
-            &[CriterionPlan {
-                min_samples: 1,
-                ..c
-            }],
-            &behind,
-        )[0];
+        let c = ramp_criterion(Metric::CapacityLastGoodRate, Op::Ge, "50", 50.0);
+        let f = &evaluate(&[c], &behind)[0];
         assert_eq!(f.outcome, Outcome::Inconclusive, "{f:#?}");
-        assert!(
-            f.explanation.contains("load generator fell behind"),
-            "{}",
-            f.explanation
-        );
+        assert_explains(f, "load generator fell behind");
         assert_eq!(
             f.observed, None,
             "never a capacity figure when the generator was the limit"
@@ -609,14 +576,8 @@ mod tests {
     #[test]
     fn a_first_step_that_breaks_gives_zero_capacity() {
         let evidence = ramp_run(&[100, 200], |r| step_stats(r, r, 9_000, 50, 0));
-        let c = criterion("ramp", Metric::CapacityLastGoodRate, Op::Ge, "50", 50.0);
-        let f = &evaluate(
-            &[CriterionPlan {
-                min_samples: 1,
-                ..c
-            }],
-            &evidence,
-        )[0];
+        let c = ramp_criterion(Metric::CapacityLastGoodRate, Op::Ge, "50", 50.0);
+        let f = &evaluate(&[c], &evidence)[0];
         assert_eq!((f.observed, f.outcome), (Some(0.0), Outcome::Fail));
     }
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 
 use crate::model::{
-    Artifact, Event, EventKind, HostFacts, IntervalRecord, IntervalStats, Metric, Op,
+    Artifact, Event, EventKind, Finding, HostFacts, IntervalRecord, IntervalStats, Metric, Op,
     OutcomeCounts, PhaseRecord, ResourceSample, RunEvidence, RunManifest, RunStatus, Scope,
     Severity, new_histogram,
 };
@@ -84,6 +84,24 @@ pub(crate) fn phase(
         ended: ended.map(secs),
         parent: None,
         size: None,
+    }
+}
+
+/// Step `n` (1-based) of phase `ramp` at `rate`: 3 s from `3 (n - 1)` s, the first
+/// second warm-up.
+pub(crate) fn ramp_step(n: usize, rate: u64) -> PhaseRecord {
+    let start = 3.0 * (n - 1) as f64;
+    PhaseRecord {
+        kind: "ramp_step".to_string(),
+        parent: Some("ramp".to_string()),
+        ..phase(
+            &format!("ramp#{n}"),
+            start,
+            1.0,
+            2.0,
+            Some(start + 3.0),
+            rate as f64,
+        )
     }
 }
 
@@ -444,4 +462,14 @@ pub(crate) fn scaling_run(
         artifacts: Vec::new(),
         integrity: Vec::new(),
     }
+}
+
+/// `f`'s explanation says `words`.
+pub(crate) fn assert_explains(f: &Finding, words: &str) {
+    assert!(f.explanation.contains(words), "{}", f.explanation);
+}
+
+/// `f`'s explanation begins with `words`.
+pub(crate) fn assert_explanation_starts(f: &Finding, words: &str) {
+    assert!(f.explanation.starts_with(words), "{}", f.explanation);
 }

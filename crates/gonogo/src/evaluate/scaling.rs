@@ -343,7 +343,7 @@ mod tests {
 
     use super::*;
     use crate::evaluate::evaluate;
-    use crate::evaluate::fixtures::{criterion, scaling_run};
+    use crate::evaluate::fixtures::{assert_explains, criterion, scaling_run};
     use crate::model::{Metric, Op, Outcome};
 
     const SIZES: [u64; 4] = [500, 1000, 2000, 4000];
@@ -424,12 +424,8 @@ mod tests {
             finding.observed, None,
             "never a figure when generator-bound"
         );
-        assert!(
-            finding.explanation.contains("grow#3"),
-            "{}",
-            finding.explanation
-        );
-        assert!(finding.explanation.contains("fell behind"));
+        assert_explains(finding, "grow#3");
+        assert_explains(finding, "fell behind");
     }
 
     #[test]
@@ -464,11 +460,7 @@ mod tests {
         );
         let observed = findings[0].observed.unwrap();
         assert!((observed - 2.0).abs() < 0.05, "{observed}");
-        assert!(
-            findings[0].explanation.contains("super-linear"),
-            "{}",
-            findings[0].explanation
-        );
+        assert_explains(&findings[0], "super-linear");
         assert!(findings[0].method.contains("OLS on log–log"));
         assert_eq!(findings[0].samples, 4);
         assert_eq!(findings[0].interval, None, "a bound is a figure of its own");

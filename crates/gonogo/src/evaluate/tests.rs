@@ -405,13 +405,3 @@ fn assert_inconclusive(f: &Finding, words: &str) {
     assert_eq!(f.outcome, Outcome::Inconclusive, "{f:?}");
     assert_explains(f, words);
 }
-
-/// `f`'s explanation says `words`.
-fn assert_explains(f: &Finding, words: &str) {
-    assert!(f.explanation.contains(words), "{}", f.explanation);
-}
-
-/// `f`'s explanation begins with `words`.
-fn assert_explanation_starts(f: &Finding, words: &str) {
-    assert!(f.explanation.starts_with(words), "{}", f.explanation);
-}
