@@ -11,6 +11,13 @@
 //! `targets` ([`Plan::remote_targets`]), `protocol` (the `redis` and `postgres`
 //! workload tables).
 
+/// `[(name, span where set)]` for the named optional fields of `raw`.
+macro_rules! spans_of {
+    ($raw:expr, $($name:ident),+ $(,)?) => {
+        [$((stringify!($name), $raw.$name.as_ref().map(Spanned::span))),+]
+    };
+}
+
 mod criterion;
 mod fault;
 mod integrity;
@@ -23,6 +30,7 @@ mod service;
 mod targets;
 mod template;
 
+use std::ops::Range;
 use std::path::Path;
 use std::time::Duration;
 
@@ -116,31 +124,52 @@ fn resolve_workloads(
     raw: &[Spanned<RawWorkload>],
     port: PortChoice,
 ) -> Result<Vec<WorkloadPlan>, Diagnostic> {
+    resolve_named(
+        raw,
+        "workload",
+        "add a [[workload]] with a name and http = { url = \"http://127.0.0.1:{port}/\" }",
+        |raw| &raw.name,
+        |plan| &plan.name,
+        |workload, field| resolve_workload(workload, field, port),
+    )
+}
+
+/// Every entry of the array of tables `[[kind]]`, each resolved by `resolve_one` with
+/// its field (`kind[i]`): at least one (`first_hint` says how to write it), no two
+/// with the same name (as `raw_name` and `plan_name` read it).
+fn resolve_named<R, P>(
+    raw: &[Spanned<R>],
+    kind: &str,
+    first_hint: &str,
+    raw_name: fn(&R) -> &Spanned<String>,
+    plan_name: fn(&P) -> &String,
+    mut resolve_one: impl FnMut(&Spanned<R>, &str) -> Result<P, Diagnostic>,
+) -> Result<Vec<P>, Diagnostic> {
     if raw.is_empty() {
         return Err(nowhere(
-            "workload",
-            "the spec has no [[workload]]; at least one is required",
+            kind,
+            &format!("the spec has no [[{kind}]]; at least one is required"),
         )
-        .hint("add a [[workload]] with a name and http = { url = \"http://127.0.0.1:{port}/\" }"));
+        .hint(first_hint));
     }
-    let mut workloads: Vec<WorkloadPlan> = Vec::with_capacity(raw.len());
-    for (index, workload) in raw.iter().enumerate() {
-        let field = format!("workload[{index}]");
-        let plan = resolve_workload(workload, &field, port)?;
-        if let Some(first) = workloads.iter().position(|w| w.name == plan.name) {
-            let name = &workload.get_ref().name;
+    let mut plans: Vec<P> = Vec::with_capacity(raw.len());
+    for (index, entry) in raw.iter().enumerate() {
+        let field = format!("{kind}[{index}]");
+        let plan = resolve_one(entry, &field)?;
+        let name = plan_name(&plan);
+        if let Some(first) = plans.iter().position(|p| plan_name(p) == name) {
             return Err(Diagnostic::new(
-                name.span(),
+                raw_name(entry.get_ref()).span(),
                 format!("{field}.name"),
-                format!("duplicate workload name `{}`", plan.name),
+                format!("duplicate {kind} name `{name}`"),
             )
             .hint(format!(
-                "workload[{first}] already uses it; names must be unique"
+                "{kind}[{first}] already uses it; names must be unique"
             )));
         }
-        workloads.push(plan);
+        plans.push(plan);
     }
-    Ok(workloads)
+    Ok(plans)
 }
 
 fn resolve_workload(
@@ -305,30 +334,14 @@ fn resolve_phases(
     raw: &[Spanned<RawPhase>],
     workloads: &[WorkloadPlan],
 ) -> Result<Vec<PhasePlan>, Diagnostic> {
-    if raw.is_empty() {
-        return Err(nowhere(
-            "phase",
-            "the spec has no [[phase]]; at least one is required",
-        )
-        .hint("add a [[phase]] with name, kind = \"steady\", rate (or connections) and duration"));
-    }
-    let mut phases: Vec<PhasePlan> = Vec::with_capacity(raw.len());
-    for (index, phase) in raw.iter().enumerate() {
-        let field = format!("phase[{index}]");
-        let plan = resolve_phase(phase, &field, workloads)?;
-        if let Some(first) = phases.iter().position(|p| p.name == plan.name) {
-            return Err(Diagnostic::new(
-                phase.get_ref().name.span(),
-                format!("{field}.name"),
-                format!("duplicate phase name `{}`", plan.name),
-            )
-            .hint(format!(
-                "phase[{first}] already uses it; names must be unique"
-            )));
-        }
-        phases.push(plan);
-    }
-    Ok(phases)
+    resolve_named(
+        raw,
+        "phase",
+        "add a [[phase]] with name, kind = \"steady\", rate (or connections) and duration",
+        |raw| &raw.name,
+        |plan| &plan.name,
+        |phase, field| resolve_phase(phase, field, workloads),
+    )
 }
 
 fn resolve_phase(
@@ -480,6 +493,26 @@ fn resolve_model(spanned: &Spanned<RawPhase>, field: &str) -> Result<LoadModel, 
 }
 
 // ---- shared helpers for the submodules ----
+
+/// On a phase that is not a `kind` phase, the first of that kind's fields that is set
+/// (`fields`: each name with its span where set) is an error.
+fn refuse_fields_of<const N: usize>(
+    kind: &str,
+    field: &str,
+    fields: [(&str, Option<Range<usize>>); N],
+) -> Result<(), Diagnostic> {
+    match fields.into_iter().find(|(_, span)| span.is_some()) {
+        Some((name, Some(span))) => Err(Diagnostic::new(
+            span,
+            format!("{field}.{name}"),
+            format!("`{name}` applies only to {kind} phases"),
+        )
+        .hint(format!(
+            "set kind = \"{kind}\" on this phase, or remove the field"
+        ))),
+        _ => Ok(()),
+    }
+}
 
 /// A diagnostic that has no place in the file (e.g. a missing array of tables).
 fn nowhere(field: &str, message: &str) -> Diagnostic {

@@ -31,19 +31,7 @@ pub(super) fn resolve_integrity(
 ) -> Result<Option<IntegrityPlan>, Diagnostic> {
     let raw = spanned.get_ref();
     if kind != PhaseKind::Integrity {
-        let stray = [
-            ("read", raw.read.as_ref().map(Spanned::span)),
-            ("list", raw.list.as_ref().map(Spanned::span)),
-            ("settle", raw.settle.as_ref().map(Spanned::span)),
-        ];
-        if let Some((name, Some(span))) = stray.into_iter().find(|(_, span)| span.is_some()) {
-            return Err(Diagnostic::new(
-                span,
-                format!("{field}.{name}"),
-                format!("`{name}` applies only to integrity phases"),
-            )
-            .hint("set kind = \"integrity\" on this phase, or remove the field"));
-        }
+        super::refuse_fields_of("integrity", field, spans_of!(raw, read, list, settle))?;
         return Ok(None);
     }
     if let LoadModel::Closed { .. } = model {

@@ -26,27 +26,14 @@ pub(super) fn resolve_ramp(
 ) -> Result<Option<(RampPlan, LoadModel)>, Diagnostic> {
     let raw = spanned.get_ref();
     if kind != PhaseKind::Ramp {
-        let stray = [
-            ("start_rate", raw.start_rate.as_ref().map(Spanned::span)),
-            ("step", raw.step.as_ref().map(Spanned::span)),
-            ("factor", raw.factor.as_ref().map(Spanned::span)),
-            ("max_rate", raw.max_rate.as_ref().map(Spanned::span)),
-            ("stop_when", raw.stop_when.as_ref().map(Spanned::span)),
-        ];
-        if let Some((name, Some(span))) = stray.into_iter().find(|(_, span)| span.is_some()) {
-            return Err(Diagnostic::new(
-                span,
-                format!("{field}.{name}"),
-                format!("`{name}` applies only to ramp phases"),
-            )
-            .hint("set kind = \"ramp\" on this phase, or remove the field"));
-        }
+        super::refuse_fields_of(
+            "ramp",
+            field,
+            spans_of!(raw, start_rate, step, factor, max_rate, stop_when),
+        )?;
         return Ok(None);
     }
-    for (name, span) in [
-        ("rate", raw.rate.as_ref().map(Spanned::span)),
-        ("connections", raw.connections.as_ref().map(Spanned::span)),
-    ] {
+    for (name, span) in spans_of!(raw, rate, connections) {
         if let Some(span) = span {
             return Err(Diagnostic::new(
                 span,

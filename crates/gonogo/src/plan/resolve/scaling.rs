@@ -30,23 +30,11 @@ pub(super) fn resolve_scaling(
 ) -> Result<Option<ScalingPlan>, Diagnostic> {
     let raw = spanned.get_ref();
     if kind != PhaseKind::Scaling {
-        let stray = [
-            ("sizes", raw.sizes.as_ref().map(Spanned::span)),
-            ("load", raw.load.as_ref().map(Spanned::span)),
-            (
-                "load_connections",
-                raw.load_connections.as_ref().map(Spanned::span),
-            ),
-            ("setup", raw.setup.as_ref().map(Spanned::span)),
-        ];
-        if let Some((name, Some(span))) = stray.into_iter().find(|(_, span)| span.is_some()) {
-            return Err(Diagnostic::new(
-                span,
-                format!("{field}.{name}"),
-                format!("`{name}` applies only to scaling phases"),
-            )
-            .hint("set kind = \"scaling\" on this phase, or remove the field"));
-        }
+        super::refuse_fields_of(
+            "scaling",
+            field,
+            spans_of!(raw, sizes, load, load_connections, setup),
+        )?;
         return Ok(None);
     }
     let sizes = resolve_sizes(spanned, field)?;
