@@ -52,6 +52,19 @@ fn phase(name: &str, started: Duration, ended: Option<Duration>) -> PhaseRecord 
     }
 }
 
+/// A resource sample at `at` of one process with one of everything.
+fn tiny_sample(at: Duration) -> ResourceSample {
+    ResourceSample {
+        at,
+        processes: 1,
+        rss_bytes: 1,
+        cpu_seconds: 0.0,
+        threads: 1,
+        open_fds: 1,
+        host_available_bytes: 1,
+    }
+}
+
 fn histogram(values: &[u64]) -> Histogram<u64> {
     let mut histogram = new_histogram();
     for &value in values {
@@ -400,15 +413,7 @@ fn unknown_runs_and_phases_are_named_errors() {
         error.to_string(),
         "no run with id 42 in :memory:; list runs with 'gonogo runs'"
     );
-    let sample = ResourceSample {
-        at: ms(1),
-        processes: 1,
-        rss_bytes: 1,
-        cpu_seconds: 0.0,
-        threads: 1,
-        open_fds: 1,
-        host_available_bytes: 1,
-    };
+    let sample = tiny_sample(ms(1));
     assert!(matches!(
         store.record_sample(7, &sample),
         Err(StoreError::RunNotFound(7, _))
@@ -459,15 +464,7 @@ fn a_run_whose_process_died_is_marked_aborted_on_open() {
             },
         )
         .unwrap();
-    let sample = ResourceSample {
-        at: Duration::from_micros(3_200_001),
-        processes: 1,
-        rss_bytes: 1,
-        cpu_seconds: 0.0,
-        threads: 1,
-        open_fds: 1,
-        host_available_bytes: 1,
-    };
+    let sample = tiny_sample(Duration::from_micros(3_200_001));
     store.record_sample(dead, &sample).unwrap();
     store
         .conn
