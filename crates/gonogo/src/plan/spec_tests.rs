@@ -102,6 +102,16 @@ pub(super) fn full_with(from: &str, to: &str) -> String {
 }
 
 /// The 1-based line in `text` where `needle` first occurs.
+/// The error of [`full_with`]`(from, to)`, checked to be at `field` on the line of
+/// the first `marker`.
+fn error_at(from: &str, to: &str, field: &str, marker: &str) -> SpecError {
+    let text = full_with(from, to);
+    let err = error(&text);
+    assert_eq!(err.field, field);
+    assert_eq!(err.line, line_of(&text, marker));
+    err
+}
+
 fn line_of(text: &str, needle: &str) -> usize {
     let offset = text
         .find(needle)
@@ -401,10 +411,12 @@ fn missing_required_fields_are_named() {
 
 #[test]
 fn both_rate_and_connections_is_an_error() {
-    let text = full_with("connections = 8\n", "connections = 8\nrate = 100\n");
-    let err = error(&text);
-    assert_eq!(err.field, "phase[1].connections");
-    assert_eq!(err.line, line_of(&text, "connections = 8"));
+    let err = error_at(
+        "connections = 8\n",
+        "connections = 8\nrate = 100\n",
+        "phase[1].connections",
+        "connections = 8",
+    );
     assert!(err.message.contains("not both"), "{err}");
 
     let neither = full_with("connections = 8\n", "");
@@ -415,10 +427,12 @@ fn both_rate_and_connections_is_an_error() {
 
 #[test]
 fn unknown_metrics_list_the_known_ones() {
-    let text = full_with("metric = \"latency.p99\"", "metric = \"latancy.p99\"");
-    let err = error(&text);
-    assert_eq!(err.field, "criterion[0].metric");
-    assert_eq!(err.line, line_of(&text, "latancy.p99"));
+    let err = error_at(
+        "metric = \"latency.p99\"",
+        "metric = \"latancy.p99\"",
+        "criterion[0].metric",
+        "latancy.p99",
+    );
     assert_eq!(err.message, "unknown metric `latancy.p99`");
     let hint = err.hint.unwrap_or_default();
     assert!(hint.starts_with("did you mean `latency.p99`?"), "{hint}");
@@ -433,10 +447,12 @@ fn unknown_metrics_list_the_known_ones() {
 
 #[test]
 fn thresholds_must_fit_the_metric_unit() {
-    let text = full_with("value = \"50ms\"", "value = \"5%\"");
-    let err = error(&text);
-    assert_eq!(err.field, "criterion[0].value");
-    assert_eq!(err.line, line_of(&text, "\"5%\""));
+    let err = error_at(
+        "value = \"50ms\"",
+        "value = \"5%\"",
+        "criterion[0].value",
+        "\"5%\"",
+    );
     assert!(
         err.message
             .starts_with("`5%` is not a duration (the unit of latency.p99)"),
@@ -463,14 +479,13 @@ fn thresholds_must_fit_the_metric_unit() {
 
 #[test]
 fn unknown_workload_references_list_the_names() {
-    let text = full_with(
+    let err = error_at(
         "workload = [\"get\", \"put\"]",
         "workload = [\"get\", \"pot\"]",
+        "phase[0].workload",
+        "\"pot\"",
     );
-    let err = error(&text);
-    assert_eq!(err.field, "phase[0].workload");
     assert_eq!(err.message, "unknown workload `pot`");
-    assert_eq!(err.line, line_of(&text, "\"pot\""));
     assert_eq!(err.column, "workload = [\"get\", ".len() + 1);
     let hint = err.hint.unwrap_or_default();
     assert!(
@@ -505,10 +520,12 @@ fn unknown_workload_references_list_the_names() {
 
 #[test]
 fn bad_placeholders_are_reported_with_the_allowed_ones() {
-    let text = full_with("/kv/{key}\", headers", "/kv/{id}\", headers");
-    let err = error(&text);
-    assert_eq!(err.field, "workload[0].http.url");
-    assert_eq!(err.line, line_of(&text, "{id}"));
+    let err = error_at(
+        "/kv/{key}\", headers",
+        "/kv/{id}\", headers",
+        "workload[0].http.url",
+        "{id}",
+    );
     assert!(err.message.contains("unknown placeholder `{id}`"), "{err}");
     assert!(
         err.message.contains("{port}, {key}, {seq}, {random}"),
@@ -522,14 +539,13 @@ fn bad_placeholders_are_reported_with_the_allowed_ones() {
 
 #[test]
 fn duplicate_names_are_reported_at_the_second() {
-    let text = full_with("name = \"put\"", "name = \"get\"");
-    let err = error(&text);
-    assert_eq!(err.field, "workload[1].name");
-    assert_eq!(err.message, "duplicate workload name `get`");
-    assert_eq!(
-        err.line,
-        line_of(&text, "name = \"get\"\nhttp = { method = \"PUT\"")
+    let err = error_at(
+        "name = \"put\"",
+        "name = \"get\"",
+        "workload[1].name",
+        "name = \"get\"\nhttp = { method = \"PUT\"",
     );
+    assert_eq!(err.message, "duplicate workload name `get`");
 
     let text = full_with("name = \"closed\"", "name = \"baseline\"");
     let err = error(&text);
