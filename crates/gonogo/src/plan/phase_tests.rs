@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use super::spec_tests::{FULL, error, full_with, origin};
+use super::spec_tests::{FULL, error, error_in, full_with, origin};
 use super::{LoadModel, PhaseKind};
 use super::{from_str as plan_from_str, load};
 use crate::model::Metric;
@@ -76,9 +76,7 @@ fn leak_settings_and_metrics_belong_to_soak_phases() {
             "measured only in soak phases",
         ),
     ] {
-        let err = error(&text);
-        assert!(err.field.starts_with(field), "{err}");
-        assert!(err.message.contains(fragment), "{err}");
+        let err = error_in(&text, field, fragment);
         assert!(err.line > 0, "{err}");
     }
 }
@@ -218,9 +216,7 @@ fn ramp_mistakes_name_the_field() {
             "only in ramp phases",
         ),
     ] {
-        let err = error(&text);
-        assert!(err.field.starts_with(field), "{err}");
-        assert!(err.message.contains(fragment), "{err}");
+        error_in(&text, field, fragment);
     }
     let headroom = ramp_spec(good).replace("expected_rate = 500\n", "")
         + "\n[[criterion]]\nphase = \"baseline\"\nmetric = \"headroom\"\nop = \">=\"\nvalue = 3\n";

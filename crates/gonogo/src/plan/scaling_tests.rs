@@ -2,7 +2,7 @@
 //! that only scaling phases measure.
 
 use super::from_str as plan_from_str;
-use super::spec_tests::{error, full_with, origin};
+use super::spec_tests::{error, error_in, full_with, origin};
 use super::{LoadModel, Loader, PhaseKind, ScalingPlan};
 use crate::model::Metric;
 
@@ -123,9 +123,7 @@ fn scaling_mistakes_name_the_field() {
             "not measured on a scaling phase as a whole",
         ),
     ] {
-        let err = error(&text);
-        assert!(err.field.starts_with(field), "{err}");
-        assert!(err.message.contains(fragment), "{err}");
+        error_in(&text, field, fragment);
     }
 }
 

@@ -91,6 +91,15 @@ pub(super) fn error(text: &str) -> SpecError {
     }
 }
 
+/// The error of `text`, checked to be in a field starting with `field` and to say
+/// `fragment`.
+pub(super) fn error_in(text: &str, field: &str, fragment: &str) -> SpecError {
+    let err = error(text);
+    assert!(err.field.starts_with(field), "{err}");
+    assert!(err.message.contains(fragment), "{err}");
+    err
+}
+
 /// `FULL` with `from` replaced by `to` (exactly once).
 pub(super) fn full_with(from: &str, to: &str) -> String {
     assert_eq!(
