@@ -145,10 +145,7 @@ fn duration_unit_nanos(unit: &str) -> Option<u128> {
 /// `"1.5s"`, `"2m"`, `"1m30s"`. Units: see [`DURATION_UNITS`]. A bare number is an
 /// error (the unit would be a guess). Exact to the nanosecond.
 pub fn parse_duration(text: &str) -> Result<Duration, UnitError> {
-    let whole = text.trim();
-    if whole.is_empty() {
-        return Err(UnitError::Empty);
-    }
+    let whole = trimmed(text)?;
     let mut rest = whole;
     let mut nanos: u128 = 0;
     while !rest.is_empty() {
@@ -164,11 +161,8 @@ pub fn parse_duration(text: &str) -> Result<Duration, UnitError> {
                 text: whole.to_string(),
             });
         }
-        let scale = duration_unit_nanos(unit).ok_or_else(|| UnitError::UnknownUnit {
-            text: whole.to_string(),
-            unit: unit.to_string(),
-            allowed: DURATION_UNITS,
-        })?;
+        let scale =
+            duration_unit_nanos(unit).ok_or_else(|| unknown_unit(whole, unit, DURATION_UNITS))?;
         nanos = nanos
             .checked_add(number.times(scale, whole)?)
             .ok_or_else(|| out_of_range(whole, "too large"))?;
@@ -179,6 +173,24 @@ pub fn parse_duration(text: &str) -> Result<Duration, UnitError> {
     // The remainder of a division by 1e9 always fits in u32.
     let sub = u32::try_from(nanos % 1_000_000_000).map_err(|_| out_of_range(whole, "too large"))?;
     Ok(Duration::new(secs, sub))
+}
+
+/// `text` without surrounding blanks; nothing left is [`UnitError::Empty`].
+fn trimmed(text: &str) -> Result<&str, UnitError> {
+    let whole = text.trim();
+    if whole.is_empty() {
+        return Err(UnitError::Empty);
+    }
+    Ok(whole)
+}
+
+/// `unit` after the number of `text` is none of `allowed`.
+fn unknown_unit(text: &str, unit: impl Into<String>, allowed: &'static str) -> UnitError {
+    UnitError::UnknownUnit {
+        text: text.to_string(),
+        unit: unit.into(),
+        allowed,
+    }
 }
 
 fn out_of_range(text: &str, range: &'static str) -> UnitError {
@@ -206,27 +218,17 @@ fn byte_unit(unit: &str) -> Option<u128> {
 /// Parse a byte size: `"200MiB"`, `"1.5GB"`, `"512KiB"`, `"4096"`. Units (case
 /// insensitive): see [`BYTE_UNITS`]. Rounded to the nearest byte.
 pub fn parse_bytes(text: &str) -> Result<u64, UnitError> {
-    let whole = text.trim();
-    if whole.is_empty() {
-        return Err(UnitError::Empty);
-    }
+    let whole = trimmed(text)?;
     let (number, unit) = split_number(whole, whole)?;
     let unit = unit.trim();
-    let scale = byte_unit(unit).ok_or_else(|| UnitError::UnknownUnit {
-        text: whole.to_string(),
-        unit: unit.to_string(),
-        allowed: BYTE_UNITS,
-    })?;
+    let scale = byte_unit(unit).ok_or_else(|| unknown_unit(whole, unit, BYTE_UNITS))?;
     u64::try_from(number.times(scale, whole)?).map_err(|_| out_of_range(whole, "too large"))
 }
 
 /// Parse a ratio: a percentage `"0.1%"` (0–100 %) or a plain fraction `"0.001"`
 /// (0–1). Returns a fraction in [0, 1].
 pub fn parse_ratio(text: &str) -> Result<f64, UnitError> {
-    let whole = text.trim();
-    if whole.is_empty() {
-        return Err(UnitError::Empty);
-    }
+    let whole = trimmed(text)?;
     let (number, unit) = split_number(whole, whole)?;
     let value = number.to_f64(whole)?;
     match unit.trim() {
@@ -237,37 +239,23 @@ pub fn parse_ratio(text: &str) -> Result<f64, UnitError> {
             whole,
             "a fraction between 0 and 1; write a percentage with `%`",
         )),
-        other => Err(UnitError::UnknownUnit {
-            text: whole.to_string(),
-            unit: other.to_string(),
-            allowed: "% or none",
-        }),
+        other => Err(unknown_unit(whole, other, "% or none")),
     }
 }
 
 /// Parse a rate in events per second: `"500"` or `"500/s"` (also `"1.5/s"`).
 pub fn parse_rate(text: &str) -> Result<f64, UnitError> {
-    let whole = text.trim();
-    if whole.is_empty() {
-        return Err(UnitError::Empty);
-    }
+    let whole = trimmed(text)?;
     let (number, unit) = split_number(whole, whole)?;
     match unit.trim() {
         "" | "/s" => number.to_f64(whole),
-        other => Err(UnitError::UnknownUnit {
-            text: whole.to_string(),
-            unit: other.to_string(),
-            allowed: "/s or none",
-        }),
+        other => Err(unknown_unit(whole, other, "/s or none")),
     }
 }
 
 /// Parse a plain non-negative decimal number such as `"1.5"`.
 pub fn parse_number(text: &str) -> Result<f64, UnitError> {
-    let whole = text.trim();
-    if whole.is_empty() {
-        return Err(UnitError::Empty);
-    }
+    let whole = trimmed(text)?;
     let (number, rest) = split_number(whole, whole)?;
     if rest.is_empty() {
         number.to_f64(whole)
@@ -286,10 +274,7 @@ pub const PER_TIME_UNITS: &str = "/h, /min, /s, /d";
 /// is per hour). The quantity before the `/` is parsed as [`parse_bytes`] or
 /// [`parse_number`] parse it; the time unit is one of [`PER_TIME_UNITS`].
 pub fn parse_per_hour(text: &str, bytes: bool) -> Result<f64, UnitError> {
-    let whole = text.trim();
-    if whole.is_empty() {
-        return Err(UnitError::Empty);
-    }
+    let whole = trimmed(text)?;
     let (quantity, per) = match whole.rsplit_once('/') {
         Some((quantity, per)) => (quantity, Some(per.trim())),
         None => (whole, None),
@@ -311,11 +296,7 @@ pub fn parse_per_hour(text: &str, bytes: bool) -> Result<f64, UnitError> {
             });
         }
         Some(other) => {
-            return Err(UnitError::UnknownUnit {
-                text: whole.to_string(),
-                unit: format!("/{other}"),
-                allowed: PER_TIME_UNITS,
-            });
+            return Err(unknown_unit(whole, format!("/{other}"), PER_TIME_UNITS));
         }
     };
     Ok(value * per_hour)
@@ -324,6 +305,14 @@ pub fn parse_per_hour(text: &str, bytes: bool) -> Result<f64, UnitError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `result` is an error of kind `UnitError::$kind`.
+    macro_rules! assert_refused {
+        ($result:expr, $kind:ident) => {{
+            let result = $result;
+            assert!(matches!(result, Err(UnitError::$kind { .. })), "{result:?}");
+        }};
+    }
 
     #[test]
     fn durations_in_every_unit_are_exact() {
@@ -354,30 +343,15 @@ mod tests {
     #[test]
     fn bad_durations_say_why() {
         assert_eq!(parse_duration(""), Err(UnitError::Empty));
-        assert!(matches!(
-            parse_duration("50"),
-            Err(UnitError::MissingUnit { .. })
-        ));
+        assert_refused!(parse_duration("50"), MissingUnit);
         assert!(matches!(
             parse_duration("5%"),
             Err(UnitError::UnknownUnit { ref unit, .. }) if unit == "%"
         ));
-        assert!(matches!(
-            parse_duration("-1s"),
-            Err(UnitError::Negative { .. })
-        ));
-        assert!(matches!(
-            parse_duration("ms"),
-            Err(UnitError::NotANumber { .. })
-        ));
-        assert!(matches!(
-            parse_duration("1.2.3s"),
-            Err(UnitError::MissingUnit { .. })
-        ));
-        assert!(matches!(
-            parse_duration("99999999999999999999999999h"),
-            Err(UnitError::OutOfRange { .. })
-        ));
+        assert_refused!(parse_duration("-1s"), Negative);
+        assert_refused!(parse_duration("ms"), NotANumber);
+        assert_refused!(parse_duration("1.2.3s"), MissingUnit);
+        assert_refused!(parse_duration("99999999999999999999999999h"), OutOfRange);
         let message = parse_duration("3 days").map_err(|e| e.to_string());
         assert_eq!(
             message,
@@ -396,18 +370,9 @@ mod tests {
         assert_eq!(parse_bytes("4096"), Ok(4096));
         assert_eq!(parse_bytes("10 B"), Ok(10));
         assert_eq!(parse_bytes("1.5KiB"), Ok(1536));
-        assert!(matches!(
-            parse_bytes("3 parsecs"),
-            Err(UnitError::UnknownUnit { .. })
-        ));
-        assert!(matches!(
-            parse_bytes("-1MB"),
-            Err(UnitError::Negative { .. })
-        ));
-        assert!(matches!(
-            parse_bytes("99999999999TiB"),
-            Err(UnitError::OutOfRange { .. })
-        ));
+        assert_refused!(parse_bytes("3 parsecs"), UnknownUnit);
+        assert_refused!(parse_bytes("-1MB"), Negative);
+        assert_refused!(parse_bytes("99999999999TiB"), OutOfRange);
     }
 
     #[test]
@@ -417,18 +382,9 @@ mod tests {
         assert_eq!(parse_ratio("100%"), Ok(1.0));
         assert_eq!(parse_ratio("0.001"), Ok(0.001));
         assert_eq!(parse_ratio("1"), Ok(1.0));
-        assert!(matches!(
-            parse_ratio("101%"),
-            Err(UnitError::OutOfRange { .. })
-        ));
-        assert!(matches!(
-            parse_ratio("2"),
-            Err(UnitError::OutOfRange { .. })
-        ));
-        assert!(matches!(
-            parse_ratio("5ms"),
-            Err(UnitError::UnknownUnit { .. })
-        ));
+        assert_refused!(parse_ratio("101%"), OutOfRange);
+        assert_refused!(parse_ratio("2"), OutOfRange);
+        assert_refused!(parse_ratio("5ms"), UnknownUnit);
     }
 
     #[test]
@@ -436,15 +392,9 @@ mod tests {
         assert_eq!(parse_rate("500"), Ok(500.0));
         assert_eq!(parse_rate("500/s"), Ok(500.0));
         assert_eq!(parse_rate("2.5 /s"), Ok(2.5));
-        assert!(matches!(
-            parse_rate("500/min"),
-            Err(UnitError::UnknownUnit { .. })
-        ));
+        assert_refused!(parse_rate("500/min"), UnknownUnit);
         assert_eq!(parse_number("1.5"), Ok(1.5));
-        assert!(matches!(
-            parse_number("1.5x"),
-            Err(UnitError::NotANumber { .. })
-        ));
+        assert_refused!(parse_number("1.5x"), NotANumber);
     }
 
     #[test]
@@ -455,14 +405,8 @@ mod tests {
         assert_eq!(parse_per_hour("12", false).unwrap(), 12.0);
         assert_eq!(parse_per_hour("1/s", false).unwrap(), 3600.0);
         assert_eq!(parse_per_hour("48/d", false).unwrap(), 2.0);
-        assert!(matches!(
-            parse_per_hour("1MiB", true),
-            Err(UnitError::MissingUnit { .. })
-        ));
-        assert!(matches!(
-            parse_per_hour("1MiB/week", true),
-            Err(UnitError::UnknownUnit { .. })
-        ));
+        assert_refused!(parse_per_hour("1MiB", true), MissingUnit);
+        assert_refused!(parse_per_hour("1MiB/week", true), UnknownUnit);
         assert!(parse_per_hour("-1/h", false).is_err());
     }
 }
