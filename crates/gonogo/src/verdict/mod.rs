@@ -86,37 +86,47 @@ mod tests {
     use Outcome::{Fail, Inconclusive, Pass};
     use Severity::{Advisory, Blocker};
 
+    /// `decide(findings)` is `decision` for exactly `reasons`.
+    fn assert_decides(findings: &[Finding], decision: Decision, reasons: &[&str]) {
+        let v = decide(findings);
+        assert_eq!(v.decision, decision);
+        assert_eq!(v.reasons, reasons);
+    }
+
     #[test]
     fn go_when_every_blocker_passed() {
-        let v = decide(&[finding("a", Blocker, Pass), finding("b", Blocker, Pass)]);
-        assert_eq!(v.decision, Decision::Go);
-        assert_eq!(v.reasons, vec!["all 2 blocker criteria passed".to_string()]);
+        assert_decides(
+            &[finding("a", Blocker, Pass), finding("b", Blocker, Pass)],
+            Decision::Go,
+            &["all 2 blocker criteria passed"],
+        );
     }
 
     #[test]
     fn no_go_on_any_failed_blocker_naming_only_the_failures() {
-        let v = decide(&[
-            finding("a", Blocker, Pass),
-            finding("b", Blocker, Inconclusive),
-            finding("c", Blocker, Fail),
-            finding("d", Blocker, Fail),
-        ]);
-        assert_eq!(v.decision, Decision::NoGo);
-        assert_eq!(
-            v.reasons,
-            vec!["c: c explained".to_string(), "d: d explained".to_string()]
+        assert_decides(
+            &[
+                finding("a", Blocker, Pass),
+                finding("b", Blocker, Inconclusive),
+                finding("c", Blocker, Fail),
+                finding("d", Blocker, Fail),
+            ],
+            Decision::NoGo,
+            &["c: c explained", "d: d explained"],
         );
     }
 
     #[test]
     fn inconclusive_when_a_blocker_is_undecided_and_none_failed() {
-        let v = decide(&[
-            finding("a", Blocker, Pass),
-            finding("b", Blocker, Inconclusive),
-            finding("c", Advisory, Fail),
-        ]);
-        assert_eq!(v.decision, Decision::Inconclusive);
-        assert_eq!(v.reasons, vec!["b: b explained".to_string()]);
+        assert_decides(
+            &[
+                finding("a", Blocker, Pass),
+                finding("b", Blocker, Inconclusive),
+                finding("c", Advisory, Fail),
+            ],
+            Decision::Inconclusive,
+            &["b: b explained"],
+        );
     }
 
     #[test]
@@ -134,15 +144,14 @@ mod tests {
 
     #[test]
     fn a_failed_advisory_does_not_block_go() {
-        let v = decide(&[
-            finding("a", Blocker, Pass),
-            finding("b", Advisory, Fail),
-            finding("c", Advisory, Inconclusive),
-        ]);
-        assert_eq!(v.decision, Decision::Go);
-        assert_eq!(
-            v.reasons,
-            vec!["the 1 blocker criterion passed".to_string()]
+        assert_decides(
+            &[
+                finding("a", Blocker, Pass),
+                finding("b", Advisory, Fail),
+                finding("c", Advisory, Inconclusive),
+            ],
+            Decision::Go,
+            &["the 1 blocker criterion passed"],
         );
     }
 
