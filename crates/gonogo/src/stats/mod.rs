@@ -23,6 +23,28 @@ use hdrhistogram::Histogram;
 
 use crate::model::ResourceSample;
 
+/// Points of the line `slope · x` at `x = 0, 1, … n - 1`, each with noise drawn
+/// uniformly from ±`noise` by a generator seeded with `seed`.
+#[cfg(test)]
+fn noisy_line(seed: u64, n: u32, slope: f64, noise: f64) -> Vec<Point> {
+    use rand::{Rng, SeedableRng, rngs::StdRng};
+    let mut rng = StdRng::seed_from_u64(seed);
+    (0..n)
+        .map(|i| {
+            let x = f64::from(i);
+            (x, slope * x + rng.random_range(-noise..noise))
+        })
+        .collect()
+}
+
+/// Whether the interval `lower ..= upper` covers `truth`, after checking that it
+/// contains its estimate `slope`.
+#[cfg(test)]
+fn covers(lower: f64, slope: f64, upper: f64, truth: f64) -> bool {
+    assert!(lower <= slope && slope <= upper);
+    lower <= truth && truth <= upper
+}
+
 /// Microseconds per second: histograms store microseconds, metrics use seconds.
 const MICROS_PER_SECOND: f64 = 1_000_000.0;
 

@@ -75,7 +75,7 @@ pub fn log_log(points: &[(f64, f64)], confidence: f64) -> Option<LinearFit> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand::{Rng, SeedableRng, rngs::StdRng};
+    use crate::stats::{covers, noisy_line};
 
     #[test]
     fn ols_matches_a_hand_computed_example() {
@@ -117,16 +117,8 @@ mod tests {
     fn interval_covers_the_true_slope_of_noisy_lines() {
         let mut covered = 0;
         for seed in 0..200 {
-            let mut rng = StdRng::seed_from_u64(seed);
-            let points: Vec<(f64, f64)> = (0..8)
-                .map(|i| {
-                    let x = f64::from(i);
-                    (x, 1.5 * x + rng.random_range(-1.0..1.0))
-                })
-                .collect();
-            let fit = ols(&points, 0.95).unwrap();
-            assert!(fit.lower <= fit.slope && fit.slope <= fit.upper);
-            if fit.lower <= 1.5 && 1.5 <= fit.upper {
+            let fit = ols(&noisy_line(seed, 8, 1.5, 1.0), 0.95).unwrap();
+            if covers(fit.lower, fit.slope, fit.upper, 1.5) {
                 covered += 1;
             }
         }
