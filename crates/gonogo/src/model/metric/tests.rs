@@ -88,49 +88,71 @@ fn every_metric_keeps_its_name_order_and_stored_identifier() {
 #[test]
 fn every_metric_keeps_its_unit() {
     let unit = |name: &str| Metric::from_name(name).unwrap().unit();
-    for name in ["latency.p50", "latency.max", "service_time.p99", "lag.p99"] {
-        assert_eq!(unit(name), Unit::Seconds, "{name}");
-    }
-    assert_eq!(unit("recovery.time"), Unit::Seconds);
-    assert_eq!(unit("integrity.rpo"), Unit::Seconds);
-    assert_eq!(unit("throughput"), Unit::PerSecond);
-    assert_eq!(unit("capacity.last_good_rate"), Unit::PerSecond);
-    assert_eq!(unit("capacity.first_bad_rate"), Unit::PerSecond);
-    assert_eq!(unit("headroom"), Unit::Factor);
-    assert_eq!(unit("error_rate"), Unit::Ratio);
-    assert_eq!(unit("rss.max"), Unit::Bytes);
-    assert_eq!(unit("leak.rss.projected"), Unit::Bytes);
-    assert_eq!(unit("cpu.mean"), Unit::Cores);
-    for name in [
-        "fds.max",
-        "threads.max",
-        "leak.fds.projected",
-        "leak.threads.projected",
-        "integrity.lost",
-        "integrity.unexpected",
-        "integrity.recovered",
-        "integrity.indeterminate",
-        "integrity.acknowledged",
-    ] {
-        assert_eq!(unit(name), Unit::Count, "{name}");
-    }
-    for name in [
-        "service.crashed",
-        "leak.rss.detected",
-        "leak.fds.detected",
-        "leak.threads.detected",
-    ] {
-        assert_eq!(unit(name), Unit::Boolean, "{name}");
-    }
-    assert_eq!(unit("leak.rss.slope"), Unit::BytesPerHour);
-    assert_eq!(unit("leak.rss.slope_upper"), Unit::BytesPerHour);
-    for name in [
-        "leak.fds.slope",
-        "leak.fds.slope_upper",
-        "leak.threads.slope",
-        "leak.threads.slope_upper",
-    ] {
-        assert_eq!(unit(name), Unit::CountPerHour, "{name}");
+    let units: [(Unit, &[&str]); 10] = [
+        (
+            Unit::Seconds,
+            &[
+                "latency.p50",
+                "latency.max",
+                "service_time.p99",
+                "lag.p99",
+                "recovery.time",
+                "integrity.rpo",
+            ],
+        ),
+        (
+            Unit::PerSecond,
+            &[
+                "throughput",
+                "capacity.last_good_rate",
+                "capacity.first_bad_rate",
+            ],
+        ),
+        (Unit::Factor, &["headroom"]),
+        (Unit::Ratio, &["error_rate"]),
+        (Unit::Bytes, &["rss.max", "leak.rss.projected"]),
+        (Unit::Cores, &["cpu.mean"]),
+        (
+            Unit::Count,
+            &[
+                "fds.max",
+                "threads.max",
+                "leak.fds.projected",
+                "leak.threads.projected",
+                "integrity.lost",
+                "integrity.unexpected",
+                "integrity.recovered",
+                "integrity.indeterminate",
+                "integrity.acknowledged",
+            ],
+        ),
+        (
+            Unit::Boolean,
+            &[
+                "service.crashed",
+                "leak.rss.detected",
+                "leak.fds.detected",
+                "leak.threads.detected",
+            ],
+        ),
+        (
+            Unit::BytesPerHour,
+            &["leak.rss.slope", "leak.rss.slope_upper"],
+        ),
+        (
+            Unit::CountPerHour,
+            &[
+                "leak.fds.slope",
+                "leak.fds.slope_upper",
+                "leak.threads.slope",
+                "leak.threads.slope_upper",
+            ],
+        ),
+    ];
+    for (expected, names) in units {
+        for name in names {
+            assert_eq!(unit(name), expected, "{name}");
+        }
     }
     for metric in Metric::ALL.into_iter().filter(|m| m.scaling().is_some()) {
         assert_eq!(metric.unit(), Unit::Exponent);
