@@ -465,10 +465,7 @@ fn resolve_model(spanned: &Spanned<RawPhase>, field: &str) -> Result<LoadModel, 
         .hint("add e.g. rate = 500 or connections = 8")),
         (Some(rate), None) => {
             let rate = positive_number(rate, &format!("{field}.rate"))?;
-            let max_connections = match &raw.max_connections {
-                Some(m) => as_usize(int_in_range(m, &format!("{field}.max_connections"), 1, 1_000_000)?),
-                None => DEFAULT_MAX_CONNECTIONS,
-            };
+            let max_connections = max_connections(raw, field)?;
             Ok(LoadModel::Open {
                 rate,
                 max_connections,
@@ -483,11 +480,8 @@ fn resolve_model(spanned: &Spanned<RawPhase>, field: &str) -> Result<LoadModel, 
                 )
                 .hint("with `connections`, the number of connections is fixed; remove max_connections"));
             }
-            let connections =
-                int_in_range(connections, &format!("{field}.connections"), 1, 1_000_000)?;
-            Ok(LoadModel::Closed {
-                connections: as_usize(connections),
-            })
+            let connections = connection_count(connections, &format!("{field}.connections"))?;
+            Ok(LoadModel::Closed { connections })
         }
     }
 }
@@ -575,6 +569,19 @@ fn int_in_range(value: &Spanned<i64>, field: &str, min: i64, max: i64) -> Result
             field,
             format!("must be between {min} and {max}, not {v}"),
         ))
+    }
+}
+
+/// A number of connections: 1 to 1,000,000.
+fn connection_count(value: &Spanned<i64>, field: &str) -> Result<usize, Diagnostic> {
+    int_in_range(value, field, 1, 1_000_000).map(as_usize)
+}
+
+/// The phase's `max_connections`, or [`DEFAULT_MAX_CONNECTIONS`] where it has none.
+fn max_connections(raw: &RawPhase, field: &str) -> Result<usize, Diagnostic> {
+    match &raw.max_connections {
+        Some(m) => connection_count(m, &format!("{field}.max_connections")),
+        None => Ok(DEFAULT_MAX_CONNECTIONS),
     }
 }
 

@@ -7,9 +7,7 @@
 
 use toml::Spanned;
 
-use super::{
-    DEFAULT_MAX_CONNECTIONS, Diagnostic, as_usize, int_in_range, optional_duration, positive_number,
-};
+use super::{Diagnostic, optional_duration, positive_number};
 use crate::plan::{LoadModel, PhaseKind, RampGrowth, RampPlan, StopConditions};
 use crate::spec::raw::{RawPhase, RawStopWhen};
 use crate::units;
@@ -75,18 +73,9 @@ pub(super) fn resolve_ramp(
         )
         .hint("raise step or factor, or lower max_rate"));
     }
-    let max_connections = match &raw.max_connections {
-        Some(m) => as_usize(int_in_range(
-            m,
-            &format!("{field}.max_connections"),
-            1,
-            1_000_000,
-        )?),
-        None => DEFAULT_MAX_CONNECTIONS,
-    };
     let model = LoadModel::Open {
         rate: start_rate,
-        max_connections,
+        max_connections: super::max_connections(raw, field)?,
     };
     Ok(Some((plan, model)))
 }

@@ -9,7 +9,7 @@
 
 use toml::Spanned;
 
-use super::{Diagnostic, as_usize, int_in_range, unknown_reference};
+use super::{Diagnostic, connection_count, int_in_range, unknown_reference};
 use crate::plan::{Loader, PhaseKind, ScalingPlan, WorkloadPlan};
 use crate::spec::raw::RawPhase;
 
@@ -115,12 +115,7 @@ fn resolve_loader(
                 ));
             };
             let connections = match &raw.load_connections {
-                Some(c) => as_usize(int_in_range(
-                    c,
-                    &format!("{field}.load_connections"),
-                    1,
-                    1_000_000,
-                )?),
+                Some(c) => connection_count(c, &format!("{field}.load_connections"))?,
                 None => DEFAULT_LOAD_CONNECTIONS,
             };
             Ok(Loader::Workload {
