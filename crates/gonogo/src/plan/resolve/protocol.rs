@@ -419,22 +419,24 @@ mod tests {
     #[cfg(all(feature = "redis", feature = "postgres"))]
     #[test]
     fn redis_and_postgres_hosts_are_targets_for_the_loopback_rule() {
+        // The remote targets of a spec whose workload is `table`.
+        let targets = |table: String| {
+            plan(&table)
+                .map(|p| p.remote_targets())
+                .unwrap_or_else(|e| panic!("{e}"))
+        };
         let redis = |host: &str| {
-            plan(&format!(
+            targets(format!(
                 "redis = {{ address = \"{host}:{{port}}\", command = [\"PING\"] }}"
             ))
-            .map(|p| p.remote_targets())
-            .unwrap_or_else(|e| panic!("{e}"))
         };
         assert!(redis("127.0.0.1").is_empty());
         assert!(redis("[::1]").is_empty());
         assert_eq!(redis("10.1.2.3"), vec!["10.1.2.3"]);
         let postgres = |url: &str| {
-            plan(&format!(
+            targets(format!(
                 "postgres = {{ url = \"{url}\", statement = \"SELECT 1\" }}"
             ))
-            .map(|p| p.remote_targets())
-            .unwrap_or_else(|e| panic!("{e}"))
         };
         assert!(postgres("host=localhost port={port} user=u").is_empty());
         assert!(postgres("host=/tmp/sock port={port} user=u").is_empty());
