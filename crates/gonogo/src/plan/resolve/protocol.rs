@@ -540,14 +540,27 @@ mod tests {
     const REDIS_PUT: &str = "[[workload]]\nname = \"put\"\n\
         redis = { address = \"127.0.0.1:{port}\", command = [\"SET\", \"{key}\", \"{value}\"] }\n";
 
+    /// The error of [`integrity_plan`]`(workloads, extra)`, checked to be at `field` on
+    /// `line`.
+    #[cfg(feature = "redis")]
+    fn integrity_error(
+        workloads: &str,
+        extra: &str,
+        field: &str,
+        line: usize,
+    ) -> crate::spec::SpecError {
+        let err = integrity_plan(workloads, extra).expect_err("an error");
+        assert_eq!(err.field, field);
+        assert_eq!(err.line, line, "{err}");
+        err
+    }
+
     #[cfg(feature = "redis")]
     #[test]
     fn an_integrity_read_speaks_the_writes_protocol_on_the_same_server() {
         let http_get =
             "[[workload]]\nname = \"get\"\nhttp = { url = \"http://127.0.0.1:{port}/kv/{key}\" }\n";
-        let err = integrity_plan(&format!("{REDIS_PUT}{http_get}"), "").expect_err("mixed");
-        assert_eq!(err.field, "phase[0].read");
-        assert_eq!(err.line, 16, "{err}");
+        let err = integrity_error(&format!("{REDIS_PUT}{http_get}"), "", "phase[0].read", 16);
         assert!(
             err.message
                 .contains("`get` speaks http, but the write workload `put` speaks redis"),
@@ -568,10 +581,12 @@ mod tests {
             redis = { address = \"127.0.0.1:{port}\", command = [\"GET\", \"{key}\"] }\n";
         let keys =
             "[[workload]]\nname = \"keys\"\nhttp = { url = \"http://127.0.0.1:{port}/keys\" }\n";
-        let err = integrity_plan(&format!("{REDIS_PUT}{get}{keys}"), "list = \"keys\"")
-            .expect_err("list with redis");
-        assert_eq!(err.field, "phase[0].list");
-        assert_eq!(err.line, 20, "{err}");
+        let err = integrity_error(
+            &format!("{REDIS_PUT}{get}{keys}"),
+            "list = \"keys\"",
+            "phase[0].list",
+            20,
+        );
         assert!(
             err.message
                 .contains("lists keys over HTTP only; redis lists keys by itself"),
