@@ -609,18 +609,31 @@ fn optional_duration(
     value: Option<&Spanned<String>>,
     field: &str,
 ) -> Result<Option<(Duration, std::ops::Range<usize>)>, Diagnostic> {
+    let duration = optional_in_units(
+        value,
+        field,
+        units::parse_duration,
+        "duration",
+        "write a duration such as \"250ms\", \"5s\", \"1m30s\"",
+    )?;
+    Ok(duration.zip(value.map(Spanned::span)))
+}
+
+/// An optional field written in units: `None` where absent, else `parse` of its
+/// text; text that does not parse is an error `invalid {what}: …` with `hint`.
+fn optional_in_units<T>(
+    value: Option<&Spanned<String>>,
+    field: &str,
+    parse: impl FnOnce(&str) -> Result<T, units::UnitError>,
+    what: &str,
+    hint: impl Into<String>,
+) -> Result<Option<T>, Diagnostic> {
     let Some(value) = value else {
         return Ok(None);
     };
-    match units::parse_duration(value.get_ref()) {
-        Ok(duration) => Ok(Some((duration, value.span()))),
-        Err(error) => {
-            Err(
-                Diagnostic::new(value.span(), field, format!("invalid duration: {error}"))
-                    .hint("write a duration such as \"250ms\", \"5s\", \"1m30s\""),
-            )
-        }
-    }
+    parse(value.get_ref()).map(Some).map_err(|error| {
+        Diagnostic::new(value.span(), field, format!("invalid {what}: {error}")).hint(hint)
+    })
 }
 
 /// An optional duration that must be longer than zero.

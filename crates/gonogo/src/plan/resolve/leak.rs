@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use toml::Spanned;
 
-use super::{Diagnostic, optional_duration};
+use super::{Diagnostic, optional_duration, optional_in_units};
 use crate::plan::{LeakPlan, PhaseKind};
 use crate::spec::raw::RawLeak;
 use crate::units;
@@ -66,19 +66,16 @@ fn growth(
     field: &str,
     bytes: bool,
 ) -> Result<Option<f64>, Diagnostic> {
-    let Some(value) = value else {
-        return Ok(None);
+    let example = if bytes {
+        "\"1MiB/h\" or \"64KiB/min\""
+    } else {
+        "\"10/h\""
     };
-    units::parse_per_hour(value.get_ref(), bytes)
-        .map(Some)
-        .map_err(|error| {
-            let example = if bytes {
-                "\"1MiB/h\" or \"64KiB/min\""
-            } else {
-                "\"10/h\""
-            };
-            Diagnostic::new(value.span(), field, format!("invalid growth rate: {error}")).hint(
-                format!("write a growth per hour or per minute such as {example}"),
-            )
-        })
+    optional_in_units(
+        value,
+        field,
+        |text| units::parse_per_hour(text, bytes),
+        "growth rate",
+        format!("write a growth per hour or per minute such as {example}"),
+    )
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use toml::Spanned;
 
-use super::{Diagnostic, optional_duration};
+use super::{Diagnostic, optional_duration, optional_in_units};
 use crate::plan::{ErrorRateLimit, Limits};
 use crate::spec::raw::RawLimits;
 use crate::units;
@@ -54,13 +54,11 @@ pub(super) fn resolve_limits(raw: Option<&Spanned<RawLimits>>) -> Result<Limits,
 }
 
 fn bytes(value: Option<&Spanned<String>>, field: &str) -> Result<Option<u64>, Diagnostic> {
-    let Some(value) = value else {
-        return Ok(None);
-    };
-    units::parse_bytes(value.get_ref())
-        .map(Some)
-        .map_err(|error| {
-            Diagnostic::new(value.span(), field, format!("invalid size: {error}"))
-                .hint("write a size such as \"512MiB\" or \"2GiB\"")
-        })
+    optional_in_units(
+        value,
+        field,
+        units::parse_bytes,
+        "size",
+        "write a size such as \"512MiB\" or \"2GiB\"",
+    )
 }

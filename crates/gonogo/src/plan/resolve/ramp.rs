@@ -7,7 +7,7 @@
 
 use toml::Spanned;
 
-use super::{Diagnostic, optional_duration, positive_number};
+use super::{Diagnostic, optional_duration, optional_in_units, positive_number};
 use crate::plan::{LoadModel, PhaseKind, RampGrowth, RampPlan, StopConditions};
 use crate::spec::raw::{RawPhase, RawStopWhen};
 use crate::units;
@@ -156,13 +156,11 @@ fn resolve_stop(raw: &RawStopWhen, field: &str) -> Result<StopConditions, Diagno
 }
 
 fn ratio(value: Option<&Spanned<String>>, field: &str) -> Result<Option<f64>, Diagnostic> {
-    let Some(value) = value else {
-        return Ok(None);
-    };
-    units::parse_ratio(value.get_ref())
-        .map(Some)
-        .map_err(|error| {
-            Diagnostic::new(value.span(), field, format!("invalid ratio: {error}"))
-                .hint("write a percentage such as \"1%\" or a fraction such as \"0.01\"")
-        })
+    optional_in_units(
+        value,
+        field,
+        units::parse_ratio,
+        "ratio",
+        "write a percentage such as \"1%\" or a fraction such as \"0.01\"",
+    )
 }
