@@ -508,6 +508,11 @@ fn refuse_fields_of<const N: usize>(
     }
 }
 
+/// Where a field of a phase is written, or the phase itself where it is absent.
+fn field_or_phase<T>(spanned: &Spanned<RawPhase>, value: Option<&Spanned<T>>) -> Range<usize> {
+    value.map_or_else(|| spanned.span(), Spanned::span)
+}
+
 /// A diagnostic that has no place in the file (e.g. a missing array of tables).
 fn nowhere(field: &str, message: &str) -> Diagnostic {
     Diagnostic {

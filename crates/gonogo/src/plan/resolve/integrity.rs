@@ -35,24 +35,16 @@ pub(super) fn resolve_integrity(
         return Ok(None);
     }
     if let LoadModel::Closed { .. } = model {
-        let span = raw
-            .connections
-            .as_ref()
-            .map_or_else(|| spanned.span(), Spanned::span);
         return Err(Diagnostic::new(
-            span,
+            super::field_or_phase(spanned, raw.connections.as_ref()),
             format!("{field}.connections"),
             "an integrity phase offers its writes at a fixed rate (open model)",
         )
         .hint("write rate = 200 (and max_connections to cap the writes in flight)"));
     }
     if writes.len() != 1 {
-        let span = raw
-            .workload
-            .as_ref()
-            .map_or_else(|| spanned.span(), Spanned::span);
         return Err(Diagnostic::new(
-            span,
+            super::field_or_phase(spanned, raw.workload.as_ref()),
             format!("{field}.workload"),
             "an integrity phase writes with exactly one workload",
         )

@@ -193,9 +193,7 @@ pub(super) fn check_phase_protocols(
             continue;
         };
         let raw = spanned.get_ref();
-        let span = |value: &Option<Spanned<String>>| {
-            value.as_ref().map_or_else(|| spanned.span(), Spanned::span)
-        };
+        let span = |value: &Option<Spanned<String>>| super::field_or_phase(spanned, value.as_ref());
         if let Some(why) = read_mismatch(write, read) {
             return Err(
                 Diagnostic::new(span(&raw.read), format!("{field}.read"), why)
