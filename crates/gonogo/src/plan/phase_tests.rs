@@ -48,24 +48,28 @@ fn soak_phases_take_a_leak_table_or_its_defaults() {
 fn leak_settings_and_metrics_belong_to_soak_phases() {
     let soak = "kind = \"soak\"\nworkload = [\"get\", \"put\"]";
     let steady = "kind = \"steady\"\nworkload = [\"get\", \"put\"]";
+    // FULL with its first phase's kind and workloads written as `kind` (`soak` or
+    // `steady` above), followed by `leak = { <settings> }`.
+    let leak_on =
+        |kind: &str, settings: &str| full_with(steady, &format!("{kind}\nleak = {{ {settings} }}"));
     for (text, field, fragment) in [
         (
-            full_with(steady, &format!("{steady}\nleak = {{ rss = \"1MiB/h\" }}")),
+            leak_on(steady, "rss = \"1MiB/h\""),
             "phase[0].leak",
             "only to soak phases",
         ),
         (
-            full_with(steady, &format!("{soak}\nleak = {{ rss = \"1MiB\" }}")),
+            leak_on(soak, "rss = \"1MiB\""),
             "phase[0].leak.rss",
             "has no unit",
         ),
         (
-            full_with(steady, &format!("{soak}\nleak = {{ fds = \"3/week\" }}")),
+            leak_on(soak, "fds = \"3/week\""),
             "phase[0].leak.fds",
             "unknown unit `/week`",
         ),
         (
-            full_with(steady, &format!("{soak}\nleak = {{ window = \"0s\" }}")),
+            leak_on(soak, "window = \"0s\""),
             "phase[0].leak.window",
             "longer than 0s",
         ),
