@@ -151,11 +151,20 @@ fn judge(criterion: &CriterionPlan, context: &Context<'_>, evidence: &RunEvidenc
 }
 
 /// A whole-run criterion: resolution admits only the metrics
-/// [`Metric::judged_over_run`], and any other is inconclusive here as well.
+/// [`Metric::judged_over_run`], and the others are inconclusive here as well. The
+/// match stays exhaustive (no catch-all over metrics), so a new family must decide
+/// here whether it reads the whole run.
 fn measure_run(criterion: &CriterionPlan, evidence: &RunEvidence) -> Measurement {
     match criterion.metric {
         Metric::Service(ServiceMetric::Crashed) => implicit::measure_crashed_over_run(evidence),
-        _ => undecided(Doubt::NotJudgedYet {
+        Metric::Latency(_)
+        | Metric::Traffic(_)
+        | Metric::Resource(_)
+        | Metric::Leak(..)
+        | Metric::Capacity(_)
+        | Metric::Recovery(_)
+        | Metric::Integrity(_)
+        | Metric::Scaling(..) => undecided(Doubt::NotJudgedYet {
             what: "whole-run criteria on this metric",
         }),
     }
