@@ -12,18 +12,50 @@ use super::{CriterionPlan, LoadModel, PhaseKind, PhasePlan, Plan};
 use crate::model::Metric;
 use crate::units::format;
 
-/// One sentence per criterion that the plan leaves no way to decide.
+/// One sentence per criterion that the plan leaves no way to decide, then one per
+/// soak too short to tell growth that stops from a leak.
 pub fn certain_inconclusive(plan: &Plan) -> Vec<String> {
-    plan.criteria
+    let over_phase = |criterion: &CriterionPlan| {
+        let phase = criterion.scope.phase()?;
+        plan.phases.iter().find(|p| p.name == phase)
+    };
+    let mut out: Vec<String> = plan
+        .criteria
         .iter()
-        .filter_map(|criterion| {
-            let phase = plan
-                .phases
-                .iter()
-                .find(|p| Some(p.name.as_str()) == criterion.scope.phase())?;
-            shortfall(plan, phase, criterion)
-        })
-        .collect()
+        .filter_map(|criterion| shortfall(plan, over_phase(criterion)?, criterion))
+        .collect();
+    let mut soaks: Vec<&PhasePlan> = plan
+        .criteria
+        .iter()
+        .filter(|c| matches!(c.metric, Metric::Leak(..)))
+        .filter_map(over_phase)
+        .filter(|phase| phase.kind == PhaseKind::Soak)
+        .collect();
+    soaks.dedup_by(|a, b| a.name == b.name);
+    out.extend(
+        soaks
+            .into_iter()
+            .filter_map(|phase| too_short_for_thirds(plan, phase)),
+    );
+    out
+}
+
+/// The trend points a soak needs for the leak rule to tell growth that stops (a
+/// plateau, or still warming up) from a leak: 3 in each of the first and last thirds
+/// of the window (`evaluate::soak`).
+const THIRDS_POINTS: u64 = 9;
+
+/// The warning for a soak whose window is too short for the thirds: its growth can
+/// be judged on the whole window only, where start-up growth reads as a leak.
+fn too_short_for_thirds(plan: &Plan, phase: &PhasePlan) -> Option<String> {
+    let (most, _, arithmetic) = samples(plan, phase.duration, "trend points")?;
+    (most < THIRDS_POINTS).then(|| {
+        format!(
+            "soak {} gives at most {arithmetic} = {} trend points, fewer than the {THIRDS_POINTS} (3 in each of the first and last thirds) that tell growth that stops from a leak: start-up growth in it will read as a leak; lengthen the soak or sample more often",
+            format::printable(&phase.name),
+            format::count(most),
+        )
+    })
 }
 
 /// The warning for `criterion` over `phase`, when the most samples the phase can
@@ -166,6 +198,28 @@ http = { method = "PUT", url = "http://127.0.0.1:{port}/kv/{key}" }
             found[0].contains("25.0/s × 5.00 s measured = 125 requests"),
             "{}",
             found[0]
+        );
+    }
+
+    #[test]
+    fn a_soak_too_short_for_the_thirds_is_warned() {
+        let soak = |duration: &str| {
+            let text = testbed_get_spec(&format!(
+                "\n[settings]\nsample_interval = \"250ms\"\n\n[[phase]]\nname = \"idle\"\nkind = \"soak\"\nrate = 10\nduration = \"{duration}\"\n\n[[criterion]]\nphase = \"idle\"\nmetric = \"leak.rss.detected\"\nop = \"==\"\nvalue = false\nmin_samples = 3\n"
+            ));
+            certain_inconclusive(&super::super::from_str(Path::new("t.toml"), &text).unwrap())
+        };
+        let short = soak("1s");
+        assert_eq!(short.len(), 1, "{short:?}");
+        assert!(
+            short[0].contains("soak idle gives at most 1.00 s measured / one sample every 250 ms + 1 = 5 trend points, fewer than the 9"),
+            "{}",
+            short[0]
+        );
+        assert!(
+            soak("10s").is_empty(),
+            "41 points are enough: {:?}",
+            soak("10s")
         );
     }
 }
