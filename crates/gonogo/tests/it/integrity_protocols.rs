@@ -5,8 +5,7 @@
 //! acknowledged before the kill (NO-GO, with the loss counted and the RPO given).
 
 use crate::support::servers::{
-    KV_TABLE, PostgresCluster, postgres_bin, postgres_workload, redis_server, redis_service,
-    redis_service_with,
+    PostgresCluster, postgres_workload, redis_server, redis_service, redis_service_with,
 };
 use crate::support::spec::Spec;
 use crate::support::{Campaign, describe, stdout};
@@ -139,8 +138,7 @@ pub fn redis_without_persistence_loses_the_writes_acknowledged_before_a_sigkill(
 
 pub fn postgres_with_fsync_keeps_every_committed_insert_through_a_sigkill() {
     let _serial = crate::support::serial();
-    let bin = postgres_bin();
-    let cluster = PostgresCluster::init(&bin, KV_TABLE);
+    let cluster = PostgresCluster::kv();
     let workloads = Spec::new()
         .with(postgres_workload(
             "write",

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use crate::support::servers::{
-    KV_TABLE, PostgresCluster, postgres_bin, postgres_workload, redis_server, redis_service,
+    PostgresCluster, postgres_workload, redis_server, redis_service, redis_workload,
 };
 use crate::support::spec::{Raw, Spec, criterion, phase, steady, workload};
 use crate::support::{Campaign, describe};
@@ -66,18 +66,19 @@ pub fn a_redis_set_and_get_campaign_is_go_with_latency_and_bytes_recorded() {
     let _serial = crate::support::serial();
     let server = redis_server();
     let data = tempfile::tempdir().unwrap();
-    let body = format!(
-        r#"
-[[workload]]
-name = "set"
-redis = {{ address = "127.0.0.1:{{port}}", command = ["SET", "{{key}}", "v{{seq}}"], timeout = "2s" }}
-
-[[workload]]
-name = "get"
-redis = {{ address = "127.0.0.1:{{port}}", command = ["GET", "{{key}}"], timeout = "2s" }}
-{}"#,
-        load_phase(r#"["set", "get"]"#, "0%")
-    );
+    let body = Spec::new()
+        .with(redis_workload(
+            "set",
+            r#"["SET", "{key}", "v{seq}"]"#,
+            r#", timeout = "2s""#,
+        ))
+        .with(redis_workload(
+            "get",
+            r#"["GET", "{key}"]"#,
+            r#", timeout = "2s""#,
+        ))
+        .raw(&load_phase(r#"["set", "get"]"#, "0%"))
+        .to_string();
     let campaign = Campaign::with_service(&redis_service(&server, data.path()), &body);
     let evidence = run_expecting(&campaign, exit::GO);
     for workload in ["set", "get"] {
@@ -97,19 +98,11 @@ pub fn redis_error_replies_are_failures_and_fail_the_error_rate_criterion() {
     let server = redis_server();
     let data = tempfile::tempdir().unwrap();
     // An unknown command answers -ERR; HSET succeeds alongside it.
-    let body = format!(
-        r#"
-[[workload]]
-name = "hset"
-keys = 1
-redis = {{ address = "127.0.0.1:{{port}}", command = ["HSET", "{{key}}", "f", "v"] }}
-
-[[workload]]
-name = "bogus"
-redis = {{ address = "127.0.0.1:{{port}}", command = ["NOSUCHCOMMAND", "{{key}}"] }}
-{}"#,
-        load_phase(r#"["hset", "bogus"]"#, "1%")
-    );
+    let body = Spec::new()
+        .with(redis_workload("hset", r#"["HSET", "{key}", "f", "v"]"#, "").set("keys", 1))
+        .with(redis_workload("bogus", r#"["NOSUCHCOMMAND", "{key}"]"#, ""))
+        .raw(&load_phase(r#"["hset", "bogus"]"#, "1%"))
+        .to_string();
     let campaign = Campaign::with_service(&redis_service(&server, data.path()), &body);
     let evidence = run_expecting(&campaign, exit::NO_GO);
     let bogus = measured(&evidence, "bogus");
@@ -131,8 +124,7 @@ redis = {{ address = "127.0.0.1:{{port}}", command = ["NOSUCHCOMMAND", "{{key}}"
 
 pub fn a_postgres_insert_and_select_campaign_is_go() {
     let _serial = crate::support::serial();
-    let bin = postgres_bin();
-    let cluster = PostgresCluster::init(&bin, KV_TABLE);
+    let cluster = PostgresCluster::kv();
     let body = Spec::new()
         .with(postgres_workload(
             "upsert",
@@ -157,8 +149,7 @@ pub fn a_postgres_insert_and_select_campaign_is_go() {
 
 pub fn a_postgres_error_is_a_status_mismatch() {
     let _serial = crate::support::serial();
-    let bin = postgres_bin();
-    let cluster = PostgresCluster::init(&bin, KV_TABLE);
+    let cluster = PostgresCluster::kv();
     // v is NOT NULL: every insert violates the constraint.
     let body = Spec::new()
         .with(postgres_workload(
@@ -355,8 +346,7 @@ redis = { address = "127.0.0.1:{port}", command = ["HGET", "{key}", "f"] }
 
     #[tokio::main(flavor = "current_thread")]
     pub async fn postgres_kv_writes_reads_and_lists() {
-        let bin = postgres_bin();
-        let cluster = PostgresCluster::init(&bin, KV_TABLE);
+        let cluster = PostgresCluster::kv();
         let port = free_port();
         let service = cluster.service();
         // The service section's command, run here with the port filled in.

@@ -6,9 +6,8 @@
 //! checked here is the mechanics: the loader wrote exactly the new items before
 //! each step, every step was measured, and no measured request failed.
 
-use crate::support::servers::{
-    KV_TABLE, PostgresCluster, postgres_bin, redis_server, redis_service,
-};
+use crate::support::servers::{PostgresCluster, redis_server, redis_service, redis_workload};
+use crate::support::spec::Spec;
 use crate::support::{Campaign, describe, serial};
 use gonogo::evaluate::integrity_counts;
 use gonogo::evidence::Store;
@@ -93,27 +92,27 @@ pub fn a_redis_scaling_phase_loads_with_set() {
     let _serial = serial();
     let server = redis_server();
     let data = tempfile::tempdir().unwrap();
-    let workloads = r#"
-[[workload]]
-name = "put"
-redis = { address = "127.0.0.1:{port}", command = ["SET", "item-{seq}", "v{seq}"], timeout = "2s" }
-
-[[workload]]
-name = "get"
-keys = 100
-redis = { address = "127.0.0.1:{port}", command = ["GET", "item-{key}"], timeout = "2s" }
-"#;
+    let workloads = Spec::new()
+        .with(redis_workload(
+            "put",
+            r#"["SET", "item-{seq}", "v{seq}"]"#,
+            r#", timeout = "2s""#,
+        ))
+        .with(
+            redis_workload("get", r#"["GET", "item-{key}"]"#, r#", timeout = "2s""#)
+                .set("keys", 100),
+        )
+        .to_string();
     let campaign = Campaign::with_service(
         &redis_service(&server, data.path()),
-        &scaling_spec(workloads),
+        &scaling_spec(&workloads),
     );
     check_scaling(&campaign);
 }
 
 pub fn a_postgres_scaling_phase_loads_with_insert() {
     let _serial = serial();
-    let bin = postgres_bin();
-    let cluster = PostgresCluster::init(&bin, KV_TABLE);
+    let cluster = PostgresCluster::kv();
     // A duplicate key would fail the INSERT: {seq} must continue across steps.
     let workloads = format!(
         r#"
@@ -165,17 +164,19 @@ pub fn a_redis_integrity_phase_reads_back_every_write() {
     let _serial = serial();
     let server = redis_server();
     let data = tempfile::tempdir().unwrap();
-    let body = format!(
-        r#"
-[[workload]]
-name = "write"
-redis = {{ address = "127.0.0.1:{{port}}", command = ["SET", "{{key}}", "{{value}}"], timeout = "2s" }}
-
-[[workload]]
-name = "read"
-redis = {{ address = "127.0.0.1:{{port}}", command = ["GET", "{{key}}"], timeout = "2s" }}
-{INTEGRITY}"#
-    );
+    let body = Spec::new()
+        .with(redis_workload(
+            "write",
+            r#"["SET", "{key}", "{value}"]"#,
+            r#", timeout = "2s""#,
+        ))
+        .with(redis_workload(
+            "read",
+            r#"["GET", "{key}"]"#,
+            r#", timeout = "2s""#,
+        ))
+        .raw(INTEGRITY)
+        .to_string();
     check_integrity(&Campaign::with_service(
         &redis_service(&server, data.path()),
         &body,
@@ -184,8 +185,7 @@ redis = {{ address = "127.0.0.1:{{port}}", command = ["GET", "{{key}}"], timeout
 
 pub fn a_postgres_integrity_phase_reads_back_every_write() {
     let _serial = serial();
-    let bin = postgres_bin();
-    let cluster = PostgresCluster::init(&bin, KV_TABLE);
+    let cluster = PostgresCluster::kv();
     let body = format!(
         r#"
 [[workload]]

@@ -105,6 +105,16 @@ pub fn postgres_workload(name: &str, statement: &str, params: &str, more: &str) 
     )
 }
 
+/// A `redis` workload `name` on the service's `{port}`: the command (a TOML array)
+/// and `more` inline keys (`""` for none, else `, timeout = "2s"` and the like).
+pub fn redis_workload(name: &str, command: &str, more: &str) -> spec::Table {
+    spec::workload(
+        name,
+        "redis",
+        &format!("{{ address = \"127.0.0.1:{{port}}\", command = {command}{more} }}"),
+    )
+}
+
 /// An initialised PostgreSQL cluster in its own temp dir (trust auth, superuser
 /// `postgres`, fsync on), owned by `postgres` when root.
 pub struct PostgresCluster {
@@ -114,6 +124,11 @@ pub struct PostgresCluster {
 }
 
 impl PostgresCluster {
+    /// A fresh cluster of [`postgres_bin`] holding the [`KV_TABLE`].
+    pub fn kv() -> PostgresCluster {
+        PostgresCluster::init(&postgres_bin(), KV_TABLE)
+    }
+
     /// `initdb` a fresh cluster, then run `setup_sql` (e.g. `CREATE TABLE …`) in the
     /// `postgres` database in single-user mode (no server, no port).
     pub fn init(bin: &Path, setup_sql: &str) -> PostgresCluster {
