@@ -127,13 +127,9 @@ done
 LOAD_END="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 {
-    echo "### ${TITLE:-Kernel work per request (closed model, maximum throughput)}"
-    echo
-    echo "$FACTS"
-    echo "- load average at end: $LOAD_END"
-    echo "- $CONNECTIONS connections, runs of ${DURATION} s, measured from ${SKIP} s for ${WINDOW} s; $ROUNDS interleaved rounds ($TOOLS); server on core $SERVER_CPU, generator on core $GEN_CPU"
-    echo "- command: \`${RT:+RT=$RT }ROUNDS=$ROUNDS DURATION=$DURATION SKIP=$SKIP WINDOW=$WINDOW CONNECTIONS=$CONNECTIONS TOOLS=\"$TOOLS\" bench/kernel-work.sh\`"
-    echo
+    results_head "${TITLE:-Kernel work per request (closed model, maximum throughput)}" \
+        "$CONNECTIONS connections, runs of ${DURATION} s, measured from ${SKIP} s for ${WINDOW} s; $ROUNDS interleaved rounds ($TOOLS); server on core $SERVER_CPU, generator on core $GEN_CPU" \
+        "command: \`${RT:+RT=$RT }ROUNDS=$ROUNDS DURATION=$DURATION SKIP=$SKIP WINDOW=$WINDOW CONNECTIONS=$CONNECTIONS TOOLS=\"$TOOLS\" bench/kernel-work.sh\`"
     python3 - "$RAW" "$WINDOW" <<'PY'
 import statistics, sys
 from collections import defaultdict
