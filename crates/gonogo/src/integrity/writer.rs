@@ -109,18 +109,12 @@ async fn write_with<K: KeyValue>(job: WriteJob<'_>) -> Result<Writes, KvError> {
         LoadModel::Closed { connections } => (connections as f64 * 1000.0, connections.max(1)),
     };
     let grid = IntervalGrid::new(phase, ctx.interval, Instant::now() + START_LEAD);
-    let IntervalGrid {
-        start,
-        interval,
-        total,
-        count,
-    } = grid;
     let shared = Arc::new(Shared {
         token: token.to_string(),
-        schedule: Schedule::open(start, total, rate),
-        recorder: Recorder::new(start, interval, count - 1, 1),
+        schedule: Schedule::open(grid.start, grid.total, rate),
+        recorder: grid.recorder(1),
         timeout: workloads.write.timeout,
-        hard_deadline: start + total + phase.drain,
+        hard_deadline: grid.end() + phase.drain,
         next_seq: AtomicU64::new(0),
         in_flight: AtomicU64::new(0),
         ledger: Mutex::new(Vec::new()),
@@ -148,7 +142,7 @@ async fn write_with<K: KeyValue>(job: WriteJob<'_>) -> Result<Writes, KvError> {
         }
     }
     Ok(Writes {
-        start,
+        start: grid.start,
         outcomes: ledger(&shared),
         cancelled,
     })

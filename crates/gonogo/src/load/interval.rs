@@ -87,6 +87,17 @@ impl IntervalGrid {
         }
     }
 
+    /// When the phase's load ends (its warm-up included).
+    pub fn end(&self) -> Instant {
+        self.start + self.total
+    }
+
+    /// A recorder of requests into these intervals, in `shards` shards; completions
+    /// after the last interval count in it.
+    pub fn recorder(&self, shards: usize) -> Recorder {
+        Recorder::new(self.start, self.interval, self.count - 1, shards)
+    }
+
     /// A closer of these intervals; the first one's CPU time counts from now.
     pub fn closer(self) -> IntervalCloser {
         IntervalCloser {

@@ -182,27 +182,21 @@ pub async fn run_phase(
     let shards = runtimes.handles.len();
     let mut next_runtime = 0;
     let grid = IntervalGrid::new(phase, ctx.interval, Instant::now() + START_LEAD);
-    let IntervalGrid {
-        start,
-        interval,
-        total,
-        count,
-    } = grid;
     let weights: Vec<u32> = workloads.iter().map(|w| w.weight).collect();
     let mut runs = Vec::new();
     let mut tasks = JoinSet::new();
     for (workload, (rate, connections)) in workloads.iter().zip(shares(phase, &weights)) {
         let target = Target::new(workload, port).await?;
         let schedule = match rate {
-            Some(rate) => Schedule::open(start, total, rate),
-            None => Schedule::closed(start, total),
+            Some(rate) => Schedule::open(grid.start, grid.total, rate),
+            None => Schedule::closed(grid.start, grid.total),
         };
         let run = Arc::new(WorkloadRun {
             schedule,
-            recorder: Recorder::new(start, interval, count - 1, shards),
+            recorder: grid.recorder(shards),
             target,
             timeout: workload.timeout,
-            hard_deadline: start + total + phase.drain,
+            hard_deadline: grid.end() + phase.drain,
             counters: (0..shards).map(|_| ShardCounters::default()).collect(),
         });
         for _ in 0..connections {
