@@ -410,6 +410,16 @@ mod tests {
         }
     }
 
+    /// A [`workload`] sending `method` with no headers and no body.
+    fn bare(method: Method, url: Vec<Segment>) -> WorkloadPlan {
+        WorkloadPlan {
+            method,
+            headers: Vec::new(),
+            body: None,
+            ..workload(url)
+        }
+    }
+
     #[tokio::test]
     async fn renders_placeholders_per_request() {
         let w = workload(vec![
@@ -438,10 +448,10 @@ mod tests {
 
     #[tokio::test]
     async fn a_request_without_placeholders_is_rendered_once() {
-        let mut w = workload(vec![Segment::Literal("http://localhost:9/".into())]);
-        w.method = Method::GET;
-        w.headers.clear();
-        w.body = None;
+        let w = bare(
+            Method::GET,
+            vec![Segment::Literal("http://localhost:9/".into())],
+        );
         let factory = RequestFactory::new(&w, 9).await.expect("valid workload");
         let mut scratch = Vec::new();
         let request = factory.request(9, &mut rand::rng(), &mut scratch).to_vec();
@@ -451,10 +461,10 @@ mod tests {
 
     #[tokio::test]
     async fn an_empty_path_is_the_root_and_queries_are_kept() {
-        let mut w = workload(vec![Segment::Literal("http://127.0.0.1:9".into())]);
-        w.method = Method::POST;
-        w.headers.clear();
-        w.body = None;
+        let w = bare(
+            Method::POST,
+            vec![Segment::Literal("http://127.0.0.1:9".into())],
+        );
         let factory = RequestFactory::new(&w, 9).await.expect("valid workload");
         let request = factory
             .request(9, &mut rand::rng(), &mut Vec::new())
