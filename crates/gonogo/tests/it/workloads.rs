@@ -6,15 +6,15 @@
 //! checked here is the mechanics: the loader wrote exactly the new items before
 //! each step, every step was measured, and no measured request failed.
 
-use crate::support::servers::{PostgresCluster, redis_server, redis_service, redis_workload};
+use crate::support::servers::{
+    PostgresCluster, postgres_workload, redis_server, redis_service, redis_workload,
+};
 use crate::support::spec::Spec;
-use crate::support::{Campaign, describe, serial};
+use crate::support::{Campaign, describe, serial, steps_of};
 use gonogo::evaluate::integrity_counts;
 use gonogo::evidence::Store;
 use gonogo::exit;
 use gonogo::model::{EventKind, RunEvidence};
-
-const PG_URL: &str = "host=127.0.0.1 port={port} user=postgres dbname=postgres";
 
 /// A scaling phase over 100, 200 and 400 items loaded by `put`, measured with `get`.
 fn scaling_spec(workloads: &str) -> String {
@@ -68,12 +68,7 @@ fn check_scaling(campaign: &Campaign) {
         "{}",
         describe(&output)
     );
-    let steps: Vec<Option<u64>> = evidence
-        .phases
-        .iter()
-        .filter(|p| p.parent.as_deref() == Some("grow"))
-        .map(|p| p.size)
-        .collect();
+    let steps: Vec<Option<u64>> = steps_of(&evidence, "grow").iter().map(|p| p.size).collect();
     assert_eq!(steps, [Some(100), Some(200), Some(400)]);
     assert_eq!(failed_in(&evidence, "grow#"), 0, "{}", describe(&output));
 }
@@ -114,18 +109,23 @@ pub fn a_postgres_scaling_phase_loads_with_insert() {
     let _serial = serial();
     let cluster = PostgresCluster::kv();
     // A duplicate key would fail the INSERT: {seq} must continue across steps.
-    let workloads = format!(
-        r#"
-[[workload]]
-name = "put"
-postgres = {{ url = "{PG_URL}", statement = "INSERT INTO kv (k, v) VALUES ($1, $2)", params = ["item-{{seq}}", "v{{seq}}"], timeout = "2s" }}
-
-[[workload]]
-name = "get"
-keys = 100
-postgres = {{ url = "{PG_URL}", statement = "SELECT v FROM kv WHERE k = $1", params = ["item-{{key}}"], timeout = "2s" }}
-"#
-    );
+    let workloads = Spec::new()
+        .with(postgres_workload(
+            "put",
+            "INSERT INTO kv (k, v) VALUES ($1, $2)",
+            r#"["item-{seq}", "v{seq}"]"#,
+            r#", timeout = "2s""#,
+        ))
+        .with(
+            postgres_workload(
+                "get",
+                "SELECT v FROM kv WHERE k = $1",
+                r#"["item-{key}"]"#,
+                r#", timeout = "2s""#,
+            )
+            .set("keys", 100),
+        )
+        .to_string();
     let campaign = Campaign::with_service(&cluster.service(), &scaling_spec(&workloads));
     check_scaling(&campaign);
 }
@@ -186,16 +186,20 @@ pub fn a_redis_integrity_phase_reads_back_every_write() {
 pub fn a_postgres_integrity_phase_reads_back_every_write() {
     let _serial = serial();
     let cluster = PostgresCluster::kv();
-    let body = format!(
-        r#"
-[[workload]]
-name = "write"
-postgres = {{ url = "{PG_URL}", statement = "INSERT INTO kv (k, v) VALUES ($1, $2)", params = ["{{key}}", "{{value}}"], timeout = "2s" }}
-
-[[workload]]
-name = "read"
-postgres = {{ url = "{PG_URL}", statement = "SELECT v FROM kv WHERE k = $1", params = ["{{key}}"], timeout = "2s" }}
-{INTEGRITY}"#
-    );
+    let body = Spec::new()
+        .with(postgres_workload(
+            "write",
+            "INSERT INTO kv (k, v) VALUES ($1, $2)",
+            r#"["{key}", "{value}"]"#,
+            r#", timeout = "2s""#,
+        ))
+        .with(postgres_workload(
+            "read",
+            "SELECT v FROM kv WHERE k = $1",
+            r#"["{key}"]"#,
+            r#", timeout = "2s""#,
+        ))
+        .raw(INTEGRITY)
+        .to_string();
     check_integrity(&Campaign::with_service(&cluster.service(), &body));
 }
