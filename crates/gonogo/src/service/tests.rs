@@ -211,6 +211,19 @@ async fn tcp_probe_waits_for_a_slow_listener() {
     service.stop().await.unwrap();
 }
 
+/// Starting `plan` fails as [`ServiceError::ExitedBeforeReady`]: its exit code,
+/// stderr tail and message.
+async fn exited_before_ready(plan: &ServicePlan, h: &Harness) -> (Option<i32>, String, String) {
+    let err = start(plan, &h.ctx).await.unwrap_err();
+    let ServiceError::ExitedBeforeReady {
+        code, stderr_tail, ..
+    } = &err
+    else {
+        panic!("expected ExitedBeforeReady, got {err}");
+    };
+    (*code, stderr_tail.clone(), err.to_string())
+}
+
 #[tokio::test]
 async fn command_exiting_at_once_reports_its_stderr() {
     let h = harness();
@@ -218,16 +231,9 @@ async fn command_exiting_at_once_reports_its_stderr() {
         "echo line-one >&2; echo boom-on-stderr >&2; exit 7",
         http_ready("http://127.0.0.1:{port}/health"),
     );
-    let err = start(&plan, &h.ctx).await.unwrap_err();
-    let ServiceError::ExitedBeforeReady {
-        code, stderr_tail, ..
-    } = &err
-    else {
-        panic!("expected ExitedBeforeReady, got {err}");
-    };
-    assert_eq!(*code, Some(7));
+    let (code, stderr_tail, message) = exited_before_ready(&plan, &h).await;
+    assert_eq!(code, Some(7));
     assert_eq!(stderr_tail, "line-one\nboom-on-stderr");
-    let message = err.to_string();
     assert!(
         message.contains("service exited with status 7 before it was ready"),
         "{message}"
@@ -242,10 +248,7 @@ async fn stderr_tail_keeps_only_the_last_lines() {
         "i=0; while [ $i -lt 50 ]; do echo line-$i >&2; i=$((i+1)); done; exit 1",
         http_ready("http://127.0.0.1:{port}/"),
     );
-    let err = start(&plan, &h.ctx).await.unwrap_err();
-    let ServiceError::ExitedBeforeReady { stderr_tail, .. } = err else {
-        panic!("expected ExitedBeforeReady");
-    };
+    let (_, stderr_tail, _) = exited_before_ready(&plan, &h).await;
     let lines: Vec<&str> = stderr_tail.lines().collect();
     assert_eq!(lines.len(), TAIL_LINES);
     assert_eq!(lines.first(), Some(&"line-30"));

@@ -112,6 +112,15 @@ fn toward(kind: NetFault, direction: Direction) -> FaultSpec {
     }
 }
 
+/// A new connection through `proxy` that gets all of `payload` echoed within 2 s
+/// (else the test fails, saying `what`): the connection, left open, and what it saw.
+async fn passes_through(proxy: &Proxy, payload: &[u8], what: &str) -> (TcpStream, Exchange) {
+    let mut client = connect(proxy).await;
+    let seen = exchange(&mut client, payload, Duration::from_secs(2)).await;
+    assert_eq!(seen.echoed, payload.len(), "{what}: {seen:?}");
+    (client, seen)
+}
+
 /// The contract: applied → the traffic is changed (as `affected` checks) and the
 /// effect is counted; removed → a new connection passes through unchanged; closed
 /// clients → no proxied connection stays open.
@@ -120,13 +129,8 @@ async fn compliance(kind: NetFault, affected: fn(&Exchange) -> bool) {
     let payload = vec![b'x'; 4000];
 
     // Pass-through before any fault.
-    let mut before = connect(&proxy).await;
-    let clean = exchange(&mut before, &payload, Duration::from_secs(2)).await;
-    assert_eq!(
-        clean.echoed,
-        payload.len(),
-        "{kind:?}: pass-through first: {clean:?}"
-    );
+    let (before, _) =
+        passes_through(&proxy, &payload, &format!("{kind:?}: pass-through first")).await;
 
     let handle = proxy.apply(everywhere(kind));
     let mut during = connect(&proxy).await;
@@ -141,13 +145,8 @@ async fn compliance(kind: NetFault, affected: fn(&Exchange) -> bool) {
         assert!(effect.bytes > 0, "{kind:?}: no bytes counted: {effect:?}");
     }
 
-    let mut after = connect(&proxy).await;
-    let restored = exchange(&mut after, &payload, Duration::from_secs(2)).await;
-    assert_eq!(
-        restored.echoed,
-        payload.len(),
-        "{kind:?}: not restored: {restored:?}"
-    );
+    let (after, restored) =
+        passes_through(&proxy, &payload, &format!("{kind:?}: not restored")).await;
     assert!(
         restored.elapsed < Duration::from_millis(150),
         "{kind:?}: {restored:?}"
