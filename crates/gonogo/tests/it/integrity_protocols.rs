@@ -5,7 +5,7 @@
 //! acknowledged before the kill (NO-GO, with the loss counted and the RPO given).
 
 use crate::support::servers::{
-    PostgresCluster, postgres_workload, redis_server, redis_service, redis_service_with,
+    PostgresCluster, kv_insert, kv_select, redis_server, redis_service, redis_service_with,
 };
 use crate::support::spec::Spec;
 use crate::support::{Campaign, describe, stdout};
@@ -140,15 +140,13 @@ pub fn postgres_with_fsync_keeps_every_committed_insert_through_a_sigkill() {
     let _serial = crate::support::serial();
     let cluster = PostgresCluster::kv();
     let workloads = Spec::new()
-        .with(postgres_workload(
+        .with(kv_insert(
             "write",
-            "INSERT INTO kv (k, v) VALUES ($1, $2)",
             r#"["{key}", "{value}"]"#,
             r#", timeout = "5s""#,
         ))
-        .with(postgres_workload(
+        .with(kv_select(
             "read",
-            "SELECT v FROM kv WHERE k = $1",
             r#"["{key}"]"#,
             r#", list = "SELECT k FROM kv WHERE starts_with(k, $1)", timeout = "5s""#,
         ));

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use crate::support::servers::{
-    PostgresCluster, postgres_workload, redis_server, redis_service, redis_workload,
+    PostgresCluster, kv_select, postgres_workload, redis_server, redis_service, redis_workload,
 };
 use crate::support::spec::{Raw, Spec, criterion, phase, steady, workload};
 use crate::support::{Campaign, describe};
@@ -132,12 +132,7 @@ pub fn a_postgres_insert_and_select_campaign_is_go() {
             r#"["{key}", "v{seq}"]"#,
             r#", timeout = "2s""#,
         ))
-        .with(postgres_workload(
-            "select",
-            "SELECT v FROM kv WHERE k = $1",
-            r#"["{key}"]"#,
-            r#", timeout = "2s""#,
-        ))
+        .with(kv_select("select", r#"["{key}"]"#, r#", timeout = "2s""#))
         .raw(&load_phase(r#"["upsert", "select"]"#, "0%"))
         .to_string();
     let campaign = Campaign::with_service(&cluster.service(), &body);
@@ -365,9 +360,8 @@ redis = { address = "127.0.0.1:{port}", command = ["HGET", "{key}", "f"] }
                 r#"["{key}", "v-"]"#,
                 "",
             ))
-            .with(postgres_workload(
+            .with(kv_select(
                 "read",
-                "SELECT v FROM kv WHERE k = $1",
                 r#"["{key}"]"#,
                 r#", list = "SELECT k FROM kv WHERE starts_with(k, $1)""#,
             ));

@@ -7,7 +7,7 @@
 //! each step, every step was measured, and no measured request failed.
 
 use crate::support::servers::{
-    PostgresCluster, postgres_workload, redis_server, redis_service, redis_workload,
+    PostgresCluster, kv_insert, kv_select, redis_server, redis_service, redis_workload,
 };
 use crate::support::spec::Spec;
 use crate::support::{Campaign, describe, serial, steps_of};
@@ -110,21 +110,12 @@ pub fn a_postgres_scaling_phase_loads_with_insert() {
     let cluster = PostgresCluster::kv();
     // A duplicate key would fail the INSERT: {seq} must continue across steps.
     let workloads = Spec::new()
-        .with(postgres_workload(
+        .with(kv_insert(
             "put",
-            "INSERT INTO kv (k, v) VALUES ($1, $2)",
             r#"["item-{seq}", "v{seq}"]"#,
             r#", timeout = "2s""#,
         ))
-        .with(
-            postgres_workload(
-                "get",
-                "SELECT v FROM kv WHERE k = $1",
-                r#"["item-{key}"]"#,
-                r#", timeout = "2s""#,
-            )
-            .set("keys", 100),
-        )
+        .with(kv_select("get", r#"["item-{key}"]"#, r#", timeout = "2s""#).set("keys", 100))
         .to_string();
     let campaign = Campaign::with_service(&cluster.service(), &scaling_spec(&workloads));
     check_scaling(&campaign);
@@ -187,18 +178,12 @@ pub fn a_postgres_integrity_phase_reads_back_every_write() {
     let _serial = serial();
     let cluster = PostgresCluster::kv();
     let body = Spec::new()
-        .with(postgres_workload(
+        .with(kv_insert(
             "write",
-            "INSERT INTO kv (k, v) VALUES ($1, $2)",
             r#"["{key}", "{value}"]"#,
             r#", timeout = "2s""#,
         ))
-        .with(postgres_workload(
-            "read",
-            "SELECT v FROM kv WHERE k = $1",
-            r#"["{key}"]"#,
-            r#", timeout = "2s""#,
-        ))
+        .with(kv_select("read", r#"["{key}"]"#, r#", timeout = "2s""#))
         .raw(INTEGRITY)
         .to_string();
     check_integrity(&Campaign::with_service(&cluster.service(), &body));

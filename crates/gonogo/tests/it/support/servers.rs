@@ -105,6 +105,18 @@ pub fn postgres_workload(name: &str, statement: &str, params: &str, more: &str) 
     )
 }
 
+/// A [`postgres_workload`] inserting a row of the [`KV_TABLE`]; `params` are its key
+/// and value.
+pub fn kv_insert(name: &str, params: &str, more: &str) -> spec::Table {
+    postgres_workload(name, "INSERT INTO kv (k, v) VALUES ($1, $2)", params, more)
+}
+
+/// A [`postgres_workload`] reading the value of a row of the [`KV_TABLE`]; `params`
+/// holds its key.
+pub fn kv_select(name: &str, params: &str, more: &str) -> spec::Table {
+    postgres_workload(name, "SELECT v FROM kv WHERE k = $1", params, more)
+}
+
 /// A `redis` workload `name` on the service's `{port}`: the command (a TOML array)
 /// and `more` inline keys (`""` for none, else `, timeout = "2s"` and the like).
 pub fn redis_workload(name: &str, command: &str, more: &str) -> spec::Table {
