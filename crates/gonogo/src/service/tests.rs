@@ -211,10 +211,11 @@ async fn tcp_probe_waits_for_a_slow_listener() {
     service.stop().await.unwrap();
 }
 
-/// Starting `plan` fails as [`ServiceError::ExitedBeforeReady`]: its exit code,
-/// stderr tail and message.
-async fn exited_before_ready(plan: &ServicePlan, h: &Harness) -> (Option<i32>, String, String) {
-    let err = start(plan, &h.ctx).await.unwrap_err();
+/// Starting `sh -c script` fails as [`ServiceError::ExitedBeforeReady`]: its exit
+/// code, stderr tail and message.
+async fn exited_before_ready(script: &str, ready: ReadyKind) -> (Option<i32>, String, String) {
+    let h = harness();
+    let err = start(&shell(script, ready), &h.ctx).await.unwrap_err();
     let ServiceError::ExitedBeforeReady {
         code, stderr_tail, ..
     } = &err
@@ -226,12 +227,11 @@ async fn exited_before_ready(plan: &ServicePlan, h: &Harness) -> (Option<i32>, S
 
 #[tokio::test]
 async fn command_exiting_at_once_reports_its_stderr() {
-    let h = harness();
-    let plan = shell(
+    let (code, stderr_tail, message) = exited_before_ready(
         "echo line-one >&2; echo boom-on-stderr >&2; exit 7",
         http_ready("http://127.0.0.1:{port}/health"),
-    );
-    let (code, stderr_tail, message) = exited_before_ready(&plan, &h).await;
+    )
+    .await;
     assert_eq!(code, Some(7));
     assert_eq!(stderr_tail, "line-one\nboom-on-stderr");
     assert!(
@@ -243,12 +243,11 @@ async fn command_exiting_at_once_reports_its_stderr() {
 
 #[tokio::test]
 async fn stderr_tail_keeps_only_the_last_lines() {
-    let h = harness();
-    let plan = shell(
+    let (_, stderr_tail, _) = exited_before_ready(
         "i=0; while [ $i -lt 50 ]; do echo line-$i >&2; i=$((i+1)); done; exit 1",
         http_ready("http://127.0.0.1:{port}/"),
-    );
-    let (_, stderr_tail, _) = exited_before_ready(&plan, &h).await;
+    )
+    .await;
     let lines: Vec<&str> = stderr_tail.lines().collect();
     assert_eq!(lines.len(), TAIL_LINES);
     assert_eq!(lines.first(), Some(&"line-30"));
