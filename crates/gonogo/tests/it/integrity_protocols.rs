@@ -4,9 +4,7 @@
 //! it acknowledges loses nothing (GO); Redis without persistence loses every write
 //! acknowledged before the kill (NO-GO, with the loss counted and the RPO given).
 
-use crate::support::servers::{
-    PostgresCluster, kv_insert, kv_select, redis_server, redis_service, redis_service_with,
-};
+use crate::support::servers::{PostgresCluster, RedisDir, kv_insert, kv_select};
 use crate::support::spec::Spec;
 use crate::support::{Campaign, describe, stdout};
 use gonogo::evaluate::IntegrityCounts;
@@ -90,13 +88,9 @@ fn json_summary(campaign: &Campaign) -> serde_json::Value {
 
 pub fn redis_with_fsynced_aof_keeps_every_acknowledged_write_through_a_sigkill() {
     let _serial = crate::support::serial();
-    let server = redis_server();
-    let data = tempfile::tempdir().unwrap();
+    let redis = RedisDir::new();
     // Every write fsynced to the append-only file before it is acknowledged.
-    let campaign = Campaign::with_service(
-        &redis_service(&server, data.path()),
-        &format!("{REDIS_WORKLOADS}{PHASE}"),
-    );
+    let campaign = Campaign::with_service(&redis.service(), &format!("{REDIS_WORKLOADS}{PHASE}"));
     let (c, outcome) = run_expecting(&campaign, exit::GO);
     assert_eq!(outcome, Outcome::Pass);
     assert_eq!(c.lost, 0, "{c:?}");
@@ -110,11 +104,10 @@ pub fn redis_with_fsynced_aof_keeps_every_acknowledged_write_through_a_sigkill()
 
 pub fn redis_without_persistence_loses_the_writes_acknowledged_before_a_sigkill() {
     let _serial = crate::support::serial();
-    let server = redis_server();
-    let data = tempfile::tempdir().unwrap();
+    let redis = RedisDir::new();
     let volatile = ["--save", "", "--appendonly", "no"];
     let campaign = Campaign::with_service(
-        &redis_service_with(&server, data.path(), &volatile),
+        &redis.service_with(&volatile),
         &format!("{REDIS_WORKLOADS}{PHASE}"),
     );
     let (c, outcome) = run_expecting(&campaign, exit::NO_GO);
@@ -169,11 +162,10 @@ pub async fn integrity_clients_wait_for_a_server_that_is_still_starting() {
     use gonogo::model::WriteOutcome;
     use std::time::Duration;
 
-    let server = redis_server();
-    let data = tempfile::tempdir().unwrap();
+    let redis = RedisDir::new();
     let spec = format!(
         "{}{REDIS_WORKLOADS}{PHASE}",
-        redis_service_with(&server, data.path(), &["--save", ""])
+        redis.service_with(&["--save", ""])
     );
     let plan = gonogo::plan::from_str(std::path::Path::new("t.toml"), &spec).unwrap();
     let workloads = PhaseWorkloads::of(&plan, &plan.phases[0]).unwrap();
@@ -189,7 +181,8 @@ pub async fn integrity_clients_wait_for_a_server_that_is_still_starting() {
         matches!(refused, Err(KvError::Connect { .. })),
         "{refused:?}"
     );
-    let dir = data.path().to_path_buf();
+    let dir = redis.data.path().to_path_buf();
+    let server = redis.server.clone();
     let starter = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_millis(500));
         std::process::Command::new(server)

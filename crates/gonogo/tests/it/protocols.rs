@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use crate::support::servers::{
-    PostgresCluster, kv_select, postgres_workload, redis_server, redis_service, redis_workload,
+    PostgresCluster, RedisDir, kv_select, postgres_workload, redis_workload,
 };
 use crate::support::spec::{Raw, Spec, criterion, phase, steady, workload};
 use crate::support::{Campaign, describe};
@@ -64,8 +64,7 @@ fn run_expecting(campaign: &Campaign, code: u8) -> RunEvidence {
 
 pub fn a_redis_set_and_get_campaign_is_go_with_latency_and_bytes_recorded() {
     let _serial = crate::support::serial();
-    let server = redis_server();
-    let data = tempfile::tempdir().unwrap();
+    let redis = RedisDir::new();
     let body = Spec::new()
         .with(redis_workload(
             "set",
@@ -79,14 +78,14 @@ pub fn a_redis_set_and_get_campaign_is_go_with_latency_and_bytes_recorded() {
         ))
         .raw(&load_phase(r#"["set", "get"]"#, "0%"))
         .to_string();
-    let campaign = Campaign::with_service(&redis_service(&server, data.path()), &body);
+    let campaign = Campaign::with_service(&redis.service(), &body);
     let evidence = run_expecting(&campaign, exit::GO);
     for workload in ["set", "get"] {
         let stats = all_ok(&evidence, workload);
         assert!(stats.bytes_sent > 0 && stats.bytes_received > 0);
     }
     // appendfsync always: the writes are in the append-only file.
-    let aof = std::fs::read_dir(data.path())
+    let aof = std::fs::read_dir(redis.data.path())
         .unwrap()
         .flatten()
         .any(|entry| entry.file_name().to_string_lossy().contains("appendonly"));
@@ -95,15 +94,14 @@ pub fn a_redis_set_and_get_campaign_is_go_with_latency_and_bytes_recorded() {
 
 pub fn redis_error_replies_are_failures_and_fail_the_error_rate_criterion() {
     let _serial = crate::support::serial();
-    let server = redis_server();
-    let data = tempfile::tempdir().unwrap();
+    let redis = RedisDir::new();
     // An unknown command answers -ERR; HSET succeeds alongside it.
     let body = Spec::new()
         .with(redis_workload("hset", r#"["HSET", "{key}", "f", "v"]"#, "").set("keys", 1))
         .with(redis_workload("bogus", r#"["NOSUCHCOMMAND", "{key}"]"#, ""))
         .raw(&load_phase(r#"["hset", "bogus"]"#, "1%"))
         .to_string();
-    let campaign = Campaign::with_service(&redis_service(&server, data.path()), &body);
+    let campaign = Campaign::with_service(&redis.service(), &body);
     let evidence = run_expecting(&campaign, exit::NO_GO);
     let bogus = measured(&evidence, "bogus");
     assert_eq!(bogus.outcomes.ok, 0, "{:?}", bogus.outcomes);
@@ -288,11 +286,10 @@ pub mod integrity_clients {
 
     #[tokio::main(flavor = "current_thread")]
     pub async fn redis_kv_writes_reads_and_lists() {
-        let server = redis_server();
-        let data = tempfile::tempdir().unwrap();
+        let redis = RedisDir::new();
         let port = free_port();
         let child = start(
-            std::process::Command::new(&server)
+            std::process::Command::new(&redis.server)
                 .args([
                     "--port",
                     &port.to_string(),
@@ -302,11 +299,11 @@ pub mod integrity_clients {
                     "",
                 ])
                 .args(["--appendonly", "yes", "--appendfsync", "always", "--dir"])
-                .arg(data.path()),
+                .arg(redis.data.path()),
             port,
         );
         let plans = workloads(&spec(
-            &redis_service(&server, data.path()),
+            &redis.service(),
             r#"
 [[workload]]
 name = "write"

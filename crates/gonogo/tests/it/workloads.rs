@@ -6,9 +6,7 @@
 //! checked here is the mechanics: the loader wrote exactly the new items before
 //! each step, every step was measured, and no measured request failed.
 
-use crate::support::servers::{
-    PostgresCluster, kv_insert, kv_select, redis_server, redis_service, redis_workload,
-};
+use crate::support::servers::{PostgresCluster, RedisDir, kv_insert, kv_select, redis_workload};
 use crate::support::spec::Spec;
 use crate::support::{Campaign, describe, serial, steps_of};
 use gonogo::evaluate::integrity_counts;
@@ -85,8 +83,7 @@ fn failed_in(evidence: &RunEvidence, prefix: &str) -> u64 {
 
 pub fn a_redis_scaling_phase_loads_with_set() {
     let _serial = serial();
-    let server = redis_server();
-    let data = tempfile::tempdir().unwrap();
+    let redis = RedisDir::new();
     let workloads = Spec::new()
         .with(redis_workload(
             "put",
@@ -98,10 +95,7 @@ pub fn a_redis_scaling_phase_loads_with_set() {
                 .set("keys", 100),
         )
         .to_string();
-    let campaign = Campaign::with_service(
-        &redis_service(&server, data.path()),
-        &scaling_spec(&workloads),
-    );
+    let campaign = Campaign::with_service(&redis.service(), &scaling_spec(&workloads));
     check_scaling(&campaign);
 }
 
@@ -153,8 +147,7 @@ fn check_integrity(campaign: &Campaign) {
 
 pub fn a_redis_integrity_phase_reads_back_every_write() {
     let _serial = serial();
-    let server = redis_server();
-    let data = tempfile::tempdir().unwrap();
+    let redis = RedisDir::new();
     let body = Spec::new()
         .with(redis_workload(
             "write",
@@ -168,10 +161,7 @@ pub fn a_redis_integrity_phase_reads_back_every_write() {
         ))
         .raw(INTEGRITY)
         .to_string();
-    check_integrity(&Campaign::with_service(
-        &redis_service(&server, data.path()),
-        &body,
-    ));
+    check_integrity(&Campaign::with_service(&redis.service(), &body));
 }
 
 pub fn a_postgres_integrity_phase_reads_back_every_write() {

@@ -60,6 +60,31 @@ fn chown_to_postgres(path: &Path) {
     }
 }
 
+/// A `redis-server` binary and a fresh temp dir for its files (removed on drop).
+pub struct RedisDir {
+    pub server: PathBuf,
+    pub data: tempfile::TempDir,
+}
+
+impl RedisDir {
+    pub fn new() -> RedisDir {
+        RedisDir {
+            server: redis_server(),
+            data: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// [`redis_service`] with its files in this dir.
+    pub fn service(&self) -> String {
+        redis_service(&self.server, self.data.path())
+    }
+
+    /// [`redis_service_with`] `persistence`, its files in this dir.
+    pub fn service_with(&self, persistence: &[&str]) -> String {
+        redis_service_with(&self.server, self.data.path(), persistence)
+    }
+}
+
 /// A Redis service that persists every write before acknowledging it
 /// (`appendfsync always`), its files in `dir`.
 pub fn redis_service(server: &Path, dir: &Path) -> String {
