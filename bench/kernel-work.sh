@@ -133,9 +133,9 @@ LOAD_END="$(cut -d' ' -f1-3 /proc/loadavg)"
     python3 - "$RAW" "$WINDOW" <<'PY'
 import statistics, sys
 from collections import defaultdict
+from report_json import rows
 runs = defaultdict(list)
-for line in open(sys.argv[1]):
-    rnd, tool, req, segs, gms, gcs, gsys, gu, gs, sms, scs = line.split("\t")
+for rnd, tool, req, segs, gms, gcs, gsys, gu, gs, sms, scs in rows(sys.argv[1]):
     req = int(req)
     if req <= 0:
         continue

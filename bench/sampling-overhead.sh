@@ -65,9 +65,9 @@ LOAD_END="$(cut -d' ' -f1-3 /proc/loadavg)"
     python3 - "$WORK/raw.tsv" "$DURATION" <<'PY'
 import statistics, sys
 from collections import defaultdict
+from report_json import rows as raw_rows
 rows = defaultdict(dict)
-for line in open(sys.argv[1]):
-    rnd, interval, cpu, wall, samples = line.split()
+for rnd, interval, cpu, wall, samples in raw_rows(sys.argv[1]):
     rows[rnd][interval] = (float(cpu), float(wall), samples)
 duration = float(sys.argv[2])
 print("| round | gonogo CPU s, 100ms | samples | gonogo CPU s, 10s | samples | difference, % of a core |")
