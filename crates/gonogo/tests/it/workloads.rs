@@ -7,7 +7,7 @@
 //! each step, every step was measured, and no measured request failed.
 
 use crate::support::servers::{PostgresCluster, RedisDir, kv_insert, kv_select, redis_workload};
-use crate::support::spec::Spec;
+use crate::support::spec::{Spec, Table, integrity_writes};
 use crate::support::{Campaign, describe, serial, steps_of};
 use gonogo::evaluate::integrity_counts;
 use gonogo::evidence::Store;
@@ -116,17 +116,9 @@ pub fn a_postgres_scaling_phase_loads_with_insert() {
 }
 
 /// An integrity phase (no fault) writing with `write`, reading with `read`.
-const INTEGRITY: &str = r#"
-[[phase]]
-name = "writes"
-kind = "integrity"
-workload = "write"
-read = "read"
-rate = 100
-max_connections = 4
-duration = "2s"
-settle = "200ms"
-"#;
+fn integrity() -> Table {
+    integrity_writes(100, 4, "2s", "200ms")
+}
 
 /// Run an integrity campaign: GO, every write acknowledged and read back intact.
 fn check_integrity(campaign: &Campaign) {
@@ -159,7 +151,7 @@ pub fn a_redis_integrity_phase_reads_back_every_write() {
             r#"["GET", "{key}"]"#,
             r#", timeout = "2s""#,
         ))
-        .raw(INTEGRITY)
+        .with(integrity())
         .to_string();
     check_integrity(&Campaign::with_service(&redis.service(), &body));
 }
@@ -174,7 +166,7 @@ pub fn a_postgres_integrity_phase_reads_back_every_write() {
             r#", timeout = "2s""#,
         ))
         .with(kv_select("read", r#"["{key}"]"#, r#", timeout = "2s""#))
-        .raw(INTEGRITY)
+        .with(integrity())
         .to_string();
     check_integrity(&Campaign::with_service(&cluster.service(), &body));
 }
