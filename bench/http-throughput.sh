@@ -103,12 +103,8 @@ done
 LOAD_END="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 {
-    echo "### ${TITLE:-Closed model, maximum throughput}"
-    echo
-    echo "$FACTS"
-    echo "- load average at end: $LOAD_END"
-    echo "- $CONNECTIONS connections, ${DURATION} s per run, $ROUNDS interleaved rounds ($TOOLS); server on core $SERVER_CPU, generator on core $GEN_CPU"
-    echo "- command: \`${RT:+RT=$RT }ROUNDS=$ROUNDS DURATION=$DURATION CONNECTIONS=$CONNECTIONS TOOLS=\"$TOOLS\" bench/http-throughput.sh\`"
-    echo
+    results_head "${TITLE:-Closed model, maximum throughput}" \
+        "$CONNECTIONS connections, ${DURATION} s per run, $ROUNDS interleaved rounds ($TOOLS); server on core $SERVER_CPU, generator on core $GEN_CPU" \
+        "command: \`${RT:+RT=$RT }ROUNDS=$ROUNDS DURATION=$DURATION CONNECTIONS=$CONNECTIONS TOOLS=\"$TOOLS\" bench/http-throughput.sh\`"
     python3 "$BENCH_DIR/report.py" "$RAW"
 } | publish

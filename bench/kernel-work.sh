@@ -127,19 +127,15 @@ done
 LOAD_END="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 {
-    echo "### ${TITLE:-Kernel work per request (closed model, maximum throughput)}"
-    echo
-    echo "$FACTS"
-    echo "- load average at end: $LOAD_END"
-    echo "- $CONNECTIONS connections, runs of ${DURATION} s, measured from ${SKIP} s for ${WINDOW} s; $ROUNDS interleaved rounds ($TOOLS); server on core $SERVER_CPU, generator on core $GEN_CPU"
-    echo "- command: \`${RT:+RT=$RT }ROUNDS=$ROUNDS DURATION=$DURATION SKIP=$SKIP WINDOW=$WINDOW CONNECTIONS=$CONNECTIONS TOOLS=\"$TOOLS\" bench/kernel-work.sh\`"
-    echo
+    results_head "${TITLE:-Kernel work per request (closed model, maximum throughput)}" \
+        "$CONNECTIONS connections, runs of ${DURATION} s, measured from ${SKIP} s for ${WINDOW} s; $ROUNDS interleaved rounds ($TOOLS); server on core $SERVER_CPU, generator on core $GEN_CPU" \
+        "command: \`${RT:+RT=$RT }ROUNDS=$ROUNDS DURATION=$DURATION SKIP=$SKIP WINDOW=$WINDOW CONNECTIONS=$CONNECTIONS TOOLS=\"$TOOLS\" bench/kernel-work.sh\`"
     python3 - "$RAW" "$WINDOW" <<'PY'
 import statistics, sys
 from collections import defaultdict
+from report_json import rows
 runs = defaultdict(list)
-for line in open(sys.argv[1]):
-    rnd, tool, req, segs, gms, gcs, gsys, gu, gs, sms, scs = line.split("\t")
+for rnd, tool, req, segs, gms, gcs, gsys, gu, gs, sms, scs in rows(sys.argv[1]):
     req = int(req)
     if req <= 0:
         continue

@@ -69,6 +69,19 @@ need() {
     fi
 }
 
+# The head of a results section: the title $1, the machine facts taken at the start
+# ($FACTS), the load average at the end ($LOAD_END), then each further argument as a
+# list item (the setup, the command), and a blank line.
+results_head() {
+    echo "### $1"
+    echo
+    echo "$FACTS"
+    echo "- load average at end: $LOAD_END"
+    shift
+    printf -- '- %s\n' "$@"
+    echo
+}
+
 have_oha() { [[ -x "$OHA" ]]; }
 
 # Markdown lines describing the machine and the tools.

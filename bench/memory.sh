@@ -60,13 +60,9 @@ wait "$PID" || true
 LOAD_END="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 {
-    echo "### Generator memory over a ${MINUTES}-minute run"
-    echo
-    echo "$FACTS"
-    echo "- load average at end: $LOAD_END"
-    echo "- open model, $RATE requests/s planned, ${MINUTES} min after 10 s warm-up, 1 s evidence intervals, resource sampling every $SAMPLE_INTERVAL"
-    echo "- command: \`RATE=$RATE MINUTES=$MINUTES bench/memory.sh\`"
-    echo
+    results_head "Generator memory over a ${MINUTES}-minute run" \
+        "open model, $RATE requests/s planned, ${MINUTES} min after 10 s warm-up, 1 s evidence intervals, resource sampling every $SAMPLE_INTERVAL" \
+        "command: \`RATE=$RATE MINUTES=$MINUTES bench/memory.sh\`"
     python3 - "$WORK/rss.tsv" "$WORK/report.json" <<'PY'
 import json, sys
 from report_json import workloads

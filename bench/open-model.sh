@@ -73,14 +73,10 @@ run_gonogo "$PHASES" "rate-$(echo "$FRACTIONS" | awk '{print $1}')"
 LOAD_END="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 {
-    echo "### ${TITLE:-Open model, planned rates up to 90% of the maximum}"
-    echo
-    echo "$FACTS"
-    echo "- load average at end: $LOAD_END"
-    echo "- maximum: $MAX requests/s, $MAX_HOW"
-    echo "- each rate: ${DURATION} s measured after ${WARMUP} s warm-up, max_connections = $MAX_CONNECTIONS; server on core $SERVER_CPU, gonogo on core $GEN_CPU"
-    echo "- command: \`${RT:+RT=$RT }FRACTIONS=\"$FRACTIONS\" DURATION=$DURATION bench/open-model.sh\`"
-    echo
+    results_head "${TITLE:-Open model, planned rates up to 90% of the maximum}" \
+        "maximum: $MAX requests/s, $MAX_HOW" \
+        "each rate: ${DURATION} s measured after ${WARMUP} s warm-up, max_connections = $MAX_CONNECTIONS; server on core $SERVER_CPU, gonogo on core $GEN_CPU" \
+        "command: \`${RT:+RT=$RT }FRACTIONS=\"$FRACTIONS\" DURATION=$DURATION bench/open-model.sh\`"
     python3 - "$WORK/report.json" "$WORK/evidence.db" <<'PY'
 import json, sqlite3, sys
 from report_json import errors, workloads

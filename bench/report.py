@@ -7,11 +7,12 @@ import statistics
 import sys
 from collections import defaultdict
 
+from report_json import rows
+
 
 def main():
     runs = defaultdict(list)
-    for line in open(sys.argv[1]):
-        rnd, tool, requests, seconds, cpu, rss, errors, user, system = line.split()
+    for rnd, tool, requests, seconds, cpu, rss, errors, user, system in rows(sys.argv[1]):
         requests, seconds, cpu = int(requests), float(seconds), float(cpu)
         runs[tool].append({
             "rps": requests / seconds,
@@ -53,8 +54,7 @@ def main():
               f"**{med('gonogo', 'rps') / med(best_rps, 'rps'):.2f}×** (target ≥ 0.95×)")
         # Per-round ratios show whether the medians hide a spread.
         rounds = defaultdict(dict)
-        for line in open(sys.argv[1]):
-            rnd, tool, requests, seconds, cpu, *_ = line.split()
+        for rnd, tool, requests, seconds, cpu, *_ in rows(sys.argv[1]):
             rounds[rnd][tool] = (int(requests) / float(seconds), int(requests) / float(cpu))
         ratios = []
         for rnd, tools in sorted(rounds.items()):

@@ -1,5 +1,6 @@
 """Helpers for the bench scripts' Python: the per-workload summaries of a gonogo JSON
-report (imported by the scripts' inline Python; lib.sh puts bench/ on PYTHONPATH)."""
+report, and the rows of a script's raw table (imported by the scripts' inline Python;
+lib.sh puts bench/ on PYTHONPATH)."""
 
 
 def workloads(node, *keys):
@@ -18,3 +19,11 @@ def workloads(node, *keys):
 def errors(summary):
     """The failed requests of a workload summary, all kinds together."""
     return sum(v for v in summary["errors"].values() if isinstance(v, int))
+
+
+def rows(path):
+    """The rows of a raw table a script wrote (one run a line, fields separated by
+    white space), each as its list of fields."""
+    with open(path) as table:
+        for line in table:
+            yield line.split()

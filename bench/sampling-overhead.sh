@@ -59,19 +59,15 @@ done
 LOAD_END="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 {
-    echo "### Resource sampling overhead at 10 Hz"
-    echo
-    echo "$FACTS"
-    echo "- load average at end: $LOAD_END"
-    echo "- ${DURATION} s phase at 1 request/s; sample_interval 100ms vs 10s, $ROUNDS interleaved rounds; gonogo on core $GEN_CPU"
-    echo "- command: \`${RT:+RT=$RT }ROUNDS=$ROUNDS DURATION=$DURATION bench/sampling-overhead.sh\`"
-    echo
+    results_head "Resource sampling overhead at 10 Hz" \
+        "${DURATION} s phase at 1 request/s; sample_interval 100ms vs 10s, $ROUNDS interleaved rounds; gonogo on core $GEN_CPU" \
+        "command: \`${RT:+RT=$RT }ROUNDS=$ROUNDS DURATION=$DURATION bench/sampling-overhead.sh\`"
     python3 - "$WORK/raw.tsv" "$DURATION" <<'PY'
 import statistics, sys
 from collections import defaultdict
+from report_json import rows as raw_rows
 rows = defaultdict(dict)
-for line in open(sys.argv[1]):
-    rnd, interval, cpu, wall, samples = line.split()
+for rnd, interval, cpu, wall, samples in raw_rows(sys.argv[1]):
     rows[rnd][interval] = (float(cpu), float(wall), samples)
 duration = float(sys.argv[2])
 print("| round | gonogo CPU s, 100ms | samples | gonogo CPU s, 10s | samples | difference, % of a core |")

@@ -99,6 +99,13 @@ pub fn store_for_reading(start: &Path) -> Result<PathBuf, Vec<PathBuf>> {
 mod tests {
     use super::*;
 
+    /// A temp dir that is the top of a git repository (it holds `.git`).
+    fn repository() -> tempfile::TempDir {
+        let top = tempfile::tempdir().unwrap();
+        std::fs::create_dir(top.path().join(".git")).unwrap();
+        top
+    }
+
     fn store_in(dir: &Path) -> PathBuf {
         let store = dir.join(STORE_DIR).join(STORE_FILE);
         std::fs::create_dir_all(store.parent().unwrap()).unwrap();
@@ -108,8 +115,7 @@ mod tests {
 
     #[test]
     fn a_run_in_a_repository_without_a_store_creates_one_at_its_top() {
-        let top = tempfile::tempdir().unwrap();
-        std::fs::create_dir(top.path().join(".git")).unwrap();
+        let top = repository();
         let examples = top.path().join("examples");
         std::fs::create_dir(&examples).unwrap();
         let store = store_for_run(&examples.join("demo.toml"));
@@ -121,8 +127,7 @@ mod tests {
 
     #[test]
     fn the_nearest_store_on_the_way_up_wins() {
-        let top = tempfile::tempdir().unwrap();
-        std::fs::create_dir(top.path().join(".git")).unwrap();
+        let top = repository();
         let nested = top.path().join("a/b");
         std::fs::create_dir_all(&nested).unwrap();
         let near = store_in(&top.path().join("a"));
@@ -149,8 +154,7 @@ mod tests {
 
     #[test]
     fn finding_no_store_says_where_it_looked() {
-        let top = tempfile::tempdir().unwrap();
-        std::fs::create_dir(top.path().join(".git")).unwrap();
+        let top = repository();
         let inner = top.path().join("x");
         std::fs::create_dir(&inner).unwrap();
         let looked = store_for_reading(&inner).unwrap_err();

@@ -6,7 +6,7 @@
 //! Owns: the open-model write loop (intended times from the plan, a connection cap,
 //! the workload's timeout around each write) and closing intervals on time, generic
 //! over the protocol's [`KeyValue`] (picked once, then monomorphised). Reuses the
-//! load driver's [`Schedule`], [`Recorder`] and [`IntervalWindow`]. Does not own:
+//! load driver's [`Schedule`], [`Recorder`] and [`IntervalGrid`]. Does not own:
 //! reading back (`readback`) or faults (the conductor runs them beside this).
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,8 +19,8 @@ use super::keys;
 use super::kv::KvError;
 use super::session::KvSession;
 use crate::load::{
-    IntervalWindow, KeyValue, KvJob, LoadContext, PhaseWorkloads, Recorder, RequestOutcome,
-    RequestResult, START_LEAD, Schedule, WorkloadShare, generator_cpu_seconds, with_key_value,
+    IntervalGrid, KeyValue, KvJob, LoadContext, PhaseWorkloads, Recorder, RequestOutcome,
+    RequestResult, START_LEAD, Schedule, WorkloadShare, with_key_value,
 };
 use crate::model::{LedgerWrite, Record, WriteOutcome};
 use crate::plan::{LoadModel, PhasePlan};
@@ -108,18 +108,13 @@ async fn write_with<K: KeyValue>(job: WriteJob<'_>) -> Result<Writes, KvError> {
         // millisecond per connection stands in should a plan be built by hand.
         LoadModel::Closed { connections } => (connections as f64 * 1000.0, connections.max(1)),
     };
-    let interval = ctx.interval.max(Duration::from_millis(10));
-    let total = phase.total();
-    let count = u32::try_from(total.as_nanos().div_ceil(interval.as_nanos()))
-        .unwrap_or(u32::MAX)
-        .max(1);
-    let start = Instant::now() + START_LEAD;
+    let grid = IntervalGrid::new(phase, ctx.interval, Instant::now() + START_LEAD);
     let shared = Arc::new(Shared {
         token: token.to_string(),
-        schedule: Schedule::open(start, total, rate),
-        recorder: Recorder::new(start, interval, count - 1, 1),
+        schedule: Schedule::open(grid.start, grid.total, rate),
+        recorder: grid.recorder(1),
         timeout: workloads.write.timeout,
-        hard_deadline: start + total + phase.drain,
+        hard_deadline: grid.end() + phase.drain,
         next_seq: AtomicU64::new(0),
         in_flight: AtomicU64::new(0),
         ledger: Mutex::new(Vec::new()),
@@ -129,19 +124,10 @@ async fn write_with<K: KeyValue>(job: WriteJob<'_>) -> Result<Writes, KvError> {
     for session in sessions {
         tasks.spawn(writer(Arc::clone(&shared), session));
     }
-    let mut cpu_before = generator_cpu_seconds();
+    let mut closer = grid.closer();
     let mut cancelled = false;
-    for index in 0..count {
-        let window = IntervalWindow {
-            start,
-            interval,
-            total,
-            index,
-            count,
-        };
-        let closed = window.close(&mut tasks, &ctx.cancel).await;
+    while let Some(closed) = closer.close_next(&mut tasks, &ctx.cancel).await {
         cancelled = closed.cancelled;
-        let cpu_now = generator_cpu_seconds();
         let share = WorkloadShare {
             name: &workloads.write.name,
             recorder: &shared.recorder,
@@ -149,15 +135,14 @@ async fn write_with<K: KeyValue>(job: WriteJob<'_>) -> Result<Writes, KvError> {
             in_flight: shared.in_flight.load(Ordering::Relaxed),
             connections: connections as u64,
         };
-        let record = closed.record(phase, share, cpu_now - cpu_before, &ctx.clock);
+        let record = closed.record(phase, share, &ctx.clock);
         let _ = ctx.records.send(Record::Interval(Box::new(record)));
-        cpu_before = cpu_now;
         if cancelled {
             break;
         }
     }
     Ok(Writes {
-        start,
+        start: grid.start,
         outcomes: ledger(&shared),
         cancelled,
     })

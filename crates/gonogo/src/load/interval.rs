@@ -11,20 +11,37 @@ use std::time::{Duration, Instant};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use super::{CLOSE_GRACE, Recorder, Schedule};
+use super::{CLOSE_GRACE, Recorder, Schedule, generator_cpu_seconds};
 use crate::model::{IntervalRecord, RunClock};
 use crate::plan::PhasePlan;
 
-/// One evidence interval of a phase's load, to be closed on time.
+/// A phase's evidence intervals: how long each is, and how many cover its load.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct IntervalWindow {
+pub(crate) struct IntervalGrid {
     /// When the phase's load (interval 0) started.
     pub start: Instant,
     pub interval: Duration,
     /// The phase's whole load time, warm-up included.
     pub total: Duration,
-    pub index: u32,
     pub count: u32,
+}
+
+/// One evidence interval of a phase's load, to be closed on time.
+#[derive(Debug, Clone, Copy)]
+struct IntervalWindow {
+    grid: IntervalGrid,
+    index: u32,
+}
+
+/// Closes a phase's intervals one after another, timing the generator's CPU over
+/// each.
+#[derive(Debug)]
+pub(crate) struct IntervalCloser {
+    grid: IntervalGrid,
+    /// How many have been closed so far.
+    closed: u32,
+    /// The generator's CPU time when the last one closed (or the closer was made).
+    cpu_before: f64,
 }
 
 /// An interval once closed.
@@ -38,6 +55,8 @@ pub(crate) struct ClosedInterval {
     length: Duration,
     /// Whether the load was cancelled (the tasks are aborted).
     pub cancelled: bool,
+    /// The generator's CPU time over the interval.
+    cpu_seconds: f64,
 }
 
 /// What one workload contributes to an interval's evidence.
@@ -51,16 +70,83 @@ pub(crate) struct WorkloadShare<'a> {
     pub connections: u64,
 }
 
+impl IntervalGrid {
+    /// The intervals of `phase`'s load from `start`: `interval` long (at least
+    /// 10 ms), as many as cover its whole load time (at least one).
+    pub fn new(phase: &PhasePlan, interval: Duration, start: Instant) -> Self {
+        let interval = interval.max(Duration::from_millis(10));
+        let total = phase.total();
+        let count = u32::try_from(total.as_nanos().div_ceil(interval.as_nanos()))
+            .unwrap_or(u32::MAX)
+            .max(1);
+        Self {
+            start,
+            interval,
+            total,
+            count,
+        }
+    }
+
+    /// When the phase's load ends (its warm-up included).
+    pub fn end(&self) -> Instant {
+        self.start + self.total
+    }
+
+    /// A recorder of requests into these intervals, in `shards` shards; completions
+    /// after the last interval count in it.
+    pub fn recorder(&self, shards: usize) -> Recorder {
+        Recorder::new(self.start, self.interval, self.count - 1, shards)
+    }
+
+    /// A closer of these intervals; the first one's CPU time counts from now.
+    pub fn closer(self) -> IntervalCloser {
+        IntervalCloser {
+            grid: self,
+            closed: 0,
+            cpu_before: generator_cpu_seconds(),
+        }
+    }
+}
+
+impl IntervalCloser {
+    /// How many intervals have been closed so far.
+    pub fn closed(&self) -> u32 {
+        self.closed
+    }
+
+    /// Wait until the next interval may be closed and close it (see
+    /// [`IntervalWindow::close`]); `None` once all are.
+    pub async fn close_next<T: 'static>(
+        &mut self,
+        tasks: &mut JoinSet<T>,
+        cancel: &CancellationToken,
+    ) -> Option<ClosedInterval> {
+        if self.closed == self.grid.count {
+            return None;
+        }
+        let window = IntervalWindow {
+            grid: self.grid,
+            index: self.closed,
+        };
+        let mut closed = window.close(tasks, cancel).await;
+        let cpu_now = generator_cpu_seconds();
+        closed.cpu_seconds = cpu_now - self.cpu_before;
+        self.cpu_before = cpu_now;
+        self.closed += 1;
+        Some(closed)
+    }
+}
+
 impl IntervalWindow {
     /// Wait until the interval may be closed: its end plus [`CLOSE_GRACE`], or for
     /// the last one until every task has ended. A cancel aborts the tasks.
-    pub async fn close<T: 'static>(
+    async fn close<T: 'static>(
         self,
         tasks: &mut JoinSet<T>,
         cancel: &CancellationToken,
     ) -> ClosedInterval {
-        let last = self.index + 1 == self.count;
-        let offset = self.interval * self.index;
+        let last = self.index + 1 == self.grid.count;
+        let offset = self.grid.interval * self.index;
         let mut cancelled = false;
         if last {
             tokio::select! {
@@ -68,7 +154,7 @@ impl IntervalWindow {
                 () = cancel.cancelled() => cancelled = true,
             }
         } else {
-            let boundary = self.start + offset + self.interval + CLOSE_GRACE;
+            let boundary = self.grid.start + offset + self.grid.interval + CLOSE_GRACE;
             tokio::select! {
                 () = tokio::time::sleep_until(boundary.into()) => {}
                 () = cancel.cancelled() => cancelled = true,
@@ -79,29 +165,28 @@ impl IntervalWindow {
         }
         let length = if last || cancelled {
             Instant::now()
-                .saturating_duration_since(self.start + offset)
-                .min(self.total.saturating_sub(offset))
+                .saturating_duration_since(self.grid.start + offset)
+                .min(self.grid.total.saturating_sub(offset))
         } else {
-            self.interval
+            self.grid.interval
         };
         ClosedInterval {
-            start: self.start,
+            start: self.grid.start,
             index: self.index,
             offset,
             length,
             cancelled,
+            cpu_seconds: 0.0,
         }
     }
 }
 
 impl ClosedInterval {
-    /// Take `share`'s requests of this interval from its recorder as evidence;
-    /// `cpu_seconds` is the generator's CPU time over the interval.
+    /// Take `share`'s requests of this interval from its recorder as evidence.
     pub fn record(
         &self,
         phase: &PhasePlan,
         share: WorkloadShare<'_>,
-        cpu_seconds: f64,
         clock: &RunClock,
     ) -> IntervalRecord {
         let mut stats = share.recorder.take(self.index);
@@ -117,7 +202,7 @@ impl ClosedInterval {
             start: clock.offset(self.start + self.offset),
             length: self.length,
             warmup: self.offset < phase.warmup,
-            generator_cpu_seconds: cpu_seconds,
+            generator_cpu_seconds: self.cpu_seconds,
             stats,
         }
     }

@@ -35,7 +35,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 pub use fill::{FillError, fill};
-pub(crate) use interval::{IntervalWindow, WorkloadShare};
+pub(crate) use interval::{IntervalGrid, WorkloadShare};
 pub use recorder::{RequestOutcome, RequestResult};
 pub use request::RequestBuildError;
 pub use schedule::{Schedule, Ticket};
@@ -175,33 +175,28 @@ pub async fn run_phase(
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let interval = ctx.interval.max(Duration::from_millis(10));
-    let total = phase.total();
-    let count = u32::try_from(total.as_nanos().div_ceil(interval.as_nanos()))
-        .unwrap_or(u32::MAX)
-        .max(1);
     // Workers get runtimes of their own: the conductor's store writes and the
     // sampler's /proc reads block their threads for milliseconds at a time, which
     // would show up as the generator's own send delay.
     let runtimes = LoadRuntimes::start(load_threads()).map_err(LoadError::Runtime)?;
     let shards = runtimes.handles.len();
     let mut next_runtime = 0;
-    let start = Instant::now() + START_LEAD;
+    let grid = IntervalGrid::new(phase, ctx.interval, Instant::now() + START_LEAD);
     let weights: Vec<u32> = workloads.iter().map(|w| w.weight).collect();
     let mut runs = Vec::new();
     let mut tasks = JoinSet::new();
     for (workload, (rate, connections)) in workloads.iter().zip(shares(phase, &weights)) {
         let target = Target::new(workload, port).await?;
         let schedule = match rate {
-            Some(rate) => Schedule::open(start, total, rate),
-            None => Schedule::closed(start, total),
+            Some(rate) => Schedule::open(grid.start, grid.total, rate),
+            None => Schedule::closed(grid.start, grid.total),
         };
         let run = Arc::new(WorkloadRun {
             schedule,
-            recorder: Recorder::new(start, interval, count - 1, shards),
+            recorder: grid.recorder(shards),
             target,
             timeout: workload.timeout,
-            hard_deadline: start + total + phase.drain,
+            hard_deadline: grid.end() + phase.drain,
             counters: (0..shards).map(|_| ShardCounters::default()).collect(),
         });
         for _ in 0..connections {
@@ -215,20 +210,10 @@ pub async fn run_phase(
         }
         runs.push((workload.name.clone(), run, connections as u64));
     }
-    let mut cpu_before = generator_cpu_seconds();
+    let mut closer = grid.closer();
     let mut cancelled = false;
-    let mut closed = 0;
-    for index in 0..count {
-        let window = IntervalWindow {
-            start,
-            interval,
-            total,
-            index,
-            count,
-        };
-        let closed_interval = window.close(&mut tasks, &ctx.cancel).await;
+    while let Some(closed_interval) = closer.close_next(&mut tasks, &ctx.cancel).await {
         cancelled = closed_interval.cancelled;
-        let cpu_now = generator_cpu_seconds();
         for (name, run, connections) in &runs {
             let share = WorkloadShare {
                 name,
@@ -237,12 +222,10 @@ pub async fn run_phase(
                 in_flight: run.in_flight(),
                 connections: *connections,
             };
-            let record = closed_interval.record(phase, share, cpu_now - cpu_before, &ctx.clock);
+            let record = closed_interval.record(phase, share, &ctx.clock);
             // A closed channel means the conductor is gone; nothing left to record to.
             let _ = ctx.records.send(Record::Interval(Box::new(record)));
         }
-        cpu_before = cpu_now;
-        closed = index + 1;
         if cancelled {
             break;
         }
@@ -252,7 +235,7 @@ pub async fn run_phase(
     let abandoned = runs.iter().map(|(_, run, _)| run.abandoned()).sum();
     Ok(PhaseLoadSummary {
         abandoned,
-        intervals: closed,
+        intervals: closer.closed(),
         cancelled,
     })
 }

@@ -205,6 +205,13 @@ fn lock(shard: &Mutex<Buckets>) -> std::sync::MutexGuard<'_, Buckets> {
 mod tests {
     use super::*;
 
+    /// A recorder of intervals of `interval` from now (also returned) up to
+    /// `last_index`, in `shards` shards.
+    fn recorder(interval: Duration, last_index: u32, shards: usize) -> (Instant, Recorder) {
+        let t0 = Instant::now();
+        (t0, Recorder::new(t0, interval, last_index, shards))
+    }
+
     fn result(start: Instant, done_ms: u64, outcome: RequestOutcome) -> RequestResult {
         RequestResult {
             intended: start,
@@ -220,8 +227,7 @@ mod tests {
 
     #[test]
     fn results_land_in_the_interval_of_their_completion() {
-        let t0 = Instant::now();
-        let recorder = Recorder::new(t0, Duration::from_secs(1), 9, 1);
+        let (t0, recorder) = recorder(Duration::from_secs(1), 9, 1);
         recorder.record(0, &result(t0, 500, RequestOutcome::Ok));
         recorder.record(0, &result(t0, 1500, RequestOutcome::Timeout));
         let first = recorder.take(0);
@@ -238,8 +244,7 @@ mod tests {
 
     #[test]
     fn bucketing_is_exact_at_interval_edges_and_saturates_far_out() {
-        let t0 = Instant::now();
-        let recorder = Recorder::new(t0, Duration::from_millis(250), 9, 1);
+        let (t0, recorder) = recorder(Duration::from_millis(250), 9, 1);
         assert_eq!(recorder.index_of(t0), 0);
         assert_eq!(recorder.index_of(t0 + Duration::from_nanos(249_999_999)), 0);
         assert_eq!(recorder.index_of(t0 + Duration::from_millis(250)), 1);
@@ -251,8 +256,7 @@ mod tests {
 
     #[test]
     fn late_results_go_to_the_next_open_interval_not_lost() {
-        let t0 = Instant::now();
-        let recorder = Recorder::new(t0, Duration::from_secs(1), 9, 1);
+        let (t0, recorder) = recorder(Duration::from_secs(1), 9, 1);
         let _ = recorder.take(0);
         recorder.record(0, &result(t0, 200, RequestOutcome::IoError));
         assert_eq!(recorder.take(1).outcomes.io_error, 1);
@@ -260,16 +264,14 @@ mod tests {
 
     #[test]
     fn completions_after_the_last_interval_count_in_the_last() {
-        let t0 = Instant::now();
-        let recorder = Recorder::new(t0, Duration::from_secs(1), 2, 1);
+        let (t0, recorder) = recorder(Duration::from_secs(1), 2, 1);
         recorder.record(0, &result(t0, 4_000, RequestOutcome::Ok));
         assert_eq!(recorder.take(2).outcomes.ok, 1);
     }
 
     #[test]
     fn shards_are_merged_when_an_interval_is_taken() {
-        let t0 = Instant::now();
-        let recorder = Recorder::new(t0, Duration::from_secs(1), 9, 3);
+        let (t0, recorder) = recorder(Duration::from_secs(1), 9, 3);
         recorder.record(0, &result(t0, 100, RequestOutcome::Ok));
         recorder.record(2, &result(t0, 900, RequestOutcome::Ok));
         recorder.record(4, &result(t0, 1500, RequestOutcome::Timeout));
@@ -282,8 +284,7 @@ mod tests {
 
     #[test]
     fn latency_runs_from_the_intended_time_and_service_time_from_the_send() {
-        let t0 = Instant::now();
-        let recorder = Recorder::new(t0, Duration::from_secs(10), 0, 1);
+        let (t0, recorder) = recorder(Duration::from_secs(10), 0, 1);
         let r = RequestResult {
             intended: t0,
             picked: t0 + Duration::from_millis(300),
@@ -309,8 +310,7 @@ mod tests {
 
     #[test]
     fn sends_count_by_send_time_across_shards_with_the_peak_in_flight() {
-        let t0 = Instant::now();
-        let recorder = Recorder::new(t0, Duration::from_secs(1), 9, 2);
+        let (t0, recorder) = recorder(Duration::from_secs(1), 9, 2);
         recorder.sent(0, t0 + Duration::from_millis(100), 3);
         recorder.sent(1, t0 + Duration::from_millis(200), 7);
         recorder.sent(1, t0 + Duration::from_millis(1500), 1);

@@ -410,6 +410,18 @@ mod tests {
         }
     }
 
+    /// The factory of a [`workload`] sending `method` to the fixed `url`, with no
+    /// headers and no body, on port 9.
+    async fn bare_factory(method: Method, url: &str) -> RequestFactory {
+        let w = WorkloadPlan {
+            method,
+            headers: Vec::new(),
+            body: None,
+            ..workload(vec![Segment::Literal(url.into())])
+        };
+        RequestFactory::new(&w, 9).await.expect("valid workload")
+    }
+
     #[tokio::test]
     async fn renders_placeholders_per_request() {
         let w = workload(vec![
@@ -438,11 +450,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_request_without_placeholders_is_rendered_once() {
-        let mut w = workload(vec![Segment::Literal("http://localhost:9/".into())]);
-        w.method = Method::GET;
-        w.headers.clear();
-        w.body = None;
-        let factory = RequestFactory::new(&w, 9).await.expect("valid workload");
+        let factory = bare_factory(Method::GET, "http://localhost:9/").await;
         let mut scratch = Vec::new();
         let request = factory.request(9, &mut rand::rng(), &mut scratch).to_vec();
         assert_eq!(request, b"GET / HTTP/1.1\r\nHost: localhost:9\r\n\r\n");
@@ -451,11 +459,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_empty_path_is_the_root_and_queries_are_kept() {
-        let mut w = workload(vec![Segment::Literal("http://127.0.0.1:9".into())]);
-        w.method = Method::POST;
-        w.headers.clear();
-        w.body = None;
-        let factory = RequestFactory::new(&w, 9).await.expect("valid workload");
+        let factory = bare_factory(Method::POST, "http://127.0.0.1:9").await;
         let request = factory
             .request(9, &mut rand::rng(), &mut Vec::new())
             .to_vec();

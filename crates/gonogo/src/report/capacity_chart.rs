@@ -18,7 +18,7 @@ use crate::plan::{Plan, StopConditions};
 use crate::units::Unit;
 
 use super::html::escape;
-use super::plot::{Frame, legend, upper_first};
+use super::plot::{Frame, legend, section, upper_first};
 use super::svg::PALETTE;
 use crate::units::format;
 
@@ -178,11 +178,7 @@ impl CapacityChart {
 
 /// The capacity section of the HTML page; nothing without ramp phases.
 pub(super) fn render(charts: &[CapacityChart], out: &mut String) {
-    if charts.is_empty() {
-        return;
-    }
-    out.push_str("<section class=\"capacity\"><h2>Capacity steps</h2>\n");
-    for chart in charts {
+    section(out, "capacity", "Capacity steps", charts, |chart, out| {
         let _ = write!(
             out,
             "<figure id=\"chart-{}\" class=\"capacity-chart\"><h3>Ramp {}: offered vs achieved rate and p99 per step</h3>",
@@ -207,8 +203,7 @@ pub(super) fn render(charts: &[CapacityChart], out: &mut String) {
             escape(chart.last_good.as_deref().unwrap_or("none")),
             escape(&upper_first(&chart.stopped_because)),
         );
-    }
-    out.push_str("</section>\n");
+    });
 }
 
 /// Pixel centre and width of step `i` of `n` in the frame.

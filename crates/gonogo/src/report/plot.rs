@@ -133,6 +133,25 @@ pub(super) fn polyline(out: &mut String, points: &[(f64, f64)], class: &str, col
     out.push_str(r#""/>"#);
 }
 
+/// An analysis section of the HTML page, `<section class="{class}"><h2>{title}</h2>`,
+/// with `figure` writing each item's figure; nothing without items.
+pub(super) fn section<T>(
+    out: &mut String,
+    class: &str,
+    title: &str,
+    items: &[T],
+    mut figure: impl FnMut(&T, &mut String),
+) {
+    if items.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "<section class=\"{class}\"><h2>{title}</h2>");
+    for item in items {
+        figure(item, out);
+    }
+    out.push_str("</section>\n");
+}
+
 /// A legend of `(colour, name)` swatches.
 pub(super) fn legend(out: &mut String, items: &[(&str, &str)]) {
     out.push_str("<ul class=\"legend\">");

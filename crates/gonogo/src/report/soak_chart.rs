@@ -20,7 +20,7 @@ use crate::stats;
 use super::html::{downsampling_note, escape};
 use super::lttb::lttb;
 use super::model::SeriesData;
-use super::plot::{Frame, legend, polyline, upper_first};
+use super::plot::{Frame, legend, polyline, section, upper_first};
 use super::svg::{PALETTE, Scale};
 use super::timeline::series;
 use crate::units::format;
@@ -207,11 +207,7 @@ impl SoakTrend {
 
 /// The soak section of the HTML page; nothing without leak findings.
 pub(super) fn render(trends: &[SoakTrend], cap: u32, out: &mut String) {
-    if trends.is_empty() {
-        return;
-    }
-    out.push_str("<section class=\"soak\"><h2>Soak trends</h2>\n");
-    for trend in trends {
+    section(out, "soak", "Soak trends", trends, |trend, out| {
         let _ = write!(
             out,
             "<figure id=\"chart-{}\" class=\"soak-chart\"><h3>Phase {}: {} trend</h3>",
@@ -236,8 +232,7 @@ pub(super) fn render(trends: &[SoakTrend], cap: u32, out: &mut String) {
             escape(&format::seconds(trend.window_seconds)),
             escape(&downsampling(trend, cap))
         );
-    }
-    out.push_str("</section>\n");
+    });
 }
 
 fn downsampling(trend: &SoakTrend, cap: u32) -> String {

@@ -50,6 +50,15 @@ fn failure(message: &str) -> EventKind {
 const EXITED: &str = "the service exited before it was ready (exit code 1); last lines of \
                       logs/runs/3/service.stderr:\nboom";
 
+/// A run whose service exited with code 1 before it was ready, and [`EXITED`].
+fn exited_before_ready() -> RunEvidence {
+    never_ready(vec![
+        started(),
+        exited(Some(1), None, false),
+        failure(EXITED),
+    ])
+}
+
 /// The headline and cause of `evidence`.
 fn stopped(evidence: &RunEvidence) -> (StopKind, StopCause, String) {
     let stop = stop_info(evidence).expect("an aborted run has a stop");
@@ -58,11 +67,7 @@ fn stopped(evidence: &RunEvidence) -> (StopKind, StopCause, String) {
 
 #[test]
 fn a_service_that_exits_before_it_is_ready_could_not_run() {
-    let evidence = never_ready(vec![
-        started(),
-        exited(Some(1), None, false),
-        failure(EXITED),
-    ]);
+    let evidence = exited_before_ready();
     let (kind, cause, headline) = stopped(&evidence);
     assert_eq!(
         (kind, cause),
@@ -178,11 +183,7 @@ fn an_aborted_run_without_a_recorded_reason_says_so_and_a_finished_one_has_no_st
 
 #[test]
 fn every_format_carries_the_could_not_run_status() {
-    let evidence = never_ready(vec![
-        started(),
-        exited(Some(1), None, false),
-        failure(EXITED),
-    ]);
+    let evidence = exited_before_ready();
     let (_, criteria) = go_run();
     let findings = evaluate(&criteria, &evidence);
     let model = ReportModel::build(&evidence, &findings, &decide(&findings));

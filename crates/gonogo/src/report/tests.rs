@@ -48,44 +48,26 @@ fn terminal_nogo() {
     insta::assert_snapshot!(text);
 }
 
-#[test]
-fn markdown_go() {
-    insta::assert_snapshot!(render(&model_of(go_run()), Format::Markdown));
+/// A snapshot test each: `name` renders `run` (a fixture) as `format`, and the
+/// text is insta's snapshot `name`.
+macro_rules! snapshot_tests {
+    ($($name:ident: $run:ident as $format:ident;)*) => {$(
+        #[test]
+        fn $name() {
+            insta::assert_snapshot!(render(&model_of($run()), Format::$format));
+        }
+    )*};
 }
 
-#[test]
-fn markdown_nogo() {
-    insta::assert_snapshot!(render(&model_of(nogo_run()), Format::Markdown));
-}
-
-#[test]
-fn json_go() {
-    insta::assert_snapshot!(render(&model_of(go_run()), Format::Json));
-}
-
-#[test]
-fn json_nogo() {
-    insta::assert_snapshot!(render(&model_of(nogo_run()), Format::Json));
-}
-
-#[test]
-fn html_go() {
-    insta::assert_snapshot!(render(&model_of(go_run()), Format::Html));
-}
-
-#[test]
-fn html_nogo() {
-    insta::assert_snapshot!(render(&model_of(nogo_run()), Format::Html));
-}
-
-#[test]
-fn junit_go() {
-    insta::assert_snapshot!(render(&model_of(go_run()), Format::Junit));
-}
-
-#[test]
-fn junit_nogo() {
-    insta::assert_snapshot!(render(&model_of(nogo_run()), Format::Junit));
+snapshot_tests! {
+    markdown_go: go_run as Markdown;
+    markdown_nogo: nogo_run as Markdown;
+    json_go: go_run as Json;
+    json_nogo: nogo_run as Json;
+    html_go: go_run as Html;
+    html_nogo: nogo_run as Html;
+    junit_go: go_run as Junit;
+    junit_nogo: nogo_run as Junit;
 }
 
 /// Parse JUnit XML into (suite, [(case, failure message, skipped message)]).

@@ -134,14 +134,10 @@ fn bucket(records: &[&IntervalRecord], scratch: &mut IntervalStats) -> Bucket {
     scratch.planned = 0;
     let mut start = Duration::MAX;
     let mut length = Duration::ZERO;
+    // Only the figures reset above are read; the other counters `merge` adds up are
+    // not.
     for record in records {
-        let stats = &record.stats;
-        stats.response.add_to(&mut scratch.response);
-        stats.service.add_to(&mut scratch.service);
-        stats.lag.add_to(&mut scratch.lag);
-        stats.gen_delay.add_to(&mut scratch.gen_delay);
-        scratch.outcomes.add(&stats.outcomes);
-        scratch.planned += stats.planned;
+        scratch.merge(&record.stats);
         start = start.min(record.start);
         length = length.max(record.length);
     }

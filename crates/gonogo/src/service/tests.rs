@@ -42,6 +42,11 @@ fn plan(command: &[&str], ready: ReadyKind) -> ServicePlan {
     }
 }
 
+/// [`plan`] with `sh -c script` as the command.
+fn shell(script: &str, ready: ReadyKind) -> ServicePlan {
+    plan(&["sh", "-c", script], ready)
+}
+
 fn http_ready(url: &str) -> ReadyKind {
     ReadyKind::Http { url: template(url) }
 }
@@ -192,12 +197,8 @@ async fn python_http_server_becomes_ready_via_http_probe() {
 async fn tcp_probe_waits_for_a_slow_listener() {
     let mut h = harness();
     // The server only starts listening after a pause; the probe must keep trying.
-    let plan = plan(
-        &[
-            "sh",
-            "-c",
-            "sleep 0.3; exec python3 -m http.server --bind 127.0.0.1 {port}",
-        ],
+    let plan = shell(
+        "sleep 0.3; exec python3 -m http.server --bind 127.0.0.1 {port}",
         tcp_ready("127.0.0.1:{port}"),
     );
     let mut service = start(&plan, &h.ctx).await.unwrap();
@@ -210,27 +211,29 @@ async fn tcp_probe_waits_for_a_slow_listener() {
     service.stop().await.unwrap();
 }
 
-#[tokio::test]
-async fn command_exiting_at_once_reports_its_stderr() {
+/// Starting `sh -c script` fails as [`ServiceError::ExitedBeforeReady`]: its exit
+/// code, stderr tail and message.
+async fn exited_before_ready(script: &str, ready: ReadyKind) -> (Option<i32>, String, String) {
     let h = harness();
-    let plan = plan(
-        &[
-            "sh",
-            "-c",
-            "echo line-one >&2; echo boom-on-stderr >&2; exit 7",
-        ],
-        http_ready("http://127.0.0.1:{port}/health"),
-    );
-    let err = start(&plan, &h.ctx).await.unwrap_err();
+    let err = start(&shell(script, ready), &h.ctx).await.unwrap_err();
     let ServiceError::ExitedBeforeReady {
         code, stderr_tail, ..
     } = &err
     else {
         panic!("expected ExitedBeforeReady, got {err}");
     };
-    assert_eq!(*code, Some(7));
+    (*code, stderr_tail.clone(), err.to_string())
+}
+
+#[tokio::test]
+async fn command_exiting_at_once_reports_its_stderr() {
+    let (code, stderr_tail, message) = exited_before_ready(
+        "echo line-one >&2; echo boom-on-stderr >&2; exit 7",
+        http_ready("http://127.0.0.1:{port}/health"),
+    )
+    .await;
+    assert_eq!(code, Some(7));
     assert_eq!(stderr_tail, "line-one\nboom-on-stderr");
-    let message = err.to_string();
     assert!(
         message.contains("service exited with status 7 before it was ready"),
         "{message}"
@@ -240,19 +243,11 @@ async fn command_exiting_at_once_reports_its_stderr() {
 
 #[tokio::test]
 async fn stderr_tail_keeps_only_the_last_lines() {
-    let h = harness();
-    let plan = plan(
-        &[
-            "sh",
-            "-c",
-            "i=0; while [ $i -lt 50 ]; do echo line-$i >&2; i=$((i+1)); done; exit 1",
-        ],
+    let (_, stderr_tail, _) = exited_before_ready(
+        "i=0; while [ $i -lt 50 ]; do echo line-$i >&2; i=$((i+1)); done; exit 1",
         http_ready("http://127.0.0.1:{port}/"),
-    );
-    let err = start(&plan, &h.ctx).await.unwrap_err();
-    let ServiceError::ExitedBeforeReady { stderr_tail, .. } = err else {
-        panic!("expected ExitedBeforeReady");
-    };
+    )
+    .await;
     let lines: Vec<&str> = stderr_tail.lines().collect();
     assert_eq!(lines.len(), TAIL_LINES);
     assert_eq!(lines.first(), Some(&"line-30"));
@@ -322,12 +317,8 @@ async fn stop_sends_the_signal_and_respects_a_cooperative_service() {
 async fn a_service_ignoring_sigterm_is_killed_after_the_grace() {
     let mut h = harness();
     let (_listener, ready) = side_listener();
-    let mut plan = plan(
-        &[
-            "sh",
-            "-c",
-            "trap '' TERM; echo trapped; while true; do sleep 0.1; done",
-        ],
+    let mut plan = shell(
+        "trap '' TERM; echo trapped; while true; do sleep 0.1; done",
         ready,
     );
     plan.stop.grace = Duration::from_millis(600);
@@ -355,7 +346,7 @@ async fn a_service_ignoring_sigterm_is_killed_after_the_grace() {
 async fn stop_kills_grandchildren_of_the_group() {
     let h = harness();
     let (_listener, ready) = side_listener();
-    let plan = plan(&["sh", "-c", "sleep 300 & sleep 300"], ready);
+    let plan = shell("sleep 300 & sleep 300", ready);
     let mut service = start(&plan, &h.ctx).await.unwrap();
     let pgid = service.pid();
     eventually("sh and both sleeps", || group_members(pgid).len() >= 3).await;
@@ -369,7 +360,7 @@ async fn stop_kills_grandchildren_of_the_group() {
 async fn unexpected_exit_is_reported_once_as_unexpected() {
     let mut h = harness();
     let (_listener, ready) = side_listener();
-    let plan = plan(&["sh", "-c", "sleep 0.3; exit 3"], ready);
+    let plan = shell("sleep 0.3; exit 3", ready);
     let mut service = start(&plan, &h.ctx).await.unwrap();
     let mut exited = service.exited();
     let info = tokio::time::timeout(Duration::from_secs(5), exited.wait_for(Option::is_some))
@@ -394,7 +385,7 @@ async fn unexpected_exit_is_reported_once_as_unexpected() {
 async fn dropping_the_service_kills_its_group() {
     let h = harness();
     let (_listener, ready) = side_listener();
-    let service = start(&plan(&["sh", "-c", "sleep 300 & sleep 300"], ready), &h.ctx)
+    let service = start(&shell("sleep 300 & sleep 300", ready), &h.ctx)
         .await
         .unwrap();
     let pgid = service.pid();
@@ -451,10 +442,7 @@ async fn logs_are_appended_across_starts() {
     let h = harness();
     let (_listener, ready) = side_listener();
     for word in ["first", "second"] {
-        let plan = plan(
-            &["sh", "-c", &format!("echo {word}; exec sleep 300")],
-            ready.clone(),
-        );
+        let plan = shell(&format!("echo {word}; exec sleep 300"), ready.clone());
         let mut service = start(&plan, &h.ctx).await.unwrap();
         let stdout = h.ctx.log_dir.join(STDOUT_LOG);
         eventually("the echo", || {
@@ -542,7 +530,7 @@ fn service_dies_with_the_thread_that_spawned_it() {
 async fn kill_is_an_expected_exit_and_pause_freezes_the_group_until_resumed() {
     let mut h = harness();
     let (_listener, ready) = side_listener();
-    let mut service = start(&plan(&["sh", "-c", "sleep 300 & sleep 300"], ready), &h.ctx)
+    let mut service = start(&shell("sleep 300 & sleep 300", ready), &h.ctx)
         .await
         .unwrap();
     let pgid = service.pid();

@@ -85,6 +85,17 @@ fn assert_inert(html: &str) {
     }
 }
 
+/// Run `body` against a testbed answering in 2 ms, which must be judged; the campaign,
+/// run 1's HTML report's path and its text, checked to be inert.
+fn judged_report(body: &str) -> (Campaign, PathBuf, String) {
+    let campaign = Campaign::new(&["--latency", "2ms"], body);
+    assert_judged(&campaign.run());
+    let path = report_path(&campaign, 1);
+    let html = std::fs::read_to_string(&path).unwrap();
+    assert_inert(&html);
+    (campaign, path, html)
+}
+
 fn report_path(campaign: &Campaign, run: i64) -> PathBuf {
     campaign
         .dir
@@ -246,11 +257,7 @@ pub fn report_against_another_run_shows_each_criterion_side_by_side() {
 }
 
 pub fn the_html_report_opens_offline_in_chromium_with_every_chart_drawn() {
-    let campaign = Campaign::new(&["--latency", "2ms"], &body());
-    assert_judged(&campaign.run());
-    let path = report_path(&campaign, 1);
-    let html = std::fs::read_to_string(&path).unwrap();
-    assert_inert(&html);
+    let (_campaign, path, html) = judged_report(&body());
     for chart in [
         "latency",
         "rate",
@@ -303,11 +310,7 @@ fn analyses() -> String {
 }
 
 pub fn a_ramp_soak_and_fault_run_draws_capacity_steps_soak_trend_and_recovery_in_chromium() {
-    let campaign = Campaign::new(&["--latency", "2ms"], &analyses());
-    assert_judged(&campaign.run());
-    let path = report_path(&campaign, 1);
-    let html = std::fs::read_to_string(&path).unwrap();
-    assert_inert(&html);
+    let (_campaign, path, html) = judged_report(&analyses());
     let ids = [
         "chart-capacity-ramp",
         "chart-soak-soak-rss",

@@ -4,11 +4,8 @@
 //! it acknowledges loses nothing (GO); Redis without persistence loses every write
 //! acknowledged before the kill (NO-GO, with the loss counted and the RPO given).
 
-use crate::support::servers::{
-    KV_TABLE, PostgresCluster, postgres_bin, postgres_workload, redis_server, redis_service,
-    redis_service_with,
-};
-use crate::support::spec::Spec;
+use crate::support::servers::{PostgresCluster, RedisDir, kv_insert, kv_select};
+use crate::support::spec::{Spec, criterion, fault, integrity_writes};
 use crate::support::{Campaign, describe, stdout};
 use gonogo::evaluate::IntegrityCounts;
 use gonogo::exit;
@@ -17,28 +14,13 @@ use gonogo::model::Outcome;
 
 /// The integrity phase over the workloads `write` and `read` (150 writes/s for
 /// 6 s, the server SIGKILLed at 50%) and a criterion on unexpected keys.
-const PHASE: &str = r#"
-[[phase]]
-name = "writes"
-kind = "integrity"
-workload = "write"
-read = "read"
-rate = 150
-max_connections = 8
-duration = "6s"
-settle = "1s"
-
-[[fault]]
-phase = "writes"
-kind = "kill"
-at = "50%"
-
-[[criterion]]
-phase = "writes"
-metric = "integrity.unexpected"
-op = "=="
-value = 0
-"#;
+fn phase() -> String {
+    Spec::new()
+        .with(integrity_writes(150, 8, "6s", "1s"))
+        .with(fault("writes", "kill").set("at", "50%"))
+        .with(criterion("writes", "integrity.unexpected", "==", 0))
+        .into()
+}
 
 const REDIS_WORKLOADS: &str = r#"
 [[workload]]
@@ -91,13 +73,10 @@ fn json_summary(campaign: &Campaign) -> serde_json::Value {
 
 pub fn redis_with_fsynced_aof_keeps_every_acknowledged_write_through_a_sigkill() {
     let _serial = crate::support::serial();
-    let server = redis_server();
-    let data = tempfile::tempdir().unwrap();
+    let redis = RedisDir::new();
     // Every write fsynced to the append-only file before it is acknowledged.
-    let campaign = Campaign::with_service(
-        &redis_service(&server, data.path()),
-        &format!("{REDIS_WORKLOADS}{PHASE}"),
-    );
+    let campaign =
+        Campaign::with_service(&redis.service(), &format!("{REDIS_WORKLOADS}{}", phase()));
     let (c, outcome) = run_expecting(&campaign, exit::GO);
     assert_eq!(outcome, Outcome::Pass);
     assert_eq!(c.lost, 0, "{c:?}");
@@ -111,12 +90,11 @@ pub fn redis_with_fsynced_aof_keeps_every_acknowledged_write_through_a_sigkill()
 
 pub fn redis_without_persistence_loses_the_writes_acknowledged_before_a_sigkill() {
     let _serial = crate::support::serial();
-    let server = redis_server();
-    let data = tempfile::tempdir().unwrap();
+    let redis = RedisDir::new();
     let volatile = ["--save", "", "--appendonly", "no"];
     let campaign = Campaign::with_service(
-        &redis_service_with(&server, data.path(), &volatile),
-        &format!("{REDIS_WORKLOADS}{PHASE}"),
+        &redis.service_with(&volatile),
+        &format!("{REDIS_WORKLOADS}{}", phase()),
     );
     let (c, outcome) = run_expecting(&campaign, exit::NO_GO);
     assert_eq!(outcome, Outcome::Fail);
@@ -139,22 +117,19 @@ pub fn redis_without_persistence_loses_the_writes_acknowledged_before_a_sigkill(
 
 pub fn postgres_with_fsync_keeps_every_committed_insert_through_a_sigkill() {
     let _serial = crate::support::serial();
-    let bin = postgres_bin();
-    let cluster = PostgresCluster::init(&bin, KV_TABLE);
+    let cluster = PostgresCluster::kv();
     let workloads = Spec::new()
-        .with(postgres_workload(
+        .with(kv_insert(
             "write",
-            "INSERT INTO kv (k, v) VALUES ($1, $2)",
             r#"["{key}", "{value}"]"#,
             r#", timeout = "5s""#,
         ))
-        .with(postgres_workload(
+        .with(kv_select(
             "read",
-            "SELECT v FROM kv WHERE k = $1",
             r#"["{key}"]"#,
             r#", list = "SELECT k FROM kv WHERE starts_with(k, $1)", timeout = "5s""#,
         ));
-    let campaign = Campaign::with_service(&cluster.service(), &format!("{workloads}{PHASE}"));
+    let campaign = Campaign::with_service(&cluster.service(), &format!("{workloads}{}", phase()));
     let (c, outcome) = run_expecting(&campaign, exit::GO);
     assert_eq!(outcome, Outcome::Pass);
     assert_eq!(c.lost, 0, "{c:?}");
@@ -173,11 +148,11 @@ pub async fn integrity_clients_wait_for_a_server_that_is_still_starting() {
     use gonogo::model::WriteOutcome;
     use std::time::Duration;
 
-    let server = redis_server();
-    let data = tempfile::tempdir().unwrap();
+    let redis = RedisDir::new();
     let spec = format!(
-        "{}{REDIS_WORKLOADS}{PHASE}",
-        redis_service_with(&server, data.path(), &["--save", ""])
+        "{}{REDIS_WORKLOADS}{}",
+        redis.service_with(&["--save", ""]),
+        phase()
     );
     let plan = gonogo::plan::from_str(std::path::Path::new("t.toml"), &spec).unwrap();
     let workloads = PhaseWorkloads::of(&plan, &plan.phases[0]).unwrap();
@@ -193,7 +168,8 @@ pub async fn integrity_clients_wait_for_a_server_that_is_still_starting() {
         matches!(refused, Err(KvError::Connect { .. })),
         "{refused:?}"
     );
-    let dir = data.path().to_path_buf();
+    let dir = redis.data.path().to_path_buf();
+    let server = redis.server.clone();
     let starter = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_millis(500));
         std::process::Command::new(server)

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use crate::support::servers::{
-    KV_TABLE, PostgresCluster, postgres_bin, postgres_workload, redis_server, redis_service,
+    PostgresCluster, RedisDir, kv_select, postgres_workload, redis_workload,
 };
 use crate::support::spec::{Raw, Spec, criterion, phase, steady, workload};
 use crate::support::{Campaign, describe};
@@ -64,28 +64,28 @@ fn run_expecting(campaign: &Campaign, code: u8) -> RunEvidence {
 
 pub fn a_redis_set_and_get_campaign_is_go_with_latency_and_bytes_recorded() {
     let _serial = crate::support::serial();
-    let server = redis_server();
-    let data = tempfile::tempdir().unwrap();
-    let body = format!(
-        r#"
-[[workload]]
-name = "set"
-redis = {{ address = "127.0.0.1:{{port}}", command = ["SET", "{{key}}", "v{{seq}}"], timeout = "2s" }}
-
-[[workload]]
-name = "get"
-redis = {{ address = "127.0.0.1:{{port}}", command = ["GET", "{{key}}"], timeout = "2s" }}
-{}"#,
-        load_phase(r#"["set", "get"]"#, "0%")
-    );
-    let campaign = Campaign::with_service(&redis_service(&server, data.path()), &body);
+    let redis = RedisDir::new();
+    let body = Spec::new()
+        .with(redis_workload(
+            "set",
+            r#"["SET", "{key}", "v{seq}"]"#,
+            r#", timeout = "2s""#,
+        ))
+        .with(redis_workload(
+            "get",
+            r#"["GET", "{key}"]"#,
+            r#", timeout = "2s""#,
+        ))
+        .raw(&load_phase(r#"["set", "get"]"#, "0%"))
+        .to_string();
+    let campaign = Campaign::with_service(&redis.service(), &body);
     let evidence = run_expecting(&campaign, exit::GO);
     for workload in ["set", "get"] {
         let stats = all_ok(&evidence, workload);
         assert!(stats.bytes_sent > 0 && stats.bytes_received > 0);
     }
     // appendfsync always: the writes are in the append-only file.
-    let aof = std::fs::read_dir(data.path())
+    let aof = std::fs::read_dir(redis.data.path())
         .unwrap()
         .flatten()
         .any(|entry| entry.file_name().to_string_lossy().contains("appendonly"));
@@ -94,23 +94,14 @@ redis = {{ address = "127.0.0.1:{{port}}", command = ["GET", "{{key}}"], timeout
 
 pub fn redis_error_replies_are_failures_and_fail_the_error_rate_criterion() {
     let _serial = crate::support::serial();
-    let server = redis_server();
-    let data = tempfile::tempdir().unwrap();
+    let redis = RedisDir::new();
     // An unknown command answers -ERR; HSET succeeds alongside it.
-    let body = format!(
-        r#"
-[[workload]]
-name = "hset"
-keys = 1
-redis = {{ address = "127.0.0.1:{{port}}", command = ["HSET", "{{key}}", "f", "v"] }}
-
-[[workload]]
-name = "bogus"
-redis = {{ address = "127.0.0.1:{{port}}", command = ["NOSUCHCOMMAND", "{{key}}"] }}
-{}"#,
-        load_phase(r#"["hset", "bogus"]"#, "1%")
-    );
-    let campaign = Campaign::with_service(&redis_service(&server, data.path()), &body);
+    let body = Spec::new()
+        .with(redis_workload("hset", r#"["HSET", "{key}", "f", "v"]"#, "").set("keys", 1))
+        .with(redis_workload("bogus", r#"["NOSUCHCOMMAND", "{key}"]"#, ""))
+        .raw(&load_phase(r#"["hset", "bogus"]"#, "1%"))
+        .to_string();
+    let campaign = Campaign::with_service(&redis.service(), &body);
     let evidence = run_expecting(&campaign, exit::NO_GO);
     let bogus = measured(&evidence, "bogus");
     assert_eq!(bogus.outcomes.ok, 0, "{:?}", bogus.outcomes);
@@ -131,8 +122,7 @@ redis = {{ address = "127.0.0.1:{{port}}", command = ["NOSUCHCOMMAND", "{{key}}"
 
 pub fn a_postgres_insert_and_select_campaign_is_go() {
     let _serial = crate::support::serial();
-    let bin = postgres_bin();
-    let cluster = PostgresCluster::init(&bin, KV_TABLE);
+    let cluster = PostgresCluster::kv();
     let body = Spec::new()
         .with(postgres_workload(
             "upsert",
@@ -140,12 +130,7 @@ pub fn a_postgres_insert_and_select_campaign_is_go() {
             r#"["{key}", "v{seq}"]"#,
             r#", timeout = "2s""#,
         ))
-        .with(postgres_workload(
-            "select",
-            "SELECT v FROM kv WHERE k = $1",
-            r#"["{key}"]"#,
-            r#", timeout = "2s""#,
-        ))
+        .with(kv_select("select", r#"["{key}"]"#, r#", timeout = "2s""#))
         .raw(&load_phase(r#"["upsert", "select"]"#, "0%"))
         .to_string();
     let campaign = Campaign::with_service(&cluster.service(), &body);
@@ -157,8 +142,7 @@ pub fn a_postgres_insert_and_select_campaign_is_go() {
 
 pub fn a_postgres_error_is_a_status_mismatch() {
     let _serial = crate::support::serial();
-    let bin = postgres_bin();
-    let cluster = PostgresCluster::init(&bin, KV_TABLE);
+    let cluster = PostgresCluster::kv();
     // v is NOT NULL: every insert violates the constraint.
     let body = Spec::new()
         .with(postgres_workload(
@@ -302,11 +286,10 @@ pub mod integrity_clients {
 
     #[tokio::main(flavor = "current_thread")]
     pub async fn redis_kv_writes_reads_and_lists() {
-        let server = redis_server();
-        let data = tempfile::tempdir().unwrap();
+        let redis = RedisDir::new();
         let port = free_port();
         let child = start(
-            std::process::Command::new(&server)
+            std::process::Command::new(&redis.server)
                 .args([
                     "--port",
                     &port.to_string(),
@@ -316,11 +299,11 @@ pub mod integrity_clients {
                     "",
                 ])
                 .args(["--appendonly", "yes", "--appendfsync", "always", "--dir"])
-                .arg(data.path()),
+                .arg(redis.data.path()),
             port,
         );
         let plans = workloads(&spec(
-            &redis_service(&server, data.path()),
+            &redis.service(),
             r#"
 [[workload]]
 name = "write"
@@ -355,8 +338,7 @@ redis = { address = "127.0.0.1:{port}", command = ["HGET", "{key}", "f"] }
 
     #[tokio::main(flavor = "current_thread")]
     pub async fn postgres_kv_writes_reads_and_lists() {
-        let bin = postgres_bin();
-        let cluster = PostgresCluster::init(&bin, KV_TABLE);
+        let cluster = PostgresCluster::kv();
         let port = free_port();
         let service = cluster.service();
         // The service section's command, run here with the port filled in.
@@ -375,9 +357,8 @@ redis = { address = "127.0.0.1:{port}", command = ["HGET", "{key}", "f"] }
                 r#"["{key}", "v-"]"#,
                 "",
             ))
-            .with(postgres_workload(
+            .with(kv_select(
                 "read",
-                "SELECT v FROM kv WHERE k = $1",
                 r#"["{key}"]"#,
                 r#", list = "SELECT k FROM kv WHERE starts_with(k, $1)""#,
             ));

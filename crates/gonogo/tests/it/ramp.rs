@@ -11,7 +11,7 @@
 //! at the tail, which would make the breaking point depend on the neighbours.
 
 use crate::support::finding;
-use crate::support::{Campaign, testbed_service};
+use crate::support::{Campaign, steps_of, testbed_service};
 use gonogo::exit;
 use gonogo::model::Outcome;
 
@@ -85,11 +85,7 @@ pub fn ramp_climbs_until_the_service_breaks_and_reports_capacity_and_headroom() 
     // Each step is its own stored phase under the ramp, and the climb stopped at the
     // first bad step.
     let evidence = campaign.evidence(1);
-    let steps: Vec<_> = evidence
-        .phases
-        .iter()
-        .filter(|p| p.parent.as_deref() == Some("ramp"))
-        .collect();
+    let steps = steps_of(&evidence, "ramp");
     let rates: Vec<f64> = steps.iter().map(|p| p.planned_rate.unwrap()).collect();
     let expected: Vec<f64> = (1..=(bad / 100.0) as u32)
         .map(|i| f64::from(i) * 100.0)

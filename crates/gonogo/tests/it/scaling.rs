@@ -10,7 +10,7 @@
 //! the knob, response time does not depend on the data set, and the interval must
 //! not claim super-linear growth.
 
-use crate::support::{Campaign, describe};
+use crate::support::{Campaign, describe, steps_of};
 use gonogo::exit;
 use gonogo::model::EventKind;
 use gonogo::model::Outcome;
@@ -87,11 +87,7 @@ pub fn a_per_item_cost_shows_as_latency_growing_with_the_data_set() {
     // Each step is its own stored phase with its size; the loader wrote exactly the
     // new items before each step (250, then 250, 500 and 1,000 more).
     let evidence = campaign.evidence(1);
-    let steps: Vec<_> = evidence
-        .phases
-        .iter()
-        .filter(|p| p.parent.as_deref() == Some("grow"))
-        .collect();
+    let steps = steps_of(&evidence, "grow");
     let sizes: Vec<Option<u64>> = steps.iter().map(|s| s.size).collect();
     assert_eq!(sizes, [Some(250), Some(500), Some(1000), Some(2000)]);
     assert!(

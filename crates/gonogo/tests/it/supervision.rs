@@ -12,7 +12,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::support::{Campaign, describe, stderr};
+use crate::support::{Campaign, assert_exit, stderr};
 use gonogo::exit;
 
 /// A minimal HTTP server that answers 200 to everything and appends one line per
@@ -122,14 +122,8 @@ pub fn a_fixed_port_held_by_another_program_is_refused_and_gets_no_load() {
         squatter.port
     );
     let campaign = Campaign::with_service(&service, &short_body());
-    let output = campaign.run();
+    let output = campaign.run_expecting(exit::FAILURE);
     let err = stderr(&output);
-    assert_eq!(
-        output.status.code(),
-        Some(exit::FAILURE as i32),
-        "{}",
-        describe(&output)
-    );
     assert!(err.contains(&format!("port {}", squatter.port)), "{err}");
     assert!(err.contains(&format!("pid {}", squatter.pid())), "{err}");
     assert!(err.contains("python3"), "the holder's command: {err}");
@@ -149,13 +143,7 @@ pub fn a_listener_that_is_not_the_services_is_named_and_the_service_stopped() {
          ready = {{ tcp = \"127.0.0.1:{{port}}\", timeout = \"10s\", interval = \"50ms\" }}\n"
     );
     let campaign = Campaign::with_service(&service, &short_body());
-    let child = Command::new(env!("CARGO_BIN_EXE_gonogo"))
-        .args(["run", "campaign.toml", "--quiet"])
-        .current_dir(campaign.dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = campaign.spawn();
     // Once a process of the service exists, gonogo's check of the free port is done.
     let deadline = Instant::now() + Duration::from_secs(10);
     while crate::support::processes_matching(&marker).is_empty() {
@@ -164,13 +152,8 @@ pub fn a_listener_that_is_not_the_services_is_named_and_the_service_stopped() {
     }
     let squatter = Squatter::start(campaign.dir.path(), port);
     let output = child.wait_with_output().unwrap();
+    assert_exit(&output, exit::FAILURE);
     let err = stderr(&output);
-    assert_eq!(
-        output.status.code(),
-        Some(exit::FAILURE as i32),
-        "{}",
-        describe(&output)
-    );
     assert!(err.contains(&format!("port {port}")), "{err}");
     assert!(err.contains(&format!("pid {}", squatter.pid())), "{err}");
     assert_eq!(squatter.requests(), 0, "the squatter got load: {err}");
@@ -184,14 +167,8 @@ pub fn a_service_exiting_during_start_up_could_not_start_and_shows_its_stderr() 
     let service = "[service]\ncommand = [\"sh\", \"-c\", \"echo listen failed on {port}: marker-7731 >&2; exit 3\"]\n\
          port = \"auto\"\nready = { http = \"http://127.0.0.1:{port}/health\", timeout = \"10s\" }\n";
     let campaign = Campaign::with_service(service, &short_body());
-    let output = campaign.run();
+    let output = campaign.run_expecting(exit::FAILURE);
     let err = stderr(&output);
-    assert_eq!(
-        output.status.code(),
-        Some(exit::FAILURE as i32),
-        "{}",
-        describe(&output)
-    );
     assert!(err.contains("could not start"), "{err}");
     assert!(
         err.contains("service exited with status 3 before it was ready"),

@@ -6,16 +6,13 @@
 //! checked here is the mechanics: the loader wrote exactly the new items before
 //! each step, every step was measured, and no measured request failed.
 
-use crate::support::servers::{
-    KV_TABLE, PostgresCluster, postgres_bin, redis_server, redis_service,
-};
-use crate::support::{Campaign, describe, serial};
+use crate::support::servers::{PostgresCluster, RedisDir, kv_insert, kv_select, redis_workload};
+use crate::support::spec::{Spec, Table, integrity_writes};
+use crate::support::{Campaign, describe, serial, steps_of};
 use gonogo::evaluate::integrity_counts;
 use gonogo::evidence::Store;
 use gonogo::exit;
 use gonogo::model::{EventKind, RunEvidence};
-
-const PG_URL: &str = "host=127.0.0.1 port={port} user=postgres dbname=postgres";
 
 /// A scaling phase over 100, 200 and 400 items loaded by `put`, measured with `get`.
 fn scaling_spec(workloads: &str) -> String {
@@ -69,12 +66,7 @@ fn check_scaling(campaign: &Campaign) {
         "{}",
         describe(&output)
     );
-    let steps: Vec<Option<u64>> = evidence
-        .phases
-        .iter()
-        .filter(|p| p.parent.as_deref() == Some("grow"))
-        .map(|p| p.size)
-        .collect();
+    let steps: Vec<Option<u64>> = steps_of(&evidence, "grow").iter().map(|p| p.size).collect();
     assert_eq!(steps, [Some(100), Some(200), Some(400)]);
     assert_eq!(failed_in(&evidence, "grow#"), 0, "{}", describe(&output));
 }
@@ -91,58 +83,42 @@ fn failed_in(evidence: &RunEvidence, prefix: &str) -> u64 {
 
 pub fn a_redis_scaling_phase_loads_with_set() {
     let _serial = serial();
-    let server = redis_server();
-    let data = tempfile::tempdir().unwrap();
-    let workloads = r#"
-[[workload]]
-name = "put"
-redis = { address = "127.0.0.1:{port}", command = ["SET", "item-{seq}", "v{seq}"], timeout = "2s" }
-
-[[workload]]
-name = "get"
-keys = 100
-redis = { address = "127.0.0.1:{port}", command = ["GET", "item-{key}"], timeout = "2s" }
-"#;
-    let campaign = Campaign::with_service(
-        &redis_service(&server, data.path()),
-        &scaling_spec(workloads),
-    );
+    let redis = RedisDir::new();
+    let workloads = Spec::new()
+        .with(redis_workload(
+            "put",
+            r#"["SET", "item-{seq}", "v{seq}"]"#,
+            r#", timeout = "2s""#,
+        ))
+        .with(
+            redis_workload("get", r#"["GET", "item-{key}"]"#, r#", timeout = "2s""#)
+                .set("keys", 100),
+        )
+        .to_string();
+    let campaign = Campaign::with_service(&redis.service(), &scaling_spec(&workloads));
     check_scaling(&campaign);
 }
 
 pub fn a_postgres_scaling_phase_loads_with_insert() {
     let _serial = serial();
-    let bin = postgres_bin();
-    let cluster = PostgresCluster::init(&bin, KV_TABLE);
+    let cluster = PostgresCluster::kv();
     // A duplicate key would fail the INSERT: {seq} must continue across steps.
-    let workloads = format!(
-        r#"
-[[workload]]
-name = "put"
-postgres = {{ url = "{PG_URL}", statement = "INSERT INTO kv (k, v) VALUES ($1, $2)", params = ["item-{{seq}}", "v{{seq}}"], timeout = "2s" }}
-
-[[workload]]
-name = "get"
-keys = 100
-postgres = {{ url = "{PG_URL}", statement = "SELECT v FROM kv WHERE k = $1", params = ["item-{{key}}"], timeout = "2s" }}
-"#
-    );
+    let workloads = Spec::new()
+        .with(kv_insert(
+            "put",
+            r#"["item-{seq}", "v{seq}"]"#,
+            r#", timeout = "2s""#,
+        ))
+        .with(kv_select("get", r#"["item-{key}"]"#, r#", timeout = "2s""#).set("keys", 100))
+        .to_string();
     let campaign = Campaign::with_service(&cluster.service(), &scaling_spec(&workloads));
     check_scaling(&campaign);
 }
 
 /// An integrity phase (no fault) writing with `write`, reading with `read`.
-const INTEGRITY: &str = r#"
-[[phase]]
-name = "writes"
-kind = "integrity"
-workload = "write"
-read = "read"
-rate = 100
-max_connections = 4
-duration = "2s"
-settle = "200ms"
-"#;
+fn integrity() -> Table {
+    integrity_writes(100, 4, "2s", "200ms")
+}
 
 /// Run an integrity campaign: GO, every write acknowledged and read back intact.
 fn check_integrity(campaign: &Campaign) {
@@ -163,39 +139,34 @@ fn check_integrity(campaign: &Campaign) {
 
 pub fn a_redis_integrity_phase_reads_back_every_write() {
     let _serial = serial();
-    let server = redis_server();
-    let data = tempfile::tempdir().unwrap();
-    let body = format!(
-        r#"
-[[workload]]
-name = "write"
-redis = {{ address = "127.0.0.1:{{port}}", command = ["SET", "{{key}}", "{{value}}"], timeout = "2s" }}
-
-[[workload]]
-name = "read"
-redis = {{ address = "127.0.0.1:{{port}}", command = ["GET", "{{key}}"], timeout = "2s" }}
-{INTEGRITY}"#
-    );
-    check_integrity(&Campaign::with_service(
-        &redis_service(&server, data.path()),
-        &body,
-    ));
+    let redis = RedisDir::new();
+    let body = Spec::new()
+        .with(redis_workload(
+            "write",
+            r#"["SET", "{key}", "{value}"]"#,
+            r#", timeout = "2s""#,
+        ))
+        .with(redis_workload(
+            "read",
+            r#"["GET", "{key}"]"#,
+            r#", timeout = "2s""#,
+        ))
+        .with(integrity())
+        .to_string();
+    check_integrity(&Campaign::with_service(&redis.service(), &body));
 }
 
 pub fn a_postgres_integrity_phase_reads_back_every_write() {
     let _serial = serial();
-    let bin = postgres_bin();
-    let cluster = PostgresCluster::init(&bin, KV_TABLE);
-    let body = format!(
-        r#"
-[[workload]]
-name = "write"
-postgres = {{ url = "{PG_URL}", statement = "INSERT INTO kv (k, v) VALUES ($1, $2)", params = ["{{key}}", "{{value}}"], timeout = "2s" }}
-
-[[workload]]
-name = "read"
-postgres = {{ url = "{PG_URL}", statement = "SELECT v FROM kv WHERE k = $1", params = ["{{key}}"], timeout = "2s" }}
-{INTEGRITY}"#
-    );
+    let cluster = PostgresCluster::kv();
+    let body = Spec::new()
+        .with(kv_insert(
+            "write",
+            r#"["{key}", "{value}"]"#,
+            r#", timeout = "2s""#,
+        ))
+        .with(kv_select("read", r#"["{key}"]"#, r#", timeout = "2s""#))
+        .with(integrity())
+        .to_string();
     check_integrity(&Campaign::with_service(&cluster.service(), &body));
 }

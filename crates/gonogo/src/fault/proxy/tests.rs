@@ -36,6 +36,16 @@ async fn echo_server() -> (SocketAddr, Arc<AtomicU64>) {
     (addr, received)
 }
 
+/// A proxy on a free loopback port in front of an [`echo_server`], and the count
+/// of bytes the echo server received.
+async fn echo_behind_proxy() -> (Proxy, Arc<AtomicU64>) {
+    let (upstream, received) = echo_server().await;
+    let proxy = Proxy::start("127.0.0.1:0".parse().unwrap(), upstream)
+        .await
+        .unwrap();
+    (proxy, received)
+}
+
 /// What a client saw when it sent `payload` and waited up to `wait` for the echo.
 #[derive(Debug)]
 struct Exchange {
@@ -90,31 +100,37 @@ async fn wait_until_closed(proxy: &Proxy) {
 }
 
 fn everywhere(kind: NetFault) -> FaultSpec {
+    toward(kind, Direction::Both)
+}
+
+/// `kind` on every connection, in `direction`.
+fn toward(kind: NetFault, direction: Direction) -> FaultSpec {
     FaultSpec {
         kind,
-        direction: Direction::Both,
+        direction,
         fraction: 1.0,
     }
+}
+
+/// A new connection through `proxy` that gets all of `payload` echoed within 2 s
+/// (else the test fails, saying `what`): the connection, left open, and what it saw.
+async fn passes_through(proxy: &Proxy, payload: &[u8], what: &str) -> (TcpStream, Exchange) {
+    let mut client = connect(proxy).await;
+    let seen = exchange(&mut client, payload, Duration::from_secs(2)).await;
+    assert_eq!(seen.echoed, payload.len(), "{what}: {seen:?}");
+    (client, seen)
 }
 
 /// The contract: applied → the traffic is changed (as `affected` checks) and the
 /// effect is counted; removed → a new connection passes through unchanged; closed
 /// clients → no proxied connection stays open.
 async fn compliance(kind: NetFault, affected: fn(&Exchange) -> bool) {
-    let (upstream, _) = echo_server().await;
-    let proxy = Proxy::start("127.0.0.1:0".parse().unwrap(), upstream)
-        .await
-        .unwrap();
+    let proxy = echo_behind_proxy().await.0;
     let payload = vec![b'x'; 4000];
 
     // Pass-through before any fault.
-    let mut before = connect(&proxy).await;
-    let clean = exchange(&mut before, &payload, Duration::from_secs(2)).await;
-    assert_eq!(
-        clean.echoed,
-        payload.len(),
-        "{kind:?}: pass-through first: {clean:?}"
-    );
+    let (before, _) =
+        passes_through(&proxy, &payload, &format!("{kind:?}: pass-through first")).await;
 
     let handle = proxy.apply(everywhere(kind));
     let mut during = connect(&proxy).await;
@@ -129,13 +145,8 @@ async fn compliance(kind: NetFault, affected: fn(&Exchange) -> bool) {
         assert!(effect.bytes > 0, "{kind:?}: no bytes counted: {effect:?}");
     }
 
-    let mut after = connect(&proxy).await;
-    let restored = exchange(&mut after, &payload, Duration::from_secs(2)).await;
-    assert_eq!(
-        restored.echoed,
-        payload.len(),
-        "{kind:?}: not restored: {restored:?}"
-    );
+    let (after, restored) =
+        passes_through(&proxy, &payload, &format!("{kind:?}: not restored")).await;
     assert!(
         restored.elapsed < Duration::from_millis(150),
         "{kind:?}: {restored:?}"
@@ -195,10 +206,7 @@ async fn close_after_cuts_the_connection_at_the_byte_budget() {
 
 #[tokio::test]
 async fn a_reset_also_hits_connections_that_were_already_open() {
-    let (upstream, _) = echo_server().await;
-    let proxy = Proxy::start("127.0.0.1:0".parse().unwrap(), upstream)
-        .await
-        .unwrap();
+    let proxy = echo_behind_proxy().await.0;
     let mut open = connect(&proxy).await;
     assert_eq!(
         exchange(&mut open, b"ping", Duration::from_secs(1))
@@ -218,15 +226,8 @@ async fn a_reset_also_hits_connections_that_were_already_open() {
 
 #[tokio::test]
 async fn a_blackhole_to_the_client_lets_requests_reach_the_service() {
-    let (upstream, received) = echo_server().await;
-    let proxy = Proxy::start("127.0.0.1:0".parse().unwrap(), upstream)
-        .await
-        .unwrap();
-    let handle = proxy.apply(FaultSpec {
-        kind: NetFault::Blackhole,
-        direction: Direction::ToClient,
-        fraction: 1.0,
-    });
+    let (proxy, received) = echo_behind_proxy().await;
+    let handle = proxy.apply(toward(NetFault::Blackhole, Direction::ToClient));
     let mut client = connect(&proxy).await;
     let seen = exchange(&mut client, b"hello", Duration::from_millis(300)).await;
     assert_eq!(seen.echoed, 0, "no answer comes back");
@@ -242,15 +243,8 @@ async fn a_blackhole_to_the_client_lets_requests_reach_the_service() {
     );
 
     // And to the service: nothing reaches it.
-    let (upstream, received) = echo_server().await;
-    let proxy = Proxy::start("127.0.0.1:0".parse().unwrap(), upstream)
-        .await
-        .unwrap();
-    let _handle = proxy.apply(FaultSpec {
-        kind: NetFault::Blackhole,
-        direction: Direction::ToService,
-        fraction: 1.0,
-    });
+    let (proxy, received) = echo_behind_proxy().await;
+    let _handle = proxy.apply(toward(NetFault::Blackhole, Direction::ToService));
     let mut client = connect(&proxy).await;
     let seen = exchange(&mut client, b"hello", Duration::from_millis(300)).await;
     assert_eq!(seen.echoed, 0);
@@ -263,10 +257,7 @@ async fn a_blackhole_to_the_client_lets_requests_reach_the_service() {
 
 #[tokio::test]
 async fn a_fraction_selects_about_that_share_of_connections() {
-    let (upstream, _) = echo_server().await;
-    let proxy = Proxy::start("127.0.0.1:0".parse().unwrap(), upstream)
-        .await
-        .unwrap();
+    let proxy = echo_behind_proxy().await.0;
     let handle = proxy.apply(FaultSpec {
         kind: NetFault::Reset,
         direction: Direction::Both,

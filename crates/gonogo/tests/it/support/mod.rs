@@ -226,6 +226,18 @@ pub fn describe(output: &Output) -> String {
     )
 }
 
+/// The stored steps of phase `parent` (a ramp's or a scaling phase's), in order.
+pub fn steps_of<'a>(
+    evidence: &'a RunEvidence,
+    parent: &str,
+) -> Vec<&'a gonogo::model::PhaseRecord> {
+    evidence
+        .phases
+        .iter()
+        .filter(|p| p.parent.as_deref() == Some(parent))
+        .collect()
+}
+
 /// Pids of live processes whose command line contains `needle`.
 pub fn processes_matching(needle: &str) -> Vec<u32> {
     let mut pids = Vec::new();

@@ -60,6 +60,31 @@ fn chown_to_postgres(path: &Path) {
     }
 }
 
+/// A `redis-server` binary and a fresh temp dir for its files (removed on drop).
+pub struct RedisDir {
+    pub server: PathBuf,
+    pub data: tempfile::TempDir,
+}
+
+impl RedisDir {
+    pub fn new() -> RedisDir {
+        RedisDir {
+            server: redis_server(),
+            data: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// [`redis_service`] with its files in this dir.
+    pub fn service(&self) -> String {
+        redis_service(&self.server, self.data.path())
+    }
+
+    /// [`redis_service_with`] `persistence`, its files in this dir.
+    pub fn service_with(&self, persistence: &[&str]) -> String {
+        redis_service_with(&self.server, self.data.path(), persistence)
+    }
+}
+
 /// A Redis service that persists every write before acknowledging it
 /// (`appendfsync always`), its files in `dir`.
 pub fn redis_service(server: &Path, dir: &Path) -> String {
@@ -105,6 +130,28 @@ pub fn postgres_workload(name: &str, statement: &str, params: &str, more: &str) 
     )
 }
 
+/// A [`postgres_workload`] inserting a row of the [`KV_TABLE`]; `params` are its key
+/// and value.
+pub fn kv_insert(name: &str, params: &str, more: &str) -> spec::Table {
+    postgres_workload(name, "INSERT INTO kv (k, v) VALUES ($1, $2)", params, more)
+}
+
+/// A [`postgres_workload`] reading the value of a row of the [`KV_TABLE`]; `params`
+/// holds its key.
+pub fn kv_select(name: &str, params: &str, more: &str) -> spec::Table {
+    postgres_workload(name, "SELECT v FROM kv WHERE k = $1", params, more)
+}
+
+/// A `redis` workload `name` on the service's `{port}`: the command (a TOML array)
+/// and `more` inline keys (`""` for none, else `, timeout = "2s"` and the like).
+pub fn redis_workload(name: &str, command: &str, more: &str) -> spec::Table {
+    spec::workload(
+        name,
+        "redis",
+        &format!("{{ address = \"127.0.0.1:{{port}}\", command = {command}{more} }}"),
+    )
+}
+
 /// An initialised PostgreSQL cluster in its own temp dir (trust auth, superuser
 /// `postgres`, fsync on), owned by `postgres` when root.
 pub struct PostgresCluster {
@@ -114,6 +161,11 @@ pub struct PostgresCluster {
 }
 
 impl PostgresCluster {
+    /// A fresh cluster of [`postgres_bin`] holding the [`KV_TABLE`].
+    pub fn kv() -> PostgresCluster {
+        PostgresCluster::init(&postgres_bin(), KV_TABLE)
+    }
+
     /// `initdb` a fresh cluster, then run `setup_sql` (e.g. `CREATE TABLE …`) in the
     /// `postgres` database in single-user mode (no server, no port).
     pub fn init(bin: &Path, setup_sql: &str) -> PostgresCluster {

@@ -167,6 +167,18 @@ pub fn steady(name: &str, rate: u32, duration: &str) -> Table {
         .set("duration", duration)
 }
 
+/// The integrity phase `writes`: workload `write` at `rate` writes/s over at most
+/// `max_connections` for `duration`, then after `settle` the read-back with `read`.
+pub fn integrity_writes(rate: u32, max_connections: u32, duration: &str, settle: &str) -> Table {
+    phase("writes", "integrity")
+        .set("workload", "write")
+        .set("read", "read")
+        .set("rate", rate)
+        .set("max_connections", max_connections)
+        .set("duration", duration)
+        .set("settle", settle)
+}
+
 /// `[[criterion]]`: `metric op value` in `phase`.
 pub fn criterion(phase: &str, metric: &str, op: &str, value: impl Value) -> Table {
     Table::new("[[criterion]]")
