@@ -219,9 +219,17 @@ pub fn the_store_is_found_from_below_outputs_are_checked_first_and_progress_is_p
         "escape codes without a terminal: {progress:?}"
     );
 
-    // `runs` finds the store walking up from a directory below it…
+    // Hints name the program as it was invoked, a command the user can paste.
+    let hint = format!("re-render: {} report 1", env!("CARGO_BIN_EXE_gonogo"));
+    assert!(progress.contains(&hint), "{progress}");
+
+    // Outside a git repository only the directory itself is searched: a store some
+    // directory above holds is not this project's…
     let below = campaign.dir.path().join("a/b");
     std::fs::create_dir_all(&below).unwrap();
+    assert_exit(&gonogo_in(&below, &["runs"]), exit::INVALID);
+    // …inside one, `runs` finds the store walking up from a directory below it…
+    std::fs::create_dir(campaign.dir.path().join(".git")).unwrap();
     let runs = gonogo_in(&below, &["runs"]);
     assert_exit(&runs, exit::GO);
     assert!(
