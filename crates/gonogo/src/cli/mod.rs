@@ -187,10 +187,10 @@ pub fn main() -> u8 {
     match dispatch(cli.command) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err}");
+            say("error: ", &err.to_string());
             let mut cause = std::error::Error::source(&err);
             while let Some(inner) = cause {
-                eprintln!("  caused by: {inner}");
+                say("  caused by: ", &inner.to_string());
                 cause = inner.source();
             }
             err.exit_code()
@@ -270,6 +270,20 @@ fn check_writable(path: &Path) -> Result<(), CliError> {
     }
 }
 
+/// Print `text` after `prefix` on stderr, line by line, with control characters
+/// escaped: error texts carry what the service wrote (its stderr, a status line), which
+/// must not move the cursor or repaint the terminal.
+fn say(prefix: &str, text: &str) {
+    let mut lines = text.lines();
+    eprintln!(
+        "{prefix}{}",
+        api::format::printable(lines.next().unwrap_or(""))
+    );
+    for line in lines {
+        eprintln!("  {}", api::format::printable(line));
+    }
+}
+
 fn print(text: &str) -> Result<(), CliError> {
     let mut out = std::io::stdout().lock();
     // A closed pipe (`gonogo runs | head`) is not an error worth a failure code.
@@ -343,7 +357,7 @@ fn run_command(args: RunArgs) -> Result<u8, CliError> {
         request.store_path.display()
     );
     if let Some(failure) = &run.failure {
-        eprintln!("error: the run could not complete: {failure}");
+        say("error: the run could not complete: ", failure);
         return Ok(exit::FAILURE);
     }
     if run.interrupted.is_some() {

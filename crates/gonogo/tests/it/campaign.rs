@@ -126,7 +126,15 @@ pub fn a_crash_is_no_go_with_the_crash_event() {
 pub fn a_service_that_exits_before_ready_could_not_run_in_every_report() {
     let service = crate::support::spec::service(
         // `sh -c` takes "service" as $0 and the port as $1: the spec must pass {port}.
-        &["sh", "-c", "echo boom >&2; exit 1", "service", "{port}"].map(String::from),
+        // It also tries to clear the screen: that must reach no terminal raw.
+        &[
+            "sh",
+            "-c",
+            "printf '\\033[2J\\n' >&2; echo boom >&2; exit 1",
+            "service",
+            "{port}",
+        ]
+        .map(String::from),
         "{ http = \"http://127.0.0.1:{port}/health\", timeout = \"10s\" }",
         "SIGTERM",
         "3s",
@@ -138,6 +146,12 @@ pub fn a_service_that_exits_before_ready_could_not_run_in_every_report() {
     let text = stdout(&output);
     assert!(text.starts_with(headline), "{}", describe(&output));
     assert!(text.contains("| boom"), "{}", describe(&output));
+    let stderr = crate::support::stderr(&output);
+    assert!(
+        stderr.contains("\\u{1b}[2J") && !stderr.contains('\u{1b}') && !text.contains('\u{1b}'),
+        "the service's escape sequence reached the terminal raw: {}",
+        describe(&output)
+    );
     for (format, needle) in [
         ("json", "\"could_not_run\""),
         ("md", headline),
