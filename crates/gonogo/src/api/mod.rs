@@ -4,8 +4,9 @@
 //!
 //! Owns: the sequence of a command — load the plan, conduct the campaign into the
 //! store, read the run back, judge it, store the judgement, build the report model —
-//! so that no front end repeats it. Does not own: any of those steps (each is its
-//! layer's), printing, or exit codes (`cli`, `exit`).
+//! so that no front end repeats it — and how each command opens the store
+//! ([`StoreAccess`]: reading commands read-only, so they never write). Does not own:
+//! any of those steps (each is its layer's), printing, or exit codes (`cli`, `exit`).
 //!
 //! Evaluation always reads the run back from the store (rule 6: a report tells the
 //! story of the stored evidence, however often it is re-judged or re-rendered).
@@ -105,8 +106,9 @@ pub struct Judged {
     pub judgement: Judgement,
 }
 
-/// One stored judgement of a run: its place among the run's judgements (1-based,
-/// oldest first), when it was made, and the hash of the spec that made it.
+/// One judgement of a run: its place among the run's stored judgements (1-based,
+/// oldest first; 0 of 0 for a run never judged, judged as it was read and not
+/// stored), when it was made, and the hash of the spec that made it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Judgement {
     pub number: u32,
@@ -181,23 +183,55 @@ fn spec_hash_of(spec_text: &str) -> String {
     run::manifest::spec_hash(spec_text)
 }
 
+/// What a command does with the store it opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreAccess {
+    /// Only reads (`runs`, `report`): opened read-only, so a store on a full disk or a
+    /// read-only medium (an archived store, a CI artefact) can be read, and a run
+    /// whose writer is gone is shown aborted without being written.
+    Read,
+    /// Writes (`evaluate` keeps its judgement): opened for writing, so a store that
+    /// cannot be written is refused before any work.
+    Write,
+}
+
 /// Open an existing store; a missing file is a usage error naming it.
-pub fn open_store(path: &Path) -> Result<Store, ApiError> {
+pub fn open_store(path: &Path, access: StoreAccess) -> Result<Store, ApiError> {
     if !path.exists() {
         return Err(ApiError::Usage(format!(
             "no evidence store at {}; pass --store PATH of an existing store",
             path.display()
         )));
     }
-    Ok(Store::open(path)?)
+    Ok(open_existing(path, access)?)
+}
+
+/// Open an existing store as `access` says. Reading opens read-only; the one write a
+/// reading command may make is the upgrade of a store written by an older gonogo
+/// (its schema must be this build's to be read), done only where the store can be
+/// written; where it cannot, the read-only refusal stands.
+fn open_existing(path: &Path, access: StoreAccess) -> Result<Store, StoreError> {
+    if access == StoreAccess::Write {
+        return Store::open(path);
+    }
+    match Store::open_read_only(path) {
+        Err(old @ StoreError::SchemaOld { .. }) => match Store::open_for_upgrade(path) {
+            Ok(upgraded) => {
+                drop(upgraded);
+                Store::open_read_only(path)
+            }
+            Err(_) => Err(old),
+        },
+        opened => opened,
+    }
 }
 
 /// Open the store found walking up from `start` (see [`locate`]); finding none is a
 /// usage error that lists where it looked.
-pub fn find_store(start: &Path) -> Result<(PathBuf, Store), ApiError> {
+pub fn find_store(start: &Path, access: StoreAccess) -> Result<(PathBuf, Store), ApiError> {
     match locate::store_for_reading(start) {
         Ok(path) => {
-            let store = Store::open(&path)?;
+            let store = open_existing(&path, access)?;
             Ok((path, store))
         }
         Err(looked) => {
@@ -247,6 +281,7 @@ fn judge_loaded(
     plan: &Plan,
     spec_hash: &str,
 ) -> Result<Judged, ApiError> {
+    store.writable()?;
     let findings = evaluate::evaluate_plan(plan, &evidence);
     let verdict = verdict::decide(&findings);
     let created_at_ms = run::manifest::now_ms();
@@ -269,8 +304,11 @@ fn judge_loaded(
 
 /// Re-judge stored run `run_id` with the criteria of the spec at `spec_path`, kept as
 /// a new judgement beside the earlier ones. A spec whose phases or workloads are not
-/// the run's is refused ([`ApiError::Mismatch`]).
+/// the run's is refused ([`ApiError::Mismatch`]); so is a store opened read-only
+/// ([`StoreError::ReadOnly`]), before anything is judged: a judgement that could not
+/// be kept would be missing from `runs` and `report --judgement` afterwards.
 pub fn evaluate(store: &mut Store, run_id: RunId, spec_path: &Path) -> Result<Judged, ApiError> {
+    store.writable()?;
     // Only the criteria judge: the service's program need not exist any more.
     let (plan, spec_text) = plan::load(spec_path)?;
     let evidence = store.load_run(run_id)?;
@@ -308,10 +346,11 @@ fn differences_from_run(evidence: &RunEvidence, plan: &Plan) -> Vec<String> {
 }
 
 /// Stored run `run_id` as judged by its judgement `number` (1-based, oldest first),
-/// or by its latest when `number` is `None`. A run cut off before it was judged
-/// (gonogo was killed) is judged now by the criteria of the spec stored with it, and
-/// that judgement is stored.
-pub fn stored(store: &mut Store, run_id: RunId, number: Option<u32>) -> Result<Judged, ApiError> {
+/// or by its latest when `number` is `None`. Only reads: a run cut off before it was
+/// judged (gonogo was killed, or its disk filled) is judged now by the criteria of
+/// the spec stored with it, every time it is read, and that judgement is not stored
+/// (its [`Judgement::number`] is 0); `evaluate` is what keeps a judgement.
+pub fn stored(store: &Store, run_id: RunId, number: Option<u32>) -> Result<Judged, ApiError> {
     let evidence = store.load_run(run_id)?;
     let stored = match number {
         Some(n) => Some(store.evaluation(run_id, n)?.ok_or_else(|| {
@@ -336,8 +375,20 @@ pub fn stored(store: &mut Store, run_id: RunId, number: Option<u32>) -> Result<J
         None => {
             let manifest = &evidence.manifest;
             let plan = plan::from_str(Path::new(&manifest.spec_path), &manifest.spec_text)?;
-            let hash = manifest.spec_hash.clone();
-            judge_loaded(store, evidence, &plan, &hash)
+            let findings = evaluate::evaluate_plan(&plan, &evidence);
+            let verdict = verdict::decide(&findings);
+            let judgement = Judgement {
+                number: 0,
+                of: 0,
+                created_at_ms: run::manifest::now_ms(),
+                spec_hash: manifest.spec_hash.clone(),
+            };
+            Ok(Judged {
+                evidence,
+                findings,
+                verdict,
+                judgement,
+            })
         }
     }
 }

@@ -15,7 +15,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::api::{
     self, ApiError, Format, NoObserver, ReportModel, RunError, RunId, RunObserver, RunRequest,
-    SpecError, Store, StoreError,
+    SpecError, Store, StoreAccess, StoreError,
 };
 use crate::exit;
 
@@ -216,13 +216,15 @@ fn parse_format(text: &str) -> Result<Format, CliError> {
     })
 }
 
-/// The store of `runs`/`report`: --store, else found walking up from --spec's
+/// The store of `runs`/`report`, opened read-only (they never write: they work on a
+/// full disk and on a read-only medium): --store, else found walking up from --spec's
 /// directory, else from the current directory.
 fn reading_store(args: &StoreArgs) -> Result<Store, CliError> {
+    let read = StoreAccess::Read;
     match (&args.store, &args.spec) {
-        (Some(store), _) => Ok(api::open_store(store)?),
-        (None, Some(spec)) => Ok(api::find_store(spec_dir(spec))?.1),
-        (None, None) => Ok(api::find_store(Path::new("."))?.1),
+        (Some(store), _) => Ok(api::open_store(store, read)?),
+        (None, Some(spec)) => Ok(api::find_store(spec_dir(spec), read)?.1),
+        (None, None) => Ok(api::find_store(Path::new("."), read)?.1),
     }
 }
 
@@ -412,12 +414,12 @@ fn runs_command(args: &StoreArgs) -> Result<u8, CliError> {
 
 fn report_command(args: &ReportArgs) -> Result<u8, CliError> {
     let format = parse_format(&args.format)?;
-    let mut store = reading_store(&args.store)?;
-    let model = stored_model(&mut store, &args.run, args.judgement)?;
+    let store = reading_store(&args.store)?;
+    let model = stored_model(&store, &args.run, args.judgement)?;
     let text = match &args.against {
         None => api::render(&model, format),
         Some(other) => {
-            let reference = stored_model(&mut store, other, None)?;
+            let reference = stored_model(&store, other, None)?;
             api::render_comparison(&model, &reference, format).ok_or_else(|| {
                 CliError::Usage(format!(
                     "--against compares in the terminal or md format, not {}",
@@ -435,20 +437,18 @@ fn report_command(args: &ReportArgs) -> Result<u8, CliError> {
 
 /// The report model of a stored run, as judged by its judgement `number` (the
 /// latest by default).
-fn stored_model(
-    store: &mut Store,
-    run: &str,
-    number: Option<u32>,
-) -> Result<ReportModel, CliError> {
+fn stored_model(store: &Store, run: &str, number: Option<u32>) -> Result<ReportModel, CliError> {
     let run_id = api::resolve_run(store, run)?;
     Ok(api::stored(store, run_id, number)?.report())
 }
 
 fn evaluate_command(args: &EvaluateArgs) -> Result<u8, CliError> {
     let format = parse_format(&args.format)?;
+    // `evaluate` keeps the judgement it makes: its store is opened for writing, and
+    // one that cannot be written is refused before anything is judged.
     let mut store = match &args.store {
-        Some(path) => api::open_store(path)?,
-        None => api::find_store(spec_dir(&args.spec))?.1,
+        Some(path) => api::open_store(path, StoreAccess::Write)?,
+        None => api::find_store(spec_dir(&args.spec), StoreAccess::Write)?.1,
     };
     let run_id = api::resolve_run(&store, &args.run)?;
     let judged = api::evaluate(&mut store, run_id, &args.spec)?;

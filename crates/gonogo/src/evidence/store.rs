@@ -3,14 +3,19 @@
 //!
 //! Owns: all SQL of gonogo (no other module talks to SQLite), the connection settings
 //! (WAL, `synchronous=NORMAL`, foreign keys, busy timeout), the versioned schema and
-//! its migrations (`schema`), the column encodings (`codec`), and the reaping of runs
-//! whose recording process died. Does not own: the record types (`evidence::model`),
-//! what the numbers mean (`evaluate`), nor when to write (the conductor, the only
-//! writer, calls one `record_*` per record; each is its own short transaction).
+//! its migrations (`schema`), the column encodings (`codec`), the two ways of opening
+//! a store (`access`: for writing, or read-only, which works on a full disk and on a
+//! read-only medium), and the runs whose recording process died (`reap`). Does not
+//! own: the record types (`evidence::model`), what the numbers mean (`evaluate`), nor
+//! when to write (the conductor, the only writer, calls one `record_*` per record;
+//! each is its own short transaction).
 //!
 //! Errors keep the SQLite cause as their `source`; their messages do not repeat it, so
 //! print the error chain to see it.
 
+mod access;
+#[cfg(test)]
+mod access_tests;
 mod integrity;
 mod load;
 mod reap;
@@ -42,6 +47,61 @@ pub enum StoreError {
         path: String,
         #[source]
         source: std::io::Error,
+    },
+    /// The store cannot be written where it is (read-only medium or file, or a
+    /// directory that cannot hold the `-wal` and `-shm` files); why, in words.
+    #[error(
+        "evidence store {path} is read-only: {why}; `gonogo run` and `gonogo evaluate` write to their store (a run, a judgement), so pass --store with a path on a writable disk (a copy of this store, with its -wal and -shm files if any, will do) or make it writable; `gonogo runs` and `gonogo report` read it as it is"
+    )]
+    ReadOnly { path: String, why: String },
+    /// SQLite could not open the file read-only, or not read it.
+    #[error(
+        "cannot read evidence store {path}; check that it is a gonogo evidence store (an SQLite file) that you may read, or choose another store path"
+    )]
+    OpenRead {
+        path: String,
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// An SQLite file without gonogo's schema.
+    #[error(
+        "{path} is not a gonogo evidence store (it has no schema version); pass --store with the path of a store written by `gonogo run`"
+    )]
+    NotAStore { path: String },
+    /// A store with a write-ahead log that cannot be read where it is.
+    #[error(
+        "evidence store {path} has a write-ahead log ({path}-wal) that SQLite cannot read here: its -shm file is missing and the directory cannot be written; copy {path}, {path}-wal (and {path}-shm if any) to a writable directory and pass --store with the copy"
+    )]
+    WalUnreadable { path: String },
+    /// Read-only, a store written by an older gonogo cannot be upgraded.
+    #[error(
+        "evidence store {path} has schema version {found}, from an older gonogo; this one reads version {known} and upgrades a store the first time it opens it writable, which it cannot do here (the store is read-only); copy it to a writable directory and pass --store with the copy, or read it with the gonogo that wrote it"
+    )]
+    SchemaOld {
+        path: String,
+        found: usize,
+        known: usize,
+    },
+    /// A write failed because the store's disk is full.
+    #[error(
+        "evidence store {path}: cannot {what}: the disk that holds it is full; free space on it (what was recorded before is kept, and `gonogo runs` and `gonogo report` still read it)"
+    )]
+    DiskFull {
+        path: String,
+        what: String,
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// Another connection held the file locked for longer than the busy timeout.
+    #[error(
+        "evidence store {path}: cannot {what}: another program held it locked for more than {} s; find what holds it (`fuser {path}`) and try again",
+        schema::BUSY_TIMEOUT.as_secs()
+    )]
+    Busy {
+        path: String,
+        what: String,
+        #[source]
+        source: rusqlite::Error,
     },
     /// SQLite could not open the file or apply the connection settings.
     #[error(
@@ -121,6 +181,8 @@ pub struct Store {
     conn: Connection,
     /// The path as shown in messages (`:memory:` for an in-memory store).
     path: String,
+    /// Opened by [`Store::open_read_only`]: every write is refused.
+    read_only: bool,
 }
 
 /// One stored evaluation of a run: the findings and the verdict drawn from them.
@@ -140,21 +202,72 @@ pub struct StoredEvaluation {
 }
 
 impl Store {
-    /// Open (creating and migrating) the store at `path`; marks runs left `running`
-    /// by a process that no longer exists as `aborted`.
+    /// Open the store at `path` for writing, creating and migrating it; marks runs
+    /// left `running` by a process that no longer exists as `aborted` (best effort:
+    /// they are shown aborted when read in any case). A store that cannot be written
+    /// where it is gives [`StoreError::ReadOnly`] before SQLite touches it.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let store = Store::open_for_upgrade(path)?;
+        // A failure leaves the runs `running`; every read shows them aborted anyway.
+        let _ = reap::reap_stale_runs(&store.conn, &store.path);
+        Ok(store)
+    }
+
+    /// Open the store at `path` for writing and bring its schema up to date, without
+    /// touching its runs: what a reading command does once to a store written by an
+    /// older gonogo before it reads it read-only.
+    pub fn open_for_upgrade(path: &Path) -> Result<Store, StoreError> {
         let shown = path.display().to_string();
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|source| StoreError::CreateDir {
-                path: parent.display().to_string(),
+        access::check_writable(path, &shown)?;
+        access::retry_while_busy(|| {
+            let mut conn = Connection::open(path).map_err(|source| StoreError::Open {
+                path: shown.clone(),
                 source,
             })?;
-        }
-        let conn = Connection::open(path).map_err(|source| StoreError::Open {
+            schema::configure(&conn, &shown)?;
+            schema::migrate(&mut conn, &shown)?;
+            Ok(conn)
+        })
+        .map(|conn| Store {
+            conn,
             path: shown.clone(),
-            source,
-        })?;
-        Store::init(conn, shown)
+            read_only: false,
+        })
+    }
+
+    /// Open the existing store at `path` read-only: nothing is written, not even the
+    /// end of a run whose writer is gone (it is shown aborted as it is read). Works on
+    /// a full disk and on a read-only medium (see `access` for what SQLite needs).
+    /// A store of an older schema gives [`StoreError::SchemaOld`].
+    pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        let shown = path.display().to_string();
+        let conn = access::open_read_only(path, &shown)?;
+        Ok(Store {
+            conn,
+            path: shown,
+            read_only: true,
+        })
+    }
+
+    /// Whether this handle was opened read-only.
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
+    /// The path of the store as shown in messages.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// [`StoreError::ReadOnly`] for a handle opened read-only.
+    pub fn writable(&self) -> Result<(), StoreError> {
+        if self.read_only {
+            return Err(StoreError::ReadOnly {
+                path: self.path.clone(),
+                why: "it was opened read-only".to_string(),
+            });
+        }
+        Ok(())
     }
 
     /// A fresh store that lives in memory and vanishes with the handle.
@@ -170,12 +283,16 @@ impl Store {
     fn init(mut conn: Connection, path: String) -> Result<Store, StoreError> {
         schema::configure(&conn, &path)?;
         schema::migrate(&mut conn, &path)?;
-        reap::reap_stale_runs(&conn, &path)?;
-        Ok(Store { conn, path })
+        Ok(Store {
+            conn,
+            path,
+            read_only: false,
+        })
     }
 
     /// Insert a run with status `running` and the current process id; returns its id.
     pub fn begin_run(&mut self, manifest: &RunManifest) -> Result<RunId, StoreError> {
+        self.writable()?;
         let host = to_json(&self.path, "host facts", &manifest.host)?;
         self.conn
             .prepare_cached(
@@ -429,6 +546,7 @@ impl Store {
         findings: &[Finding],
         verdict: &Verdict,
     ) -> Result<i64, StoreError> {
+        self.writable()?;
         let verdict_json = to_json(&self.path, "the verdict", verdict)?;
         let finding_json = findings
             .iter()
@@ -515,11 +633,27 @@ impl Store {
     }
 }
 
-/// Map a failed statement to [`StoreError::Query`].
+/// Map a failed statement to [`StoreError::Query`], or to what it says when SQLite
+/// names the cause: [`StoreError::DiskFull`], [`StoreError::Busy`],
+/// [`StoreError::ReadOnly`].
 fn query_error(path: &str, what: impl Into<String>) -> impl FnOnce(rusqlite::Error) -> StoreError {
     let path = path.to_string();
     let what = what.into();
-    move |source| StoreError::Query { path, what, source }
+    move |source| classify(path, what, source)
+}
+
+fn classify(path: String, what: String, source: rusqlite::Error) -> StoreError {
+    match source.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::DiskFull) => StoreError::DiskFull { path, what, source },
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+            StoreError::Busy { path, what, source }
+        }
+        Some(rusqlite::ErrorCode::ReadOnly) => StoreError::ReadOnly {
+            path,
+            why: format!("SQLite refused to {what} ({source})"),
+        },
+        _ => StoreError::Query { path, what, source },
+    }
 }
 
 /// Like [`query_error`], but a row that points at a missing run gives
@@ -540,7 +674,7 @@ fn write_error(
         if foreign_key {
             StoreError::RunNotFound(run, path)
         } else {
-            StoreError::Query { path, what, source }
+            classify(path, what, source)
         }
     }
 }

@@ -446,6 +446,10 @@ pub struct RunSummary {
     pub started_at_ms: i64,
     pub ended_at_ms: Option<i64>,
     pub status: RunStatus,
+    /// Aborted with no reason recorded: gonogo stopped recording without saying why
+    /// (killed, crashed, or its store could not be written), so its process is gone.
+    #[serde(default)]
+    pub writer_gone: bool,
     /// Decision of the latest stored evaluation, if any.
     pub decision: Option<crate::model::Decision>,
     /// How many judgements the run has (re-judging adds one; none is ever replaced).

@@ -1,7 +1,8 @@
 //! The list of stored runs (`gonogo runs`), as an aligned plain-text table.
 //!
 //! Owns: its columns. Names and paths from specs are shown printable (control
-//! characters escaped), like every string that did not come from gonogo itself.
+//! characters escaped), like every string that did not come from gonogo itself. A run
+//! whose writer is gone shows as `aborted (writer gone)`.
 
 use crate::model::RunSummary;
 use crate::units::format;
@@ -22,7 +23,7 @@ pub fn runs_table(runs: &[RunSummary]) -> String {
     for run in runs {
         table.row(vec![
             run.id.to_string(),
-            run.status.as_str().to_string(),
+            status(run),
             run.decision.map_or("-", |d| d.as_str()).to_string(),
             judged(run.judgements),
             format::iso8601_utc(run.started_at_ms),
@@ -31,6 +32,16 @@ pub fn runs_table(runs: &[RunSummary]) -> String {
         ]);
     }
     table.render("")
+}
+
+/// The run's status; `aborted (writer gone)` for a run whose gonogo stopped recording
+/// without saying why (killed, crashed, its store could not be written).
+fn status(run: &RunSummary) -> String {
+    if run.writer_gone {
+        format!("{} (writer gone)", run.status.as_str())
+    } else {
+        run.status.as_str().to_string()
+    }
 }
 
 /// `1×`, `3×` (the latest of which the verdict shows), or `-` when never judged.
@@ -52,6 +63,7 @@ mod tests {
             id,
             name: name.to_string(),
             status: RunStatus::Completed,
+            writer_gone: false,
             decision: Some(Decision::NoGo),
             started_at_ms: 1_700_000_000_000,
             ended_at_ms: None,
@@ -68,5 +80,23 @@ mod tests {
         assert_eq!(spec_at(lines[1]), spec_at(lines[2]), "{text}");
         assert!(lines[0].starts_with("ID  STATUS"), "{text}");
         assert!(!text.contains('\u{1b}'), "{text}");
+    }
+
+    #[test]
+    fn a_run_whose_writer_is_gone_says_so_in_its_status() {
+        let gone = RunSummary {
+            status: RunStatus::Aborted,
+            writer_gone: true,
+            decision: None,
+            judgements: 0,
+            ..run(3, "killed")
+        };
+        let text = runs_table(&[gone, run(2, "ok")]);
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(
+            lines[1].starts_with("3   aborted (writer gone)  -") && lines[1].contains(" - "),
+            "{text}"
+        );
+        assert!(lines[2].starts_with("2   completed "), "{text}");
     }
 }

@@ -1,7 +1,9 @@
 //! Why a run did not finish, read from its stored events, so that a run re-rendered
 //! later says the same: the service never became ready (`COULD NOT RUN`), or the
 //! campaign stopped after it was (`ABORTED`), and by what — a signal, a `[limits]`
-//! emergency stop, a crash of the service, or a gonogo error.
+//! emergency stop, a crash of the service, a gonogo error, or nothing recorded at all:
+//! the writer is gone (`ABORTED (writer gone)`: gonogo was killed, crashed, or could
+//! not write its store; the store shows such a run aborted as it is read).
 //!
 //! Owns: [`StopInfo`] and its headline, which every renderer shows in place of the
 //! decision. Reads only the run's status and events. Pure.
@@ -49,7 +51,8 @@ pub enum StopCause {
     ServiceExited,
     /// gonogo could not go on (spawn failure, store error, …).
     Error,
-    /// The run is marked aborted but recorded no reason.
+    /// The run recorded no reason: its writer is gone (gonogo was killed, crashed, or
+    /// could not write its store, e.g. on a full disk), shown `(writer gone)`.
     Unknown,
 }
 
@@ -73,7 +76,7 @@ pub(super) fn stop_info(evidence: &RunEvidence) -> Option<StopInfo> {
         .any(|e| matches!(e.kind, EventKind::ServiceReady { .. }));
     let (cause, what) = match stop.map(|i| &events[i]) {
         Some(event) => cause_of(event, before, ready),
-        None => (StopCause::Unknown, "with no reason recorded".to_string()),
+        None => (StopCause::Unknown, writer_gone(ready)),
     };
     let (kind, headline) = if ready {
         (StopKind::Aborted, format!("ABORTED {what}"))
@@ -86,6 +89,16 @@ pub(super) fn stop_info(evidence: &RunEvidence) -> Option<StopInfo> {
         headline,
         detail: stop.map_or_else(String::new, |i| event_detail(&events[i].kind)),
     })
+}
+
+/// The words of a run whose writer is gone, by whether the service was ready.
+fn writer_gone(ready: bool) -> String {
+    let why = "gonogo stopped recording without recording why (it was killed, crashed, or could not write its store)";
+    if ready {
+        format!("(writer gone): {why}")
+    } else {
+        format!("writer gone before the service was ready: {why}")
+    }
 }
 
 /// The cause of the stop `event` and its words; `before` are the events before it.

@@ -174,10 +174,19 @@ fn a_crash_after_ready_is_told_from_a_gonogo_error() {
 }
 
 #[test]
-fn an_aborted_run_without_a_recorded_reason_says_so_and_a_finished_one_has_no_stop() {
+fn an_aborted_run_without_a_recorded_reason_lost_its_writer_and_a_finished_one_has_no_stop() {
     let (kind, cause, headline) = stopped(&aborted(vec![started(), ready()]));
     assert_eq!((kind, cause), (StopKind::Aborted, StopCause::Unknown));
-    assert_eq!(headline, "ABORTED with no reason recorded");
+    assert_eq!(
+        headline,
+        "ABORTED (writer gone): gonogo stopped recording without recording why (it was killed, crashed, or could not write its store)"
+    );
+    let (kind, cause, headline) = stopped(&aborted(vec![started()]));
+    assert_eq!((kind, cause), (StopKind::CouldNotRun, StopCause::Unknown));
+    assert!(
+        headline.starts_with("COULD NOT RUN: writer gone before the service was ready: "),
+        "{headline}"
+    );
     assert_eq!(stop_info(&go_run().0), None);
 }
 

@@ -29,6 +29,7 @@ mod protocols;
 mod ramp;
 mod scaling;
 mod soak;
+mod store_media;
 mod supervision;
 mod workloads;
 
@@ -95,6 +96,12 @@ const TESTS: &[Test] = tests![
     soak::one_time_cache_growth_that_plateaus_is_not_flagged,
     soak::growth_that_plateaus_inside_the_window_is_not_a_leak,
     soak::steady_service_is_not_flagged,
+    store_media::a_full_disk_stops_the_run_and_the_full_store_still_reads,
+    store_media::a_store_on_a_read_only_mount_is_read_and_run_and_evaluate_are_refused,
+    store_media::a_killed_run_archived_read_only_reads_as_writer_gone,
+    store_media::two_runs_writing_one_new_store_at_once_both_land,
+    store_media::a_gonogo_killed_while_its_final_writes_wait_leaves_a_readable_store,
+    store_media::a_store_held_locked_past_the_busy_timeout_stops_the_run_clearly,
     supervision::a_fixed_port_held_by_another_program_is_refused_and_gets_no_load,
     supervision::a_listener_that_is_not_the_services_is_named_and_the_service_stopped,
     supervision::a_service_exiting_during_start_up_could_not_start_and_shows_its_stderr,

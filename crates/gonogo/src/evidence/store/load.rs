@@ -12,6 +12,7 @@ use rusqlite::types::{Type, ValueRef};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::de::DeserializeOwned;
 
+use super::reap::seen_at_read;
 use super::{StoreError, StoredEvaluation};
 use crate::model::codec::from_micros;
 use crate::model::{
@@ -48,28 +49,31 @@ fn load_manifest(
     path: &str,
     run: RunId,
 ) -> Result<(RunManifest, RunStatus, Option<i64>), StoreError> {
-    conn.query_row(
-        "SELECT name, started_at_ms, tool_version, spec_path, spec_text, spec_hash, host_json,
-                git_commit, status, ended_at_ms
+    let (manifest, status, pid, ended_at_ms) = conn
+        .query_row(
+            "SELECT name, started_at_ms, tool_version, spec_path, spec_text, spec_hash, host_json,
+                git_commit, status, pid, ended_at_ms
          FROM runs WHERE id = ?1",
-        [run],
-        |row| {
-            let manifest = RunManifest {
-                name: row.get(0)?,
-                started_at_ms: row.get(1)?,
-                tool_version: row.get(2)?,
-                spec_path: row.get(3)?,
-                spec_text: row.get(4)?,
-                spec_hash: row.get(5)?,
-                host: json_at(row, 6)?,
-                git_commit: row.get(7)?,
-            };
-            Ok((manifest, status_at(row, 8)?, row.get(9)?))
-        },
-    )
-    .optional()
-    .map_err(read_error(path, format!("manifest of run {run}")))?
-    .ok_or_else(|| StoreError::RunNotFound(run, path.to_string()))
+            [run],
+            |row| {
+                let manifest = RunManifest {
+                    name: row.get(0)?,
+                    started_at_ms: row.get(1)?,
+                    tool_version: row.get(2)?,
+                    spec_path: row.get(3)?,
+                    spec_text: row.get(4)?,
+                    spec_hash: row.get(5)?,
+                    host: json_at(row, 6)?,
+                    git_commit: row.get(7)?,
+                };
+                Ok((manifest, status_at(row, 8)?, row.get(9)?, row.get(10)?))
+            },
+        )
+        .optional()
+        .map_err(read_error(path, format!("manifest of run {run}")))?
+        .ok_or_else(|| StoreError::RunNotFound(run, path.to_string()))?;
+    let (status, ended_at_ms) = seen_at_read(conn, path, run, status, pid, ended_at_ms)?;
+    Ok((manifest, status, ended_at_ms))
 }
 
 fn load_phases(conn: &Connection, path: &str, run: RunId) -> Result<Vec<PhaseRecord>, StoreError> {
@@ -262,32 +266,47 @@ fn load_artifacts(conn: &Connection, path: &str, run: RunId) -> Result<Vec<Artif
     )
 }
 
-/// Every run, newest first, each with the decision of its latest evaluation.
+/// Every run, newest first, each with the decision of its latest evaluation; a run
+/// whose writer is gone is shown aborted (see `reap`), without writing it.
 pub fn list_runs(conn: &Connection, path: &str) -> Result<Vec<RunSummary>, StoreError> {
-    conn.prepare(
-        "SELECT r.id, r.name, r.spec_path, r.started_at_ms, r.ended_at_ms, r.status,
+    let rows: Vec<(RunSummary, i64, bool)> = conn
+        .prepare(
+            "SELECT r.id, r.name, r.spec_path, r.started_at_ms, r.ended_at_ms, r.status,
                 (SELECT e.decision FROM evaluations e WHERE e.run_id = r.id
                  ORDER BY e.created_at_ms DESC, e.id DESC LIMIT 1),
-                (SELECT COUNT(*) FROM evaluations e WHERE e.run_id = r.id)
+                (SELECT COUNT(*) FROM evaluations e WHERE e.run_id = r.id),
+                r.pid,
+                EXISTS (SELECT 1 FROM events v WHERE v.run_id = r.id
+                        AND v.type IN ('interrupted', 'emergency_stop', 'failure'))
          FROM runs r ORDER BY r.started_at_ms DESC, r.id DESC",
-    )
-    .and_then(|mut statement| {
-        statement
-            .query_map([], |row| {
-                Ok(RunSummary {
-                    id: row.get(0)?,
-                    name: row.get(1)?,
-                    spec_path: row.get(2)?,
-                    started_at_ms: row.get(3)?,
-                    ended_at_ms: row.get(4)?,
-                    status: status_at(row, 5)?,
-                    decision: optional_at(row, 6, decision_at)?,
-                    judgements: row.get(7)?,
-                })
-            })?
-            .collect()
-    })
-    .map_err(read_error(path, "list of runs"))
+        )
+        .and_then(|mut statement| {
+            statement
+                .query_map([], |row| {
+                    let summary = RunSummary {
+                        id: row.get(0)?,
+                        name: row.get(1)?,
+                        spec_path: row.get(2)?,
+                        started_at_ms: row.get(3)?,
+                        ended_at_ms: row.get(4)?,
+                        status: status_at(row, 5)?,
+                        writer_gone: false,
+                        decision: optional_at(row, 6, decision_at)?,
+                        judgements: row.get(7)?,
+                    };
+                    Ok((summary, row.get(8)?, row.get(9)?))
+                })?
+                .collect()
+        })
+        .map_err(read_error(path, "list of runs"))?;
+    rows.into_iter()
+        .map(|(mut run, pid, stop_recorded)| {
+            (run.status, run.ended_at_ms) =
+                seen_at_read(conn, path, run.id, run.status, pid, run.ended_at_ms)?;
+            run.writer_gone = run.status == RunStatus::Aborted && !stop_recorded;
+            Ok(run)
+        })
+        .collect()
 }
 
 /// The most recently started run (the first of [`list_runs`]).

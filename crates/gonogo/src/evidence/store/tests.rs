@@ -14,11 +14,11 @@ use crate::model::{
 };
 use crate::units::Unit;
 
-fn ms(value: u64) -> Duration {
+pub(super) fn ms(value: u64) -> Duration {
     Duration::from_millis(value)
 }
 
-fn manifest(name: &str, started_at_ms: i64) -> RunManifest {
+pub(super) fn manifest(name: &str, started_at_ms: i64) -> RunManifest {
     RunManifest {
         name: name.to_string(),
         started_at_ms,
@@ -36,7 +36,7 @@ fn manifest(name: &str, started_at_ms: i64) -> RunManifest {
     }
 }
 
-fn phase(name: &str, started: Duration, ended: Option<Duration>) -> PhaseRecord {
+pub(super) fn phase(name: &str, started: Duration, ended: Option<Duration>) -> PhaseRecord {
     PhaseRecord {
         name: name.to_string(),
         kind: "steady".to_string(),
@@ -53,7 +53,7 @@ fn phase(name: &str, started: Duration, ended: Option<Duration>) -> PhaseRecord 
 }
 
 /// A resource sample at `at` of one process with one of everything.
-fn tiny_sample(at: Duration) -> ResourceSample {
+pub(super) fn tiny_sample(at: Duration) -> ResourceSample {
     ResourceSample {
         at,
         processes: 1,
@@ -73,7 +73,7 @@ fn histogram(values: &[u64]) -> Histogram<u64> {
     histogram
 }
 
-fn interval(phase: &str, workload: &str, index: u32, start: Duration) -> IntervalRecord {
+pub(super) fn interval(phase: &str, workload: &str, index: u32, start: Duration) -> IntervalRecord {
     let base = u64::from(index + 1) * 1_000;
     IntervalRecord {
         phase: phase.to_string(),
@@ -137,7 +137,7 @@ fn every_event_kind() -> Vec<EventKind> {
     ]
 }
 
-fn finding(criterion: &str, outcome: Outcome) -> Finding {
+pub(super) fn finding(criterion: &str, outcome: Outcome) -> Finding {
     Finding {
         criterion: criterion.to_string(),
         implicit: false,
@@ -164,7 +164,7 @@ fn finding(criterion: &str, outcome: Outcome) -> Finding {
     }
 }
 
-fn verdict(decision: Decision) -> Verdict {
+pub(super) fn verdict(decision: Decision) -> Verdict {
     Verdict {
         decision,
         reasons: vec![format!("decided {}", decision.as_str())],
@@ -432,7 +432,7 @@ fn unknown_runs_and_phases_are_named_errors() {
 }
 
 /// The pid of a child that has exited and been reaped: no process has it now.
-fn dead_pid() -> i64 {
+pub(super) fn dead_pid() -> i64 {
     let mut child = std::process::Command::new("true").spawn().unwrap();
     let pid = i64::from(child.id());
     child.wait().unwrap();
@@ -500,7 +500,7 @@ fn a_dead_run_with_no_evidence_ends_at_its_start() {
     );
 }
 
-fn set_schema_version(path: &Path, version: i64) {
+pub(super) fn set_schema_version(path: &Path, version: i64) {
     let conn = Connection::open(path).unwrap();
     conn.execute(
         "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
