@@ -27,6 +27,7 @@ mod integrity_protocols;
 mod limits;
 mod protocols;
 mod ramp;
+mod report_safety;
 mod scaling;
 mod soak;
 mod supervision;
@@ -89,6 +90,8 @@ const TESTS: &[Test] = tests![
     protocols::integrity_clients::redis_kv_writes_reads_and_lists needs [Redis],
     protocols::integrity_clients::postgres_kv_writes_reads_and_lists needs [Postgres],
     ramp::ramp_climbs_until_the_service_breaks_and_reports_capacity_and_headroom,
+    report_safety::hostile_names_make_no_markup_in_the_markdown_report,
+    report_safety::a_hostile_status_line_and_stderr_from_the_service_make_no_markup_in_the_reports,
     scaling::a_per_item_cost_shows_as_latency_growing_with_the_data_set,
     scaling::without_a_per_item_cost_latency_is_not_called_super_linear,
     soak::per_request_leak_is_flagged_within_a_short_soak,
