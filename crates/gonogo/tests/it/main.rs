@@ -21,6 +21,7 @@ mod campaign;
 mod cli;
 mod coordinated_omission;
 mod faults;
+mod fd_limits;
 mod html_report;
 mod integrity;
 mod integrity_protocols;
@@ -70,6 +71,8 @@ const TESTS: &[Test] = tests![
     faults::a_latency_fault_shows_in_the_latency_of_its_window_and_the_service_recovers,
     faults::a_blackhole_produces_timeouts_and_then_recovery,
     faults::a_kill_restarts_the_service_and_is_not_a_crash,
+    fd_limits::connections_beyond_the_hard_limit_are_refused_by_check_and_run_before_the_service_starts,
+    fd_limits::connections_within_the_hard_limit_pass_check_and_run_without_a_connect_error,
     html_report::hostile_names_and_service_arguments_are_escaped_in_the_html_report needs [Chromium],
     html_report::report_against_another_run_shows_each_criterion_side_by_side,
     html_report::the_html_report_opens_offline_in_chromium_with_every_chart_drawn needs [Chromium],
