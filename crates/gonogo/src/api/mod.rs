@@ -70,11 +70,15 @@ pub struct Checked {
 }
 
 /// Read and validate the spec at `path` for a run on this machine: the spec itself,
-/// and that the service's program exists. Returns the plan and what it makes
-/// certain.
+/// that the service's program exists, and that gonogo may open the file descriptors
+/// the campaign's connections need (after raising its soft limit to the hard one).
+/// Returns the plan and what it makes certain.
 pub fn check(path: &Path) -> Result<Checked, ApiError> {
     let (plan, text) = plan::load(path)?;
     if let Some(err) = preflight::missing_program(&plan, path, &text) {
+        return Err(ApiError::Spec(err));
+    }
+    if let Some(err) = preflight::fd_limit(&plan, path, &text) {
         return Err(ApiError::Spec(err));
     }
     let mut warnings = plan::warnings::certain_inconclusive(&plan);
@@ -134,6 +138,8 @@ pub struct RunResult {
 
 /// Run `plan` (read from `spec_text`), recording into the store of `request`, then
 /// judge the stored run and store the judgement. `observer` sees every record live.
+/// Refused before anything starts when the campaign's connections need more file
+/// descriptors than the hard limit allows (as [`check`] does).
 pub async fn run(
     plan: &Plan,
     spec_text: &str,
@@ -142,6 +148,9 @@ pub async fn run(
 ) -> Result<RunResult, ApiError> {
     // Refused before the store is created: nothing was run.
     run::refuse_remote(plan, request.allow_remote)?;
+    if let Some(err) = preflight::fd_limit(plan, &request.spec_path, spec_text) {
+        return Err(ApiError::Spec(err));
+    }
     let mut store = Store::open(&request.store_path)?;
     let options = RunOptions {
         spec_path: request.spec_path.clone(),

@@ -132,12 +132,12 @@ pub fn render_comparison(a: &ReportModel, b: &ReportModel, format: Format) -> Op
             let _ = writeln!(
                 out,
                 "## {} against {}\n\n| criterion | run A | run B | change | result A / B |\n|---|---:|---:|---:|---|",
-                title(a),
-                title(b)
+                super::markdown_text::inline(&title(a)),
+                super::markdown_text::inline(&title(b))
             );
             for row in rows {
                 let cells = [row.criterion, row.a, row.b, row.change, row.outcomes]
-                    .map(|c| c.replace('|', "\\|").replace(['\n', '\r'], " "));
+                    .map(|c| super::markdown_text::cell(&c));
                 let _ = writeln!(out, "| {} |", cells.join(" | "));
             }
             let _ = writeln!(out, "\n> {PLAIN_DELTA}.");

@@ -2,11 +2,14 @@
 //! line, findings table, per-phase figures, resources, the charts' headline numbers
 //! as text (no links, no images), events.
 //!
-//! Owns: the Markdown layout and the escaping of table cells.
+//! Owns: the Markdown layout. Every string in it that came from data goes through
+//! `markdown_text` ([`inline`], [`cell`], [`code`], [`block`]); the only HTML is the
+//! template's (`<sub>`, `<details>`), and it writes no link or image.
 
 use std::fmt::Write;
 
 use super::RESPONSE_VS_SERVICE;
+use super::markdown_text::{block, cell, code, inline, longest_run};
 use super::model::{ReportModel, SeriesData, SeverityLabel};
 use super::svg::value_text;
 use super::text;
@@ -30,7 +33,11 @@ pub(super) fn render(model: &ReportModel) -> String {
     for reason in &model.verdict.reasons {
         let _ = writeln!(out, "- {}", inline(reason));
     }
-    let _ = writeln!(out, "\n<sub>{}</sub>", text::run_line(model, code));
+    let _ = writeln!(
+        out,
+        "\n<sub>{}</sub>",
+        text::run_line_with(model, code, inline)
+    );
     findings(model, &mut out);
     out.push_str(&super::scaling::markdown(model));
     phases(model, &mut out);
@@ -50,31 +57,18 @@ fn stopped(model: &ReportModel, line: &str, out: &mut String) {
     );
     if let Some(stop) = model.stopped.as_ref().filter(|s| !s.detail.is_empty()) {
         let fence = "~".repeat(3 + longest_run(&stop.detail, '~'));
-        let _ = writeln!(out, "{fence}text\n{}\n{fence}\n", stop.detail);
+        let _ = writeln!(out, "{fence}text\n{}\n{fence}\n", block(&stop.detail));
     }
 }
 
-/// The longest run of `c` in `text`, so a fence can be longer than any inside it.
-fn longest_run(text: &str, c: char) -> usize {
-    text.split(|ch| ch != c).map(str::len).max().unwrap_or(0)
-}
-
-/// Escape a table cell: pipes would end the cell, newlines the row.
-fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace(['\n', '\r'], " ")
-}
-
-/// Text in a list item or paragraph: keep it on one line.
-fn inline(text: &str) -> String {
-    text.replace(['\n', '\r'], " ")
-}
-
-fn code(text: &str) -> String {
-    format!("`{}`", text.replace('`', "'"))
-}
-
+/// A table row of data: each cell made [`cell`] text.
 fn row(out: &mut String, cells: &[String]) {
     let cells: Vec<String> = cells.iter().map(|c| cell(c)).collect();
+    row_markdown(out, &cells);
+}
+
+/// A table row of cells that are Markdown already (data in them made [`cell`] text).
+fn row_markdown(out: &mut String, cells: &[String]) {
     let _ = writeln!(out, "| {} |", cells.join(" | "));
 }
 
@@ -93,15 +87,15 @@ fn findings(model: &ReportModel, out: &mut String) {
         } else {
             result.to_string()
         };
-        row(
+        row_markdown(
             out,
             &[
                 result,
-                text::severity(f.severity).to_string(),
-                text::criterion(f),
-                text::observed(f),
-                text::threshold(f),
-                format::count(f.samples),
+                cell(text::severity(f.severity)),
+                cell(&text::criterion(f)),
+                cell(&text::observed(f)),
+                cell(&text::threshold(f)),
+                cell(&format::count(f.samples)),
             ],
         );
     }
@@ -138,7 +132,13 @@ fn phases(model: &ReportModel, out: &mut String) {
     let _ = writeln!(out, "\n> Note: {RESPONSE_VS_SERVICE}.");
     for p in &model.phases {
         if let Some(kinds) = text::error_kinds(p) {
-            let _ = writeln!(out, ">\n> Errors in {} / {}: {kinds}.", p.phase, p.workload);
+            let _ = writeln!(
+                out,
+                ">\n> Errors in {} / {}: {}.",
+                inline(&p.phase),
+                inline(&p.workload),
+                inline(&kinds)
+            );
         }
     }
     out.push_str("\n| phase | resources of the service |\n|---|---|\n");
@@ -161,7 +161,7 @@ fn events(model: &ReportModel, out: &mut String) {
                 out,
                 "- `{}` **{}** {}",
                 text::at(event.at_seconds),
-                event.kind,
+                inline(&event.kind),
                 inline(&event.detail)
             );
         }
@@ -169,7 +169,12 @@ fn events(model: &ReportModel, out: &mut String) {
     if !model.artifacts.is_empty() {
         out.push_str("\n### Artifacts\n\n");
         for artifact in &model.artifacts {
-            let _ = writeln!(out, "- {}: {}", artifact.name, code(&artifact.path));
+            let _ = writeln!(
+                out,
+                "- {}: {}",
+                inline(&artifact.name),
+                code(&artifact.path)
+            );
         }
     }
 }
@@ -210,8 +215,13 @@ fn timeline(model: &ReportModel, out: &mut String) {
                 .iter()
                 .filter_map(|s| headline(model, &chart.unit, s))
                 .collect();
-            (!parts.is_empty())
-                .then(|| format!("- **{}**: {}", chart.title, inline(&parts.join("; "))))
+            (!parts.is_empty()).then(|| {
+                format!(
+                    "- **{}**: {}",
+                    inline(&chart.title),
+                    inline(&parts.join("; "))
+                )
+            })
         })
         .collect();
     if lines.is_empty() {

@@ -18,6 +18,7 @@ mod json;
 mod junit;
 mod lttb;
 mod markdown;
+mod markdown_text;
 pub mod model;
 mod plot;
 mod recovery_chart;
@@ -36,6 +37,8 @@ mod timeline;
 
 #[cfg(test)]
 mod analysis_fixture;
+#[cfg(test)]
+mod safety_tests;
 #[cfg(test)]
 mod scaling_tests;
 #[cfg(test)]

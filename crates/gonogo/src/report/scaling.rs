@@ -233,7 +233,7 @@ pub(super) fn terminal(model: &super::ReportModel) -> String {
 /// The scaling section in Markdown; empty without scaling phases.
 pub(super) fn markdown(model: &super::ReportModel) -> String {
     let mut out = String::new();
-    let cell = |text: &str| text.replace('|', "\\|").replace(['\n', '\r'], " ");
+    let cell = super::markdown_text::cell;
     for summary in &model.scaling {
         out.push_str(&format!("\n### Scaling {}\n", cell(&summary.phase)));
         for (header, rows) in [step_rows(summary), fit_rows(summary)] {

@@ -187,15 +187,25 @@ pub(super) fn resources(summary: &ResourceSummary) -> String {
 
 /// `completed · started 2023-11-14T22:13:20.000Z · 15.0 s · gonogo 0.1.0 · spec demo.toml`.
 pub(super) fn run_line(model: &ReportModel, code: fn(&str) -> String) -> String {
+    run_line_with(model, code, str::to_string)
+}
+
+/// [`run_line`] with the recorded strings outside `code` (start time, version, host)
+/// passed through `plain`, for a renderer that must escape them.
+pub(super) fn run_line_with(
+    model: &ReportModel,
+    code: fn(&str) -> String,
+    plain: fn(&str) -> String,
+) -> String {
     let run = &model.run;
     let mut parts = vec![
         status(run.status).to_string(),
-        format!("started {}", run.started_at),
+        format!("started {}", plain(&run.started_at)),
     ];
     if let Some(duration) = run.duration_seconds {
         parts.push(format!("took {}", format::seconds(duration)));
     }
-    parts.push(format!("gonogo {}", run.tool_version));
+    parts.push(format!("gonogo {}", plain(&run.tool_version)));
     let short_hash: String = run.spec_hash.chars().take(12).collect();
     parts.push(format!(
         "spec {} ({})",
@@ -208,7 +218,7 @@ pub(super) fn run_line(model: &ReportModel, code: fn(&str) -> String) -> String 
     }
     parts.push(format!(
         "host {} ({} cores, {})",
-        run.host.hostname,
+        plain(&run.host.hostname),
         run.host.cores,
         format::bytes(run.host.memory_bytes as f64)
     ));

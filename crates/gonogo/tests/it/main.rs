@@ -21,12 +21,14 @@ mod campaign;
 mod cli;
 mod coordinated_omission;
 mod faults;
+mod fd_limits;
 mod html_report;
 mod integrity;
 mod integrity_protocols;
 mod limits;
 mod protocols;
 mod ramp;
+mod report_safety;
 mod scaling;
 mod soak;
 mod store_media;
@@ -70,6 +72,8 @@ const TESTS: &[Test] = tests![
     faults::a_latency_fault_shows_in_the_latency_of_its_window_and_the_service_recovers,
     faults::a_blackhole_produces_timeouts_and_then_recovery,
     faults::a_kill_restarts_the_service_and_is_not_a_crash,
+    fd_limits::connections_beyond_the_hard_limit_are_refused_by_check_and_run_before_the_service_starts,
+    fd_limits::connections_within_the_hard_limit_pass_check_and_run_without_a_connect_error,
     html_report::hostile_names_and_service_arguments_are_escaped_in_the_html_report needs [Chromium],
     html_report::report_against_another_run_shows_each_criterion_side_by_side,
     html_report::the_html_report_opens_offline_in_chromium_with_every_chart_drawn needs [Chromium],
@@ -90,6 +94,8 @@ const TESTS: &[Test] = tests![
     protocols::integrity_clients::redis_kv_writes_reads_and_lists needs [Redis],
     protocols::integrity_clients::postgres_kv_writes_reads_and_lists needs [Postgres],
     ramp::ramp_climbs_until_the_service_breaks_and_reports_capacity_and_headroom,
+    report_safety::hostile_names_make_no_markup_in_the_markdown_report,
+    report_safety::a_hostile_status_line_and_stderr_from_the_service_make_no_markup_in_the_reports,
     scaling::a_per_item_cost_shows_as_latency_growing_with_the_data_set,
     scaling::without_a_per_item_cost_latency_is_not_called_super_linear,
     soak::per_request_leak_is_flagged_within_a_short_soak,

@@ -7,6 +7,7 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 pub mod needs;
+pub mod report_audit;
 pub mod servers;
 pub mod spec;
 
