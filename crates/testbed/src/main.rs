@@ -24,6 +24,7 @@ use crate::server::{ServerError, Stopped};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    raise_fd_limit();
     let runtime = match server::runtime(cli.threads()) {
         Ok(runtime) => runtime,
         Err(e) => return fail(&e),
@@ -33,6 +34,18 @@ fn main() -> ExitCode {
         // A crash exits right here, without tearing the runtime down or finishing anything.
         Ok(Stopped::Crash) => std::process::exit(EXIT_CRASH),
         Err(e) => fail(&e),
+    }
+}
+
+/// Raise the soft file-descriptor limit to the hard one, as the Go runtime and many
+/// servers do at start, so the connections a campaign opens are limited by the hard
+/// limit only. A refused raise leaves the limit as it was.
+fn raise_fd_limit() {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    if let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE)
+        && soft < hard
+    {
+        let _ = setrlimit(Resource::RLIMIT_NOFILE, hard, hard);
     }
 }
 

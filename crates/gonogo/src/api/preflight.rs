@@ -2,17 +2,17 @@
 //! program exist where the spec says it is, and may gonogo open the file descriptors
 //! the campaign's connections need.
 //!
-//! Owns: [`missing_program`], [`fd_limit`] (and raising the soft `RLIMIT_NOFILE` to the
-//! hard limit, as wrk and k6 do), the count of descriptors a campaign needs at its peak
+//! Owns: [`missing_program`], [`fd_limit`] (after raising gonogo's soft
+//! `RLIMIT_NOFILE` to the hard limit, as wrk and k6 do: `service::raise_fd_limit`,
+//! which also keeps the service at the soft limit it had before), the count of descriptors a campaign needs at its peak
 //! ([`fd_need`]) and its margin. Does not own: the spec's own validation (`plan`), or
 //! predictions from the plan alone (`plan::warnings`).
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use nix::sys::resource::{Resource, getrlimit, setrlimit};
-
 use crate::plan::{LoadModel, Loader, PhasePlan, Plan, Protocol, Segment, WorkloadPlan};
+pub use crate::service::{FdLimits, raise_fd_limit};
 use crate::spec::{self, Diagnostic, SpecError};
 
 /// The spec error for a service program that does not exist or cannot be run, at the
@@ -94,37 +94,6 @@ pub const FD_PER_CORE: u64 = 8;
 /// A proxied connection costs gonogo 3 descriptors instead of 1: its own socket, and the
 /// fault proxy's two (the accepted one and the one to the service).
 pub const FDS_PER_PROXIED_CONNECTION: u64 = 3;
-
-/// This process's file-descriptor limits: the soft one in force and the hard one,
-/// and the soft one it had before [`raise_fd_limit`] raised it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FdLimits {
-    pub soft: u64,
-    pub hard: u64,
-    pub soft_before: u64,
-}
-
-/// Raise this process's soft `RLIMIT_NOFILE` to its hard limit (capped by the
-/// kernel's `fs.nr_open` when the hard limit is unlimited), as wrk and k6 do, and
-/// return the limits now in force. The service, started later, inherits them. A
-/// refused raise leaves the soft limit as it was; `None` when the limits cannot be read.
-pub fn raise_fd_limit() -> Option<FdLimits> {
-    let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE).ok()?;
-    let target = if hard == nix::sys::resource::RLIM_INFINITY {
-        std::fs::read_to_string("/proc/sys/fs/nr_open")
-            .ok()
-            .and_then(|n| n.trim().parse().ok())
-            .unwrap_or(soft)
-    } else {
-        hard
-    };
-    let raised = target > soft && setrlimit(Resource::RLIMIT_NOFILE, target, hard).is_ok();
-    Some(FdLimits {
-        soft: if raised { target } else { soft },
-        hard,
-        soft_before: soft,
-    })
-}
 
 /// What the campaign needs at its peak: the phase whose connections need the most
 /// descriptors, its connections, whether they go through the fault proxy, and the

@@ -26,6 +26,7 @@ use nix::sys::signal::{SigSet, Signal, kill, killpg};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::Pid;
 
+use super::fd_limit::restore_soft;
 use super::ports::process_tree;
 use super::spawn::set_parent_death_signal;
 
@@ -60,7 +61,7 @@ pub fn enter() -> Option<ExitCode> {
         Some(parsed) => run(parsed),
         None => {
             eprintln!(
-                "gonogo guard: usage: gonogo {GUARD_ARG} --cwd DIR [--env K=V]… -- PROGRAM [ARG]…"
+                "gonogo guard: usage: gonogo {GUARD_ARG} --cwd DIR [--env K=V]… [--nofile-soft N] -- PROGRAM [ARG]…"
             );
             GUARD_FAILED
         }
@@ -73,13 +74,16 @@ pub fn enter() -> Option<ExitCode> {
 struct GuardArgs {
     cwd: PathBuf,
     env: Vec<(OsString, OsString)>,
+    /// The soft file-descriptor limit the service starts with (gonogo's before it
+    /// raised its own, see `fd_limit`); `None` keeps the guard's.
+    nofile_soft: Option<u64>,
     program: OsString,
     args: Vec<OsString>,
 }
 
 impl GuardArgs {
     fn parse(mut args: impl Iterator<Item = OsString>) -> Option<GuardArgs> {
-        let (mut cwd, mut env) = (None, Vec::new());
+        let (mut cwd, mut env, mut nofile_soft) = (None, Vec::new(), None);
         loop {
             let arg = args.next()?;
             match arg.to_str() {
@@ -89,6 +93,7 @@ impl GuardArgs {
                     let (name, value) = pair.split_once('=')?;
                     env.push((name.into(), value.into()));
                 }
+                Some("--nofile-soft") => nofile_soft = Some(args.next()?.to_str()?.parse().ok()?),
                 Some("--") => break,
                 _ => return None,
             }
@@ -96,6 +101,7 @@ impl GuardArgs {
         Some(GuardArgs {
             cwd: cwd?,
             env,
+            nofile_soft,
             program: args.next()?,
             args: args.collect(),
         })
@@ -114,6 +120,13 @@ fn run(parsed: GuardArgs) -> u8 {
     let signals = waited_signals();
     if let Err(err) = signals.thread_block() {
         return fail(&format!("could not block signals: {err}"));
+    }
+    if let Some(soft) = parsed.nofile_soft
+        && let Err(err) = restore_soft(soft)
+    {
+        return fail(&format!(
+            "could not set the service's file-descriptor limit to {soft}: {err}"
+        ));
     }
     let mut command = Command::new(&parsed.program);
     command

@@ -76,7 +76,7 @@ pub(super) async fn spawn_guarded(
     }
 }
 
-/// `/proc/self/exe __guard --cwd DIR [--env K=V]… -- PROGRAM [ARG]…`, in its own
+/// `/proc/self/exe __guard --cwd DIR [--env K=V]… [--nofile-soft N] -- PROGRAM [ARG]…`, in its own
 /// process group, with SIGTERM as its parent-death signal.
 fn guard_command(rendered: &Rendered, logs: LogFiles, report: OwnedFd) -> Command {
     let mut command = Command::new("/proc/self/exe");
@@ -87,6 +87,9 @@ fn guard_command(rendered: &Rendered, logs: LogFiles, report: OwnedFd) -> Comman
         .arg(&rendered.cwd);
     for (name, value) in &rendered.env {
         command.arg("--env").arg(format!("{name}={value}"));
+    }
+    if let Some(soft) = super::fd_limit::soft_before() {
+        command.arg("--nofile-soft").arg(soft.to_string());
     }
     command
         .arg("--")

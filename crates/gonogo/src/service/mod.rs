@@ -12,6 +12,7 @@
 //! waiter with `expected: false` when the service exited on its own, or by
 //! [`RunningService::stop`] with `expected: true` when gonogo asked it to stop.
 
+mod fd_limit;
 pub mod guard;
 mod guarded;
 mod ports;
@@ -40,6 +41,7 @@ use tokio::sync::watch;
 use crate::model::{Artifact, EventKind, Record, RecordSender, RunClock};
 use crate::plan::{PortChoice, ServicePlan};
 
+pub use fd_limit::{FdLimits, raise_fd_limit};
 pub use ports::Holder;
 pub use spawn::{STDERR_LOG, STDOUT_LOG, detached_warning};
 
