@@ -137,6 +137,15 @@ fn phases(model: &ReportModel, out: &mut String) {
     }
     let _ = writeln!(out, "\n> Note: {RESPONSE_VS_SERVICE}.");
     for p in &model.phases {
+        if let Some(plan) = text::plan(p) {
+            let _ = writeln!(
+                out,
+                ">\n> Requests planned in {} / {}: {plan}.",
+                p.phase, p.workload
+            );
+        }
+    }
+    for p in &model.phases {
         if let Some(kinds) = text::error_kinds(p) {
             let _ = writeln!(out, ">\n> Errors in {} / {}: {kinds}.", p.phase, p.workload);
         }
