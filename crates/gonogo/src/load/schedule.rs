@@ -107,16 +107,6 @@ impl Schedule {
         }
         count
     }
-
-    /// Tickets handed out so far (at most every planned one).
-    pub fn issued(&self) -> u64 {
-        match &self.mode {
-            Mode::Open { next, .. } => next
-                .load(Ordering::Relaxed)
-                .min(self.planned_before(self.end.duration_since(self.start))),
-            Mode::Closed => 0,
-        }
-    }
 }
 
 #[cfg(test)]
@@ -163,11 +153,6 @@ mod tests {
         );
         assert_eq!(parts[0], 333);
         assert_eq!(parts[2], 167, "the last half second");
-        assert_eq!(
-            schedule.issued(),
-            issued,
-            "every ticket handed out, no more"
-        );
     }
 
     #[test]
