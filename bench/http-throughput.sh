@@ -43,8 +43,11 @@ run_tool() {
             local binary="$GONOGO"
             [[ "$tool" == gonogo-base ]] && binary="$GONOGO_BASE"
             port_free
+            # A store per build: one migrated by a newer build refuses an older one. And
+            # no report left from an earlier run to be read if this one fails.
+            rm -f "$WORK/report.json"
             python3 "$MEASURE" "$m" -- $(gen_prefix) "$binary" run "$WORK/spec.toml" \
-                --store "$WORK/evidence.db" --format json --json "$WORK/report.json" --quiet \
+                --store "$WORK/$tool.db" --format json --json "$WORK/report.json" --quiet \
                 >"$log" 2>&1 || true
             read -r requests seconds errors < <(python3 - "$WORK/report.json" <<'PY'
 import json, sys

@@ -59,6 +59,7 @@ pub(crate) fn stats(
         peak_in_flight: 0,
         connections: 64,
         cap_waits: 0,
+        not_sent: None,
         bytes_sent: total * 100,
         bytes_received: total * 300,
     }

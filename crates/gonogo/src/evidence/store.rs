@@ -396,9 +396,9 @@ impl Store {
                      warmup, generator_cpu_seconds, ok, status_mismatch, connect_error, timeout,
                      io_error, planned, cap_waits, bytes_sent, bytes_received,
                      response_hist, service_hist, lag_hist, gen_delay_hist, sent, peak_in_flight,
-                     connections)
+                     connections, not_sent_waiting, not_sent_busy, not_sent_stopped)
                  SELECT ?1, id, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                        ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24
+                        ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27
                  FROM phases WHERE run_id = ?1 AND name = ?2",
             )
             .and_then(|mut statement| {
@@ -427,6 +427,9 @@ impl Store {
                     stats.sent,
                     stats.peak_in_flight,
                     stats.connections,
+                    stats.not_sent.map(|n| n.waiting),
+                    stats.not_sent.map(|n| n.busy),
+                    stats.not_sent.map(|n| n.stopped),
                 ])
             })
             .map_err(query_error(

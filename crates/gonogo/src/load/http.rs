@@ -13,13 +13,21 @@
 //! ([`Connection::send_keeping_body`], bounded by a limit): the framing code is
 //! generic over where body bytes go, and the load path's sink is a no-op that
 //! compiles away, so keeping a body costs ordinary requests nothing.
+//!
+//! Whatever the service sends costs bounded memory: a response head longer than the
+//! buffer, more than [`MAX_INTERIM`] interim (1xx) responses, or a kept body over its
+//! limit ends the exchange as a typed error. Time is the caller's to bound (the worker's
+//! deadline): an endless body costs time until then, never memory. The reading and
+//! framing code is generic over the stream, so [`fuzz_read_response`] drives it from
+//! bytes in memory; the load path's stream is a `TcpStream`, monomorphised as before.
 
+use std::future::Future;
 use std::io;
 use std::mem::MaybeUninit;
 use std::net::SocketAddr;
 use std::task::{Context, Poll, Waker};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt, Interest};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, Interest};
 use tokio::net::TcpStream;
 
 use super::recorder::RequestOutcome;
@@ -28,6 +36,12 @@ use super::recorder::RequestOutcome;
 const BUFFER: usize = 16 * 1024;
 /// Most response headers accepted.
 const MAX_HEADERS: usize = 64;
+/// A response read yields to the runtime after this many reads (16 full buffers,
+/// 256 KiB), so that the deadline around it is seen at least that often.
+const YIELD_EVERY: u32 = 16;
+/// Most interim (1xx) responses accepted before the final one: HTTP allows several
+/// (`100 Continue`, `103 Early Hints`), a service that sends more never answers.
+pub const MAX_INTERIM: usize = 32;
 
 /// Why a request did not produce a response.
 #[derive(Debug, thiserror::Error)]
@@ -44,7 +58,20 @@ pub enum RequestError {
     Closed,
     #[error("malformed response: {0}")]
     Malformed(String),
-    #[error("reading the response body: length limit exceeded ({limit} bytes)")]
+    #[error(
+        "response too large: its head (status line and headers) is longer than {limit} bytes, \
+         the most gonogo reads; check what the service answers"
+    )]
+    HeadTooLarge { limit: usize },
+    #[error(
+        "response too large: more than {limit} interim (1xx) responses and no final one; \
+         the service never answers the request"
+    )]
+    TooManyInterim { limit: usize },
+    #[error(
+        "response too large: its body is longer than {limit} bytes, the most gonogo keeps \
+         for a read (length limit exceeded); store smaller values"
+    )]
     BodyTooLarge { limit: usize },
 }
 
@@ -55,8 +82,21 @@ impl RequestError {
             RequestError::Io(_)
             | RequestError::Closed
             | RequestError::Malformed(_)
+            | RequestError::HeadTooLarge { .. }
+            | RequestError::TooManyInterim { .. }
             | RequestError::BodyTooLarge { .. } => RequestOutcome::IoError,
         }
+    }
+
+    /// Whether the service sent more than gonogo reads (head, interim responses or a
+    /// kept body over its limit).
+    pub fn is_too_large(&self) -> bool {
+        matches!(
+            self,
+            RequestError::HeadTooLarge { .. }
+                | RequestError::TooManyInterim { .. }
+                | RequestError::BodyTooLarge { .. }
+        )
     }
 }
 
@@ -68,10 +108,11 @@ pub struct Exchange {
     pub bytes_received: u64,
 }
 
-/// An open HTTP/1.1 connection.
+/// An open HTTP/1.1 connection (over a `TcpStream`; another stream type only for
+/// reading responses from memory, see [`fuzz_read_response`]).
 #[derive(Debug)]
-pub struct Connection {
-    stream: TcpStream,
+pub struct Connection<S = TcpStream> {
+    stream: S,
     buf: Box<[u8]>,
     /// Unconsumed bytes are `buf[start..end]`.
     start: usize,
@@ -80,6 +121,10 @@ pub struct Connection {
     reusable: bool,
     /// Bytes read from the socket during the current exchange.
     read: u64,
+    /// Bytes of the current exchange's request written to the socket.
+    wrote: u64,
+    /// Reads made for the current response.
+    fills: u32,
 }
 
 /// Where the bytes of a response body go.
@@ -206,6 +251,27 @@ fn parse_head(bytes: &[u8], head_request: bool) -> Result<Option<Head>, RequestE
     }))
 }
 
+impl<S> Connection<S> {
+    fn over(stream: S) -> Self {
+        Connection {
+            stream,
+            buf: vec![0; BUFFER].into_boxed_slice(),
+            start: 0,
+            end: 0,
+            reusable: true,
+            read: 0,
+            wrote: 0,
+            fills: 0,
+        }
+    }
+
+    /// Bytes written and read for the current (or last) exchange so far, also when it
+    /// failed or was cut short by the caller's deadline.
+    pub fn moved(&self) -> (u64, u64) {
+        (self.wrote, self.read)
+    }
+}
+
 impl Connection {
     /// Open a TCP connection to `addr`.
     pub async fn open(addr: SocketAddr) -> Result<Connection, RequestError> {
@@ -214,14 +280,7 @@ impl Connection {
             .map_err(|source| RequestError::Connect { addr, source })?;
         // Latency tests need each request on the wire at once.
         let _ = stream.set_nodelay(true);
-        Ok(Connection {
-            stream,
-            buf: vec![0; BUFFER].into_boxed_slice(),
-            start: 0,
-            end: 0,
-            reusable: true,
-            read: 0,
-        })
+        Ok(Connection::over(stream))
     }
 
     /// Whether the connection can take another request: the last response allowed
@@ -269,13 +328,14 @@ impl Connection {
             .await
     }
 
-    async fn exchange<S: BodySink>(
+    async fn exchange<B: BodySink>(
         &mut self,
         request: &[u8],
         head_request: bool,
-        sink: &mut S,
+        sink: &mut B,
     ) -> Result<Exchange, RequestError> {
         self.read = 0;
+        self.wrote = 0;
         // Bytes left over from an earlier response are not part of this one.
         self.start = 0;
         self.end = 0;
@@ -283,6 +343,7 @@ impl Connection {
             self.reusable = false;
             return Err(err.into());
         }
+        self.wrote = request.len() as u64;
         let result = self.read_response(head_request, sink).await;
         if result.is_err() {
             self.reusable = false;
@@ -308,17 +369,27 @@ impl Connection {
             Err::<(), _>(io::ErrorKind::WouldBlock.into())
         });
     }
+}
 
-    async fn read_response<S: BodySink>(
+impl<S: AsyncRead + Unpin> Connection<S> {
+    /// Read one whole response (after at most [`MAX_INTERIM`] interim ones), its body
+    /// into `sink`; its status.
+    async fn read_response<B: BodySink>(
         &mut self,
         head_request: bool,
-        sink: &mut S,
+        sink: &mut B,
     ) -> Result<u16, RequestError> {
+        self.fills = 0;
+        let mut interim = 0;
         let head = loop {
             let head = self.read_head(head_request).await?;
             // Interim responses (100 Continue, 103 Early Hints) precede the real one.
             if !(100..200).contains(&head.status) || head.status == 101 {
                 break head;
+            }
+            interim += 1;
+            if interim > MAX_INTERIM {
+                return Err(RequestError::TooManyInterim { limit: MAX_INTERIM });
             }
         };
         match head.framing {
@@ -338,9 +409,7 @@ impl Connection {
                 return Ok(head);
             }
             if self.start == 0 && self.end == self.buf.len() {
-                return Err(RequestError::Malformed(format!(
-                    "response head longer than {BUFFER} bytes"
-                )));
+                return Err(RequestError::HeadTooLarge { limit: BUFFER });
             }
             if self.fill().await? == 0 {
                 return Err(RequestError::Closed);
@@ -356,6 +425,12 @@ impl Connection {
             self.end -= self.start;
             self.start = 0;
         }
+        self.fills = self.fills.wrapping_add(1);
+        if self.fills % YIELD_EVERY == 0 {
+            // A socket that is always readable never makes the read wait: let the
+            // caller's deadline and the runtime's other workers have their turn.
+            tokio::task::yield_now().await;
+        }
         let n = self.stream.read(&mut self.buf[self.end..]).await?;
         self.end += n;
         self.read += n as u64;
@@ -363,10 +438,10 @@ impl Connection {
     }
 
     /// Pass `length` body bytes to `sink`.
-    async fn skip<S: BodySink>(
+    async fn skip<B: BodySink>(
         &mut self,
         mut length: u64,
-        sink: &mut S,
+        sink: &mut B,
     ) -> Result<(), RequestError> {
         loop {
             let available = (self.end - self.start) as u64;
@@ -388,7 +463,7 @@ impl Connection {
     }
 
     /// Pass a chunked body's data to `sink`; its trailers are discarded.
-    async fn skip_chunked<S: BodySink>(&mut self, sink: &mut S) -> Result<(), RequestError> {
+    async fn skip_chunked<B: BodySink>(&mut self, sink: &mut B) -> Result<(), RequestError> {
         loop {
             let size = loop {
                 match httparse::parse_chunk_size(&self.buf[self.start..self.end]) {
@@ -448,7 +523,7 @@ impl Connection {
         }
     }
 
-    async fn skip_to_end<S: BodySink>(&mut self, sink: &mut S) -> Result<(), RequestError> {
+    async fn skip_to_end<B: BodySink>(&mut self, sink: &mut B) -> Result<(), RequestError> {
         loop {
             sink.take(&self.buf[self.start..self.end])?;
             self.start = 0;
@@ -460,245 +535,48 @@ impl Connection {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use tokio::io::AsyncReadExt;
-    use tokio::net::TcpListener;
+/// Most responses [`fuzz_read_response`] reads from one input, and the body it keeps.
+const FUZZ_RESPONSES: usize = 64;
+const FUZZ_BODY_LIMIT: usize = 64 * 1024;
 
-    const GET: &[u8] = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
-
-    /// A server that answers each request (read up to its blank line) with the next
-    /// canned reply, then closes. Replies may arrive in several writes.
-    async fn server(replies: Vec<Vec<&'static [u8]>>) -> SocketAddr {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move {
-            let (mut socket, _) = listener.accept().await.unwrap();
-            let mut seen = Vec::new();
-            for reply in replies {
-                let mut buf = [0u8; 1024];
-                while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
-                    let n = socket.read(&mut buf).await.unwrap();
-                    if n == 0 {
-                        return;
-                    }
-                    seen.extend_from_slice(&buf[..n]);
-                }
-                let end = seen.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
-                seen.drain(..end);
-                for part in reply {
-                    socket.write_all(part).await.unwrap();
-                    socket.flush().await.unwrap();
-                    tokio::time::sleep(std::time::Duration::from_millis(2)).await;
-                }
-            }
-        });
-        addr
-    }
-
-    #[tokio::test]
-    async fn keep_alive_with_content_length_serves_several_requests() {
-        let ok: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
-        let addr = server(vec![vec![ok], vec![&ok[..20], &ok[20..]]]).await;
-        let mut conn = Connection::open(addr).await.unwrap();
-        let first = conn.send(GET, false).await.unwrap();
-        assert_eq!(first.status, 200);
-        assert_eq!(first.bytes_sent, GET.len() as u64);
-        assert_eq!(first.bytes_received, ok.len() as u64);
-        assert!(conn.is_usable());
-        let second = conn.send(GET, false).await.unwrap();
-        assert_eq!(
-            second.bytes_received,
-            ok.len() as u64,
-            "head split across reads"
-        );
-    }
-
-    #[tokio::test]
-    async fn chunked_body_with_trailers_is_read_to_its_end() {
-        let addr = server(vec![
-            vec![
-                b"HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel",
-                b"lo\r\n6;ext=1\r\n world\r\n0\r\nX-Trailer: y\r\n",
-                b"\r\n",
-            ],
-            vec![b"HTTP/1.1 204 No Content\r\n\r\n"],
-        ])
-        .await;
-        let mut conn = Connection::open(addr).await.unwrap();
-        assert_eq!(conn.send(GET, false).await.unwrap().status, 201);
-        assert!(conn.is_usable());
-        // The next response parses cleanly only if the first one was consumed exactly.
-        assert_eq!(conn.send(GET, false).await.unwrap().status, 204);
-    }
-
-    #[tokio::test]
-    async fn connection_close_makes_the_connection_unusable() {
-        let addr = server(vec![vec![
-            b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok",
-        ]])
-        .await;
-        let mut conn = Connection::open(addr).await.unwrap();
-        assert_eq!(conn.send(GET, false).await.unwrap().status, 200);
-        assert!(!conn.is_usable());
-    }
-
-    #[tokio::test]
-    async fn a_keep_alive_connection_closed_while_idle_is_not_reused() {
-        let addr = server(vec![vec![b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"]]).await;
-        let mut conn = Connection::open(addr).await.unwrap();
-        assert_eq!(conn.send(GET, false).await.unwrap().status, 200);
-        // The server task ends after its one reply, closing the socket.
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        assert!(!conn.is_usable());
-    }
-
-    #[tokio::test]
-    async fn body_without_length_runs_to_the_close() {
-        let addr = server(vec![vec![b"HTTP/1.0 200 OK\r\n\r\nall of ", b"this"]]).await;
-        let mut conn = Connection::open(addr).await.unwrap();
-        let exchange = conn.send(GET, false).await.unwrap();
-        assert_eq!(exchange.status, 200);
-        assert_eq!(exchange.bytes_received, 30);
-        assert!(!conn.is_usable());
-    }
-
-    #[tokio::test]
-    async fn head_responses_and_interim_responses_have_no_body() {
-        let addr = server(vec![
-            vec![b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n"],
-            vec![
-                b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n",
-            ],
-        ])
-        .await;
-        let mut conn = Connection::open(addr).await.unwrap();
-        assert_eq!(conn.send(GET, true).await.unwrap().status, 200);
-        assert!(conn.is_usable(), "the 100 bytes announced were not awaited");
-        assert_eq!(conn.send(GET, false).await.unwrap().status, 404);
-    }
-
-    #[tokio::test]
-    async fn malformed_and_truncated_responses_are_errors() {
-        for reply in [
-            &b"HTTP/1.1 abc OK\r\n\r\n"[..],
-            b"garbage\r\n\r\n",
-            b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n",
-            b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
-            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
-            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabXY",
-        ] {
-            let addr = server(vec![vec![reply]]).await;
-            let mut conn = Connection::open(addr).await.unwrap();
-            let err = conn.send(GET, false).await.unwrap_err();
-            assert!(
-                matches!(err, RequestError::Malformed(_)),
-                "{reply:?}: {err}"
-            );
-            assert_eq!(err.outcome(), RequestOutcome::IoError);
-            assert!(!conn.is_usable());
-        }
-        let addr = server(vec![vec![
-            b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort",
-        ]])
-        .await;
-        let mut conn = Connection::open(addr).await.unwrap();
-        let err = conn.send(GET, false).await.unwrap_err();
-        assert!(matches!(err, RequestError::Closed), "{err}");
-    }
-
-    #[tokio::test]
-    async fn kept_bodies_are_whole_for_every_framing_and_bounded() {
-        let addr = server(vec![
-            vec![b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhe", b"llo"],
-            vec![
-                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nab",
-                b"c\r\n2\r\nde\r\n0\r\n\r\n",
-            ],
-            vec![b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\ntoobig"],
-        ])
-        .await;
-        let mut conn = Connection::open(addr).await.unwrap();
-        let mut body = b"stale".to_vec();
-        let done = conn
-            .send_keeping_body(GET, false, &mut body, 64)
-            .await
-            .unwrap();
-        assert_eq!((done.status, &body[..]), (200, &b"hello"[..]));
-        conn.send_keeping_body(GET, false, &mut body, 64)
-            .await
-            .unwrap();
-        assert_eq!(body, b"abcde", "chunk data only");
-        let err = conn
-            .send_keeping_body(GET, false, &mut body, 5)
-            .await
-            .unwrap_err();
-        assert!(
-            matches!(err, RequestError::BodyTooLarge { limit: 5 }),
-            "{err}"
-        );
-        assert_eq!(err.outcome(), RequestOutcome::IoError);
-        assert!(!conn.is_usable());
-        let addr = server(vec![vec![b"HTTP/1.0 200 OK\r\n\r\nall of ", b"this"]]).await;
-        let mut conn = Connection::open(addr).await.unwrap();
-        conn.send_keeping_body(GET, false, &mut body, 64)
-            .await
-            .unwrap();
-        assert_eq!(body, b"all of this", "read to the close");
-    }
-
-    #[tokio::test]
-    async fn refused_connection_is_a_connect_error() {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        drop(listener);
-        let err = Connection::open(addr).await.unwrap_err();
-        assert_eq!(err.outcome(), RequestOutcome::ConnectError);
-    }
-
-    #[test]
-    fn framing_follows_the_headers() {
-        let head = |bytes: &[u8]| parse_head(bytes, false).unwrap().unwrap();
-        assert_eq!(
-            head(
-                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\nContent-Length: 3\r\n\r\n"
-            )
-            .framing,
-            Framing::Chunked,
-            "chunked wins over content-length"
-        );
-        assert!(!head(b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n").keep_alive);
-        assert!(
-            head(b"HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 0\r\n\r\n")
-                .keep_alive
-        );
-        assert_eq!(
-            head(b"HTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n").framing,
-            Framing::None
-        );
-        assert_eq!(
-            parse_head(b"HTTP/1.1 200 OK\r\nContent-Le", false).unwrap(),
-            None
-        );
-        assert_eq!(parse_head(b"", false).unwrap(), None, "nothing read yet");
-    }
-
-    #[test]
-    fn header_slots_hold_up_to_their_count_and_more_is_malformed() {
-        let response = |headers: usize| {
-            let mut text = String::from("HTTP/1.1 200 OK\r\n");
-            for i in 0..headers - 1 {
-                text.push_str(&format!("X-Filler-{i}: {i}\r\n"));
-            }
-            text.push_str("Content-Length: 5\r\n\r\n");
-            text
+/// The fuzzing hook: read `bytes` as what a server sent on one kept connection, one
+/// response after another (each body kept, at most 64 KiB), with the load path's
+/// reading and framing code; the last status, or the first error in words. Never
+/// panics, whatever the bytes; reachable as `gonogo::load::http::fuzz_read_response`.
+#[doc(hidden)]
+pub fn fuzz_read_response(bytes: &[u8], head_request: bool) -> Result<u16, String> {
+    let mut conn = Connection::over(bytes);
+    let mut body = Vec::new();
+    let mut status = Err("no response".to_string());
+    for _ in 0..FUZZ_RESPONSES {
+        body.clear();
+        let mut sink = Keep {
+            body: &mut body,
+            limit: FUZZ_BODY_LIMIT,
         };
-        let full = parse_head(response(MAX_HEADERS).as_bytes(), false).unwrap();
-        assert_eq!(full.map(|h| h.framing), Some(Framing::Length(5)));
-        assert!(matches!(
-            parse_head(response(MAX_HEADERS + 1).as_bytes(), false),
-            Err(RequestError::Malformed(_))
-        ));
+        let polls = bytes.len() + 2;
+        status = match poll_in_memory(conn.read_response(head_request, &mut sink), polls) {
+            Some(read) => read.map_err(|err| err.to_string()),
+            None => Err("the reader waited on bytes in memory".to_string()),
+        };
+        let more = conn.start < conn.end || !conn.stream.is_empty();
+        if status.is_err() || !conn.reusable || !more {
+            break;
+        }
     }
+    status
 }
+
+/// Run `future` by polling it at most `polls` times: reading from memory never waits
+/// on I/O, only yields now and then (see [`YIELD_EVERY`]); `None` if it is not done.
+fn poll_in_memory<F: Future>(future: F, polls: usize) -> Option<F::Output> {
+    let mut future = std::pin::pin!(future);
+    let mut cx = Context::from_waker(Waker::noop());
+    (0..polls).find_map(|_| match future.as_mut().poll(&mut cx) {
+        Poll::Ready(output) => Some(output),
+        Poll::Pending => None,
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -2,15 +2,19 @@
 //! recorded in one into its [`IntervalRecord`].
 //!
 //! Owns: when an interval may be closed (its end plus [`CLOSE_GRACE`], or the end of
-//! every task for the last one), its length, and the per-interval figures taken at
-//! the close (peak in flight, connections, planned sends). Shared by the load driver
-//! and the integrity writes. Does not own: recording requests ([`super::recorder`]).
+//! every task for the last one, bounded by the phase's deadline), its length, and the
+//! per-interval figures taken at the close (peak in flight, connections, planned
+//! sends and the account of those not sent, [`super::account`]). A stopped phase's
+//! tasks are aborted and awaited before its last interval is taken, so every send
+//! they made is counted. Shared by the load driver and the integrity writes. Does
+//! not own: recording requests ([`super::recorder`]).
 
 use std::time::{Duration, Instant};
 
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use super::account::{Close, not_sent};
 use super::{CLOSE_GRACE, Recorder, Schedule, generator_cpu_seconds};
 use crate::model::{IntervalRecord, RunClock};
 use crate::plan::PhasePlan;
@@ -24,7 +28,16 @@ pub(crate) struct IntervalGrid {
     /// The phase's whole load time, warm-up included.
     pub total: Duration,
     pub count: u32,
+    /// Time in-flight requests get after the load time.
+    pub drain: Duration,
 }
+
+/// How long after the phase's deadline the last interval still waits for tasks that
+/// have not ended (none should: every request is cut short at the deadline) before
+/// aborting them.
+const STRAGGLERS: Duration = Duration::from_secs(1);
+/// The most an aborted task is waited for (it ends at its next await).
+const ABORT_WAIT: Duration = Duration::from_secs(1);
 
 /// One evidence interval of a phase's load, to be closed on time.
 #[derive(Debug, Clone, Copy)]
@@ -55,6 +68,8 @@ pub(crate) struct ClosedInterval {
     length: Duration,
     /// Whether the load was cancelled (the tasks are aborted).
     pub cancelled: bool,
+    /// Whether it is the phase's last (the last of the grid, or a cancelled one).
+    last: bool,
     /// The generator's CPU time over the interval.
     cpu_seconds: f64,
 }
@@ -84,12 +99,18 @@ impl IntervalGrid {
             interval,
             total,
             count,
+            drain: phase.drain,
         }
     }
 
     /// When the phase's load ends (its warm-up included).
     pub fn end(&self) -> Instant {
         self.start + self.total
+    }
+
+    /// The phase's deadline: no request outlives its load time plus the drain.
+    pub fn hard_deadline(&self) -> Instant {
+        self.end() + self.drain
     }
 
     /// A recorder of requests into these intervals, in `shards` shards; completions
@@ -139,7 +160,9 @@ impl IntervalCloser {
 
 impl IntervalWindow {
     /// Wait until the interval may be closed: its end plus [`CLOSE_GRACE`], or for
-    /// the last one until every task has ended. A cancel aborts the tasks.
+    /// the last one until every task has ended (tasks still running [`STRAGGLERS`]
+    /// after the phase's deadline are aborted). A cancel aborts the tasks; aborted
+    /// tasks are awaited, so that nothing they did is left out of the interval.
     async fn close<T: 'static>(
         self,
         tasks: &mut JoinSet<T>,
@@ -148,10 +171,13 @@ impl IntervalWindow {
         let last = self.index + 1 == self.grid.count;
         let offset = self.grid.interval * self.index;
         let mut cancelled = false;
+        let mut abort = false;
         if last {
+            let give_up = self.grid.hard_deadline() + STRAGGLERS;
             tokio::select! {
                 _ = async { while tasks.join_next().await.is_some() {} } => {}
                 () = cancel.cancelled() => cancelled = true,
+                () = tokio::time::sleep_until(give_up.into()) => abort = true,
             }
         } else {
             let boundary = self.grid.start + offset + self.grid.interval + CLOSE_GRACE;
@@ -160,8 +186,12 @@ impl IntervalWindow {
                 () = cancel.cancelled() => cancelled = true,
             }
         }
-        if cancelled {
+        if cancelled || abort {
             tasks.abort_all();
+            let ended = async { while tasks.join_next().await.is_some() {} };
+            // An aborted task ends at its next await; one that never awaits would
+            // not end at all, and the phase does not wait for it.
+            let _ = tokio::time::timeout(ABORT_WAIT, ended).await;
         }
         let length = if last || cancelled {
             Instant::now()
@@ -176,6 +206,7 @@ impl IntervalWindow {
             offset,
             length,
             cancelled,
+            last: last || cancelled,
             cpu_seconds: 0.0,
         }
     }
@@ -189,12 +220,25 @@ impl ClosedInterval {
         share: WorkloadShare<'_>,
         clock: &RunClock,
     ) -> IntervalRecord {
-        let mut stats = share.recorder.take(self.index);
+        let mut stats = if self.last {
+            share.recorder.take_rest(self.index)
+        } else {
+            share.recorder.take(self.index)
+        };
         stats.peak_in_flight = stats.peak_in_flight.max(share.in_flight);
         stats.connections = share.connections;
-        stats.planned = share
-            .schedule
-            .planned_between(self.offset, self.offset + self.length);
+        let end = self.offset + self.length;
+        stats.planned = share.schedule.planned_between(self.offset, end);
+        // The closed model has no plan to account for.
+        stats.not_sent = share.schedule.is_open().then(|| {
+            let close = match (self.cancelled, self.last) {
+                (true, _) => Close::Stopped,
+                (false, true) => Close::Ended,
+                (false, false) => Close::Continues,
+            };
+            let due = share.schedule.planned_before(end);
+            not_sent(due, share.recorder.sent_so_far(), close)
+        });
         IntervalRecord {
             phase: phase.name.clone(),
             workload: share.name.to_string(),

@@ -14,8 +14,10 @@
 //! share of the workers (connections); the recorder keeps a shard per runtime, merged
 //! when an interval is closed.
 
+mod account;
 mod fill;
-mod http;
+#[doc(hidden)]
+pub mod http;
 mod interval;
 #[cfg(feature = "postgres")]
 pub(crate) mod postgres;
@@ -196,7 +198,7 @@ pub async fn run_phase(
             recorder: grid.recorder(shards),
             target,
             timeout: workload.timeout,
-            hard_deadline: grid.end() + phase.drain,
+            hard_deadline: grid.hard_deadline(),
             counters: (0..shards).map(|_| ShardCounters::default()).collect(),
         });
         for _ in 0..connections {

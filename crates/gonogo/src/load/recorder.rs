@@ -76,6 +76,8 @@ pub struct Recorder {
     shards: Vec<Mutex<Buckets>>,
     /// Send counts per shard, so runtimes never write the same cache line.
     sends: Vec<ShardSends>,
+    /// Sends in the intervals taken so far (the aggregator's alone).
+    sends_taken: AtomicU64,
 }
 
 /// One shard's counts per interval, by send time: no lock, one writer runtime.
@@ -113,6 +115,7 @@ impl Recorder {
                     peak: (0..=last_index).map(|_| AtomicU64::new(0)).collect(),
                 })
                 .collect(),
+            sends_taken: AtomicU64::new(0),
         }
     }
 
@@ -170,13 +173,31 @@ impl Recorder {
     /// Take interval `index` (and any earlier leftovers, merged into it); later
     /// results for it go to the next interval.
     pub fn take(&self, index: u32) -> IntervalStats {
+        self.take_through(index, index)
+    }
+
+    /// Take interval `index` as the phase's last: everything still held (results and
+    /// sends bucketed in later intervals too, which a stopped phase never closes) is
+    /// merged into it.
+    pub fn take_rest(&self, index: u32) -> IntervalStats {
+        self.take_through(index, self.last_index)
+    }
+
+    /// Sends counted in the intervals taken so far.
+    pub fn sent_so_far(&self) -> u64 {
+        self.sends_taken.load(Ordering::Relaxed)
+    }
+
+    /// Interval `index` with the results and sends of every interval up to `through`.
+    fn take_through(&self, index: u32, through: u32) -> IntervalStats {
+        let through = through.max(index);
         let mut taken = IntervalStats::default();
         for shard in &self.shards {
             // Take the shard's buckets under its lock; merge after releasing it.
             let closed = {
                 let mut buckets = lock(shard);
-                let keep = buckets.open.split_off(&(index + 1));
-                buckets.next_open = buckets.next_open.max(index + 1);
+                let keep = buckets.open.split_off(&through.saturating_add(1));
+                buckets.next_open = buckets.next_open.max(through.saturating_add(1));
                 std::mem::replace(&mut buckets.open, keep)
             };
             for stats in closed.values() {
@@ -184,12 +205,16 @@ impl Recorder {
             }
         }
         for sends in &self.sends {
-            let index = index as usize;
-            if let (Some(count), Some(peak)) = (sends.sent.get(index), sends.peak.get(index)) {
+            let counts = sends.sent.iter().zip(&sends.peak);
+            for (count, peak) in counts
+                .skip(index as usize)
+                .take((through - index) as usize + 1)
+            {
                 taken.sent += count.swap(0, Ordering::Relaxed);
                 taken.peak_in_flight = taken.peak_in_flight.max(peak.swap(0, Ordering::Relaxed));
             }
         }
+        self.sends_taken.fetch_add(taken.sent, Ordering::Relaxed);
         taken
     }
 }
@@ -319,5 +344,23 @@ mod tests {
         let second = recorder.take(1);
         assert_eq!((second.sent, second.peak_in_flight), (1, 1));
         assert_eq!(recorder.take(1).sent, 0, "taken once");
+        assert_eq!(recorder.sent_so_far(), 3);
+    }
+
+    #[test]
+    fn the_rest_of_a_stopped_phase_is_taken_with_its_last_interval() {
+        let (t0, recorder) = recorder(Duration::from_secs(1), 9, 2);
+        recorder.sent(0, t0 + Duration::from_millis(100), 1);
+        recorder.sent(1, t0 + Duration::from_millis(2500), 2);
+        recorder.record(1, &result(t0, 2700, RequestOutcome::Ok));
+        assert_eq!(recorder.take(0).sent, 1);
+        let rest = recorder.take_rest(1);
+        assert_eq!(
+            (rest.sent, rest.outcomes.ok),
+            (1, 1),
+            "interval 2 merged in"
+        );
+        assert_eq!(recorder.sent_so_far(), 2);
+        assert_eq!(recorder.take(2).sent, 0, "nothing left behind");
     }
 }

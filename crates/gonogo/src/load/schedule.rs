@@ -82,18 +82,30 @@ impl Schedule {
     /// How many sends the schedule intends in `[from, to)` (offsets from `start`),
     /// clipped to the schedule's length. Zero in the closed model.
     pub fn planned_between(&self, from: Duration, to: Duration) -> u64 {
+        self.planned_before(to)
+            .saturating_sub(self.planned_before(from))
+    }
+
+    /// How many tickets are due before `offset` from `start` (clipped to the
+    /// schedule's length): exactly the tickets [`Schedule::next`] hands out with an
+    /// intended time before `start + offset`, computed with the same arithmetic, so
+    /// that no ticket is counted in two intervals or in none. Zero in the closed model.
+    pub fn planned_before(&self, offset: Duration) -> u64 {
         let Mode::Open { rate, .. } = self.mode else {
             return 0;
         };
-        let length = self.end.duration_since(self.start);
-        let to = to.min(length);
-        if to <= from {
-            return 0;
+        let offset = offset.min(self.end.duration_since(self.start));
+        let due = |i: u64| Duration::from_secs_f64(i as f64 / rate);
+        // Ticket i is due at i / rate: about ceil(offset * rate) are due before
+        // `offset`; floating point may be one off either way, so check the neighbours.
+        let mut count = (offset.as_secs_f64() * rate).ceil().max(0.0) as u64;
+        while count > 0 && due(count - 1) >= offset {
+            count -= 1;
         }
-        // Ticket i is due at i / rate; tickets in [a, b) are ceil(a*rate) .. ceil(b*rate).
-        let first = (from.as_secs_f64() * rate).ceil();
-        let last = (to.as_secs_f64() * rate).ceil();
-        (last - first).max(0.0) as u64
+        while due(count) < offset {
+            count += 1;
+        }
+        count
     }
 }
 
@@ -141,5 +153,26 @@ mod tests {
         );
         assert_eq!(parts[0], 333);
         assert_eq!(parts[2], 167, "the last half second");
+    }
+
+    #[test]
+    fn planned_counts_match_the_tickets_intended_times_at_every_boundary() {
+        let t0 = Instant::now();
+        // Rates whose ticket times fall on (or a rounding error from) the boundaries.
+        for rate in [0.3, 1.0, 3.0, 7.0, 333.0, 1000.0, 1e6 / 7.0] {
+            let schedule = Schedule::open(t0, Duration::from_secs(3), rate);
+            let intended: Vec<Duration> = std::iter::from_fn(|| schedule.next(t0))
+                .map(|t| t.intended.duration_since(t0))
+                .collect();
+            for tenth in 0..=35 {
+                let offset = Duration::from_millis(100 * tenth);
+                let expected = intended.iter().filter(|&&at| at < offset).count() as u64;
+                assert_eq!(
+                    schedule.planned_before(offset),
+                    expected,
+                    "rate {rate}, before {offset:?}"
+                );
+            }
+        }
     }
 }

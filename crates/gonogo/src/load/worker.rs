@@ -6,12 +6,15 @@
 //! that runtime's shard of the recorder and counters, so workers on different cores
 //! never contend on a lock or a cache line per request.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
+use tokio::time::Sleep;
 
 use super::recorder::{Recorder, RequestOutcome, RequestResult};
 use super::request::RequestBuildError;
@@ -114,6 +117,19 @@ async fn wait_until(timer: Option<&PreciseTimer>, due: Instant) {
     }
 }
 
+/// `operation`'s output, or `None` once `deadline` (a pinned sleep, already reset)
+/// has passed. The deadline is polled outside tokio's cooperative budget: a socket
+/// that is always readable (a fast endless body, endless interim responses) spends
+/// the task's whole budget in the operation at every poll, and a budgeted timer polled
+/// after it would then never see its deadline pass.
+async fn before<F: Future>(deadline: Pin<&mut Sleep>, operation: F) -> Option<F::Output> {
+    tokio::select! {
+        biased;
+        output = operation => Some(output),
+        () = tokio::task::unconstrained(deadline) => None,
+    }
+}
+
 /// Run until the schedule is exhausted or the hard deadline passes; `shard` is the
 /// index of the runtime this worker runs on, and `timer` that runtime's timer.
 pub async fn worker(run: Arc<WorkloadRun>, shard: usize, timer: Option<PreciseTimer>) {
@@ -157,21 +173,26 @@ async fn drive<W: Workload>(
         counters.in_flight.fetch_add(1, Ordering::Relaxed);
         run.recorder.sent(shard, sent, run.in_flight());
         timer_deadline.as_mut().reset(deadline.into());
-        let result = tokio::select! {
-            biased;
-            result = attempt(target, &mut conn, &mut rng, &mut scratch) => Some(result),
-            () = timer_deadline.as_mut() => None,
-        };
+        let result = before(
+            timer_deadline.as_mut(),
+            attempt(target, &mut conn, &mut rng, &mut scratch),
+        )
+        .await;
         let exchanged = match result {
             Some(Ok(exchanged)) => exchanged,
             Some(Err(refused)) => Sent::failed(refused.outcome),
             None => {
-                // The connection is mid-response; it cannot be reused.
-                conn = None;
+                // The connection is mid-response; it cannot be reused. What crossed
+                // it until the deadline still counts.
+                let (bytes_sent, bytes_received) = conn.take().as_ref().map_or((0, 0), W::moved);
                 if deadline < request_deadline {
                     counters.abandoned.fetch_add(1, Ordering::Relaxed);
                 }
-                Sent::failed(RequestOutcome::Timeout)
+                Sent {
+                    bytes_sent,
+                    bytes_received,
+                    ..Sent::failed(RequestOutcome::Timeout)
+                }
             }
         };
         counters.in_flight.fetch_sub(1, Ordering::Relaxed);
@@ -196,5 +217,66 @@ async fn drive<W: Workload>(
         if outcome == RequestOutcome::ConnectError && !run.schedule.is_open() {
             tokio::time::sleep(CLOSED_CONNECT_BACKOFF).await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::http::Connection;
+    use std::io::{Read, Write};
+
+    /// A server that reads a request, writes `head`, then writes `endless` over and
+    /// over as fast as it can until the client goes away.
+    fn flooding(head: &'static [u8], endless: &'static [u8]) -> std::net::SocketAddr {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            let (mut socket, _) = listener.accept().unwrap();
+            let mut request = [0u8; 1024];
+            let _ = socket.read(&mut request);
+            let _ = socket.write_all(head);
+            let block = endless.repeat(64 * 1024 / endless.len());
+            while socket.write_all(&block).is_ok() {}
+        });
+        addr
+    }
+
+    /// An always-readable socket must not keep the deadline from being seen.
+    async fn ends_at_its_deadline(head: &'static [u8], endless: &'static [u8]) {
+        const GET: &[u8] = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+        let addr = flooding(head, endless);
+        let mut conn = Connection::open(addr).await.unwrap();
+        let limit = Duration::from_millis(300);
+        let started = Instant::now();
+        let mut deadline = Box::pin(tokio::time::sleep(limit));
+        let result = before(deadline.as_mut(), conn.send(GET, false)).await;
+        let took = started.elapsed();
+        assert!(result.is_none(), "cut short at the deadline: {result:?}");
+        assert!(
+            took < limit + Duration::from_millis(100),
+            "ended {:?} after its deadline",
+            took.saturating_sub(limit)
+        );
+        let (wrote, read) = conn.moved();
+        assert_eq!(wrote, GET.len() as u64);
+        assert!(
+            read > 0,
+            "the bytes received before the deadline are counted"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_fast_endless_body_ends_at_the_deadline() {
+        ends_at_its_deadline(b"HTTP/1.1 200 OK\r\n\r\n", b"x").await;
+    }
+
+    #[tokio::test]
+    async fn a_fast_endless_chunked_body_ends_at_the_deadline() {
+        ends_at_its_deadline(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+            b"1\r\nx\r\n",
+        )
+        .await;
     }
 }

@@ -100,6 +100,13 @@ pub trait Workload: Send + Sync + 'static {
 
     /// Let the next operation's `{seq}` be `seq` (and count on from there).
     fn start_seq_at(&self, seq: u64);
+
+    /// Bytes written and read so far for the operation in progress on `conn`, for
+    /// one cut short by the caller's deadline; `(0, 0)` where the protocol does not
+    /// count bytes.
+    fn moved(_conn: &Self::Conn) -> (u64, u64) {
+        (0, 0)
+    }
 }
 
 /// One operation on `conn`, connecting first when there is no usable connection;
@@ -436,12 +443,24 @@ impl Workload for HttpTarget {
                 status: done.status,
                 keep: true,
             },
-            Err(err) => Sent::failed(err.outcome()),
+            Err(err) => {
+                // What crossed the socket before the error still counts.
+                let (bytes_sent, bytes_received) = conn.moved();
+                Sent {
+                    bytes_sent,
+                    bytes_received,
+                    ..Sent::failed(err.outcome())
+                }
+            }
         }
     }
 
     fn start_seq_at(&self, seq: u64) {
         self.factory.start_seq_at(seq);
+    }
+
+    fn moved(conn: &Connection) -> (u64, u64) {
+        conn.moved()
     }
 }
 

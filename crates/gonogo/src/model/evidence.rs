@@ -186,6 +186,42 @@ pub struct IntervalStats {
     pub cap_waits: u64,
     pub bytes_sent: u64,
     pub bytes_received: u64,
+    /// The open-model plan's requests that were not sent, as of this interval's close.
+    /// `None` in the closed model (it has no plan) and in runs stored before this
+    /// was counted. [`IntervalStats::merge`] adds the counted parts, so a merge of
+    /// several intervals is complete only when each of them had it.
+    pub not_sent: Option<NotSent>,
+}
+
+/// An interval's planned requests that were not sent (as of its close), by why.
+/// With the interval's `planned` and `sent`, every planned request is accounted
+/// for: `previous.waiting + planned = sent + given_up() + waiting`, and over a whole
+/// phase (nothing waits after its last interval) `planned = sent + given up`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotSent {
+    /// Due by the interval's end, not sent yet at its close: each waits for a free
+    /// connection and is sent in a later interval, or given up there.
+    pub waiting: u64,
+    /// Given up because no connection came free before the phase's deadline (its
+    /// end plus drain): the service held every one (or their timeouts ran).
+    pub busy: u64,
+    /// Given up because the run was stopped (interrupted, or a limit tripped).
+    pub stopped: u64,
+}
+
+impl NotSent {
+    /// Requests given up for good (not those still waiting).
+    pub fn given_up(&self) -> u64 {
+        self.busy + self.stopped
+    }
+
+    /// Add `other`'s counts (of another workload or shard of the same interval, or
+    /// a later interval: then `waiting` is the sum, read only per interval).
+    pub fn add(&mut self, other: &NotSent) {
+        self.waiting += other.waiting;
+        self.busy += other.busy;
+        self.stopped += other.stopped;
+    }
 }
 
 impl IntervalStats {
@@ -204,6 +240,11 @@ impl IntervalStats {
         self.cap_waits += other.cap_waits;
         self.bytes_sent += other.bytes_sent;
         self.bytes_received += other.bytes_received;
+        // The sum of the parts that were counted: whether every part was is for the
+        // caller to ask of each (see `NotSent`).
+        if let Some(theirs) = &other.not_sent {
+            self.not_sent.get_or_insert_default().add(theirs);
+        }
     }
 }
 

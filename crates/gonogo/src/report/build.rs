@@ -230,7 +230,40 @@ fn phase_summary(evidence: &RunEvidence, phase: &PhaseRecord, workload: &str) ->
         generator_bound_intervals: records.iter().filter(|r| generator_bound(&r.stats)).count()
             as u32,
         cap_waits: merged.cap_waits,
+        plan: plan_summary(evidence, phase, workload),
     }
+}
+
+/// The account of every planned request of `workload` over the whole of `phase`,
+/// warm-up included; `None` in the closed model or when an interval lacks it.
+fn plan_summary(
+    evidence: &RunEvidence,
+    phase: &PhaseRecord,
+    workload: &str,
+) -> Option<PlanSummary> {
+    if phase.model != "open" {
+        return None;
+    }
+    let records = evidence
+        .intervals
+        .iter()
+        .filter(|r| r.phase == phase.name && r.workload == workload);
+    let (mut planned, mut sent) = (0, 0);
+    let mut not_sent = crate::model::NotSent::default();
+    for record in records {
+        planned += record.stats.planned;
+        sent += record.stats.sent;
+        not_sent.add(&record.stats.not_sent?);
+    }
+    Some(PlanSummary {
+        planned,
+        sent,
+        not_sent: NotSentCounts {
+            total: not_sent.given_up(),
+            busy: not_sent.busy,
+            stopped: not_sent.stopped,
+        },
+    })
 }
 
 fn resource_summary(evidence: &RunEvidence, phase: &PhaseRecord) -> ResourceSummary {

@@ -131,6 +131,17 @@ fn phases(model: &ReportModel, out: &mut String) {
     }
     let _ = writeln!(out, "\n> Note: {RESPONSE_VS_SERVICE}.");
     for p in &model.phases {
+        if let Some(plan) = text::plan(p) {
+            let _ = writeln!(
+                out,
+                ">\n> Requests planned in {} / {}: {}.",
+                inline(&p.phase),
+                inline(&p.workload),
+                inline(&plan)
+            );
+        }
+    }
+    for p in &model.phases {
         if let Some(kinds) = text::error_kinds(p) {
             let _ = writeln!(
                 out,

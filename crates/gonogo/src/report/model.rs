@@ -16,13 +16,13 @@ pub use super::scaling::{ScalingFitRow, ScalingStepRow, ScalingSummary};
 /// incompatible change, the minor number when fields are added (1.1 added `timeline`
 /// and `findings[].chart`; 1.2 added `integrity`, `capacity`, `soak`, `recovery`,
 /// `timeline.faults` and `scaling`; 1.3 `findings[].interval`; 1.4 `findings[].scope`;
-/// 1.5 `stopped`).
-pub const FORMAT_VERSION: &str = "1.5";
+/// 1.5 `stopped`; 1.6 `phases[].plan`).
+pub const FORMAT_VERSION: &str = "1.6";
 
 /// A complete report of one run.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct ReportModel {
-    /// Version of this format (`"1.5"`).
+    /// Version of this format (`"1.6"`).
     pub format_version: String,
     /// Facts about the run.
     pub run: RunInfo,
@@ -277,6 +277,37 @@ pub struct PhaseSummary {
     pub generator_bound_intervals: u32,
     /// Requests that waited for a free connection (the in-flight cap was reached).
     pub cap_waits: u64,
+    /// Every request the open-model schedule planned in the whole phase, warm-up
+    /// included: sent, or not sent and why (`planned = sent + not_sent.total`). Null
+    /// in the closed model, which has no plan, and for runs stored before it was
+    /// counted.
+    pub plan: Option<PlanSummary>,
+}
+
+/// The requests an open-model schedule planned for a workload over a whole phase
+/// (warm-up included), each either sent or not sent: `planned = sent +
+/// not_sent.total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct PlanSummary {
+    /// Requests due over the phase (at `rate` from its start, warm-up included; a
+    /// stopped phase's plan ends where it was stopped).
+    pub planned: u64,
+    /// Requests sent (each then has an outcome, or was cut short when the run stopped).
+    pub sent: u64,
+    /// Requests never sent, by why.
+    pub not_sent: NotSentCounts,
+}
+
+/// Planned requests never sent, by why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct NotSentCounts {
+    /// All of them: `busy + stopped`.
+    pub total: u64,
+    /// Every connection was busy (held by the service, or waiting out a timeout)
+    /// from when they were due until the phase's deadline (its end plus drain).
+    pub busy: u64,
+    /// The run was stopped (interrupted, a limit tripped) before they were sent.
+    pub stopped: u64,
 }
 
 /// Percentiles of a latency distribution, seconds; null when nothing was recorded.

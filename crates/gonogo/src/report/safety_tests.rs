@@ -81,6 +81,12 @@ fn make_hostile(evidence: &mut RunEvidence, criteria: &mut [CriterionPlan]) {
     }
     for record in &mut evidence.intervals {
         record.workload = format!("{} {}", hostile(8), record.workload);
+        // An open-model account, so the "requests planned in" line carries the names.
+        record.stats.not_sent = Some(crate::model::NotSent {
+            waiting: 0,
+            busy: 3,
+            stopped: 0,
+        });
     }
     for criterion in criteria.iter_mut() {
         criterion.workload = criterion

@@ -132,7 +132,40 @@ pub(super) fn error_kinds(summary: &PhaseSummary) -> Option<String> {
     (!kinds.is_empty()).then(|| kinds.join(", "))
 }
 
-/// `0 of 10` generator-bound intervals.
+/// The planned requests not sent over the whole phase (`134`), `-` without a plan
+/// (closed model).
+pub(super) fn not_sent(summary: &PhaseSummary) -> String {
+    summary.plan.map_or_else(
+        || "-".to_string(),
+        |plan| format::count(plan.not_sent.total),
+    )
+}
+
+/// Where every planned request went: `150 planned, 16 sent, 134 not sent (every
+/// connection busy until the phase's deadline: 134)`; `None` without a plan.
+pub(super) fn plan(summary: &PhaseSummary) -> Option<String> {
+    let plan = summary.plan?;
+    let n = plan.not_sent;
+    let mut text = format!(
+        "{} planned, {} sent, {} not sent",
+        format::count(plan.planned),
+        format::count(plan.sent),
+        format::count(n.total)
+    );
+    let why: Vec<String> = [
+        ("every connection busy until the phase's deadline", n.busy),
+        ("the run was stopped", n.stopped),
+    ]
+    .into_iter()
+    .filter(|(_, count)| *count > 0)
+    .map(|(why, count)| format!("{why}: {}", format::count(count)))
+    .collect();
+    if !why.is_empty() {
+        text.push_str(&format!(" ({})", why.join("; ")));
+    }
+    Some(text)
+}
+
 /// A phase summary's figures in the column order of the phase tables: requests,
 /// measured time, planned and achieved rate, errors, response p50/p99/max, service
 /// p50/p99, lag p99, generator-bound intervals.
@@ -289,7 +322,59 @@ fn words(text: &str) -> Vec<(String, String)> {
 
 #[cfg(test)]
 mod tests {
-    use super::wrap;
+    use super::super::ReportModel;
+    use super::{not_sent, plan, wrap};
+    use crate::model::NotSent;
+
+    /// The GO fixture with every interval given an account of its plan: each
+    /// interval's planned requests all sent, but the last gives up `busy`.
+    fn accounted(busy: u64) -> ReportModel {
+        let (mut evidence, _) = crate::evaluate::fixtures::go_run();
+        for interval in &mut evidence.intervals {
+            interval.stats.sent = interval.stats.planned;
+            interval.stats.not_sent = Some(NotSent::default());
+        }
+        if let Some(last) = evidence.intervals.last_mut() {
+            last.stats.sent -= busy;
+            last.stats.not_sent = Some(NotSent {
+                busy,
+                ..NotSent::default()
+            });
+        }
+        let verdict = crate::verdict::decide(&[]);
+        ReportModel::build(&evidence, &[], &verdict)
+    }
+
+    #[test]
+    fn the_plan_line_says_where_every_planned_request_went() {
+        let model = accounted(7);
+        let summary = model.phases.last().unwrap();
+        let account = summary.plan.unwrap();
+        assert_eq!(account.planned, account.sent + account.not_sent.total);
+        assert_eq!((account.not_sent.busy, account.not_sent.stopped), (7, 0));
+        assert_eq!(not_sent(summary), "7");
+        let line = plan(summary).unwrap();
+        assert!(
+            line.ends_with(
+                " sent, 7 not sent (every connection busy until the phase's deadline: 7)"
+            ),
+            "{line}"
+        );
+        let all_sent = accounted(0);
+        let line = plan(&all_sent.phases[0]).unwrap();
+        assert!(
+            line.ends_with(", 0 not sent"),
+            "no reasons for nothing: {line}"
+        );
+        // Without an account (runs stored before it, the closed model): no plan.
+        let (evidence, _) = crate::evaluate::fixtures::go_run();
+        let old = ReportModel::build(&evidence, &[], &crate::verdict::decide(&[]));
+        assert_eq!(old.phases[0].plan, None);
+        assert_eq!(
+            (plan(&old.phases[0]), not_sent(&old.phases[0])),
+            (None, "-".into())
+        );
+    }
 
     #[test]
     fn wrap_breaks_at_spaces_keeps_double_spaces_and_cuts_long_words() {

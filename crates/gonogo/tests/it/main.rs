@@ -22,6 +22,7 @@ mod cli;
 mod coordinated_omission;
 mod faults;
 mod fd_limits;
+mod hostile;
 mod html_report;
 mod integrity;
 mod integrity_protocols;
@@ -74,6 +75,13 @@ const TESTS: &[Test] = tests![
     faults::a_kill_restarts_the_service_and_is_not_a_crash,
     fd_limits::connections_beyond_the_hard_limit_are_refused_by_check_and_run_before_the_service_starts,
     fd_limits::connections_within_the_hard_limit_pass_check_and_run_without_a_connect_error,
+    hostile::a_slow_endless_body_is_cut_at_the_timeout,
+    hostile::a_fast_endless_body_is_cut_at_the_timeout_and_its_bytes_counted,
+    hostile::one_byte_per_second_is_cut_at_the_timeout,
+    hostile::a_silent_server_that_never_closes_is_cut_at_the_timeout,
+    hostile::slow_endless_interim_responses_are_refused_before_the_timeout,
+    hostile::fast_endless_interim_responses_are_refused_at_once,
+    hostile::a_run_stopped_while_every_connection_is_held_counts_the_unsent_as_stopped,
     html_report::hostile_names_and_service_arguments_are_escaped_in_the_html_report needs [Chromium],
     html_report::report_against_another_run_shows_each_criterion_side_by_side,
     html_report::the_html_report_opens_offline_in_chromium_with_every_chart_drawn needs [Chromium],
@@ -140,6 +148,15 @@ fn trial(&(name, needs, body): &Test) -> Trial {
 }
 
 fn main() {
+    // This binary is also the hostile server the `hostile` campaigns start as their
+    // service: `it __hostile-server KIND ADDRESS`.
+    let argv: Vec<String> = std::env::args().collect();
+    if let [_, arg, kind, address] = argv.as_slice()
+        && arg == hostile::SERVER_ARG
+    {
+        hostile::serve_forever(kind, address);
+        return;
+    }
     let args = Arguments::from_args();
     libtest_mimic::run(&args, TESTS.iter().map(trial).collect()).exit();
 }

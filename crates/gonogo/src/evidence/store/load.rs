@@ -16,8 +16,9 @@ use super::reap::seen_at_read;
 use super::{StoreError, StoredEvaluation};
 use crate::model::codec::from_micros;
 use crate::model::{
-    Artifact, Decision, Event, IntervalHistogram, IntervalRecord, IntervalStats, OutcomeCounts,
-    PhaseRecord, ResourceSample, RunEvidence, RunId, RunManifest, RunStatus, RunSummary,
+    Artifact, Decision, Event, IntervalHistogram, IntervalRecord, IntervalStats, NotSent,
+    OutcomeCounts, PhaseRecord, ResourceSample, RunEvidence, RunId, RunManifest, RunStatus,
+    RunSummary,
 };
 
 /// Everything stored about `run`, read inside one transaction so a run being
@@ -124,7 +125,8 @@ fn load_intervals(
                 i.generator_cpu_seconds, i.ok, i.status_mismatch, i.connect_error, i.timeout,
                 i.io_error, i.planned, i.cap_waits, i.bytes_sent, i.bytes_received,
                 i.response_hist, i.service_hist, i.lag_hist, i.gen_delay_hist, i.sent,
-                i.peak_in_flight, i.connections
+                i.peak_in_flight, i.connections, i.not_sent_waiting, i.not_sent_busy,
+                i.not_sent_stopped
          FROM intervals i JOIN phases p ON p.id = i.phase_id
          WHERE i.run_id = ?1
          ORDER BY p.started_us, p.id, i.workload, i.idx",
@@ -139,6 +141,22 @@ fn load_intervals(
             .and_then(|raw| decode_interval(path, run, raw))
     })
     .collect()
+}
+
+/// The three `not_sent_*` columns from `first` on; `None` when they are NULL (the
+/// closed model, or a run stored before migration 6).
+fn not_sent_at(row: &Row<'_>, first: usize) -> rusqlite::Result<Option<NotSent>> {
+    let waiting: Option<u64> = row.get(first)?;
+    let busy: Option<u64> = row.get(first + 1)?;
+    let stopped: Option<u64> = row.get(first + 2)?;
+    Ok(match (waiting, busy, stopped) {
+        (Some(waiting), Some(busy), Some(stopped)) => Some(NotSent {
+            waiting,
+            busy,
+            stopped,
+        }),
+        _ => None,
+    })
 }
 
 fn raw_interval(row: &Row<'_>) -> rusqlite::Result<RawInterval> {
@@ -160,6 +178,7 @@ fn raw_interval(row: &Row<'_>) -> rusqlite::Result<RawInterval> {
         cap_waits: row.get(13)?,
         bytes_sent: row.get(14)?,
         bytes_received: row.get(15)?,
+        not_sent: not_sent_at(row, 23)?,
         // Placeholders until `decode_interval`: empty stored histograms allocate no
         // counts array.
         response: IntervalHistogram::empty(),

@@ -27,6 +27,7 @@ pub const MIGRATIONS: &[&str] = &[
     MIGRATION_3,
     MIGRATION_4,
     MIGRATION_5,
+    MIGRATION_6,
 ];
 
 /// Migration 4: the ledger of each integrity phase (writes and read-back packed in
@@ -51,6 +52,16 @@ CREATE INDEX integrity_ledgers_by_run ON integrity_ledgers (run_id);
 /// Migration 5: each step of a scaling phase records the data set size it measured;
 /// NULL for every other phase and in runs recorded before.
 const MIGRATION_5: &str = "ALTER TABLE phases ADD COLUMN size INTEGER;";
+
+/// Migration 6: each interval's account of the open-model plan's requests not sent
+/// as of its close (still waiting, given up with every connection busy until the
+/// phase's deadline, given up because the run stopped); NULL in the closed model and
+/// in runs recorded before.
+const MIGRATION_6: &str = "
+ALTER TABLE intervals ADD COLUMN not_sent_waiting INTEGER;
+ALTER TABLE intervals ADD COLUMN not_sent_busy INTEGER;
+ALTER TABLE intervals ADD COLUMN not_sent_stopped INTEGER;
+";
 
 /// Requests sent per interval (by send time), and the peak of requests in flight
 /// with the workload's connections; NULL in runs recorded before.

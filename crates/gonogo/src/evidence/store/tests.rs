@@ -9,8 +9,8 @@ use rusqlite::Connection;
 
 use super::*;
 use crate::model::{
-    Decision, EventKind, HostFacts, IntervalStats, Metric, Op, Outcome, OutcomeCounts, Severity,
-    Window, new_histogram,
+    Decision, EventKind, HostFacts, IntervalStats, Metric, NotSent, Op, Outcome, OutcomeCounts,
+    Severity, Window, new_histogram,
 };
 use crate::units::Unit;
 
@@ -100,6 +100,11 @@ pub(super) fn interval(phase: &str, workload: &str, index: u32, start: Duration)
             peak_in_flight: 7,
             connections: 64,
             cap_waits: 5,
+            not_sent: Some(NotSent {
+                waiting: 3,
+                busy: 0,
+                stopped: 2,
+            }),
             bytes_sent: 51_200,
             bytes_received: 1 << 33,
         },
@@ -674,4 +679,40 @@ fn intervals_stored_before_send_counts_read_back_their_completions() {
     let stats = &store.load_run(run).unwrap().intervals[0].stats;
     assert_eq!(stats.sent, stats.outcomes.total());
     assert_eq!((stats.peak_in_flight, stats.connections), (0, 0), "unknown");
+}
+
+#[test]
+fn intervals_without_a_not_sent_account_read_back_none() {
+    let mut store = Store::open_in_memory().unwrap();
+    let run = store.begin_run(&manifest("accounts", 1_000)).unwrap();
+    store
+        .phase_started(run, &phase("p", Duration::ZERO, None))
+        .unwrap();
+    let mut closed = interval("p", "closed", 0, Duration::ZERO);
+    closed.stats.not_sent = None;
+    store.record_interval(run, &closed).unwrap();
+    store
+        .record_interval(run, &interval("p", "open", 0, Duration::ZERO))
+        .unwrap();
+    let stored = store.load_run(run).unwrap().intervals;
+    let of = |workload: &str| {
+        stored
+            .iter()
+            .find(|i| i.workload == workload)
+            .unwrap()
+            .stats
+            .not_sent
+    };
+    assert_eq!(of("closed"), None, "the closed model has no plan");
+    assert_eq!(of("open").map(|n| (n.waiting, n.stopped)), Some((3, 2)));
+    // What a run recorded before migration 6 looks like.
+    store
+        .conn
+        .execute("UPDATE intervals SET not_sent_waiting = NULL", [])
+        .unwrap();
+    assert_eq!(
+        store.load_run(run).unwrap().intervals[1].stats.not_sent,
+        None,
+        "not counted"
+    );
 }
