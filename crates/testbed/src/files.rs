@@ -1,7 +1,7 @@
 //! The file endpoint (`--files DIR`): `GET /files/{path}` serves a file under DIR,
 //! `PUT /files/{path}` writes one. Safe by default: the decoded path must be
 //! relative, with no `..`, `.`, empty, backslash or NUL component (else 400), a body
-//! over 1 MiB is refused (413), and a PUT declared `image/png` must carry PNG bytes
+//! over 1 MiB is refused (413, on its Content-Length before it is read), and a PUT declared `image/png` must carry PNG bytes
 //! (415). With `--files-unsafe` the decoded path is joined to DIR as it is, so
 //! `../` in any encoding the router decodes escapes DIR: a knob for gonogo's
 //! bad-input phase to catch.
@@ -10,7 +10,7 @@ use std::path::{Path as FsPath, PathBuf};
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -30,7 +30,7 @@ pub struct Files {
 pub fn router(files: Files) -> Router {
     Router::new()
         .route("/files/{*path}", get(read).put(write))
-        .layer(DefaultBodyLimit::max(MAX_FILE_BYTES))
+        .layer(DefaultBodyLimit::disable())
         .with_state(Arc::new(files))
 }
 
@@ -61,8 +61,18 @@ async fn write(
     State(files): State<Arc<Files>>,
     Path(path): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response {
+    let announced = headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if !files.unsafe_paths && announced.is_some_and(|n| n > MAX_FILE_BYTES as u64) {
+        return (StatusCode::PAYLOAD_TOO_LARGE, "too large\n").into_response();
+    }
+    let Ok(body) = axum::body::to_bytes(body, MAX_FILE_BYTES).await else {
+        return (StatusCode::PAYLOAD_TOO_LARGE, "too large or cut short\n").into_response();
+    };
     let Some(file) = resolve(&files, &path) else {
         return (StatusCode::BAD_REQUEST, "bad path\n").into_response();
     };

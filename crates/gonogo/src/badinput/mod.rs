@@ -52,6 +52,8 @@ pub struct BadInputContext<'a> {
     pub dir: PathBuf,
     /// The spec's directory, against which `cases` is resolved.
     pub spec_dir: PathBuf,
+    /// Where gonogo keeps its store and the service's logs: always allowed.
+    pub store_dir: Option<PathBuf>,
     /// Whether the service has exited.
     pub gone: &'a (dyn Fn() -> bool + Sync),
 }
@@ -85,9 +87,10 @@ pub async fn run_phase(
             .map(|p| if p.is_absolute() { p } else { ctx.dir.join(p) })
             .collect()
     };
-    let (watch, allowed) = bad.confine.as_ref().map_or((Vec::new(), Vec::new()), |c| {
+    let (watch, mut allowed) = bad.confine.as_ref().map_or((Vec::new(), Vec::new()), |c| {
         (expand(&c.watch), expand(&c.allowed))
     });
+    allowed.extend(ctx.store_dir.clone());
     let before_files = post::snapshot(&watch);
     let before = crate::sample::read_tree(ctx.pid).ok();
     let connections = match phase.model {

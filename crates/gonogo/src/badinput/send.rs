@@ -136,12 +136,16 @@ pub async fn whole(
         Err(detail) => return connect_failed(detail),
     };
     let (mut reader, mut writer) = stream.into_split();
-    // Writing and reading at once: a service may answer (413) before it has read all.
+    // Writing and reading at once: a service may answer (413) before it has read
+    // all, and then the answer ends the case.
     let write = async {
         let _ = timeout_at(deadline, writer.write_all(bytes)).await;
-        writer
+        std::future::pending::<()>().await;
     };
-    let ((read, closed), _writer) = tokio::join!(read_answer(&mut reader, deadline, None), write);
+    let (read, closed) = tokio::select! {
+        answer = read_answer(&mut reader, deadline, None) => answer,
+        () = write => (Vec::new(), None),
+    };
     drop(guard);
     let closed = closed.filter(|why| why != "answered").or_else(|| {
         // A complete head is an answer whatever happened next.

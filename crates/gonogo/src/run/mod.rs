@@ -467,6 +467,11 @@ async fn bad_input_phase(
         pid,
         dir,
         spec_dir: ctx.spec_dir.clone(),
+        store_dir: ctx
+            .log_dir
+            .parent()
+            .and_then(Path::parent)
+            .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())),
         gone,
     };
     crate::badinput::run_phase(plan, phase, bad, bad_ctx).await?;
