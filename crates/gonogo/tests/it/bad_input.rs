@@ -342,3 +342,62 @@ pub fn a_server_answering_garbage_never_makes_gonogo_panic_or_hang() {
     }
     assert!(!stdout(&output).contains('\x1b'));
 }
+
+/// nginx's configuration, `PORT` and `DIR` replaced when the service starts: a
+/// directory served with header, body and send timeouts and a body size limit.
+const NGINX_CONF: &str = "daemon off;
+master_process off;
+worker_processes 1;
+pid DIR/logs/nginx.pid;
+error_log DIR/logs/error.log;
+events { worker_connections 64; }
+http {
+    access_log DIR/logs/access.log;
+    client_body_temp_path DIR/tmp/body;
+    proxy_temp_path DIR/tmp/proxy;
+    fastcgi_temp_path DIR/tmp/fastcgi;
+    uwsgi_temp_path DIR/tmp/uwsgi;
+    scgi_temp_path DIR/tmp/scgi;
+    client_header_timeout 2s;
+    client_body_timeout 2s;
+    send_timeout 2s;
+    keepalive_timeout 2s;
+    client_max_body_size 1m;
+    server {
+        listen 127.0.0.1:PORT;
+        root DIR/www;
+        location = /health { return 200 \"ok\\n\"; }
+    }
+}
+";
+
+pub fn nginx_serving_a_directory_passes_the_corpus_with_no_finding_and_no_escape() {
+    let nginx = crate::support::needs::Need::Nginx.require();
+    let service = format!(
+        "[service]\ncommand = [\"sh\", \"-c\", \"sed -e s/PORT/{{port}}/ -e \\\"s|DIR|$PWD|g\\\" \
+         nginx.conf.in > nginx.conf && exec {} -p \\\"$PWD\\\" -c \\\"$PWD/nginx.conf\\\" -e \\\"$PWD/logs/error.log\\\"\"]\n\
+         ready = {{ http = \"http://127.0.0.1:{{port}}/health\", timeout = \"10s\" }}\n\
+         stop = {{ signal = \"SIGTERM\", grace = \"3s\" }}\n",
+        nginx.display()
+    );
+    let bad = r#"{ target = "/files/{case}", timeout = "3s", slow_timeout = "5s", post_check = ["test", "-f", "www/files/hello.txt"], confine = { allowed = ["{dir}/logs", "{dir}/tmp"], watch = ["{dir}"] } }"#;
+    let body = format!("{}{}", workload(), phase(bad, 4, "90s"));
+    let campaign = Campaign::with_service(&service, &body);
+    let dir = campaign.dir.path();
+    for sub in ["logs", "tmp", "www/files"] {
+        std::fs::create_dir_all(dir.join(sub)).unwrap();
+    }
+    std::fs::write(dir.join("www/files/hello.txt"), b"hello\n").unwrap();
+    std::fs::write(dir.join("nginx.conf.in"), NGINX_CONF).unwrap();
+    let (output, _) = run_within(&campaign, Duration::from_secs(150));
+    let ledger = ledger(&campaign);
+    let problems = bad_input_problems(&ledger);
+    assert!(problems.is_empty(), "{problems:#?}\n{}", stderr(&output));
+    assert!(ledger.post.escaped.is_empty(), "{:?}", ledger.post.escaped);
+    assert_eq!(
+        ledger.post.post_check.as_ref().and_then(|c| c.status),
+        Some(0)
+    );
+    assert!(ledger.cases.len() >= 35, "{} cases", ledger.cases.len());
+    assert_exit(&output, exit::GO);
+}

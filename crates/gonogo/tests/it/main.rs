@@ -61,6 +61,7 @@ const TESTS: &[Test] = tests![
     bad_input::the_safe_file_endpoint_is_go_on_the_same_corpus,
     bad_input::slowloris_without_a_header_timeout_is_reported_within_the_phase_and_the_socket_cap,
     bad_input::a_server_answering_garbage_never_makes_gonogo_panic_or_hang,
+    bad_input::nginx_serving_a_directory_passes_the_corpus_with_no_finding_and_no_escape needs [Nginx],
     campaign::healthy_service_is_go_with_evidence_stored,
     campaign::latency_above_the_threshold_is_no_go_naming_the_criterion,
     campaign::a_crash_is_no_go_with_the_crash_event,
