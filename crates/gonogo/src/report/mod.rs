@@ -9,6 +9,7 @@
 //! anything anywhere — every function returns a `String`. Pure: no I/O, no clock.
 
 mod analysis;
+pub mod bad_input;
 mod build;
 mod capacity_chart;
 mod compare;

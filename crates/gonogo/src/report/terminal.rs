@@ -125,6 +125,9 @@ fn phases(model: &ReportModel, out: &mut String) {
         if let Some(s) = model.integrity.iter().find(|s| s.phase == resource.phase) {
             out.push_str(&wrap(&super::integrity::line(s), "  integrity  ", &hang));
         }
+        if let Some(s) = model.bad_input.iter().find(|s| s.phase == resource.phase) {
+            super::bad_input::terminal(s, out);
+        }
     }
     if !model.phases.is_empty() {
         out.push('\n');
