@@ -167,6 +167,10 @@ pub fn problems(ledger: &BadInputLedger) -> Vec<Problem> {
             let what = case_problem(case)?;
             let received = match &case.outcome {
                 CaseOutcome::Status { line, .. } if case.received.is_empty() => printable(line),
+                _ if case.received.len() >= crate::model::RECEIVED_KEPT => {
+                    let text = shown(&case.received[..SHOWN.min(case.received.len())]);
+                    format!("{text}… (more than {} bytes)", crate::model::RECEIVED_KEPT)
+                }
                 _ => shown(&case.received),
             };
             Some(Problem {
@@ -309,4 +313,99 @@ pub(super) fn implicit(criteria: &[CriterionPlan], evidence: &RunEvidence) -> Ve
             finding
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::model::EscapedPath;
+
+    fn case(family: CaseFamily, outcome: CaseOutcome) -> BadInputCase {
+        BadInputCase {
+            name: "c".into(),
+            family,
+            delivery: Delivery::Whole,
+            sent: b"GET /\x1b[2J\xff HTTP/1.1\r\n\r\n".to_vec(),
+            reject: vec![400, 404],
+            closed_ok: true,
+            outcome,
+            received: Vec::new(),
+            elapsed: Duration::from_secs(1),
+            secrets_echoed: Vec::new(),
+            probe_failed: None,
+        }
+    }
+
+    fn status(status: u16) -> CaseOutcome {
+        CaseOutcome::Status {
+            status,
+            line: format!("HTTP/1.1 {status} x"),
+        }
+    }
+
+    #[test]
+    fn each_outcome_is_judged_by_the_rules() {
+        let t = CaseFamily::Traversal;
+        assert_eq!(case_problem(&case(t, status(404))), None);
+        assert_eq!(
+            case_problem(&case(t, CaseOutcome::Closed { detail: "x".into() })),
+            None
+        );
+        assert_eq!(
+            case_problem(&case(CaseFamily::Framing, status(501))).unwrap(),
+            "answered 501, not a refusal (accepted: 400, 404 or a closed connection)"
+        );
+        assert!(
+            case_problem(&case(t, status(500)))
+                .unwrap()
+                .contains("server error 500")
+        );
+        assert!(
+            case_problem(&case(t, status(200)))
+                .unwrap()
+                .contains("path traversal")
+        );
+        assert!(
+            case_problem(&case(CaseFamily::Method, status(200)))
+                .unwrap()
+                .contains("not a refusal")
+        );
+        assert!(case_problem(&case(t, CaseOutcome::Garbage)).is_some());
+        let mut hung = case(CaseFamily::Slow, CaseOutcome::Hung { after_bytes: 4 });
+        hung.delivery = Delivery::Dribble;
+        assert!(case_problem(&hung).unwrap().contains("no header timeout"));
+        let mut echoed = case(t, status(404));
+        echoed.secrets_echoed = vec!["API_KEY".into()];
+        assert!(case_problem(&echoed).unwrap().contains("API_KEY"));
+    }
+
+    #[test]
+    fn problems_show_escaped_bytes_and_post_conditions() {
+        let ledger = BadInputLedger {
+            phase: "p".into(),
+            cases: vec![case(CaseFamily::Traversal, status(200))],
+            post: PostConditions {
+                rss_before: Some(100),
+                rss_after: Some(200),
+                rss_growth: 0.5,
+                escaped: vec![EscapedPath {
+                    path: "/d/evil\u{1b}".into(),
+                    change: "created".into(),
+                }],
+                ..PostConditions::default()
+            },
+            peak_sockets: 1,
+            connections: 1,
+        };
+        let found = problems(&ledger);
+        assert_eq!(found.len(), 3, "{found:#?}");
+        assert_eq!(found[0].sent, "GET /\\u{1b}[2J\\xff HTTP/1.1\\r\\n\\r\\n");
+        assert!(found[1].what.starts_with("RSS grew from 100 to 200"));
+        assert!(found[2].what.contains("/d/evil\\u{1b}"));
+        assert_eq!(count(BadInputMetric::Traversal, &ledger), 1);
+        assert_eq!(count(BadInputMetric::Escaped, &ledger), 1);
+        assert_eq!(count(BadInputMetric::Findings, &ledger), 3);
+    }
 }

@@ -17,6 +17,8 @@ pub use fault::{Direction, FaultSpec, NetFault};
 pub use resolve::resolve;
 
 #[cfg(test)]
+mod bad_input_tests;
+#[cfg(test)]
 mod phase_tests;
 #[cfg(test)]
 mod scaling_tests;
