@@ -10,6 +10,8 @@
 
 mod analysis;
 pub mod bad_input;
+#[cfg(test)]
+mod bad_input_tests;
 mod build;
 mod capacity_chart;
 mod compare;

@@ -112,3 +112,70 @@ pub(super) fn load(
     }
     Ok(ledgers)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::super::Store;
+    use super::super::tests::{manifest, phase};
+    use crate::model::{
+        CaseFamily, CaseOutcome, Delivery, EscapedPath, PostCheck, PostConditions, RunStatus,
+    };
+
+    use super::*;
+
+    #[test]
+    fn a_ledger_round_trips_with_its_exact_bytes() {
+        let mut store = Store::open_in_memory().unwrap();
+        let run = store
+            .begin_run(&manifest("bad", 1_700_000_000_000))
+            .unwrap();
+        store
+            .phase_started(run, &phase("hostile", Duration::ZERO, None))
+            .unwrap();
+        let case = |name: &str, sent: &[u8], outcome| BadInputCase {
+            name: name.to_string(),
+            family: CaseFamily::Encoding,
+            delivery: Delivery::Whole,
+            sent: sent.to_vec(),
+            reject: vec![400],
+            closed_ok: true,
+            outcome,
+            received: b"HTTP/1.1 400 \xff\x00\r\n".to_vec(),
+            elapsed: Duration::from_millis(12),
+            secrets_echoed: vec!["API_KEY".to_string()],
+            probe_failed: None,
+        };
+        let ledger = BadInputLedger {
+            phase: "hostile".to_string(),
+            cases: vec![
+                case(
+                    "nul",
+                    b"GET /a\0b\xff HTTP/1.1\r\n\r\n",
+                    CaseOutcome::Garbage,
+                ),
+                case("hung", &[0u8; 300], CaseOutcome::Hung { after_bytes: 300 }),
+            ],
+            post: PostConditions {
+                not_ready: Some("connect refused".to_string()),
+                escaped: vec![EscapedPath {
+                    path: "/d/x".to_string(),
+                    change: "created".to_string(),
+                }],
+                post_check: Some(PostCheck {
+                    command: vec!["false".to_string()],
+                    status: Some(1),
+                    detail: String::new(),
+                }),
+                ..PostConditions::default()
+            },
+            peak_sockets: 3,
+            connections: 4,
+        };
+        store.record_bad_input(run, &ledger).unwrap();
+        store.finish_run(run, RunStatus::Completed, 1).unwrap();
+        let loaded = store.load_run(run).unwrap();
+        assert_eq!(loaded.bad_input, vec![ledger]);
+    }
+}
