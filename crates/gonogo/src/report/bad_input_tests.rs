@@ -2,12 +2,9 @@
 //! and escaped paths full of markup and control bytes make no markup in Markdown or
 //! HTML, and keep every Markdown table row whole.
 
-#[path = "../../tests/it/support/report_audit.rs"]
-#[allow(dead_code, reason = "shared with the `it` binary, which uses the rest")]
-mod audit;
-
 use std::time::Duration;
 
+use super::safety_tests::audit::{self, HOSTILE, hostile};
 use super::*;
 use crate::evaluate::evaluate;
 use crate::evaluate::fixtures::nogo_run;
@@ -16,7 +13,6 @@ use crate::model::{
     PostConditions,
 };
 use crate::verdict::decide;
-use audit::{HOSTILE, hostile};
 
 /// The NO-GO run with a bad-input phase whose every case failed with hostile text.
 fn hostile_bad_input() -> ReportModel {
