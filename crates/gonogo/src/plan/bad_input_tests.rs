@@ -98,3 +98,10 @@ fn bad_input_metrics_belong_to_bad_input_phases() {
     );
     error_in(&text, "criterion[0]", "bad_input");
 }
+
+#[test]
+fn faults_are_refused_on_a_bad_input_phase() {
+    let text = phase("connections = 1")
+        + "\n[[fault]]\nphase = \"hostile\"\nkind = \"kill\"\nat = \"1s\"\n";
+    error_in(&text, "fault[0].phase", "is a bad_input phase");
+}
