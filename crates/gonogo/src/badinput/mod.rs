@@ -21,7 +21,9 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::model::RecordSender;
-use crate::model::{BadInputCase, BadInputLedger, CaseOutcome, Delivery, PostConditions, Record};
+use crate::model::{
+    BadInputCase, BadInputLedger, CaseOutcome, Delivery, PostCheck, PostConditions, Record,
+};
 use crate::plan::{BadInputPlan, PhasePlan, Plan};
 use corpus::Case;
 use send::SocketCount;
@@ -80,6 +82,70 @@ pub async fn run_phase(
     if let Some(file) = &bad.cases_file {
         cases.extend(corpus::from_file(&ctx.spec_dir.join(file), bad, &host)?);
     }
+    let (watch, allowed) = confinement(bad, &ctx);
+    let before_files = snapshot(&watch).await;
+    let before = crate::sample::read_tree(ctx.pid).ok();
+    let count = Arc::new(SocketCount::default());
+    let connections = connections(phase);
+    let sending = Sending {
+        addr,
+        bad,
+        connections,
+        deadline: Instant::now() + phase.duration,
+        count: &count,
+        cancel: &ctx.cancel,
+    };
+    let secrets = secret_values(plan, &bad.secrets);
+    let results = send_all(&cases, sending, plan, ctx.port, &secrets).await;
+    let after = crate::sample::read_tree(ctx.pid).ok();
+    let wait = bad.timeout.max(Duration::from_secs(1));
+    let not_ready = post::probe(&plan.service.ready, ctx.port, wait).await.err();
+    let post_check = post_check(bad, &ctx).await;
+    let after_files = snapshot(&watch).await;
+    let shown = |paths: &[PathBuf]| -> Vec<String> {
+        paths
+            .iter()
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect()
+    };
+    let post = PostConditions {
+        not_ready,
+        exited: (ctx.gone)(),
+        rss_before: before.map(|s| s.rss_bytes),
+        rss_after: after.map(|s| s.rss_bytes),
+        rss_growth: bad.rss_growth,
+        fds_before: before.map(|s| s.open_fds),
+        fds_after: after.map(|s| s.open_fds),
+        fds_growth: bad.fds_growth,
+        escaped: post::escaped(&before_files, &after_files, &allowed),
+        watch: shown(&watch),
+        allowed: shown(&allowed),
+        post_check,
+    };
+    let ledger = BadInputLedger {
+        phase: phase.name.clone(),
+        cases: results,
+        post,
+        peak_sockets: count.peak(),
+        connections: u32::try_from(connections).unwrap_or(u32::MAX),
+    };
+    let _ = ctx.records.send(Record::BadInput(Box::new(ledger)));
+    Ok(())
+}
+
+/// The most sockets the phase may hold at once.
+fn connections(phase: &PhasePlan) -> usize {
+    match phase.model {
+        crate::plan::LoadModel::Closed { connections } => connections.max(1),
+        crate::plan::LoadModel::Open {
+            max_connections, ..
+        } => max_connections.max(1),
+    }
+}
+
+/// The watched roots and the allowed directories, `{dir}` expanded (relative paths
+/// are under `{dir}`); gonogo's own store directory is always allowed.
+fn confinement(bad: &BadInputPlan, ctx: &BadInputContext<'_>) -> (Vec<PathBuf>, Vec<PathBuf>) {
     let dir = ctx.dir.to_string_lossy().into_owned();
     let expand = |list: &[String]| -> Vec<PathBuf> {
         list.iter()
@@ -91,80 +157,26 @@ pub async fn run_phase(
         (expand(&c.watch), expand(&c.allowed))
     });
     allowed.extend(ctx.store_dir.clone());
-    let before_files = post::snapshot(&watch);
-    let before = crate::sample::read_tree(ctx.pid).ok();
-    let connections = match phase.model {
-        crate::plan::LoadModel::Closed { connections } => connections.max(1),
-        crate::plan::LoadModel::Open {
-            max_connections, ..
-        } => max_connections.max(1),
-    };
-    let count = Arc::new(SocketCount::default());
-    let deadline = Instant::now() + phase.duration;
-    let secrets = secret_values(plan, &bad.secrets);
-    let results = send_all(
-        &cases,
-        Sending {
-            addr,
-            bad,
-            connections,
-            deadline,
-            count: &count,
-            cancel: &ctx.cancel,
-        },
-        plan,
-        ctx.port,
-        &secrets,
-    )
-    .await;
-    let after = crate::sample::read_tree(ctx.pid).ok();
-    let not_ready = post::probe(
-        &plan.service.ready,
-        ctx.port,
-        bad.timeout.max(Duration::from_secs(1)),
-    )
-    .await
-    .err();
-    let post_check = match &bad.post_check {
-        Some(command) => {
-            let port = ctx.port.to_string();
-            let command: Vec<String> = command
-                .iter()
-                .map(|a| a.replace("{port}", &port).replace("{dir}", &dir))
-                .collect();
-            Some(post::post_check(&command, &ctx.dir, bad.post_timeout).await)
-        }
-        None => None,
-    };
-    let after_files = post::snapshot(&watch);
-    let ledger = BadInputLedger {
-        phase: phase.name.clone(),
-        cases: results,
-        post: PostConditions {
-            not_ready,
-            exited: (ctx.gone)(),
-            rss_before: before.map(|s| s.rss_bytes),
-            rss_after: after.map(|s| s.rss_bytes),
-            rss_growth: bad.rss_growth,
-            fds_before: before.map(|s| s.open_fds),
-            fds_after: after.map(|s| s.open_fds),
-            fds_growth: bad.fds_growth,
-            escaped: post::escaped(&before_files, &after_files, &allowed),
-            watch: watch
-                .iter()
-                .map(|p| p.to_string_lossy().into_owned())
-                .collect(),
-            allowed: allowed
-                .iter()
-                .map(|p| p.to_string_lossy().into_owned())
-                .collect(),
-            post_check,
-        },
-        peak_sockets: count.peak(),
-        connections: u32::try_from(connections).unwrap_or(u32::MAX),
-    };
-    let _ = ctx.records.send(Record::BadInput(Box::new(ledger)));
-    Ok(())
+    (watch, allowed)
+}
+
+/// A snapshot of `watch`, walked off the async workers.
+async fn snapshot(watch: &[PathBuf]) -> post::Snapshot {
+    let roots = watch.to_vec();
+    tokio::task::spawn_blocking(move || post::snapshot(&roots))
+        .await
+        .unwrap_or_default()
+}
+
+/// The `post_check` command's outcome, `{port}` and `{dir}` replaced.
+async fn post_check(bad: &BadInputPlan, ctx: &BadInputContext<'_>) -> Option<PostCheck> {
+    let command = bad.post_check.as_ref()?;
+    let (port, dir) = (ctx.port.to_string(), ctx.dir.to_string_lossy());
+    let command: Vec<String> = command
+        .iter()
+        .map(|a| a.replace("{port}", &port).replace("{dir}", &dir))
+        .collect();
+    Some(post::post_check(&command, &ctx.dir, bad.post_timeout).await)
 }
 
 /// The socket address and `Host` of the phase's workload.
