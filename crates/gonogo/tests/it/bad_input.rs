@@ -49,14 +49,24 @@ fn testbed_campaign(extra: &[&str]) -> Campaign {
     );
     let bad = format!(
         "{{ target = \"/files/{{case}}\", families = {FILE_FAMILIES}, timeout = \"3s\", \
-         secrets = [\"API_KEY\"], confine = {{ allowed = [\"{{dir}}/data\"], watch = [\"{{dir}}\"] }} }}"
+         secrets = [\"API_KEY\"], cases = \"my-cases.toml\", confine = {{ allowed = [\"{{dir}}/data\"], watch = [\"{{dir}}\"] }} }}"
     );
     let body = format!("{}{}", workload(), phase(&bad, 4, "60s"));
     let campaign = Campaign::with_service(&command, &body);
     std::fs::create_dir(campaign.dir.path().join("data")).unwrap();
     std::fs::write(campaign.dir.path().join("data/hello.txt"), b"hello\n").unwrap();
+    std::fs::write(campaign.dir.path().join("my-cases.toml"), USER_CASES).unwrap();
     campaign
 }
+
+/// A cases file of one user case: a key with `..` written with PUT.
+const USER_CASES: &str = "[[case]]
+name = \"mine-dotdot-key\"
+family = \"traversal\"
+method = \"PUT\"
+target = \"..%2fmine.txt\"
+body = \"written by a user case\"
+";
 
 fn ledger(campaign: &Campaign) -> BadInputLedger {
     let evidence = campaign.evidence(1);
@@ -135,6 +145,17 @@ pub fn the_unsafe_file_endpoint_is_no_go_and_the_escaped_file_is_named() {
         "gonogo-bad-input-1.txt",
         "traversal-dotdot-slash",
     );
+    // The case from the cases file ran too, and its write is named.
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.case.as_deref() == Some("mine-dotdot-key"))
+    );
+    let mine = campaign.dir.path().join("mine.txt");
+    assert!(
+        named.contains(&mine.to_str().unwrap()),
+        "escaped paths: {named:?}"
+    );
 }
 
 /// Every format lists the failing case and the escaped file; the JSON is valid
@@ -185,6 +206,16 @@ pub fn the_safe_file_endpoint_is_go_on_the_same_corpus() {
     assert!(ledger.post.escaped.is_empty());
     assert!(ledger.cases.len() >= 30, "{} cases", ledger.cases.len());
     assert!(!campaign.dir.path().join("gonogo-bad-input-1.txt").exists());
+    let mine = ledger
+        .cases
+        .iter()
+        .find(|c| c.name == "mine-dotdot-key")
+        .unwrap();
+    assert!(
+        matches!(mine.outcome, CaseOutcome::Status { status: 400, .. }),
+        "{:?}",
+        mine.outcome
+    );
     assert_eq!(refused(&campaign.findings()).outcome, Outcome::Pass);
 }
 
