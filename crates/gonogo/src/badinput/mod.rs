@@ -253,34 +253,29 @@ async fn send_all(
     secrets: &[(String, Vec<u8>)],
 ) -> Vec<BadInputCase> {
     let permits = Arc::new(Semaphore::new(s.connections));
+    let env = Arc::new(CaseEnv {
+        bad: s.bad.clone(),
+        addr: s.addr,
+        phase_deadline: s.deadline,
+        count: Arc::clone(s.count),
+        ready: plan.service.ready.clone(),
+        port,
+    });
     let mut tasks = Vec::with_capacity(cases.len());
     for case in cases {
         let case = case.clone();
-        let permits = Arc::clone(&permits);
-        let count = Arc::clone(s.count);
-        let (addr, bad, phase_deadline) = (s.addr, s.bad.clone(), s.deadline);
-        let ready = plan.service.ready.clone();
-        let slow_read = case.delivery == Delivery::SlowRead;
-        let two = s.connections >= 2;
+        let (permits, env) = (Arc::clone(&permits), Arc::clone(&env));
+        // A slow read holds a second socket for the probe beside it.
+        let wanted = if case.delivery == Delivery::SlowRead && s.connections >= 2 {
+            2
+        } else {
+            1
+        };
         tasks.push(tokio::spawn(async move {
-            // A slow read holds a second socket for the probe beside it.
-            let wanted = if slow_read && two { 2 } else { 1 };
             let Ok(_permit) = permits.acquire_many(wanted).await else {
                 return None;
             };
-            Some(
-                one_case(
-                    &case,
-                    &bad,
-                    addr,
-                    phase_deadline,
-                    &count,
-                    &ready,
-                    port,
-                    wanted == 2,
-                )
-                .await,
-            )
+            Some(one_case(&case, &env, wanted == 2).await)
         }));
     }
     let mut out = Vec::with_capacity(cases.len());
@@ -323,19 +318,28 @@ async fn send_all(
 
 type Sent = (CaseOutcome, Vec<u8>, Duration, Option<String>);
 
-/// Send one case under its deadlines: the answer, everything read, the time taken,
-/// and (slow-read) whether the probe beside it failed.
-#[allow(clippy::too_many_arguments)]
-async fn one_case(
-    case: &Case,
-    bad: &BadInputPlan,
+/// What every case of a phase is sent with.
+struct CaseEnv {
+    bad: BadInputPlan,
     addr: SocketAddr,
     phase_deadline: Instant,
-    count: &Arc<SocketCount>,
-    ready: &crate::plan::ReadyProbe,
+    count: Arc<SocketCount>,
+    ready: crate::plan::ReadyProbe,
     port: u16,
-    probe_beside: bool,
-) -> Sent {
+}
+
+/// Send one case under its deadlines: the answer, everything read, the time taken,
+/// and (slow-read, `probe_beside`) whether a ready probe beside it failed.
+async fn one_case(case: &Case, env: &CaseEnv, probe_beside: bool) -> Sent {
+    let CaseEnv {
+        bad,
+        addr,
+        phase_deadline,
+        count,
+        ready,
+        port,
+    } = env;
+    let (addr, phase_deadline, port) = (*addr, *phase_deadline, *port);
     let start = Instant::now();
     let limit = match case.delivery {
         Delivery::Whole => bad.timeout,
