@@ -87,3 +87,46 @@ async fn write(
         Err(_) => (StatusCode::NOT_FOUND, "cannot write there\n").into_response(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn files(unsafe_paths: bool) -> Files {
+        Files {
+            dir: PathBuf::from("/srv/data"),
+            unsafe_paths,
+        }
+    }
+
+    #[test]
+    fn the_safe_endpoint_refuses_every_escape_and_the_unsafe_one_joins_as_is() {
+        let safe = files(false);
+        for bad in [
+            "",
+            "..",
+            "../x",
+            "a/../b",
+            "/etc/passwd",
+            "a//b",
+            "./a",
+            "a\\..\\b",
+            "a\0b",
+        ] {
+            assert_eq!(resolve(&safe, bad), None, "{bad:?}");
+        }
+        assert_eq!(
+            resolve(&safe, "a/b.txt"),
+            Some(PathBuf::from("/srv/data/a/b.txt"))
+        );
+        let open = files(true);
+        assert_eq!(
+            resolve(&open, "../../etc/passwd"),
+            Some(PathBuf::from("/srv/data/../../etc/passwd"))
+        );
+        assert_eq!(
+            resolve(&open, "/etc/passwd"),
+            Some(PathBuf::from("/etc/passwd"))
+        );
+    }
+}
