@@ -16,7 +16,7 @@ const LAYERS: &[&[&str]] = &[
     &["spec"],
     &["plan"],
     &["service", "fault", "sample", "load"],
-    &["integrity"],
+    &["integrity", "badinput"],
     &["run"],
     &["evidence"],
     &["evaluate"],

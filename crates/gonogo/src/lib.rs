@@ -6,6 +6,7 @@
 //! `evidence` (SQLite) → `evaluate` → `verdict` → `report`.
 
 pub mod api;
+pub mod badinput;
 pub mod cli;
 pub mod evaluate;
 pub mod evidence;

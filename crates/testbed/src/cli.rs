@@ -104,6 +104,15 @@ pub struct Cli {
     /// response time grows linearly with the data set: a knob for scaling tests.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub get_cost_per_item: Option<Duration>,
+
+    /// Serve and write files under DIR at `/files/{path}` (paths checked: `..` refused).
+    #[arg(long, value_name = "DIR")]
+    pub files: Option<PathBuf>,
+
+    /// With `--files`: join the decoded path to DIR without checking it, so traversal
+    /// escapes DIR (a deliberately unsafe endpoint for bad-input tests).
+    #[arg(long, requires = "files")]
+    pub files_unsafe: bool,
 }
 
 impl Cli {
@@ -126,6 +135,10 @@ impl Cli {
             listen: self.listen,
             slow_start: self.slow_start,
             data_file: self.data_file,
+            files: self.files.map(|dir| crate::files::Files {
+                dir,
+                unsafe_paths: self.files_unsafe,
+            }),
             knobs: Knobs {
                 latency: self.latency,
                 error_rate: self.error_rate,

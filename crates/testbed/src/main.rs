@@ -9,6 +9,7 @@
 
 mod cli;
 mod faults;
+mod files;
 mod journal;
 mod knobs;
 mod server;

@@ -9,6 +9,8 @@
 //! - `DELETE /kv/{key}` → 204, or 404 if there was no such key.
 //! - `GET /kv?prefix=P` → 200 with every key that starts with `P`, one per line (all
 //!   keys without `prefix`), for integrity read-backs that look for keys never written.
+//! - `GET|PUT /files/{path}` with `--files DIR`: see `files` (safe, or unsafe with
+//!   `--files-unsafe`).
 //! - `GET /stats` → JSON `{requests, keys, leaked_bytes, cache_bytes}`.
 //!
 //! During slow start every route answers 503. The fault knobs (`faults`) wrap the `/kv` routes
@@ -54,6 +56,8 @@ pub struct Config {
     pub data_file: Option<PathBuf>,
     /// Faults applied to `/kv` requests.
     pub knobs: Knobs,
+    /// The `/files` endpoint (`--files`), off when `None`.
+    pub files: Option<crate::files::Files>,
 }
 
 /// Why the server stopped without an error.
@@ -129,7 +133,11 @@ pub async fn run(config: Config) -> Result<Stopped, ServerError> {
         faults: Arc::new(Faults::new(config.knobs, Arc::clone(&crash))),
         ready_at: started + config.slow_start.unwrap_or_default(),
     };
-    let serve = axum::serve(listener, router(state)).with_graceful_shutdown(shutdown);
+    let mut app = router(state);
+    if let Some(files) = config.files {
+        app = app.merge(crate::files::router(files));
+    }
+    let serve = axum::serve(listener, app).with_graceful_shutdown(shutdown);
     tokio::select! {
         served = std::future::IntoFuture::into_future(serve) => {
             served.map(|()| Stopped::Signal).map_err(ServerError::Serve)

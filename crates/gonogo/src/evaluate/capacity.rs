@@ -446,6 +446,7 @@ mod tests {
             events: Vec::new(),
             artifacts: Vec::new(),
             integrity: Vec::new(),
+            bad_input: Vec::new(),
         }
     }
 

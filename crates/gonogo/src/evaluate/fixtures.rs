@@ -250,6 +250,7 @@ fn completed_run(
         events,
         artifacts: artifacts(id),
         integrity: Vec::new(),
+        bad_input: Vec::new(),
     }
 }
 
@@ -462,6 +463,7 @@ pub(crate) fn scaling_run(
         events: Vec::new(),
         artifacts: Vec::new(),
         integrity: Vec::new(),
+        bad_input: Vec::new(),
     }
 }
 

@@ -9,6 +9,7 @@
 //! Does not own: the aggregation into a verdict (`verdict`) nor rendering (`report`).
 //! Pure: no I/O and no clock reads; the same evidence always gives the same findings.
 
+mod bad_input;
 mod capacity;
 mod describe;
 mod implicit;
@@ -27,6 +28,7 @@ pub(crate) mod fixtures;
 mod tests;
 
 use crate::model::{ConfidenceInterval, Doubt, Finding, Outcome, Scope, Window};
+pub use bad_input::{BAD_INPUT_REFUSED, Problem, problems as bad_input_problems};
 pub use capacity::{
     Broken, Capacity, StepJudgement, StepVerdict, capacity, climb_on, judge_step, stop_conditions,
 };
@@ -97,6 +99,7 @@ fn evaluate_with(
         .map(|c| judge(c, context, evidence))
         .collect();
     findings.extend(integrity::implicit(criteria, evidence));
+    findings.extend(bad_input::implicit(criteria, evidence));
     findings.extend(implicit::findings(evidence));
     findings.extend(recovery::findings(evidence));
     findings
@@ -164,6 +167,7 @@ fn measure_run(criterion: &CriterionPlan, evidence: &RunEvidence) -> Measurement
         | Metric::Capacity(_)
         | Metric::Recovery(_)
         | Metric::Integrity(_)
+        | Metric::BadInput(_)
         | Metric::Scaling(..) => undecided(Doubt::NotJudgedYet {
             what: "whole-run criteria on this metric",
         }),
@@ -205,6 +209,7 @@ fn measure(
         }
         Metric::Integrity(m) => integrity::measure(criterion, m, phase, evidence),
         Metric::Scaling(quantity, figure) => scaling::measure((quantity, figure), phase, evidence),
+        Metric::BadInput(m) => bad_input::measure(m, phase, evidence),
     }
 }
 

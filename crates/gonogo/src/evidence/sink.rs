@@ -37,6 +37,7 @@ impl Store {
             Record::Sample(sample) => self.record_sample(run_id, sample),
             Record::Artifact(artifact) => self.record_artifact(run_id, artifact),
             Record::Integrity(ledger) => self.record_integrity(run_id, ledger),
+            Record::BadInput(ledger) => self.record_bad_input(run_id, ledger),
             Record::PhaseStarted(phase) => {
                 self.phase_started(run_id, phase)?;
                 let kind = EventKind::PhaseStarted {

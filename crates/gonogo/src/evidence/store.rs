@@ -16,6 +16,7 @@
 mod access;
 #[cfg(test)]
 mod access_tests;
+mod bad_input;
 mod integrity;
 mod load;
 mod reap;
@@ -498,6 +499,15 @@ impl Store {
         ledger: &crate::model::IntegrityLedger,
     ) -> Result<(), StoreError> {
         integrity::record(&self.conn, &self.path, run, ledger)
+    }
+
+    /// Record a bad-input phase's cases and post-conditions.
+    pub fn record_bad_input(
+        &mut self,
+        run: RunId,
+        ledger: &crate::model::BadInputLedger,
+    ) -> Result<(), StoreError> {
+        bad_input::record(&self.conn, &self.path, run, ledger)
     }
 
     /// Record a file the run produced.

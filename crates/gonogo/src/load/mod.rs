@@ -271,6 +271,7 @@ mod tests {
             ramp: None,
             integrity: None,
             scaling: None,
+            bad_input: None,
         }
     }
 

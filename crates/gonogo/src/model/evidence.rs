@@ -415,6 +415,8 @@ pub struct RunEvidence {
     pub artifacts: Vec<Artifact>,
     /// One ledger per integrity phase that wrote, in phase order.
     pub integrity: Vec<IntegrityLedger>,
+    /// One ledger per bad-input phase that ran, in phase order.
+    pub bad_input: Vec<super::BadInputLedger>,
 }
 
 /// One integrity phase's writes and their read-back, as stored. Keys and values

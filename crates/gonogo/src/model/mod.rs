@@ -7,6 +7,7 @@
 //! channel. Producers, the store, evaluation and reports all import from here, so
 //! none of them imports another for a type. See `docs/architecture.md`.
 
+mod bad_input;
 pub mod codec;
 mod criterion;
 mod describe;
@@ -19,6 +20,10 @@ mod record;
 mod scope;
 mod verdict;
 
+pub use bad_input::{
+    BadInputCase, BadInputLedger, CaseFamily, CaseOutcome, Delivery, EscapedPath, PostCheck,
+    PostConditions, RECEIVED_KEPT,
+};
 pub use criterion::{Op, Severity};
 pub use describe::{describe_exit, event_detail};
 pub use doubt::{Doubt, GeneratorBound};
@@ -26,8 +31,9 @@ pub use evidence::*;
 pub use finding::{ConfidenceInterval, Finding, Outcome, Window};
 pub use histogram::IntervalHistogram;
 pub use metric::{
-    CapacityMetric, IntegrityMetric, LatencyMetric, LeakFigure, LeakResource, LeakSlope, Metric,
-    RecoveryMetric, ResourceMetric, ScalingFigure, ScalingQuantity, ServiceMetric, TrafficMetric,
+    BadInputMetric, CapacityMetric, IntegrityMetric, LatencyMetric, LeakFigure, LeakResource,
+    LeakSlope, Metric, RecoveryMetric, ResourceMetric, ScalingFigure, ScalingQuantity,
+    ServiceMetric, TrafficMetric,
 };
 pub use record::{Record, RecordReceiver, RecordSender, RunClock, channel};
 pub use scope::Scope;

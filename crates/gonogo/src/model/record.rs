@@ -61,6 +61,8 @@ pub enum Record {
     Artifact(Artifact),
     /// An integrity phase's writes and read-back, sent once when it is done.
     Integrity(Box<IntegrityLedger>),
+    /// A bad-input phase's cases and post-conditions, sent once when it is done.
+    BadInput(Box<super::BadInputLedger>),
     /// A phase began: its row in the store, plus a `PhaseStarted` event.
     PhaseStarted(PhaseRecord),
     /// A phase ended at `at`: closes its row, plus a `PhaseEnded` event.

@@ -17,6 +17,8 @@ pub use fault::{Direction, FaultSpec, NetFault};
 pub use resolve::resolve;
 
 #[cfg(test)]
+mod bad_input_tests;
+#[cfg(test)]
 mod phase_tests;
 #[cfg(test)]
 mod scaling_tests;
@@ -330,6 +332,9 @@ pub enum PhaseKind {
     /// Steps of growing data set size, each loaded then measured; the growth of the
     /// metrics with size is fitted on a log–log scale.
     Scaling,
+    /// Hostile requests, one case at a time, then post-conditions on the service
+    /// and its disk.
+    BadInput,
 }
 
 impl PhaseKind {
@@ -340,6 +345,7 @@ impl PhaseKind {
             PhaseKind::Ramp => "ramp",
             PhaseKind::Integrity => "integrity",
             PhaseKind::Scaling => "scaling",
+            PhaseKind::BadInput => "bad_input",
         }
     }
 }
@@ -424,6 +430,50 @@ pub struct PhasePlan {
     /// Sizes and loader; `Some` exactly for scaling phases, whose `model`, `duration`
     /// and `warmup` then apply to each step's measured part.
     pub scaling: Option<ScalingPlan>,
+    /// The corpus and post-conditions; `Some` exactly for bad-input phases, whose
+    /// one workload gives the address and `Host`, whose `connections` caps the
+    /// sockets held at once and whose `duration` bounds the whole phase.
+    pub bad_input: Option<BadInputPlan>,
+}
+
+/// A bad-input phase: which cases are sent where, how long each may take, and what
+/// is checked afterwards.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BadInputPlan {
+    /// The request target of every case, `{case}` replaced by the case's hostile
+    /// part (default `/{case}`).
+    pub target: String,
+    /// A TOML file of extra cases, resolved against the spec's directory.
+    pub cases_file: Option<PathBuf>,
+    /// The built-in families sent (all by default).
+    pub families: Vec<crate::model::CaseFamily>,
+    /// Longest wait for an answer to a case sent whole.
+    pub timeout: Duration,
+    /// Longest a slowloris or slow-read case is kept going.
+    pub slow_timeout: Duration,
+    /// Pause between bytes of a slowloris or slow-read case.
+    pub drip: Duration,
+    /// Statuses that count as a refusal for every case; `None`: each family's own.
+    pub reject: Option<Vec<u16>>,
+    /// Allowed and watched directories, `{dir}` being the service's directory.
+    pub confine: Option<Confine>,
+    /// Names of environment variables whose values must never come back.
+    pub secrets: Vec<String>,
+    /// A command run after the phase (`{port}` and `{dir}` replaced); a non-zero
+    /// exit is a finding.
+    pub post_check: Option<Vec<String>>,
+    pub post_timeout: Duration,
+    /// Allowed RSS growth over the phase, as a ratio of the pre-phase RSS.
+    pub rss_growth: f64,
+    /// Allowed growth of open descriptors over the phase.
+    pub fds_growth: u64,
+}
+
+/// Where the service may write (`allowed`) and where changes are looked for (`watch`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Confine {
+    pub allowed: Vec<String>,
+    pub watch: Vec<String>,
 }
 
 /// How an integrity phase reads its writes back.

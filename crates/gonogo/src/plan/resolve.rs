@@ -18,6 +18,7 @@ macro_rules! spans_of {
     };
 }
 
+mod bad_input;
 mod criterion;
 mod fault;
 mod integrity;
@@ -357,13 +358,14 @@ fn resolve_phase(
         "ramp" => PhaseKind::Ramp,
         "integrity" => PhaseKind::Integrity,
         "scaling" => PhaseKind::Scaling,
+        "bad_input" => PhaseKind::BadInput,
         other => {
             return Err(Diagnostic::new(
                 raw.kind.span(),
                 format!("{field}.kind"),
                 format!("unknown phase kind `{other}`"),
             )
-            .hint("allowed kinds: steady, soak, ramp, integrity, scaling"));
+            .hint("allowed kinds: steady, soak, ramp, integrity, scaling, bad_input"));
         }
     };
     let workload_indices = resolve_phase_workloads(spanned, field, workloads)?;
@@ -382,6 +384,8 @@ fn resolve_phase(
         .map_or(Duration::from_secs(2), |(d, _)| d);
     let leak = leak::resolve_leak(raw.leak.as_ref(), kind, field)?;
     let scaling = scaling::resolve_scaling(spanned, kind, field, workloads)?;
+    let bad_input =
+        bad_input::resolve_bad_input(spanned, kind, field, &workload_indices, workloads, model)?;
     Ok(PhasePlan {
         name,
         kind,
@@ -394,6 +398,7 @@ fn resolve_phase(
         ramp,
         integrity,
         scaling,
+        bad_input,
     })
 }
 

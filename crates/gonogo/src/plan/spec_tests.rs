@@ -232,6 +232,7 @@ fn full_example_resolves_to_the_expected_plan() {
                 ramp: None,
                 integrity: None,
                 scaling: None,
+                bad_input: None,
             },
             PhasePlan {
                 name: "closed".into(),
@@ -245,6 +246,7 @@ fn full_example_resolves_to_the_expected_plan() {
                 ramp: None,
                 integrity: None,
                 scaling: None,
+                bad_input: None,
             },
         ]
     );

@@ -176,6 +176,7 @@ pub(super) fn analysis_run() -> (RunEvidence, Plan) {
         events,
         artifacts: Vec::new(),
         integrity: Vec::new(),
+        bad_input: Vec::new(),
     };
     (evidence, plan)
 }

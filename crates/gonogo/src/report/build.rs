@@ -50,6 +50,7 @@ impl ReportModel {
             timeline: timeline::build(evidence, timeline::POINT_CAP),
             integrity: super::integrity::summaries(evidence),
             scaling: super::scaling::build(evidence),
+            bad_input: super::bad_input::summaries(evidence),
             capacity: Vec::new(),
             soak: Vec::new(),
             recovery: Vec::new(),

@@ -73,6 +73,7 @@ pub(super) fn render(model: &ReportModel) -> String {
     out.push_str(&super::scaling_chart::section(model));
     phases(model, &mut out);
     super::integrity::html(&model.integrity, &mut out);
+    super::bad_input::html(&model.bad_input, &mut out);
     events(model, &mut out);
     let _ = write!(
         out,

@@ -162,6 +162,7 @@ fn phases(model: &ReportModel, out: &mut String) {
             row(out, &[s.phase.clone(), super::integrity::line(s)]);
         }
     }
+    super::bad_input::markdown(&model.bad_input, out);
 }
 
 fn events(model: &ReportModel, out: &mut String) {

@@ -9,6 +9,9 @@
 //! anything anywhere — every function returns a `String`. Pure: no I/O, no clock.
 
 mod analysis;
+pub mod bad_input;
+#[cfg(test)]
+mod bad_input_tests;
 mod build;
 mod capacity_chart;
 mod compare;

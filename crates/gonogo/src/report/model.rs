@@ -16,13 +16,13 @@ pub use super::scaling::{ScalingFitRow, ScalingStepRow, ScalingSummary};
 /// incompatible change, the minor number when fields are added (1.1 added `timeline`
 /// and `findings[].chart`; 1.2 added `integrity`, `capacity`, `soak`, `recovery`,
 /// `timeline.faults` and `scaling`; 1.3 `findings[].interval`; 1.4 `findings[].scope`;
-/// 1.5 `stopped`; 1.6 `phases[].plan`).
-pub const FORMAT_VERSION: &str = "1.6";
+/// 1.5 `stopped`; 1.6 `phases[].plan`; 1.7 `bad_input`).
+pub const FORMAT_VERSION: &str = "1.7";
 
 /// A complete report of one run.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct ReportModel {
-    /// Version of this format (`"1.6"`).
+    /// Version of this format (`"1.7"`).
     pub format_version: String,
     /// Facts about the run.
     pub run: RunInfo,
@@ -58,6 +58,11 @@ pub struct ReportModel {
     /// with its interval. Absent when the run has no scaling phase.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scaling: Vec<ScalingSummary>,
+    /// Bad-input phases: the cases sent, each failing case with what was sent and
+    /// what came back, the failed post-conditions and the files that escaped.
+    /// Absent when the run has no bad-input phase.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bad_input: Vec<super::bad_input::BadInputSummary>,
 }
 
 /// Facts about the run.

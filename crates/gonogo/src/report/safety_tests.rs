@@ -7,7 +7,7 @@
 
 #[path = "../../tests/it/support/report_audit.rs"]
 #[allow(dead_code, reason = "shared with the `it` binary, which uses the rest")]
-mod audit;
+pub(super) mod audit;
 
 use super::*;
 use crate::evaluate::evaluate;

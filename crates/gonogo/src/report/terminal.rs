@@ -92,10 +92,17 @@ fn phases(model: &ReportModel, out: &mut String) {
             .iter()
             .filter(|p| p.phase == resource.phase)
             .collect();
+        let bad_input = model.bad_input.iter().find(|s| s.phase == resource.phase);
         let Some(first) = rows.first() else {
-            let line = format!("Phase {}: no load intervals recorded", resource.phase);
+            let line = match bad_input {
+                Some(_) => format!("Phase {}: bad input", resource.phase),
+                None => format!("Phase {}: no load intervals recorded", resource.phase),
+            };
             out.push('\n');
             out.push_str(&wrap(&line, "", "  "));
+            if let Some(s) = bad_input {
+                super::bad_input::terminal(s, out);
+            }
             continue;
         };
         let line = format!(
@@ -124,6 +131,9 @@ fn phases(model: &ReportModel, out: &mut String) {
         out.push_str(&wrap(&text::resources(resource), "  resources  ", &hang));
         if let Some(s) = model.integrity.iter().find(|s| s.phase == resource.phase) {
             out.push_str(&wrap(&super::integrity::line(s), "  integrity  ", &hang));
+        }
+        if let Some(s) = bad_input {
+            super::bad_input::terminal(s, out);
         }
     }
     if !model.phases.is_empty() {

@@ -43,7 +43,9 @@ pub(super) fn chart_of(metric: Metric) -> Option<&'static str> {
         Metric::Capacity(_) => Some("rate"),
         // Recovery is read from the latency and errors after a fault.
         Metric::Recovery(_) => Some("latency"),
-        Metric::Service(_) | Metric::Integrity(_) | Metric::Scaling(..) => None,
+        Metric::Service(_) | Metric::Integrity(_) | Metric::Scaling(..) | Metric::BadInput(_) => {
+            None
+        }
     }
 }
 

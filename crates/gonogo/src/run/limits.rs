@@ -86,7 +86,9 @@ impl LimitWatch {
                 }
                 (*streak >= limit.window).then_some(("error_rate", ratio, limit.ratio))
             }),
-            Record::Event(_) | Record::Artifact(_) | Record::Integrity(_) => None,
+            Record::Event(_) | Record::Artifact(_) | Record::Integrity(_) | Record::BadInput(_) => {
+                None
+            }
         };
         let (limit, observed, threshold) = tripped?;
         self.tripped = true;

@@ -87,6 +87,8 @@ enum CampaignError {
     Proxy(String),
     #[error(transparent)]
     Integrity(#[from] crate::integrity::kv::KvError),
+    #[error(transparent)]
+    BadInput(#[from] crate::badinput::BadInputError),
 }
 
 /// Run `plan`, handing every record to `sink` (and showing it to `observer`) as it
@@ -342,6 +344,10 @@ async fn campaign(plan: Arc<Plan>, ctx: CampaignContext) -> Result<(), CampaignE
             cancel: ctx.cancel.clone(),
         };
         let abandoned: Result<u64, CampaignError> = match (&phase.ramp, phase.integrity) {
+            (None, None) if phase.bad_input.is_some() => {
+                let gone = || exited.borrow().is_some();
+                bad_input_phase(&plan, phase, &ctx, service.port(), service.pid(), &gone).await
+            }
             (None, _) if phase.scaling.is_some() => {
                 let gone = || exited.borrow().is_some();
                 let dir = &ctx.spec_dir;
@@ -435,6 +441,41 @@ async fn integrity_phase(
         Err(err) => Err(err),
     };
     (finished.map_err(CampaignError::from), faults)
+}
+
+/// A bad-input phase, straight to the service (never through the fault proxy).
+async fn bad_input_phase(
+    plan: &Plan,
+    phase: &PhasePlan,
+    ctx: &CampaignContext,
+    port: u16,
+    pid: u32,
+    gone: &(dyn Fn() -> bool + Sync),
+) -> Result<u64, CampaignError> {
+    let Some(bad) = &phase.bad_input else {
+        return Ok(0);
+    };
+    let dir = match &plan.service.cwd {
+        Some(cwd) if cwd.is_absolute() => cwd.clone(),
+        Some(cwd) => ctx.spec_dir.join(cwd),
+        None => ctx.spec_dir.clone(),
+    };
+    let bad_ctx = crate::badinput::BadInputContext {
+        records: ctx.records.clone(),
+        cancel: ctx.cancel.clone(),
+        port,
+        pid,
+        dir,
+        spec_dir: ctx.spec_dir.clone(),
+        store_dir: ctx
+            .log_dir
+            .parent()
+            .and_then(Path::parent)
+            .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())),
+        gone,
+    };
+    crate::badinput::run_phase(plan, phase, bad, bad_ctx).await?;
+    Ok(0)
 }
 
 /// The fault proxy, when the plan has network faults: on the host the workloads

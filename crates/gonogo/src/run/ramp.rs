@@ -157,6 +157,7 @@ mod tests {
             ramp: None,
             integrity: None,
             scaling: None,
+            bad_input: None,
         };
         let step = step_plan(&phase, 2, 300.0);
         assert_eq!(step.name, "ramp#3");

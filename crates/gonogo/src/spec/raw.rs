@@ -233,6 +233,36 @@ pub struct RawPhase {
     pub load_connections: Option<Spanned<i64>>,
     /// Scaling phases only: a command run before each step, `{n}` replaced by the size.
     pub setup: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Bad-input phases only: the corpus, its target and the post-conditions.
+    pub bad_input: Option<Spanned<RawBadInput>>,
+}
+
+/// `bad_input = { target, cases, families, timeout, slow_timeout, drip, reject,
+/// confine, secrets, post_check, post_timeout, rss_growth, fds_growth }`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBadInput {
+    pub target: Option<Spanned<String>>,
+    pub cases: Option<Spanned<String>>,
+    pub families: Option<Spanned<Vec<Spanned<String>>>>,
+    pub timeout: Option<Spanned<String>>,
+    pub slow_timeout: Option<Spanned<String>>,
+    pub drip: Option<Spanned<String>>,
+    pub reject: Option<Spanned<Vec<Spanned<i64>>>>,
+    pub confine: Option<Spanned<RawConfine>>,
+    pub secrets: Option<Spanned<Vec<Spanned<String>>>>,
+    pub post_check: Option<Spanned<Vec<Spanned<String>>>>,
+    pub post_timeout: Option<Spanned<String>>,
+    pub rss_growth: Option<Spanned<f64>>,
+    pub fds_growth: Option<Spanned<i64>>,
+}
+
+/// `confine = { allowed = ["{dir}/data"], watch = ["{dir}"] }`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfine {
+    pub allowed: Spanned<Vec<Spanned<String>>>,
+    pub watch: Spanned<Vec<Spanned<String>>>,
 }
 
 /// `stop_when = { latency_p99 = "50ms", error_rate = "1%", shortfall = "5%", lag_p99 = "100ms" }`.

@@ -17,6 +17,7 @@
 
 mod support;
 
+mod bad_input;
 mod campaign;
 mod cli;
 mod coordinated_omission;
@@ -56,6 +57,11 @@ macro_rules! tests {
 const TESTS: &[Test] = tests![
     support::needs::tests::a_missing_program_fails_with_the_install_hint,
     support::needs::tests::a_present_program_is_found,
+    bad_input::the_unsafe_file_endpoint_is_no_go_and_the_escaped_file_is_named,
+    bad_input::the_safe_file_endpoint_is_go_on_the_same_corpus,
+    bad_input::slowloris_without_a_header_timeout_is_reported_within_the_phase_and_the_socket_cap,
+    bad_input::a_server_answering_garbage_never_makes_gonogo_panic_or_hang,
+    bad_input::nginx_serving_a_directory_passes_the_corpus_with_no_finding_and_no_escape needs [Nginx],
     campaign::healthy_service_is_go_with_evidence_stored,
     campaign::latency_above_the_threshold_is_no_go_naming_the_criterion,
     campaign::a_crash_is_no_go_with_the_crash_event,
@@ -155,6 +161,12 @@ fn main() {
         && arg == hostile::SERVER_ARG
     {
         hostile::serve_forever(kind, address);
+        return;
+    }
+    if let [_, arg, kind, address] = argv.as_slice()
+        && arg == bad_input::SERVER_ARG
+    {
+        bad_input::serve_forever(kind, address);
         return;
     }
     let args = Arguments::from_args();

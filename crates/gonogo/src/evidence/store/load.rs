@@ -39,6 +39,7 @@ pub fn load_run(conn: &Connection, path: &str, run: RunId) -> Result<RunEvidence
         events: load_events(&tx, path, run)?,
         artifacts: load_artifacts(&tx, path, run)?,
         integrity: super::integrity::load(&tx, path, run)?,
+        bad_input: super::bad_input::load(&tx, path, run)?,
     };
     tx.finish()
         .map_err(read_error(path, format!("run {run}")))?;

@@ -28,7 +28,34 @@ pub const MIGRATIONS: &[&str] = &[
     MIGRATION_4,
     MIGRATION_5,
     MIGRATION_6,
+    MIGRATION_7,
 ];
+
+/// Migration 7: the evidence of each bad-input phase (`store::bad_input`): its
+/// post-conditions (JSON) and socket peak, and each case with the exact bytes sent
+/// and the first bytes received.
+const MIGRATION_7: &str = "
+CREATE TABLE bad_input_phases (
+    id            INTEGER PRIMARY KEY,
+    run_id        INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    phase         TEXT NOT NULL,
+    peak_sockets  INTEGER NOT NULL,
+    connections   INTEGER NOT NULL,
+    post          TEXT NOT NULL
+) STRICT;
+CREATE INDEX bad_input_phases_by_run ON bad_input_phases (run_id);
+CREATE TABLE bad_input_cases (
+    id        INTEGER PRIMARY KEY,
+    run_id    INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    phase     TEXT NOT NULL,
+    seq       INTEGER NOT NULL,
+    name      TEXT NOT NULL,
+    sent      BLOB NOT NULL,
+    received  BLOB NOT NULL,
+    detail    TEXT NOT NULL
+) STRICT;
+CREATE INDEX bad_input_cases_by_run ON bad_input_cases (run_id, phase, seq);
+";
 
 /// Migration 4: the ledger of each integrity phase (writes and read-back packed in
 /// blobs, see `store::integrity`); the read-back columns are NULL when none was made.

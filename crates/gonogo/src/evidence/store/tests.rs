@@ -265,6 +265,7 @@ fn record_full_run(store: &mut Store) -> (RunId, RunEvidence) {
         events,
         artifacts,
         integrity: Vec::new(),
+        bad_input: Vec::new(),
     };
     (run, expected)
 }

@@ -43,6 +43,7 @@ macro_rules! family {
     };
 }
 
+mod bad_input;
 mod capacity;
 mod integrity;
 mod latency;
@@ -60,6 +61,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::units::Unit;
 
+pub use bad_input::BadInputMetric;
 pub use capacity::CapacityMetric;
 pub use integrity::IntegrityMetric;
 pub use latency::LatencyMetric;
@@ -92,6 +94,8 @@ pub enum Metric {
     Integrity(IntegrityMetric),
     /// Scaling phases: the exponent of a quantity's growth with size.
     Scaling(ScalingQuantity, ScalingFigure),
+    /// Bad-input phases: the cases answered wrongly and the failed post-conditions.
+    BadInput(BadInputMetric),
 }
 
 /// How many metrics there are, family by family.
@@ -103,7 +107,8 @@ const COUNT: usize = LatencyMetric::ALL.len()
     + CapacityMetric::ALL.len()
     + RecoveryMetric::ALL.len()
     + IntegrityMetric::ALL.len()
-    + ScalingQuantity::ALL.len() * ScalingFigure::ALL.len();
+    + ScalingQuantity::ALL.len() * ScalingFigure::ALL.len()
+    + BadInputMetric::ALL.len();
 
 /// Every metric, family after family, each family in its own order.
 const fn all() -> [Metric; COUNT] {
@@ -143,6 +148,7 @@ const fn all() -> [Metric; COUNT] {
     push_each!(RecoveryMetric::ALL, Metric::Recovery);
     push_each!(IntegrityMetric::ALL, Metric::Integrity);
     push_pairs!(ScalingQuantity::ALL, ScalingFigure::ALL, Metric::Scaling);
+    push_each!(BadInputMetric::ALL, Metric::BadInput);
     out
 }
 
@@ -162,6 +168,7 @@ impl Metric {
             Metric::Recovery(m) => m.names(),
             Metric::Integrity(m) => m.names(),
             Metric::Scaling(quantity, figure) => scaling::names(quantity, figure),
+            Metric::BadInput(m) => m.names(),
         }
     }
 
@@ -196,6 +203,7 @@ impl Metric {
             Metric::Recovery(m) => m.unit(),
             Metric::Integrity(m) => m.unit(),
             Metric::Scaling(..) => Unit::Exponent,
+            Metric::BadInput(m) => m.unit(),
         }
     }
 
@@ -211,6 +219,7 @@ impl Metric {
             | Metric::Capacity(_)
             | Metric::Recovery(_)
             | Metric::Integrity(_)
+            | Metric::BadInput(_)
             | Metric::Scaling(..) => false,
         }
     }

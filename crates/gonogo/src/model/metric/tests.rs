@@ -3,7 +3,7 @@
 use super::*;
 
 /// The flat enum's metrics, in order: (stored identifier, spec name).
-const TODAY: [(&str, &str); 48] = [
+const TODAY: [(&str, &str); 58] = [
     ("LatencyP50", "latency.p50"),
     ("LatencyP90", "latency.p90"),
     ("LatencyP99", "latency.p99"),
@@ -70,6 +70,16 @@ const TODAY: [(&str, &str); 48] = [
     ("ScalingRssExponent", "scaling.rss.exponent"),
     ("ScalingRssExponentUpper", "scaling.rss.exponent_upper"),
     ("ScalingRssExponentLower", "scaling.rss.exponent_lower"),
+    ("BadInputFindings", "bad_input.findings"),
+    ("BadInputPost", "bad_input.post"),
+    ("BadInputEscaped", "bad_input.escaped"),
+    ("BadInputTraversal", "bad_input.traversal"),
+    ("BadInputEncoding", "bad_input.encoding"),
+    ("BadInputOversize", "bad_input.oversize"),
+    ("BadInputFraming", "bad_input.framing"),
+    ("BadInputMethod", "bad_input.method"),
+    ("BadInputBody", "bad_input.body"),
+    ("BadInputSlow", "bad_input.slow"),
 ];
 
 #[test]
@@ -124,6 +134,16 @@ fn every_metric_keeps_its_unit() {
                 "integrity.recovered",
                 "integrity.indeterminate",
                 "integrity.acknowledged",
+                "bad_input.findings",
+                "bad_input.post",
+                "bad_input.escaped",
+                "bad_input.traversal",
+                "bad_input.encoding",
+                "bad_input.oversize",
+                "bad_input.framing",
+                "bad_input.method",
+                "bad_input.body",
+                "bad_input.slow",
             ],
         ),
         (

@@ -50,6 +50,7 @@ impl Metric {
             Metric::Leak(..) => 10,
             Metric::Capacity(_) => 1,
             Metric::Integrity(_) => 10,
+            Metric::BadInput(_) => 1,
             Metric::Scaling(..) => super::scaling::MIN_SIZES as u64,
         }
     }
@@ -70,6 +71,7 @@ impl Metric {
             | Metric::Capacity(_)
             | Metric::Recovery(_)
             | Metric::Integrity(_)
+            | Metric::BadInput(_)
             | Metric::Scaling(..) => false,
         }
     }
@@ -82,6 +84,7 @@ impl Metric {
             Metric::Capacity(_) => Some(("ramp", phase.ramp.is_some())),
             Metric::Integrity(_) => Some(("integrity", phase.integrity.is_some())),
             Metric::Scaling(..) => Some(("scaling", phase.scaling.is_some())),
+            Metric::BadInput(_) => Some(("bad_input", phase.bad_input.is_some())),
             Metric::Latency(_)
             | Metric::Traffic(_)
             | Metric::Resource(_)

@@ -56,6 +56,17 @@ fn resolve_fault(
         )
         .hint("inject faults in a steady phase at a fixed rate, so recovery can be measured"));
     }
+    if phase.kind == PhaseKind::BadInput {
+        return Err(Diagnostic::new(
+            raw.phase.span(),
+            format!("{field}.phase"),
+            format!(
+                "phase `{}` is a bad_input phase; it sends its cases straight to the service, without faults",
+                phase.name
+            ),
+        )
+        .hint("inject faults in a steady or soak phase"));
+    }
     let kind = raw.kind.get_ref().as_str();
     let action = match kind {
         "kill" => FaultAction::Kill,

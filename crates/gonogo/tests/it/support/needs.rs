@@ -1,4 +1,5 @@
-//! What some tests need from the machine (a real redis-server, PostgreSQL, Chromium)
+//! What some tests need from the machine (a real redis-server, PostgreSQL, Chromium,
+//! nginx)
 //! and what happens when it is missing.
 //!
 //! A missing program FAILS the test that needs it, with the package to install: a
@@ -18,7 +19,7 @@ pub const SKIP_MISSING: &str = "GONOGO_SKIP_MISSING";
 
 /// The one command that installs every program these tests need (Debian/Ubuntu).
 pub const INSTALL_ALL: &str =
-    "apt-get install -y redis-server postgresql chromium fonts-dejavu-core util-linux";
+    "apt-get install -y redis-server postgresql chromium fonts-dejavu-core util-linux nginx";
 
 /// A program some tests need.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,6 +30,8 @@ pub enum Need {
     Postgres,
     /// Debian's `/usr/bin/chromium`.
     Chromium,
+    /// Debian's `/usr/sbin/nginx`.
+    Nginx,
 }
 
 impl Need {
@@ -38,6 +41,7 @@ impl Need {
             Need::Redis => ("redis-server", "redis-server"),
             Need::Postgres => ("postgres (/usr/lib/postgresql/*/bin)", "postgresql"),
             Need::Chromium => (CHROMIUM, "chromium"),
+            Need::Nginx => (NGINX, "nginx"),
         }
     }
 
@@ -65,6 +69,10 @@ impl Need {
                 let path = root.join(CHROMIUM.trim_start_matches('/'));
                 path.is_file().then_some(path)
             }
+            Need::Nginx => {
+                let path = root.join(NGINX.trim_start_matches('/'));
+                path.is_file().then_some(path)
+            }
         }
     }
 
@@ -75,6 +83,8 @@ impl Need {
 }
 
 pub const CHROMIUM: &str = "/usr/bin/chromium";
+/// Where Debian installs nginx.
+pub const NGINX: &str = "/usr/sbin/nginx";
 
 /// The newest `<dir>/<version>/bin` holding `postgres` and `initdb`.
 fn newest_postgres(dir: &Path) -> Option<PathBuf> {
@@ -139,6 +149,7 @@ pub mod tests {
             (Need::Redis, "redis-server"),
             (Need::Postgres, "postgresql"),
             (Need::Chromium, "chromium"),
+            (Need::Nginx, "nginx"),
         ] {
             let found = need.find_in(Some(empty.path().as_os_str()), empty.path());
             assert_eq!(found, None, "{need:?}");
