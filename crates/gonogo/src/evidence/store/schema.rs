@@ -28,7 +28,16 @@ pub const MIGRATIONS: &[&str] = &[
     MIGRATION_4,
     MIGRATION_5,
     MIGRATION_6,
+    MIGRATION_7,
 ];
+
+/// Migration 7: each load interval's generator health: the hiccup meter's lateness
+/// histogram (µs) and the scheduling evidence as JSON (`model::SchedEvidence`);
+/// NULL where the meter did not run and in runs recorded before.
+const MIGRATION_7: &str = "
+ALTER TABLE intervals ADD COLUMN hiccup_hist BLOB;
+ALTER TABLE intervals ADD COLUMN generator_sched TEXT;
+";
 
 /// Migration 4: the ledger of each integrity phase (writes and read-back packed in
 /// blobs, see `store::integrity`); the read-back columns are NULL when none was made.

@@ -83,6 +83,7 @@ pub(super) fn interval(phase: &str, workload: &str, index: u32, start: Duration)
         length: ms(1_000),
         warmup: index == 0,
         generator_cpu_seconds: 0.125,
+        health: None,
         stats: IntervalStats {
             response: histogram(&[base, base + 7, base * 3, 1_234_567]).into(),
             service: histogram(&[base / 2, base]).into(),
