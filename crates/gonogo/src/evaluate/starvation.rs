@@ -70,7 +70,7 @@ impl IntervalStarvation {
     /// The figures of `record`; `None` when it carries no health.
     pub fn of(record: &IntervalRecord) -> Option<IntervalStarvation> {
         let health = record.health.as_ref()?;
-        let length = record.length;
+        let length = health.covered(record.length);
         let length_us = length.as_micros() as f64;
         let run_queue = health.run_queue_share().filter(|_| {
             let wait = health.sched.run_queue_wait_us.unwrap_or(0) as f64;

@@ -49,6 +49,8 @@ pub(crate) struct HealthMeter {
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
     sched: SchedReader,
+    /// When the last interval was taken (or the meter started).
+    last_take: Instant,
 }
 
 /// Whether the meter is on (it is unless [`METER_SWITCH`] turns it off).
@@ -81,6 +83,7 @@ impl HealthMeter {
             stop,
             thread: Some(thread),
             sched: SchedReader::new(),
+            last_take: Instant::now(),
         })
     }
 
@@ -94,6 +97,10 @@ impl HealthMeter {
         };
         let mut sched = self.sched.delta();
         sched.hiccup_total_us = total_us;
+        let now = Instant::now();
+        let covered = now.saturating_duration_since(self.last_take).as_micros();
+        sched.covered_us = u64::try_from(covered).unwrap_or(u64::MAX);
+        self.last_take = now;
         GeneratorHealth {
             hiccup: hiccup.into(),
             sched,

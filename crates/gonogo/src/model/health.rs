@@ -39,13 +39,26 @@ pub struct SchedEvidence {
     pub throttled_us: Option<u64>,
     /// Host steal time over all CPUs (`/proc/stat`), µs.
     pub steal_us: Option<u64>,
+    /// The wall time these figures cover, µs: from the last interval's close to this
+    /// one's (the last interval's also covers the drain). 0 where unknown.
+    #[serde(default)]
+    pub covered_us: u64,
 }
 
 impl GeneratorHealth {
-    /// The share of `length` gonogo was not running, by the hiccup meter's
+    /// The wall time the figures cover: [`SchedEvidence::covered_us`], else `length`.
+    pub fn covered(&self, length: Duration) -> Duration {
+        if self.sched.covered_us > 0 {
+            Duration::from_micros(self.sched.covered_us)
+        } else {
+            length
+        }
+    }
+
+    /// The share of the time covered gonogo was not running, by the hiccup meter's
     /// lateness and by the cgroup's throttled time, whichever is larger.
     pub fn stalled_share(&self, length: Duration) -> f64 {
-        let length = length.as_micros() as f64;
+        let length = self.covered(length).as_micros() as f64;
         if length <= 0.0 {
             return 0.0;
         }
@@ -67,7 +80,7 @@ impl GeneratorHealth {
 
     /// The share of `length` gonogo's cgroup was throttled; `None` where unknown.
     pub fn throttled_share(&self, length: Duration) -> Option<f64> {
-        let length = length.as_micros() as f64;
+        let length = self.covered(length).as_micros() as f64;
         let throttled = self.sched.throttled_us?;
         (length > 0.0).then(|| (throttled as f64 / length).min(1.0))
     }
