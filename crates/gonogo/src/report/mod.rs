@@ -12,6 +12,7 @@ mod analysis;
 mod build;
 mod capacity_chart;
 mod compare;
+pub mod health;
 mod html;
 pub mod integrity;
 mod json;
