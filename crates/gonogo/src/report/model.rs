@@ -422,7 +422,8 @@ pub struct PhaseBand {
 /// One chart: series sharing a unit, drawn against the run's time axis.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct ChartData {
-    /// Stable id (`latency`, `rate`, `errors`, `lag`, `rss`, `cpu`, `fds_threads`).
+    /// Stable id (`latency`, `generator` and `generator_cpu` where the hiccup meter ran,
+    /// `rate`, `errors`, `lag`, `rss`, `cpu`, `fds_threads`).
     pub id: String,
     /// Title for people.
     pub title: String,
