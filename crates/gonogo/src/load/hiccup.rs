@@ -145,8 +145,8 @@ struct CgroupCounters {
 /// Reads the kernel's cumulative scheduling counters and turns them into deltas.
 #[derive(Debug)]
 struct SchedReader {
-    /// Per thread: (run ns, run-queue wait ns) at the last reading.
-    threads: HashMap<u32, (u64, u64)>,
+    /// Per thread: (run ns, run-queue wait ns, times run) at the last reading.
+    threads: HashMap<u32, (u64, u64, u64)>,
     cgroup: Option<CgroupCounters>,
     steal_ticks: Option<u64>,
 }
@@ -166,14 +166,16 @@ impl SchedReader {
     fn delta(&mut self) -> SchedEvidence {
         let mut evidence = SchedEvidence::default();
         if let Some(threads) = read_threads() {
-            let (mut run, mut wait) = (0_u64, 0_u64);
-            for (tid, (r, w)) in &threads {
-                let (r0, w0) = self.threads.get(tid).copied().unwrap_or((0, 0));
+            let (mut run, mut wait, mut slices) = (0_u64, 0_u64, 0_u64);
+            for (tid, (r, w, n)) in &threads {
+                let (r0, w0, n0) = self.threads.get(tid).copied().unwrap_or((0, 0, 0));
                 run += r.saturating_sub(r0);
                 wait += w.saturating_sub(w0);
+                slices += n.saturating_sub(n0);
             }
             evidence.threads_cpu_us = Some(run / 1000);
             evidence.run_queue_wait_us = Some(wait / 1000);
+            evidence.timeslices = Some(slices);
             self.threads = threads;
         }
         let cgroup = read_cgroup();
@@ -194,8 +196,8 @@ impl SchedReader {
     }
 }
 
-/// Per thread of this process: (ns on a CPU, ns waiting on a run queue).
-fn read_threads() -> Option<HashMap<u32, (u64, u64)>> {
+/// Per thread of this process: (ns on a CPU, ns waiting on a run queue, times run).
+fn read_threads() -> Option<HashMap<u32, (u64, u64, u64)>> {
     let mut threads = HashMap::new();
     for entry in std::fs::read_dir("/proc/self/task").ok()? {
         let Ok(entry) = entry else { continue };
@@ -213,10 +215,14 @@ fn read_threads() -> Option<HashMap<u32, (u64, u64)>> {
     (!threads.is_empty()).then_some(threads)
 }
 
-/// `run_ns wait_ns timeslices` → (run, wait).
-fn parse_schedstat(text: &str) -> Option<(u64, u64)> {
+/// `run_ns wait_ns timeslices` → (run, wait, timeslices).
+fn parse_schedstat(text: &str) -> Option<(u64, u64, u64)> {
     let mut fields = text.split_whitespace().map(str::parse::<u64>);
-    Some((fields.next()?.ok()?, fields.next()?.ok()?))
+    Some((
+        fields.next()?.ok()?,
+        fields.next()?.ok()?,
+        fields.next()?.ok()?,
+    ))
 }
 
 /// The `cpu.stat` of this process's cgroup, v1 `cpu` controller first, then v2.
@@ -305,7 +311,7 @@ mod tests {
 
     #[test]
     fn kernel_texts_are_read() {
-        assert_eq!(parse_schedstat("1234 5678 9\n"), Some((1234, 5678)));
+        assert_eq!(parse_schedstat("1234 5678 9\n"), Some((1234, 5678, 9)));
         assert_eq!(parse_schedstat("garbage"), None);
         let v1 = "usage_usec 1\nnr_periods 10\nnr_throttled 3\nthrottled_time 4000000\n";
         assert_eq!(parse_cpu_stat(v1), Some((3, 4000)));

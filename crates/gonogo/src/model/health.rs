@@ -33,6 +33,10 @@ pub struct SchedEvidence {
     pub threads_cpu_us: Option<u64>,
     /// Time gonogo's threads were runnable but waiting for a CPU (second field), µs.
     pub run_queue_wait_us: Option<u64>,
+    /// Times gonogo's threads were put on a CPU (third field): the waits above
+    /// are spread over these.
+    #[serde(default)]
+    pub timeslices: Option<u64>,
     /// Periods in which gonogo's cgroup was throttled (`cpu.stat` `nr_throttled`).
     pub throttled_periods: Option<u64>,
     /// Time gonogo's cgroup was throttled (`throttled_time`/`throttled_usec`), µs.
