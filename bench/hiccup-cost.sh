@@ -3,7 +3,8 @@
 # (`gonogo-hiccup`) uses per second of a load phase, read from its
 # /proc/<pid>/task/<tid>/schedstat; (2) requests per CPU-second of the closed-model
 # driver with the meter on (`gonogo`) and off (`gonogo-base`, the same binary run
-# with GONOGO_HICCUP=off), interleaved rounds of bench/http-throughput.sh.
+# with GONOGO_HICCUP=off), interleaved rounds of bench/http-throughput.sh; then
+# the same with the meter's sleep at 10 ms (GONOGO_HICCUP_SLEEP_MS=10) against off.
 #
 #   bench/hiccup-cost.sh [RESULTS.md]       (default: print the section)
 #
@@ -49,10 +50,18 @@ cat >"$WORK/gonogo-off" <<WRAP
 #!/bin/sh
 GONOGO_HICCUP=off exec "$GONOGO" "\$@"
 WRAP
-chmod +x "$WORK/gonogo-off"
+cat >"$WORK/gonogo-10ms" <<WRAP
+#!/bin/sh
+GONOGO_HICCUP_SLEEP_MS=10 exec "$GONOGO" "\$@"
+WRAP
+chmod +x "$WORK/gonogo-off" "$WORK/gonogo-10ms"
 ROUNDS="${ROUNDS:-5}" DURATION="${DURATION:-5}" TOOLS="gonogo gonogo-base" \
-    GONOGO_BASE="$WORK/gonogo-off" TITLE="Closed model with the hiccup meter on (gonogo) and off (gonogo-base)" \
+    GONOGO_BASE="$WORK/gonogo-off" TITLE="Closed model with the hiccup meter on (gonogo, 1 ms sleep) and off (gonogo-base)" \
     "$BENCH_DIR/http-throughput.sh" "$WORK/throughput.md" >/dev/null
+ROUNDS="${ROUNDS:-5}" DURATION="${DURATION:-5}" TOOLS="gonogo gonogo-base" \
+    GONOGO="$WORK/gonogo-10ms" GONOGO_BASE="$WORK/gonogo-off" \
+    TITLE="Closed model with the meter's sleep at 10 ms (gonogo, GONOGO_HICCUP_SLEEP_MS=10) and off (gonogo-base)" \
+    "$BENCH_DIR/http-throughput.sh" "$WORK/throughput-10ms.md" >/dev/null
 
 {
     echo "### The hiccup meter's cost (issue 25)"
@@ -66,4 +75,6 @@ ROUNDS="${ROUNDS:-5}" DURATION="${DURATION:-5}" TOOLS="gonogo gonogo-base" \
     echo "$METER_LINE"
     echo
     sed 's/^### /#### /' "$WORK/throughput.md"
+    echo
+    sed 's/^### /#### /' "$WORK/throughput-10ms.md"
 } | publish

@@ -30,6 +30,19 @@ pub const METER_SLEEP: Duration = Duration::from_millis(1);
 /// it counts toward the time gonogo was stalled (`SchedEvidence::hiccup_total_us`).
 pub const STALL_GRACE: Duration = Duration::from_millis(1);
 
+/// The environment variable that sets the meter's sleep in whole milliseconds
+/// (1 to 100) instead of [`METER_SLEEP`], for measuring its cost.
+pub const METER_SLEEP_SWITCH: &str = "GONOGO_HICCUP_SLEEP_MS";
+
+/// The meter's sleep: [`METER_SLEEP`] unless [`METER_SLEEP_SWITCH`] sets another.
+pub fn meter_sleep() -> Duration {
+    std::env::var(METER_SLEEP_SWITCH)
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|ms| (1..=100).contains(ms))
+        .map_or(METER_SLEEP, Duration::from_millis)
+}
+
 /// The environment variable that turns the meter (and the scheduling evidence) off
 /// when set to `off`, `0` or `false`.
 pub const METER_SWITCH: &str = "GONOGO_HICCUP";
@@ -119,10 +132,11 @@ impl Drop for HealthMeter {
 
 /// The meter thread: sleep, measure how late the wake-up was, record it.
 fn meter(window: &Mutex<Window>, stop: &AtomicBool) {
+    let sleep = meter_sleep();
     while !stop.load(Ordering::Relaxed) {
         let before = Instant::now();
-        std::thread::sleep(METER_SLEEP);
-        let late = before.elapsed().saturating_sub(METER_SLEEP);
+        std::thread::sleep(sleep);
+        let late = before.elapsed().saturating_sub(sleep);
         let micros = u64::try_from(late.as_micros()).unwrap_or(u64::MAX);
         let mut window = window.lock().unwrap_or_else(PoisonError::into_inner);
         // An auto-resizing histogram takes any value; a failure would lose one wake.
