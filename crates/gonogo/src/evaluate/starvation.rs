@@ -29,8 +29,11 @@ pub const HICCUP_FLOOR: Duration = Duration::from_millis(1);
 /// lateness) or throttled (its cgroup's throttled time).
 pub const STALL_LIMIT: f64 = 0.1;
 /// The share of the time gonogo's threads were ready to run that they may have
-/// spent waiting for a CPU: above half, a neighbour had gonogo's CPU more than gonogo.
-pub const RUN_QUEUE_LIMIT: f64 = 0.5;
+/// spent waiting for a CPU: above 70%, neighbours had gonogo's CPU more than twice as
+/// long as gonogo. A gonogo that keeps up on a machine busy with other work (a build
+/// on every core, the other tests of a suite) waits 50-60% of its ready time in
+/// short waits; a neighbour spinning on its core makes it wait three quarters.
+pub const RUN_QUEUE_LIMIT: f64 = 0.7;
 /// Run-queue wait counts only when it is at least this share of the interval
 /// (summed over gonogo's threads): a lightly loaded gonogo on a busy machine waits
 /// most of its short runs, a tenth of the time or so, without falling behind.
@@ -256,13 +259,18 @@ mod tests {
         assert!(starved(&sched(|s| s.throttled_us = Some(200_000)), bound));
         assert!(!starved(&sched(|s| s.throttled_us = Some(50_000)), bound));
         let waited = |s: &mut SchedEvidence| {
-            s.run_queue_wait_us = Some(600_000);
-            s.threads_cpu_us = Some(400_000);
+            s.run_queue_wait_us = Some(800_000);
+            s.threads_cpu_us = Some(200_000);
         };
         assert!(
             starved(&sched(waited), bound),
-            "waited 60% of its ready time"
+            "waited 80% of its ready time"
         );
+        let busy_machine = |s: &mut SchedEvidence| {
+            s.run_queue_wait_us = Some(600_000);
+            s.threads_cpu_us = Some(400_000);
+        };
+        assert!(!starved(&sched(busy_machine), bound), "60%: a busy machine");
         let little = |s: &mut SchedEvidence| {
             s.run_queue_wait_us = Some(150_000);
             s.threads_cpu_us = Some(60_000);
