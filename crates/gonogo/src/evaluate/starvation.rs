@@ -22,17 +22,16 @@ pub const HICCUP_SHARE_OF_THRESHOLD: f64 = 0.1;
 /// (`GENERATOR_DELAY_LIMIT`), above the few-millisecond scheduling hiccups that a
 /// shared machine shows even when gonogo has CPU to spare.
 pub const HICCUP_LIMIT: Duration = Duration::from_millis(5);
-/// The hiccup p99 bound is never below this: the meter's own sleep granularity and
-/// timer slack make sub-millisecond figures noise.
-pub const HICCUP_FLOOR: Duration = Duration::from_millis(1);
+/// The hiccup p99 bound is never below this: on a machine busy with other work (the
+/// tests of a suite side by side on two cores) the meter's p99 reaches a millisecond
+/// or two while gonogo keeps up.
+pub const HICCUP_FLOOR: Duration = Duration::from_millis(2);
 /// The share of an interval gonogo may have been stopped (the meter's summed
 /// lateness) or throttled (its cgroup's throttled time).
 pub const STALL_LIMIT: f64 = 0.1;
-/// The share of the time gonogo's threads were ready to run that they may have
-/// spent waiting for a CPU: above 70%, neighbours had gonogo's CPU more than twice as
-/// long as gonogo. A gonogo that keeps up on a machine busy with other work (a build
-/// on every core, the other tests of a suite) waits 50-60% of its ready time in
-/// short waits; a neighbour spinning on its core makes it wait three quarters.
+/// The share of the time gonogo's threads were ready to run that they waited for a
+/// CPU above which the report's evidence stands out. Not a rule of
+/// [`IntervalStarvation::starved`]: see there why.
 pub const RUN_QUEUE_LIMIT: f64 = 0.7;
 /// Run-queue wait counts only when it is at least this share of the interval
 /// (summed over gonogo's threads): a lightly loaded gonogo on a busy machine waits
@@ -98,17 +97,21 @@ impl IntervalStarvation {
     }
 
     /// Whether these figures make the interval generator-bound under `hiccup_bound`.
+    ///
+    /// The run-queue share is evidence shown in the report, not a rule: on a machine
+    /// busy with other work (the tests of a suite run side by side on two cores) a
+    /// gonogo that keeps up waits as long as one beside a spinning neighbour, so it
+    /// cannot tell them apart; the hiccup meter can (see `docs/method.md`).
     pub fn starved(&self, hiccup_bound: Duration) -> bool {
         self.hiccup_p99.is_some_and(|p| p > hiccup_bound)
             || self.stopped > STALL_LIMIT
             || self.throttled.is_some_and(|t| t > STALL_LIMIT)
-            || self.run_queue.is_some_and(|r| r > RUN_QUEUE_LIMIT)
             || self.steal.is_some_and(|s| s > STEAL_LIMIT)
     }
 
     /// The share of the interval gonogo was not running, by any of the signals.
     pub fn not_running(&self) -> f64 {
-        [self.throttled, self.run_queue, self.steal]
+        [self.throttled, self.steal]
             .into_iter()
             .flatten()
             .fold(self.stopped, f64::max)
@@ -167,11 +170,6 @@ pub fn window(records: &[&IntervalRecord], hiccup_bound: Duration) -> Option<Sta
         "throttled by its cgroup",
         worst(|s| s.throttled),
         STALL_LIMIT,
-    );
-    share(
-        "its threads waited for a CPU",
-        worst(|s| s.run_queue),
-        RUN_QUEUE_LIMIT,
     );
     share("host steal time", worst(|s| s.steal), STEAL_LIMIT);
     Some(Starved {
@@ -263,8 +261,8 @@ mod tests {
             s.threads_cpu_us = Some(200_000);
         };
         assert!(
-            starved(&sched(waited), bound),
-            "waited 80% of its ready time"
+            !starved(&sched(waited), bound),
+            "run-queue wait is evidence only"
         );
         let busy_machine = |s: &mut SchedEvidence| {
             s.run_queue_wait_us = Some(600_000);

@@ -1,7 +1,7 @@
 //! A starved load generator is never reported as the service's limit (issue 25).
 //!
 //! gonogo's own process is starved of CPU three ways while the service (the testbed,
-//! one worker thread, pinned to the other core) has CPU to spare: four busy loops pinned
+//! one worker thread, pinned to the other core) has CPU to spare: four busy loops at nice -10 pinned
 //! on gonogo's core, cgroup CPU throttling (v1 `cpu.cfs_quota_us` at 10%, v2
 //! `cpu.max`), and a SIGSTOP/SIGCONT duty cycle (stopped 50 ms of every 100 ms).
 //! Each steady campaign must come out INCONCLUSIVE naming the starvation, never
@@ -71,7 +71,7 @@ fn steady_campaign(testbed_args: &[&str], rate: u32, max_connections: u32) -> Ca
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Starver {
     None,
-    /// Four busy loops pinned on gonogo's core.
+    /// Four busy loops pinned on gonogo's core, at nice -10.
     Busy,
     /// gonogo's cgroup allowed 10 ms of CPU every 100 ms.
     Throttle,
@@ -89,10 +89,22 @@ fn run_starved(campaign: &Campaign, starver: Starver) -> Output {
     if starver == Starver::Busy {
         for _ in 0..4 {
             busy.push(
-                Command::new("taskset")
-                    .args(["-c", "0", "sh", "-c", "while :; do :; done"])
+                // At a higher priority than gonogo's (nice -10, as root): a neighbour
+                // that takes the core whenever it wants, as a busy service unpinned
+                // or a CI job of higher priority would.
+                Command::new("nice")
+                    .args([
+                        "-n",
+                        "-10",
+                        "taskset",
+                        "-c",
+                        "0",
+                        "sh",
+                        "-c",
+                        "while :; do :; done",
+                    ])
                     .spawn()
-                    .expect("taskset and sh"),
+                    .expect("nice, taskset and sh"),
             );
         }
     }
