@@ -183,6 +183,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     length: at(1),
                     warmup: second < WARMUP,
                     generator_cpu_seconds: 0.2,
+                    health: None,
                     stats: stats(&mut sequence, second),
                 },
             )?;

@@ -264,6 +264,7 @@ mod tests {
             length: Duration::from_secs(1),
             warmup,
             generator_cpu_seconds: 0.0,
+            health: None,
             stats,
         }
     }

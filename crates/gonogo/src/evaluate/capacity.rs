@@ -11,7 +11,10 @@ use std::fmt::Write as _;
 
 use super::Measurement;
 use super::load::{generator_bound, measured_time, merge};
-use crate::model::{CapacityMetric, Doubt, IntervalRecord, PhaseRecord, RunEvidence, Window};
+use super::starvation;
+use crate::model::{
+    CapacityMetric, Doubt, IntervalRecord, PhaseRecord, RunEvidence, Starved, Window,
+};
 use crate::plan::StopConditions;
 use crate::stats;
 use crate::units::{Unit, format};
@@ -90,6 +93,8 @@ pub struct StepJudgement {
     pub lag_p99: Option<f64>,
     pub requests: u64,
     pub verdict: StepVerdict,
+    /// The generator's starvation in the step (see `evaluate::starvation`), if any.
+    pub starved: Option<Starved>,
 }
 
 /// Judge one step from its measured intervals (warm-up excluded) against `stop`.
@@ -107,7 +112,15 @@ pub fn judge_step(
     let latency_p99 = stats::quantile_seconds(&merged.response, 0.99);
     let lag_p99 = stats::quantile_seconds(&merged.lag, 0.99);
     let error_rate = stats::ratio(merged.outcomes.failed(), requests);
-    let bound_intervals = records.iter().filter(|r| generator_bound(&r.stats)).count();
+    // A starved generator's step is generator-bound: never a capacity figure there.
+    let hiccup_bound = stop.latency_p99.map_or(starvation::HICCUP_LIMIT, |b| {
+        starvation::latency_bound(b.as_secs_f64())
+    });
+    let starved = starvation::window(records, hiccup_bound);
+    let bound_intervals = records
+        .iter()
+        .filter(|r| generator_bound(&r.stats) || starvation::starved(r, hiccup_bound))
+        .count();
     let verdict = if bound_intervals > 0 {
         StepVerdict::GeneratorBound(u32::try_from(bound_intervals).unwrap_or(u32::MAX))
     } else if requests == 0 {
@@ -158,6 +171,7 @@ pub fn judge_step(
         lag_p99,
         requests,
         verdict,
+        starved,
     }
 }
 
@@ -267,6 +281,7 @@ pub(super) fn measure(
                     step: step.name.clone(),
                     intervals: *intervals,
                     offered: j.planned_rate,
+                    starved: j.starved.clone(),
                 });
             }
             StepVerdict::NoData | StepVerdict::Good => {

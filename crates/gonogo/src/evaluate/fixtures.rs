@@ -123,6 +123,7 @@ pub(crate) fn intervals(
             length: Duration::from_secs(1),
             warmup: Duration::from_secs(u64::from(i)) < phase.warmup,
             generator_cpu_seconds: 0.1,
+            health: None,
             stats: make(i),
         })
         .collect()

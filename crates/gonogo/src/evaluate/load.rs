@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use super::Measurement;
 use super::describe;
+use super::starvation;
 use crate::model::{
     Doubt, GeneratorBound, IntervalRecord, IntervalStats, PhaseRecord, RunEvidence, Window,
 };
@@ -111,7 +112,8 @@ pub(super) fn measure(
     let samples = merged.outcomes.total();
     let observed = value(&merged, measured_time(&records));
     let place = describe::where_measured(&phase.name, workload);
-    let check = GeneratorCheck::of(&records);
+    let hiccup_bound = starvation::hiccup_bound(Some(criterion));
+    let check = GeneratorCheck::of(&records, hiccup_bound);
     let basis = format!("over {} requests in {place}", format::count(samples));
     let doubt = if check.bound > 0 {
         Some(check.doubt(place))
@@ -166,13 +168,16 @@ struct GeneratorCheck {
     worst_delay_micros: u64,
     /// Lowest share of planned sends completed among the short intervals.
     worst_share: f64,
+    /// The generator's starvation (hiccup meter, scheduling evidence), if any.
+    starved: Option<crate::model::Starved>,
 }
 
 impl GeneratorCheck {
-    fn of(records: &[&IntervalRecord]) -> GeneratorCheck {
+    fn of(records: &[&IntervalRecord], hiccup_bound: Duration) -> GeneratorCheck {
         let mut check = GeneratorCheck {
             of: records.len(),
             worst_share: 1.0,
+            starved: starvation::window(records, hiccup_bound),
             ..GeneratorCheck::default()
         };
         for record in records {
@@ -187,7 +192,7 @@ impl GeneratorCheck {
                 let share = stats.sent as f64 / stats.planned as f64;
                 check.worst_share = check.worst_share.min(share);
             }
-            if generator_bound(stats) {
+            if generator_bound(stats) || starvation::starved(record, hiccup_bound) {
                 check.bound += 1;
             }
         }
@@ -204,6 +209,7 @@ impl GeneratorCheck {
             limit: GENERATOR_DELAY_LIMIT,
             short: self.short,
             worst_share: self.worst_share,
+            starved: self.starved.clone(),
         })
     }
 }

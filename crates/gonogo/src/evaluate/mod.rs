@@ -20,6 +20,7 @@ mod recovery;
 mod resource;
 mod scaling;
 mod soak;
+mod starvation;
 mod traffic;
 
 #[cfg(test)]
@@ -41,6 +42,10 @@ pub use scaling::{
     classify, describe_fit, scaling, scaling_method,
 };
 pub use soak::{LEAK_CONFIDENCE, LeakTrend, LeakVerdict, leak_trend, leak_verdict, trend_points};
+pub use starvation::{
+    HICCUP_FLOOR, HICCUP_LIMIT, HICCUP_SHARE_OF_THRESHOLD, IntervalStarvation, RUN_QUEUE_FLOOR,
+    RUN_QUEUE_LIMIT, STALL_LIMIT, STEAL_LIMIT, hiccup_bound, latency_bound, starved,
+};
 
 pub(crate) use load::{measured_intervals, measured_time, merge as merge_intervals};
 pub(crate) use resource::phase_samples;

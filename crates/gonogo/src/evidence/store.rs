@@ -390,6 +390,19 @@ impl Store {
         let service = encode("service", &stats.service)?;
         let lag = encode("lag", &stats.lag)?;
         let gen_delay = encode("gen_delay", &stats.gen_delay)?;
+        let (hiccup, sched) = match &interval.health {
+            Some(health) => (
+                Some(encode("hiccup", &health.hiccup)?),
+                Some(serde_json::to_string(&health.sched).map_err(|source| {
+                    StoreError::Encode {
+                        path: self.path.clone(),
+                        what: format!("the generator health of interval {}", interval.index),
+                        source: Box::new(source),
+                    }
+                })?),
+            ),
+            None => (None, None),
+        };
         let changed = self
             .conn
             .prepare_cached(
@@ -397,9 +410,10 @@ impl Store {
                      warmup, generator_cpu_seconds, ok, status_mismatch, connect_error, timeout,
                      io_error, planned, cap_waits, bytes_sent, bytes_received,
                      response_hist, service_hist, lag_hist, gen_delay_hist, sent, peak_in_flight,
-                     connections, not_sent_waiting, not_sent_busy, not_sent_stopped)
+                     connections, not_sent_waiting, not_sent_busy, not_sent_stopped,
+                     hiccup_hist, generator_sched)
                  SELECT ?1, id, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                        ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27
+                        ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29
                  FROM phases WHERE run_id = ?1 AND name = ?2",
             )
             .and_then(|mut statement| {
@@ -431,6 +445,8 @@ impl Store {
                     stats.not_sent.map(|n| n.waiting),
                     stats.not_sent.map(|n| n.busy),
                     stats.not_sent.map(|n| n.stopped),
+                    hiccup,
+                    sched,
                 ])
             })
             .map_err(query_error(

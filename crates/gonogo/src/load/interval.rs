@@ -248,6 +248,7 @@ impl ClosedInterval {
             warmup: self.offset < phase.warmup,
             generator_cpu_seconds: self.cpu_seconds,
             stats,
+            health: None,
         }
     }
 }

@@ -16,6 +16,7 @@
 
 mod account;
 mod fill;
+mod hiccup;
 #[doc(hidden)]
 pub mod http;
 mod interval;
@@ -37,6 +38,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 pub use fill::{FillError, fill};
+pub use hiccup::{METER_SLEEP, METER_SWITCH, meter_enabled};
 pub(crate) use interval::{IntervalGrid, WorkloadShare};
 pub use recorder::{RequestOutcome, RequestResult};
 pub use request::RequestBuildError;
@@ -213,9 +215,11 @@ pub async fn run_phase(
         runs.push((workload.name.clone(), run, connections as u64));
     }
     let mut closer = grid.closer();
+    let mut health_meter = hiccup::HealthMeter::start();
     let mut cancelled = false;
     while let Some(closed_interval) = closer.close_next(&mut tasks, &ctx.cancel).await {
         cancelled = closed_interval.cancelled;
+        let health = health_meter.as_mut().map(hiccup::HealthMeter::take);
         for (name, run, connections) in &runs {
             let share = WorkloadShare {
                 name,
@@ -224,7 +228,8 @@ pub async fn run_phase(
                 in_flight: run.in_flight(),
                 connections: *connections,
             };
-            let record = closed_interval.record(phase, share, &ctx.clock);
+            let mut record = closed_interval.record(phase, share, &ctx.clock);
+            record.health.clone_from(&health);
             // A closed channel means the conductor is gone; nothing left to record to.
             let _ = ctx.records.send(Record::Interval(Box::new(record)));
         }
@@ -232,6 +237,7 @@ pub async fn run_phase(
             break;
         }
     }
+    drop(health_meter);
     // The runtimes wind down on their own threads.
     drop(runtimes);
     let abandoned = runs.iter().map(|(_, run, _)| run.abandoned()).sum();

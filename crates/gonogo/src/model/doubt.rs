@@ -7,7 +7,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use super::{LeakResource, LeakSlope};
+use super::{LeakResource, LeakSlope, Starved};
 use crate::units::format;
 
 /// Why the evidence cannot decide a criterion. Each variant carries what its
@@ -56,6 +56,8 @@ pub enum Doubt {
         step: String,
         intervals: u32,
         offered: f64,
+        /// The generator's starvation in the step, when that is what held it back.
+        starved: Option<Starved>,
     },
     /// No ramp step broke a stop condition, up to `up_to` requests/s.
     NoFirstBadRate { ramp: String, up_to: Option<f64> },
@@ -121,6 +123,8 @@ pub struct GeneratorBound {
     /// Intervals short of their planned sends, and the lowest share sent.
     pub short: usize,
     pub worst_share: f64,
+    /// The generator's own starvation (hiccup meter, scheduling evidence), if any.
+    pub starved: Option<Starved>,
 }
 
 fn intervals(n: usize) -> String {
@@ -153,6 +157,19 @@ impl fmt::Display for GeneratorBound {
                 intervals(self.short),
                 format::percent(self.worst_share)
             ));
+        }
+        if let Some(starved) = &self.starved {
+            return write!(
+                f,
+                "in {}, {}; these numbers describe gonogo rather than the service{}.",
+                self.place,
+                starved,
+                if causes.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (also: {})", causes.join("; "))
+                }
+            );
         }
         write!(
             f,

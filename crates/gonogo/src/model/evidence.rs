@@ -263,6 +263,10 @@ pub struct IntervalRecord {
     /// CPU time (user + system) the whole gonogo process used during the interval.
     pub generator_cpu_seconds: f64,
     pub stats: IntervalStats,
+    /// The generator's own health over the interval (hiccup meter and scheduling
+    /// evidence); `None` where the meter did not run (integrity phases, the meter
+    /// turned off, runs stored before it existed).
+    pub health: Option<super::GeneratorHealth>,
 }
 
 /// The service's process tree at one instant, read from /proc.

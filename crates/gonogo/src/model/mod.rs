@@ -14,6 +14,7 @@ mod describe;
 mod doubt;
 mod evidence;
 mod finding;
+mod health;
 mod histogram;
 mod metric;
 mod record;
@@ -29,6 +30,7 @@ pub use describe::{describe_exit, event_detail};
 pub use doubt::{Doubt, GeneratorBound};
 pub use evidence::*;
 pub use finding::{ConfidenceInterval, Finding, Outcome, Window};
+pub use health::{GeneratorHealth, SchedEvidence, Starved};
 pub use histogram::IntervalHistogram;
 pub use metric::{
     BadInputMetric, CapacityMetric, IntegrityMetric, LatencyMetric, LeakFigure, LeakResource,

@@ -228,10 +228,14 @@ fn phase_summary(evidence: &RunEvidence, phase: &PhaseRecord, workload: &str) ->
         error_rate: stats::ratio(outcomes.failed(), outcomes.total()),
         bytes_sent: merged.bytes_sent,
         bytes_received: merged.bytes_received,
-        generator_bound_intervals: records.iter().filter(|r| generator_bound(&r.stats)).count()
-            as u32,
+        // Starved intervals (under the default hiccup bound) fell behind too.
+        generator_bound_intervals: records
+            .iter()
+            .filter(|r| generator_bound(&r.stats) || evaluate::starved(r, evaluate::HICCUP_LIMIT))
+            .count() as u32,
         cap_waits: merged.cap_waits,
         plan: plan_summary(evidence, phase, workload),
+        generator_health: super::health::summary(&records),
     }
 }
 

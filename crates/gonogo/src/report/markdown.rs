@@ -142,6 +142,17 @@ fn phases(model: &ReportModel, out: &mut String) {
         }
     }
     for p in &model.phases {
+        if let Some(health) = &p.generator_health {
+            let _ = writeln!(
+                out,
+                ">\n> Generator health in {} / {}: {}.",
+                inline(&p.phase),
+                inline(&p.workload),
+                inline(&super::health::line(health))
+            );
+        }
+    }
+    for p in &model.phases {
         if let Some(kinds) = text::error_kinds(p) {
             let _ = writeln!(
                 out,

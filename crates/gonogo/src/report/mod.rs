@@ -15,6 +15,7 @@ mod bad_input_tests;
 mod build;
 mod capacity_chart;
 mod compare;
+pub mod health;
 mod html;
 pub mod integrity;
 mod json;

@@ -16,13 +16,13 @@ pub use super::scaling::{ScalingFitRow, ScalingStepRow, ScalingSummary};
 /// incompatible change, the minor number when fields are added (1.1 added `timeline`
 /// and `findings[].chart`; 1.2 added `integrity`, `capacity`, `soak`, `recovery`,
 /// `timeline.faults` and `scaling`; 1.3 `findings[].interval`; 1.4 `findings[].scope`;
-/// 1.5 `stopped`; 1.6 `phases[].plan`; 1.7 `bad_input`).
-pub const FORMAT_VERSION: &str = "1.7";
+/// 1.5 `stopped`; 1.6 `phases[].plan`; 1.7 `bad_input`; 1.8 `phases[].generator_health`).
+pub const FORMAT_VERSION: &str = "1.8";
 
 /// A complete report of one run.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct ReportModel {
-    /// Version of this format (`"1.7"`).
+    /// Version of this format (`"1.8"`).
     pub format_version: String,
     /// Facts about the run.
     pub run: RunInfo,
@@ -287,6 +287,11 @@ pub struct PhaseSummary {
     /// in the closed model, which has no plan, and for runs stored before it was
     /// counted.
     pub plan: Option<PlanSummary>,
+    /// The load generator's own health per measured interval (hiccup meter, CPU,
+    /// run-queue wait, cgroup throttling, steal; see `docs/method.md`). Absent where
+    /// the meter did not run (turned off, runs stored before format 1.8).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub generator_health: Option<super::health::HealthSummary>,
 }
 
 /// The requests an open-model schedule planned for a workload over a whole phase
@@ -422,7 +427,8 @@ pub struct PhaseBand {
 /// One chart: series sharing a unit, drawn against the run's time axis.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct ChartData {
-    /// Stable id (`latency`, `rate`, `errors`, `lag`, `rss`, `cpu`, `fds_threads`).
+    /// Stable id (`latency`, `generator` and `generator_cpu` where the hiccup meter ran,
+    /// `rate`, `errors`, `lag`, `rss`, `cpu`, `fds_threads`).
     pub id: String,
     /// Title for people.
     pub title: String,

@@ -210,7 +210,7 @@ fn every_format_carries_the_could_not_run_status() {
     assert_eq!(json["stopped"]["kind"], "could_not_run");
     assert_eq!(json["stopped"]["cause"], "service_exited");
     assert_eq!(json["stopped"]["headline"], headline);
-    assert_eq!(json["format_version"], "1.7");
+    assert_eq!(json["format_version"], "1.8");
 }
 
 #[test]

@@ -124,6 +124,19 @@ fn phases(model: &ReportModel, out: &mut String) {
                 ));
             }
         }
+        for row in &rows {
+            if let Some(health) = &row.generator_health {
+                out.push_str(&wrap(
+                    &format!(
+                        "{} generator: {}",
+                        row.workload,
+                        super::health::line(health)
+                    ),
+                    "  ",
+                    "    ",
+                ));
+            }
+        }
         out.push('\n');
         out.push_str(&latency_table(&rows).render_fit("  ", WIDTH));
         out.push('\n');

@@ -251,7 +251,7 @@ fn rendered_json_validates_against_the_committed_schema() {
 #[test]
 fn the_model_carries_the_format_version_and_wall_clock_times() {
     let model = model_of(nogo_run());
-    assert_eq!(model.format_version, "1.7");
+    assert_eq!(model.format_version, "1.8");
     assert_eq!(model.run.started_at, "2023-11-14T22:13:20.000Z");
     assert_eq!(
         model.run.ended_at.as_deref(),

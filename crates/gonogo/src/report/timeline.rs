@@ -52,12 +52,16 @@ pub(super) fn chart_of(metric: Metric) -> Option<&'static str> {
 /// Build the timeline of a run, every series capped at `cap` points.
 pub(super) fn build(evidence: &RunEvidence, cap: usize) -> Timeline {
     let buckets = interval_buckets(evidence);
-    let mut charts = vec![
-        latency_chart(&buckets),
+    let mut charts = vec![latency_chart(&buckets)];
+    // Under the latency chart, where the meter ran: was gonogo itself starved?
+    if buckets.iter().any(|b| b.health.is_some()) {
+        charts.extend(generator_charts(&buckets));
+    }
+    charts.extend([
         rate_chart(&buckets),
         errors_chart(&buckets),
         lag_chart(&buckets),
-    ];
+    ]);
     charts.extend(resource_charts(evidence));
     for chart in &mut charts {
         for series in &mut chart.series {
@@ -95,6 +99,40 @@ struct Bucket {
     service_p99: Option<f64>,
     lag_p99: Option<f64>,
     gen_delay_p99: Option<f64>,
+    /// The generator's health (the same for every workload of the interval).
+    health: Option<HealthPoint>,
+}
+
+/// The generator-health figures of one interval, for its charts.
+#[derive(Debug, Clone, Copy)]
+struct HealthPoint {
+    hiccup_p99: Option<f64>,
+    hiccup_max: Option<f64>,
+    /// Cores: CPU seconds per second of the interval.
+    cpu: f64,
+    /// Seconds per second of the time covered.
+    run_queue: Option<f64>,
+    throttled: Option<f64>,
+}
+
+fn health_point(record: &IntervalRecord) -> Option<HealthPoint> {
+    let health = record.health.as_ref()?;
+    let covered = health.covered(record.length).as_secs_f64();
+    let per_second = |us: Option<u64>| {
+        us.filter(|_| covered > 0.0)
+            .map(|us| us as f64 / 1e6 / covered)
+    };
+    Some(HealthPoint {
+        hiccup_p99: health.hiccup_at(0.99).map(|us| us as f64 / 1e6),
+        hiccup_max: (!health.hiccup.is_empty()).then(|| health.hiccup.max() as f64 / 1e6),
+        cpu: if record.length.is_zero() {
+            0.0
+        } else {
+            record.generator_cpu_seconds / record.length.as_secs_f64()
+        },
+        run_queue: per_second(health.sched.run_queue_wait_us),
+        throttled: per_second(health.sched.throttled_us),
+    })
 }
 
 impl Bucket {
@@ -154,6 +192,7 @@ fn bucket(records: &[&IntervalRecord], scratch: &mut IntervalStats) -> Bucket {
         service_p99: stats::quantile_seconds(&scratch.service, 0.99),
         lag_p99: stats::quantile_seconds(&scratch.lag, 0.99),
         gen_delay_p99: stats::quantile_seconds(&scratch.gen_delay, 0.99),
+        health: records.iter().find_map(|r| health_point(r)),
     }
 }
 
@@ -218,6 +257,38 @@ fn latency_chart(buckets: &[Bucket]) -> ChartData {
             per_bucket("service p99", buckets, |b| b.service_p99),
         ],
     )
+}
+
+/// The load generator's own health: the hiccup meter's lateness, and gonogo's CPU
+/// with the time it waited for a CPU or was throttled (see `docs/method.md`).
+fn generator_charts(buckets: &[Bucket]) -> [ChartData; 2] {
+    let health =
+        |f: fn(&HealthPoint) -> Option<f64>| move |b: &Bucket| b.health.as_ref().and_then(f);
+    [
+        chart(
+            "generator",
+            "Generator health: hiccup meter",
+            "seconds",
+            "per interval: how late gonogo's hiccup meter woke from its 1 ms sleeps (p99 and \
+             max); a stall of gonogo's process shows here whatever the load is doing",
+            vec![
+                per_bucket("hiccup p99", buckets, health(|h| h.hiccup_p99)),
+                per_bucket("hiccup max", buckets, health(|h| h.hiccup_max)),
+            ],
+        ),
+        chart(
+            "generator_cpu",
+            "Generator health: gonogo's CPU",
+            "cores",
+            "per interval: CPU of gonogo's process, time its threads waited for a CPU \
+             (schedstat) and time its cgroup was throttled (cpu.stat), each per second",
+            vec![
+                per_bucket("gonogo CPU", buckets, health(|h| Some(h.cpu))),
+                per_bucket("run-queue wait", buckets, health(|h| h.run_queue)),
+                per_bucket("throttled", buckets, health(|h| h.throttled)),
+            ],
+        ),
+    ]
 }
 
 fn rate_chart(buckets: &[Bucket]) -> ChartData {
@@ -358,6 +429,39 @@ mod tests {
         let expected = total as f64 / first.length.as_secs_f64();
         let x = (first.start + first.length / 2).as_secs_f64();
         assert!(achieved.points.contains(&[x, expected]), "{achieved:?}");
+    }
+
+    #[test]
+    fn the_generator_charts_follow_the_latency_chart_where_the_meter_ran() {
+        let (mut evidence, _) = go_run();
+        let ids = |t: &Timeline| t.charts.iter().map(|c| c.id.clone()).collect::<Vec<_>>();
+        assert!(!ids(&build(&evidence, POINT_CAP)).contains(&"generator".to_string()));
+        let mut hiccup = crate::model::new_histogram();
+        hiccup.record_n(50_000, 10).unwrap();
+        for record in &mut evidence.intervals {
+            record.health = Some(crate::model::GeneratorHealth {
+                hiccup: hiccup.clone().into(),
+                sched: crate::model::SchedEvidence {
+                    throttled_us: Some(250_000),
+                    covered_us: 1_000_000,
+                    ..Default::default()
+                },
+            });
+        }
+        let timeline = build(&evidence, POINT_CAP);
+        assert_eq!(
+            ids(&timeline)[..3],
+            ["latency", "generator", "generator_cpu"]
+        );
+        let p99 = find(&timeline, "generator", "hiccup p99");
+        assert!(
+            p99.points.iter().all(|p| (p[1] - 0.05).abs() < 0.001),
+            "{p99:?}"
+        );
+        let throttled = find(&timeline, "generator_cpu", "throttled");
+        assert!(throttled.points.iter().all(|p| (p[1] - 0.25).abs() < 1e-9));
+        let run_queue = find(&timeline, "generator_cpu", "run-queue wait");
+        assert!(run_queue.points.is_empty(), "unknown is not drawn as 0");
     }
 
     #[test]

@@ -128,6 +128,7 @@ mod tests {
             length: Duration::from_secs(1),
             warmup: false,
             generator_cpu_seconds: 0.0,
+            health: None,
             stats: IntervalStats {
                 outcomes: OutcomeCounts {
                     ok,

@@ -33,6 +33,7 @@ mod ramp;
 mod report_safety;
 mod scaling;
 mod soak;
+mod starvation;
 mod store_media;
 mod supervision;
 mod workloads;
@@ -116,6 +117,13 @@ const TESTS: &[Test] = tests![
     soak::one_time_cache_growth_that_plateaus_is_not_flagged,
     soak::growth_that_plateaus_inside_the_window_is_not_a_leak,
     soak::steady_service_is_not_flagged,
+    starvation::a_busy_neighbour_on_gonogos_core_is_inconclusive_not_no_go,
+    starvation::cgroup_throttling_of_gonogo_is_inconclusive_not_no_go,
+    starvation::a_stopped_gonogo_is_inconclusive_not_no_go,
+    starvation::the_same_campaign_unstarved_is_go,
+    starvation::a_slow_service_is_still_no_go_when_gonogo_has_cpu_to_spare,
+    starvation::a_ramp_gives_no_capacity_at_a_starved_step,
+    starvation::the_same_ramp_unstarved_reaches_its_top,
     store_media::a_full_disk_stops_the_run_and_the_full_store_still_reads,
     store_media::a_store_on_a_read_only_mount_is_read_and_run_and_evaluate_are_refused,
     store_media::a_killed_run_archived_read_only_reads_as_writer_gone,

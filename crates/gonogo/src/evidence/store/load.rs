@@ -16,9 +16,9 @@ use super::reap::seen_at_read;
 use super::{StoreError, StoredEvaluation};
 use crate::model::codec::from_micros;
 use crate::model::{
-    Artifact, Decision, Event, IntervalHistogram, IntervalRecord, IntervalStats, NotSent,
-    OutcomeCounts, PhaseRecord, ResourceSample, RunEvidence, RunId, RunManifest, RunStatus,
-    RunSummary,
+    Artifact, Decision, Event, GeneratorHealth, IntervalHistogram, IntervalRecord, IntervalStats,
+    NotSent, OutcomeCounts, PhaseRecord, ResourceSample, RunEvidence, RunId, RunManifest,
+    RunStatus, RunSummary, SchedEvidence,
 };
 
 /// Everything stored about `run`, read inside one transaction so a run being
@@ -110,6 +110,8 @@ struct RawInterval {
     record: IntervalRecord,
     /// response, service, lag, gen_delay.
     blobs: [Vec<u8>; 4],
+    /// The generator health's hiccup histogram and scheduling JSON, when stored.
+    health: Option<(Vec<u8>, String)>,
 }
 
 /// The run's intervals with their histograms kept as the stored bytes
@@ -127,7 +129,7 @@ fn load_intervals(
                 i.io_error, i.planned, i.cap_waits, i.bytes_sent, i.bytes_received,
                 i.response_hist, i.service_hist, i.lag_hist, i.gen_delay_hist, i.sent,
                 i.peak_in_flight, i.connections, i.not_sent_waiting, i.not_sent_busy,
-                i.not_sent_stopped
+                i.not_sent_stopped, i.hiccup_hist, i.generator_sched
          FROM intervals i JOIN phases p ON p.id = i.phase_id
          WHERE i.run_id = ?1
          ORDER BY p.started_us, p.id, i.workload, i.idx",
@@ -197,13 +199,21 @@ fn raw_interval(row: &Row<'_>) -> rusqlite::Result<RawInterval> {
             warmup: row.get(5)?,
             generator_cpu_seconds: row.get(6)?,
             stats,
+            health: None,
         },
         blobs: [row.get(16)?, row.get(17)?, row.get(18)?, row.get(19)?],
+        health: row
+            .get::<_, Option<Vec<u8>>>(26)?
+            .zip(row.get::<_, Option<String>>(27)?),
     })
 }
 
 fn decode_interval(path: &str, run: RunId, raw: RawInterval) -> Result<IntervalRecord, StoreError> {
-    let RawInterval { mut record, blobs } = raw;
+    let RawInterval {
+        mut record,
+        blobs,
+        health,
+    } = raw;
     let [response, service, lag, gen_delay] = blobs;
     let decode = |which: &str, blob: Vec<u8>| {
         IntervalHistogram::stored(blob).map_err(|source| StoreError::Corrupt {
@@ -225,6 +235,22 @@ fn decode_interval(path: &str, run: RunId, raw: RawInterval) -> Result<IntervalR
     record.stats.service = service;
     record.stats.lag = lag;
     record.stats.gen_delay = gen_delay;
+    if let Some((hiccup, sched)) = health {
+        let sched = serde_json::from_str::<SchedEvidence>(&sched).map_err(|source| {
+            StoreError::Corrupt {
+                path: path.to_string(),
+                what: format!(
+                    "generator health of run {run}, phase {:?}, interval {}",
+                    record.phase, record.index
+                ),
+                source: Box::new(source),
+            }
+        })?;
+        record.health = Some(GeneratorHealth {
+            hiccup: decode("hiccup", hiccup)?,
+            sched,
+        });
+    }
     Ok(record)
 }
 

@@ -29,6 +29,7 @@ pub const MIGRATIONS: &[&str] = &[
     MIGRATION_5,
     MIGRATION_6,
     MIGRATION_7,
+    MIGRATION_8,
 ];
 
 /// Migration 7: the evidence of each bad-input phase (`store::bad_input`): its
@@ -55,6 +56,14 @@ CREATE TABLE bad_input_cases (
     detail    TEXT NOT NULL
 ) STRICT;
 CREATE INDEX bad_input_cases_by_run ON bad_input_cases (run_id, phase, seq);
+";
+
+/// Migration 8: each load interval's generator health: the hiccup meter's lateness
+/// histogram (µs) and the scheduling evidence as JSON (`model::SchedEvidence`);
+/// NULL where the meter did not run and in runs recorded before.
+const MIGRATION_8: &str = "
+ALTER TABLE intervals ADD COLUMN hiccup_hist BLOB;
+ALTER TABLE intervals ADD COLUMN generator_sched TEXT;
 ";
 
 /// Migration 4: the ledger of each integrity phase (writes and read-back packed in

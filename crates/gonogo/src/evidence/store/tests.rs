@@ -83,6 +83,7 @@ pub(super) fn interval(phase: &str, workload: &str, index: u32, start: Duration)
         length: ms(1_000),
         warmup: index == 0,
         generator_cpu_seconds: 0.125,
+        health: None,
         stats: IntervalStats {
             response: histogram(&[base, base + 7, base * 3, 1_234_567]).into(),
             service: histogram(&[base / 2, base]).into(),
@@ -178,6 +179,25 @@ pub(super) fn verdict(decision: Decision) -> Verdict {
 
 /// Record a complete two-phase run, writing records out of order where the store
 /// must sort them; returns the run id and the evidence `load_run` must give back.
+/// `record` with generator health: a hiccup histogram and scheduling figures, some
+/// unknown (they must come back unknown, not 0).
+fn with_health(mut record: IntervalRecord) -> IntervalRecord {
+    record.health = Some(crate::model::GeneratorHealth {
+        hiccup: histogram(&[12, 80, 50_000]).into(),
+        sched: crate::model::SchedEvidence {
+            hiccup_total_us: 49_000,
+            threads_cpu_us: Some(120_000),
+            run_queue_wait_us: Some(3_000),
+            timeslices: Some(1_500),
+            throttled_periods: None,
+            throttled_us: None,
+            steal_us: Some(0),
+            covered_us: 1_000_017,
+        },
+    });
+    record
+}
+
 fn record_full_run(store: &mut Store) -> (RunId, RunEvidence) {
     let manifest = manifest("checkout", 1_700_000_000_000);
     let run = store.begin_run(&manifest).unwrap();
@@ -194,7 +214,12 @@ fn record_full_run(store: &mut Store) -> (RunId, RunEvidence) {
         interval("baseline", "get", 0, ms(500)),
         interval("baseline", "get", 1, ms(1_500)),
         interval("baseline", "put", 0, ms(500)),
-        interval("stress", "get", 0, Duration::from_micros(3_600_001)),
+        with_health(interval(
+            "stress",
+            "get",
+            0,
+            Duration::from_micros(3_600_001),
+        )),
     ];
     for index in [3, 2, 1, 0] {
         store.record_interval(run, &intervals[index]).unwrap();

@@ -81,8 +81,20 @@ impl fmt::Display for Doubt {
             ),
             Doubt::StepGeneratorBound {
                 step,
+                offered,
+                starved: Some(starved),
+                ..
+            } => write!(
+                f,
+                "in step {step} ({} offered), {starved}; so no capacity figure is given: it \
+                 would describe gonogo, not the service.",
+                format::per_second(*offered)
+            ),
+            Doubt::StepGeneratorBound {
+                step,
                 intervals,
                 offered,
+                starved: None,
             } => write!(
                 f,
                 "the load generator fell behind in {intervals} measured intervals of step \
