@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 /// The scripted server's format: a length byte, then the bytes, per segment.
+#[cfg(any(feature = "redis", feature = "postgres"))]
 fn segments(parts: &[&[u8]]) -> Vec<u8> {
     let mut out = Vec::new();
     for part in parts {
