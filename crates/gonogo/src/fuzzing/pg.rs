@@ -33,9 +33,7 @@ pub fn pg_session(data: &[u8]) {
 /// What each operation of the session came to, in order, until one dropped the
 /// connection (empty when the startup failed).
 pub(crate) fn pg_outcomes(data: &[u8]) -> Vec<String> {
-    run_session(&segments(data), session)
-        .flatten()
-        .unwrap_or_default()
+    run_session(&segments(data), session).unwrap_or_default()
 }
 
 /// The workloads a run would have: a read (and load) statement, a write and a

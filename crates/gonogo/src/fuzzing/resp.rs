@@ -27,9 +27,7 @@ pub fn resp_reply(data: &[u8]) {
 /// What each operation of the session came to, in order, until one dropped the
 /// connection (empty when the connection's setup failed).
 pub(crate) fn resp_session(data: &[u8]) -> Vec<String> {
-    run_session(&segments(data), session)
-        .flatten()
-        .unwrap_or_default()
+    run_session(&segments(data), session).unwrap_or_default()
 }
 
 /// The workload, built once (its address is parsed as a URL).

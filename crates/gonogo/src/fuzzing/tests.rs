@@ -131,6 +131,34 @@ fn a_postgres_script_reaches_every_operation() {
     );
 }
 
+/// Found by `pg_backend` (a timeout): tokio-postgres 0.7.18 stops reading when a
+/// request's answers keep coming (no `ReadyForQuery`) while its caller waits on
+/// another request (here `prepare` looking up an unknown column type): the
+/// connection waits for the first caller to take them, which waits for the second.
+/// In a run the caller's timeout ends it; the scripted session must end too.
+#[cfg(feature = "postgres")]
+#[test]
+fn a_postgres_client_stuck_on_itself_ends_the_session() {
+    let ready = pg(b'Z', b"I");
+    let startup = [pg(b'R', &[0; 4]), ready].concat();
+    let mut unknown_column = vec![0, 1, b'v', 0, 0, 0, 0, 0, 0, 0];
+    unknown_column.extend_from_slice(&99_999u32.to_be_bytes());
+    unknown_column.extend_from_slice(&[255, 255, 255, 255, 255, 255, 0, 0]);
+    let prepare = [pg(b'1', b""), pg(b't', &[0, 0]), pg(b'T', &unknown_column)].concat();
+    let no_data = pg(b'n', b"");
+    let script = segments(&[&startup, &prepare, &no_data, &no_data, &no_data, &no_data]);
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = sender.send(super::pg::pg_outcomes(&script));
+    });
+    let outcomes = receiver.recv_timeout(std::time::Duration::from_secs(60));
+    assert_eq!(
+        outcomes,
+        Ok(Vec::new()),
+        "the session is cut short, not hung"
+    );
+}
+
 /// The committed corpus of `target`, every input of it.
 fn corpus(target: &str) -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -6,10 +6,12 @@
 //! the rule for when the next segment arrives: when the client has gone idle (two
 //! scheduler rounds without touching the connection), as a server answers once the
 //! request is in. A client waiting for an answer that is not in the input sees the
-//! end of the connection, never a hang. Also owns the one runtime the sessions run
-//! on (current-thread, built once per thread, so no input pays for it).
+//! end of the connection. A client still idle after that is stuck on something
+//! the connection's end does not reach (a client library waiting on itself): the
+//! session is then cut short, as the caller's timeout around every request cuts it
+//! in a run, and counts as timed out. Also owns the one runtime the sessions run on
+//! (current-thread, built once per thread, so no input pays for it).
 
-use std::convert::Infallible;
 use std::io;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -99,14 +101,18 @@ impl Wire {
         }
     }
 
-    /// Forever: whenever the client has been idle for two scheduler rounds, send
-    /// the next segment (or close). Run it beside the session, which ends first.
-    pub(crate) async fn serve(&self) -> Infallible {
+    /// Whenever the client has been idle for two scheduler rounds, send the next
+    /// segment, or close the connection when none is left; return when the client
+    /// is idle even after that (stuck). Run it beside the session.
+    pub(crate) async fn serve(&self) {
         loop {
             let before = self.activity();
             tokio::task::yield_now().await;
             tokio::task::yield_now().await;
             if self.activity() == before {
+                if self.feed().closed {
+                    return;
+                }
                 self.release_next();
             }
         }
@@ -169,7 +175,11 @@ thread_local! {
 /// here, where the fuzzer sees it, instead of being kept in its `JoinError`.
 pub(crate) async fn reap<T>(task: tokio::task::JoinHandle<T>) {
     task.abort();
-    if let Err(err) = task.await
+    raise_panic(task.await);
+}
+
+fn raise_panic<T>(ended: Result<T, tokio::task::JoinError>) {
+    if let Err(err) = ended
         && err.is_panic()
     {
         std::panic::resume_unwind(err.into_panic());
@@ -177,24 +187,34 @@ pub(crate) async fn reap<T>(task: tokio::task::JoinHandle<T>) {
 }
 
 /// Run `session` against a server sending `segments`, on this thread's runtime;
-/// `None` when the runtime could not be built.
+/// `None` when the runtime could not be built or the session was stuck (see the
+/// module's doc).
 pub(crate) fn run_session<F, Fut, T>(segments: &[&[u8]], session: F) -> Option<T>
 where
     F: FnOnce(Wire) -> Fut,
-    Fut: Future<Output = T>,
+    Fut: Future<Output = Option<T>>,
 {
     RUNTIME.with(|runtime| {
         let runtime = runtime.as_ref()?;
         let wire = Wire::new(segments);
-        let wire_for_server = wire.clone();
+        let server = wire.clone();
         let closer = wire.clone();
-        Some(runtime.block_on(async move {
+        runtime.block_on(async move {
             // Its own task: the session's task is polled only when it is woken.
-            let server = tokio::spawn(async move { wire_for_server.serve().await });
-            let out = session(wire).await;
-            reap(server).await;
+            let mut server = tokio::spawn(async move { server.serve().await });
+            let out = tokio::select! {
+                biased;
+                out = session(wire) => {
+                    reap(server).await;
+                    out
+                }
+                ended = &mut server => {
+                    raise_panic(ended);
+                    None
+                }
+            };
             closer.close();
             out
-        }))
+        })
     })
 }
