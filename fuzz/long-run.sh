@@ -13,7 +13,8 @@
 # the kept log. `fuzz/long-run.sh --minimise TARGET` merges the new inputs into the
 # committed corpus and minimises it (`cargo fuzz cmin`, as a set cover of the edges
 # reached: the fewest inputs that reach every edge the whole corpus reaches;
-# counting hit counts as well would keep several times as many).
+# counting hit counts as well would keep several times as many); inputs named
+# `regression-*` (what a run found, kept under a name) stay as they are.
 set -euo pipefail
 
 stat() { grep -m1 "^stat::$1:" "$log" | awk '{print $2}'; }
@@ -44,11 +45,15 @@ report() {
 }
 
 minimise() {
-  local target=$1 before
+  local target=$1 before kept
+  kept=$(mktemp -d)
+  cp fuzz/corpus/"$target"/regression-* "$kept"/ 2>/dev/null || true
   cp -n fuzz/work/"$target"/* fuzz/corpus/"$target"/ 2>/dev/null || true
   before=$(ls fuzz/corpus/"$target" | wc -l)
   nice -n 10 cargo +nightly fuzz cmin --sanitizer none "$target" fuzz/corpus/"$target" \
     -- -set_cover_merge=1 -use_counters=0 -rss_limit_mb=512 -timeout=5 >&2
+  cp "$kept"/* fuzz/corpus/"$target"/ 2>/dev/null || true
+  rm -rf "$kept"
   echo "- \`$target\`: $before inputs before \`fuzz/long-run.sh --minimise $target\`, $(ls fuzz/corpus/"$target" | wc -l) after ($(cat fuzz/corpus/"$target"/* | wc -c) bytes)"
 }
 
