@@ -25,6 +25,7 @@ const LAYERS: &[&[&str]] = &[
     &["api"],
     &["exit"],
     &["cli"],
+    &["fuzzing"],
 ];
 
 /// What `cli` may name besides its own submodules.

@@ -12,6 +12,8 @@ pub mod evaluate;
 pub mod evidence;
 pub mod exit;
 pub mod fault;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod integrity;
 pub mod load;
 pub mod model;

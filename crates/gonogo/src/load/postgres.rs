@@ -67,6 +67,17 @@ pub struct PostgresConn {
     prepared: Option<(u64, Statement)>,
 }
 
+impl PostgresConn {
+    /// A connection over `client`, nothing prepared yet: how the fuzz target
+    /// (`crate::fuzzing`) runs the workload over a scripted connection.
+    pub(crate) fn for_fuzzing(client: Client) -> PostgresConn {
+        PostgresConn {
+            client,
+            prepared: None,
+        }
+    }
+}
+
 impl PostgresTarget {
     /// Parse the connection settings with `{port}` filled in.
     pub fn new(
