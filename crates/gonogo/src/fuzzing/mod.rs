@@ -4,8 +4,8 @@
 //!
 //! Owns: [`spec_check`] (what `gonogo check` does with a spec text, rendering
 //! included), [`resp_reply`] and [`pg_session`] (a scripted server's bytes through
-//! the real client and gonogo's workload, see [`wire`]) and, until `load::http`
-//! has a reader that runs from memory, [`http_response`] (a copy of that reader).
+//! the real client and gonogo's workload, see [`wire`]) and [`http_response`] (the
+//! load path's HTTP reader, from memory).
 //! Does not own: the fuzz targets, corpora and dictionaries (`fuzz/`).
 
 mod http;
