@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::support::{Campaign, assert_exit, stderr, stdout, testbed};
+use crate::support::{Campaign, assert_exit, assert_valid_report, stderr, stdout, testbed};
 use gonogo::evaluate::{BAD_INPUT_REFUSED, bad_input_problems};
 use gonogo::exit;
 use gonogo::model::{BadInputLedger, CaseOutcome, Finding, Outcome};
@@ -179,21 +179,7 @@ fn assert_reports_name(campaign: &Campaign, file: &str, case: &str) {
             .iter()
             .any(|f| f["case"] == case && !f["sent"].as_str().unwrap().is_empty())
     );
-    let schema_path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../schema/report.schema.json"
-    );
-    let schema: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(schema_path).unwrap()).unwrap();
-    let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator
-        .iter_errors(&report)
-        .map(|e| e.to_string())
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "the report violates the schema: {errors:?}"
-    );
+    assert_valid_report(&report);
 }
 
 pub fn the_safe_file_endpoint_is_go_on_the_same_corpus() {

@@ -2,7 +2,7 @@
 //! checking specs, and refusing what it must refuse — with the documented exit codes.
 
 use crate::support::spec::{Spec, criterion, get, steady};
-use crate::support::{Campaign, assert_exit, describe, stdout};
+use crate::support::{Campaign, assert_exit, assert_valid_report, describe, stdout};
 use gonogo::exit;
 
 /// GETs on the testbed at 200/s for 2 s, judged on an error rate of at most 1%.
@@ -43,22 +43,8 @@ pub fn a_stored_run_re_renders_identically_and_its_json_matches_the_schema() {
         "Markdown re-rendered from the store"
     );
 
-    let schema_path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../schema/report.schema.json"
-    );
-    let schema: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(schema_path).unwrap()).unwrap();
     let report: serde_json::Value = serde_json::from_str(&json_at_run).unwrap();
-    let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator
-        .iter_errors(&report)
-        .map(|e| e.to_string())
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "real report violates the schema: {errors:?}"
-    );
+    assert_valid_report(&report);
     assert_eq!(report["verdict"]["decision"], "GO", "{report}");
 }
 

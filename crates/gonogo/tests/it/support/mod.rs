@@ -202,6 +202,26 @@ pub fn testbed_service(host: &str, testbed_args: &[&str]) -> spec::Table {
 
 /// The process exited with `expected` (an `exit::` code); otherwise the test fails
 /// with the exit code, stdout and stderr.
+/// Assert that `report` (a JSON report as gonogo wrote it) is valid against the
+/// committed schema, `schema/report.schema.json`, naming every violation.
+pub fn assert_valid_report(report: &serde_json::Value) {
+    let schema_path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../schema/report.schema.json"
+    );
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(schema_path).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(report)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "the report violates the schema: {errors:?}"
+    );
+}
+
 pub fn assert_exit(output: &Output, expected: u8) {
     assert_exit_in(output, &[expected]);
 }
